@@ -1,0 +1,133 @@
+"""The `vista` command: inspect plugins, tools and tasks, and call one tool from the shell.
+
+    vista plugins                     JSON: every plugin, its version, hooks and what it registers
+    vista tools [--family chart]      name, family and argument schema of each tool
+    vista tasks                       name, category, splits and whether the data is present
+    vista call TOOL --image PATH --args JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable
+
+from .errors import VistaError
+from .plugins import ENV_VAR, Registry, load_plugins
+
+Command = Callable[[argparse.Namespace, Registry], int]
+_COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
+
+
+def command(name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None] = lambda p: None):
+    def decorate(fn: Command) -> Command:
+        _COMMANDS[name] = (fn, arguments, help)
+        return fn
+    return decorate
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+@command("plugins", "list plugins (JSON): name, version, hooks, what each registers, and failures")
+def _plugins(args: argparse.Namespace, registry: Registry) -> int:
+    _print_json({
+        "plugins": [info.model_dump() for info in registry.plugins.values()],
+        "failures": [failure.model_dump() for failure in registry.failures],
+    })
+    return 0
+
+
+def _tools_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--family", help="only tools of this family")
+
+
+@command("tools", "list tools (JSON): name, family, description, argument schema", _tools_arguments)
+def _tools(args: argparse.Namespace, registry: Registry) -> int:
+    _print_json([
+        {"name": tool.name, "family": tool.family, "plugin": registry.owners[("tool", name)],
+         "description": tool.description, "batching": tool.supports_batching, "schema": tool.argument_schema()}
+        for name, tool in sorted(registry.tools.items()) if args.family in (None, tool.family)
+    ])
+    return 0
+
+
+def _tasks_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="where to look for the datasets (default: each task's environment variable)")
+
+
+@command("tasks", "list tasks (JSON): name, category, splits, whether the data is present", _tasks_arguments)
+def _tasks(args: argparse.Namespace, registry: Registry) -> int:
+    rows = []
+    for name, task in sorted(registry.tasks.items()):
+        status = task.data_status(args.data_dir and f"{args.data_dir}/{name}")
+        rows.append({"name": name, "id": task.id, "gym_id": f"vista/{task.id}", "category": task.category,
+                     "splits": list(task.splits), "procedural": task.procedural, "data_present": status.present,
+                     "data_location": status.location, "how_to_get": status.how_to_get or None,
+                     "plugin": registry.owners[("task", name)]})
+    _print_json(rows)
+    return 0
+
+
+def _call_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("tool", help="tool name (see `vista tools`)")
+    parser.add_argument("--image", action="append", default=[], help="image file; repeat for several (image_0, ...)")
+    parser.add_argument("--args", default="{}", help='arguments as a JSON object, e.g. \'{"factor": 2}\'')
+    parser.add_argument("--save-images", metavar="DIR", help="write images the tool returns into DIR")
+
+
+@command("call", "validate and run one tool on an image; prints its result or classified error (JSON)",
+         _call_arguments)
+def _call(args: argparse.Namespace, registry: Registry) -> int:
+    from pathlib import Path
+
+    from .execution import call_tool
+    from .protocol import parse_call
+    from .tool import ToolContext, ToolResult
+
+    # the shell user's JSON goes through the same parser as the policy's, so faults are classified alike
+    call, error = parse_call(f'{{"name": {json.dumps(args.tool)}, "arguments": {args.args}}}')
+    if error is not None:
+        result = ToolResult.failure(args.tool, error)
+    else:
+        result = call_tool(call.name, call.arguments, ToolContext(args.image), tools=registry.tools)
+    payload = result.model_dump(mode="json", exclude={"images"})
+    if args.save_images and result.images:
+        out = Path(args.save_images)
+        out.mkdir(parents=True, exist_ok=True)
+        payload["saved_images"] = []
+        for name, image in zip(result.image_names, result.images):
+            image.save(out / f"{name}.png")
+            payload["saved_images"].append(str(out / f"{name}.png"))
+    _print_json(payload)
+    return 0 if result.ok else 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vista", description="vista-gym: tools, tasks and environments for "
+                                                               "tool-integrated reasoning of VLMs")
+    parser.add_argument("--plugins", default=None,
+                        help=f"plugins to load: 'all' (default), a comma list like 'chart,math', or 'none'; "
+                             f"also ${ENV_VAR}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (_, add_arguments, help_text) in _COMMANDS.items():
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        registry = load_plugins(args.plugins)
+        return _COMMANDS[args.command][0](args, registry)
+    except VistaError as exc:
+        print(f"vista: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Running validated calls: E4 from the tool's own checks, E5 from its output schema, failures as error results.
+
+Nothing a tool does escapes as an exception: a crash becomes a TOOL_FAILURE result the policy can read.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any, Mapping, Sequence
+
+import jsonschema
+from pydantic import BaseModel
+
+from .errors import ClassifiedError, ErrorClass, ToolArgumentError, ToolUnavailableError
+from .images import ImageLike
+from .tool import Tool, ToolArguments, ToolContext, ToolResult
+from .validation import validate_call
+from .protocol import ToolCall
+
+
+@functools.cache
+def _output_validator(model: type[BaseModel]) -> jsonschema.protocols.Validator:
+    return jsonschema.Draft202012Validator(model.model_json_schema())
+
+
+def _e4(tool: Tool, exc: ToolArgumentError) -> ClassifiedError:
+    return ClassifiedError(error_class=ErrorClass.E4, code="invalid_content", tool=tool.name,
+                           argument=exc.argument, message=f"call to '{tool.name}': {exc}")
+
+
+def _failure(tool: Tool, exc: BaseException) -> ClassifiedError:
+    if isinstance(exc, ToolUnavailableError):
+        return ClassifiedError(error_class=ErrorClass.TOOL_FAILURE, code="unavailable", tool=tool.name,
+                               message=f"tool '{tool.name}' is unavailable: {exc}")
+    return ClassifiedError(error_class=ErrorClass.TOOL_FAILURE, code="crashed", tool=tool.name,
+                           message=f"tool '{tool.name}' failed: {type(exc).__name__}: {exc}")
+
+
+def check_output(tool: Tool, result: Any) -> ToolResult:
+    """Coerce what `run` returned into a ToolResult and check it against the output schema (E5)."""
+    if not isinstance(result, ToolResult):
+        error = ClassifiedError(error_class=ErrorClass.E5, code="not_a_result", tool=tool.name,
+                                message=f"tool '{tool.name}' returned {type(result).__name__}, not a ToolResult")
+        return ToolResult.failure(tool.name, error)
+    result.tool = tool.name
+    if result.ok and type(tool).Output is not None:
+        problems = list(_output_validator(type(tool).Output).iter_errors(_jsonable(result.data)))
+        if problems:
+            first = problems[0]
+            where = "/".join(map(str, first.absolute_path)) or "(root)"
+            error = ClassifiedError(error_class=ErrorClass.E5, code="invalid_output", tool=tool.name,
+                                    message=f"tool '{tool.name}' produced output that violates its schema at "
+                                            f"{where}: {first.message}")
+            return result.model_copy(update={"ok": False, "error": error, "text": error.message})
+    return result
+
+
+def _jsonable(data: Any) -> Any:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    return data
+
+
+def run_validated(tool: Tool, arguments: ToolArguments, ctx: ToolContext) -> ToolResult:
+    """Run one validated call; every outcome, including a crash, is a ToolResult."""
+    start = time.perf_counter()
+    try:
+        result = check_output(tool, tool.run(arguments, ctx))
+    except ToolArgumentError as exc:
+        result = ToolResult.failure(tool.name, _e4(tool, exc))
+    except Exception as exc:  # the contract: a crashed tool becomes an error result, never a crashed episode
+        result = ToolResult.failure(tool.name, _failure(tool, exc))
+    return _finish(result, ctx, time.perf_counter() - start)
+
+
+def run_validated_batch(tool: Tool, batch: Sequence[tuple[ToolArguments, ToolContext]]) -> list[ToolResult]:
+    """Run many validated calls to one tool through `run_batch`; if the batch fails, each call runs alone so that
+    one bad item cannot fail the others."""
+    start = time.perf_counter()
+    try:
+        raw = tool.run_batch(batch)
+        if len(raw) != len(batch):
+            raise RuntimeError(f"run_batch returned {len(raw)} results for {len(batch)} calls")
+    except Exception:  # isolate the culprit: fall back to one call at a time
+        return [run_validated(tool, args, ctx) for args, ctx in batch]
+    elapsed = (time.perf_counter() - start) / max(len(batch), 1)
+    return [_finish(check_output(tool, r), ctx, elapsed) for r, (_, ctx) in zip(raw, batch)]
+
+
+def _finish(result: ToolResult, ctx: ToolContext, latency_s: float) -> ToolResult:
+    result.latency_s = latency_s
+    if result.ok and result.images and not result.image_names:
+        result.image_names = [ctx.add_image(image) for image in result.images]
+    return result
+
+
+def call_tool(name: str, arguments: Mapping[str, Any], images: Sequence[ImageLike] | ToolContext = (),
+              tools: Mapping[str, Tool] | None = None) -> ToolResult:
+    """Validate, then run one tool by name: the way scripts and notebooks call a tool.
+
+    Returns a ToolResult; a fault of any class E1–E5 (or a tool failure) is in ``result.error``.
+    """
+    if tools is None:
+        from .plugins import get_tools
+        tools = get_tools()
+    ctx = images if isinstance(images, ToolContext) else ToolContext(images)
+    validated, error = validate_call(ToolCall(name=name, arguments=dict(arguments)), tools)
+    if error is not None:
+        return ToolResult.failure(name, error)
+    return run_validated(validated.tool, validated.arguments, ctx)

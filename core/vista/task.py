@@ -1,0 +1,116 @@
+"""The Task contract and the Example every loader and generator yields."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar, Iterator, Literal, Union
+
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+
+from .images import open_image
+
+AnswerType = Literal["multiple_choice", "integer", "float", "text", "list", "boolean"]
+
+# The paper's seven task categories; third-party tasks may add their own.
+CATEGORIES: tuple[str, ...] = (
+    "chart", "geometry", "math", "document", "spatial", "science", "general_vqa",
+)
+
+
+class Example(BaseModel):
+    """One item of a task. Images are paths (opened lazily) or PIL images; `metadata` keeps whatever ground truth
+    lies behind the image (the table behind a chart, the objects behind a scene) and the benchmark's own fields."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    id: str
+    task: str
+    images: list[Union[str, Image.Image]] = Field(default_factory=list)
+    question: str
+    choices: list[str] | None = None
+    answer: Any
+    answer_type: AnswerType = "text"
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def open_images(self) -> list[Image.Image]:
+        return [open_image(image) for image in self.images]
+
+
+class DataStatus(BaseModel):
+    present: bool
+    location: str | None = None
+    how_to_get: str = ""
+
+
+class OracleStep(BaseModel):
+    """One step of an expert solution: a thought, then a tool call (name, arguments) or nothing."""
+
+    think: str
+    tool: str | None = None
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class OracleSolution(BaseModel):
+    """How an expert solves an example: the tool calls to make, then the reasoning from their outputs to the answer.
+    Experts run the calls for real and write `rationale` after the last tool response."""
+
+    steps: list[OracleStep]
+    answer: str
+    rationale: str = ""
+
+
+class Task:
+    """Base class of every task. Subclasses set the class attributes and implement `load` and `score`.
+
+    - `name` + `version` make the id (`chartqa-v0`), registered with Gymnasium as `vista/chartqa-v0`.
+    - `category`: one of `CATEGORIES` (or a third party's own).
+    - `splits`: the splits `load` accepts.
+    - `procedural`: True when examples are generated from a seed (deterministic, no data needed).
+    - `data_env`: environment variable naming the data folder (fallback for `load(data_dir=None)`).
+    - `recommended_tools`: names of tools that help on this task (a prior for the prompt and for experts).
+    - `prompt_template`: overrides the environment's user prompt for this task (placeholders {question}, {choices}).
+    """
+
+    name: ClassVar[str] = ""
+    version: ClassVar[int] = 0
+    category: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    splits: ClassVar[tuple[str, ...]] = ("test",)
+    procedural: ClassVar[bool] = False
+    data_env: ClassVar[str | None] = None
+    recommended_tools: ClassVar[tuple[str, ...]] = ()
+    prompt_template: ClassVar[str | None] = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}-v{self.version}"
+
+    def load(self, split: str = "test", data_dir: str | os.PathLike | None = None, *,
+             seed: int = 0, limit: int | None = None) -> Iterator[Example]:
+        raise NotImplementedError(f"task '{self.id}' does not implement load()")
+
+    def score(self, prediction: str | None, example: Example) -> float:
+        """The benchmark's official metric for one prediction, in [0, 1]."""
+        raise NotImplementedError(f"task '{self.id}' does not implement score()")
+
+    def oracle(self, example: Example) -> OracleSolution | None:
+        """An expert solution with tool calls, where the task knows one (procedural tasks do)."""
+        return None
+
+    def resolve_data_dir(self, data_dir: str | os.PathLike | None) -> Path | None:
+        if data_dir is not None:
+            return Path(data_dir)
+        if self.data_env and os.environ.get(self.data_env):
+            return Path(os.environ[self.data_env])
+        return None
+
+    def data_status(self, data_dir: str | os.PathLike | None = None) -> DataStatus:
+        if self.procedural:
+            return DataStatus(present=True, location="generated")
+        where = self.resolve_data_dir(data_dir)
+        return DataStatus(present=bool(where and where.exists()), location=str(where) if where else None)
+
+    def __repr__(self) -> str:
+        return f"<Task {self.id} ({self.category})>"
