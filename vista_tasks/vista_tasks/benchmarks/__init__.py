@@ -1,0 +1,3 @@
+"""Loaders and official scoring of the published benchmarks."""
+
+BENCHMARK_TASKS: list = []

@@ -1,0 +1,3 @@
+"""Offline procedural task generators (deterministic per seed, with oracle solutions)."""
+
+PROCEDURAL_TASKS: list = []
