@@ -89,3 +89,35 @@ class Crashing(Tool):
 def register_tools(register) -> None:
     for tool in (Crop(), Scale(), BrokenOutput(), Crashing()):
         register(tool)
+
+
+class Multiply(vista.Task):
+    """A tiny procedural task: multiply the number shown (as the image's width) by a factor."""
+
+    name = "multiply"
+    category = "math"
+    procedural = True
+    splits = ("train", "test")
+    recommended_tools = ("scale", "crop")
+
+    def load(self, split="test", data_dir=None, *, seed=0, limit=None):
+        import random
+
+        offset = 0 if split == "train" else 10**6
+        for i in range(limit if limit is not None else 10):
+            rng = random.Random(offset + seed + i)
+            value, factor = rng.randint(2, 50), rng.randint(2, 8)
+            from PIL import Image as _Image
+
+            yield vista.Example(id=f"{split}-{seed + i}", task=self.name,
+                                images=[_Image.new("RGB", (value, 20), "white")],
+                                question=f"Multiply {value} by {factor}.", answer=str(value * factor),
+                                answer_type="integer", metadata={"value": value, "factor": factor})
+
+    def score(self, prediction, example):
+        return float(prediction is not None and prediction.strip() == str(example.answer))
+
+
+@vista.hookimpl
+def register_tasks(register) -> None:
+    register(Multiply())

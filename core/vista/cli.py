@@ -106,6 +106,20 @@ def _call(args: argparse.Namespace, registry: Registry) -> int:
     return 0 if result.ok else 2
 
 
+def _check_plugin_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="plugin name as `vista plugins` lists it")
+
+
+@command("check-plugin", "run check_tool/check_task on everything a plugin registers; report problems with fixes",
+         _check_plugin_arguments)
+def _check_plugin(args: argparse.Namespace, registry: Registry) -> int:
+    from .plugin_check import check_plugin
+
+    problems = check_plugin(args.name, registry)
+    _print_json([problem.model_dump() for problem in problems])
+    return 1 if any(problem.level == "error" for problem in problems) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vista", description="vista-gym: tools, tasks and environments for "
                                                                "tool-integrated reasoning of VLMs")

@@ -62,15 +62,29 @@ def _jsonable(data: Any) -> Any:
     return data
 
 
+def _result_of_exception(tool: Tool, exc: Exception) -> ToolResult:
+    if isinstance(exc, ToolArgumentError):
+        return ToolResult.failure(tool.name, _e4(tool, exc))
+    return ToolResult.failure(tool.name, _failure(tool, exc))
+
+
 def run_validated(tool: Tool, arguments: ToolArguments, ctx: ToolContext) -> ToolResult:
     """Run one validated call; every outcome, including a crash, is a ToolResult."""
     start = time.perf_counter()
     try:
         result = check_output(tool, tool.run(arguments, ctx))
-    except ToolArgumentError as exc:
-        result = ToolResult.failure(tool.name, _e4(tool, exc))
     except Exception as exc:  # the contract: a crashed tool becomes an error result, never a crashed episode
-        result = ToolResult.failure(tool.name, _failure(tool, exc))
+        result = _result_of_exception(tool, exc)
+    return _finish(result, ctx, time.perf_counter() - start)
+
+
+async def arun_validated(tool: Tool, arguments: ToolArguments, ctx: ToolContext) -> ToolResult:
+    """`run_validated` for tools with an `arun` coroutine (remote tools)."""
+    start = time.perf_counter()
+    try:
+        result = check_output(tool, await tool.arun(arguments, ctx))
+    except Exception as exc:  # a remote failure is an error result like any other
+        result = _result_of_exception(tool, exc)
     return _finish(result, ctx, time.perf_counter() - start)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, ClassVar, Mapping, Sequence
 
 from PIL import Image
@@ -39,6 +40,7 @@ class ToolContext:
         else:
             self._images = {f"image_{i}": open_image(img) for i, img in enumerate(images)}
         self.metadata = dict(metadata or {})
+        self._lock = threading.Lock()  # concurrent calls of one episode may add images at once
 
     @property
     def image_names(self) -> list[str]:
@@ -55,8 +57,9 @@ class ToolContext:
             ) from None
 
     def add_image(self, image: Image.Image) -> str:
-        name = f"image_{len(self._images)}"
-        self._images[name] = image
+        with self._lock:
+            name = f"image_{len(self._images)}"
+            self._images[name] = image
         return name
 
     def images(self) -> dict[str, Image.Image]:
@@ -108,6 +111,9 @@ class Tool:
     def run(self, args: ToolArguments, ctx: ToolContext) -> ToolResult:
         raise NotImplementedError(f"tool '{self.name}' does not implement run()")
 
+    # Tools that wait on I/O (remote servers) may also define `async def arun(self, args, ctx) -> ToolResult`;
+    # the rollout runner awaits it instead of spending a worker thread.
+
     def run_batch(self, batch: Sequence[tuple[ToolArguments, ToolContext]]) -> list[ToolResult]:
         """Run many calls at once. Model-backed tools override this to batch the forward pass."""
         return [self.run(args, ctx) for args, ctx in batch]
@@ -118,6 +124,10 @@ class Tool:
 
     def argument_schema(self) -> dict:
         return _schema_of(type(self).Arguments)
+
+    def parse_arguments(self, arguments: dict[str, Any]) -> ToolArguments:
+        """Typed arguments from a dict that already passed the JSON schema (pydantic validators may still refuse)."""
+        return type(self).Arguments.model_validate(arguments)
 
     def output_schema(self) -> dict | None:
         return _schema_of(type(self).Output) if type(self).Output is not None else None

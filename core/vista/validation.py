@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 import jsonschema
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from .errors import ClassifiedError, ErrorClass, did_you_mean
 from .protocol import ToolCall, parse_call
@@ -28,10 +28,15 @@ class ValidatedCall:
     arguments: ToolArguments
 
 
-@functools.cache
-def _validator(model: type[BaseModel]) -> jsonschema.protocols.Validator:
-    schema = model.model_json_schema()
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+@functools.lru_cache(maxsize=1024)
+def _compiled(schema_json: str) -> jsonschema.protocols.Validator:
+    return jsonschema.Draft202012Validator(json.loads(schema_json),
+                                           format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def _validator(tool: Tool) -> jsonschema.protocols.Validator:
+    """One compiled validator per distinct argument schema (local tools and remote proxies alike)."""
+    return _compiled(json.dumps(tool.argument_schema(), sort_keys=True))
 
 
 def validate_call(call: ToolCall, tools: Mapping[str, Tool]) -> tuple[ValidatedCall | None, ClassifiedError | None]:
@@ -45,12 +50,11 @@ def validate_call(call: ToolCall, tools: Mapping[str, Tool]) -> tuple[ValidatedC
     arguments = dict(call.arguments)
     if call.dialect == "paper" and call.task is not None and tool.task_argument:
         arguments.setdefault(tool.task_argument, call.task)
-    model = type(tool).Arguments
-    errors = sorted(_validator(model).iter_errors(arguments), key=_priority)
+    errors = sorted(_validator(tool).iter_errors(arguments), key=_priority)
     if errors:
         return None, _classify_schema_errors(tool, errors)
     try:
-        parsed = model.model_validate(arguments)
+        parsed = tool.parse_arguments(arguments)
     except ValidationError as exc:  # a model validator rejected what the schema allowed: still a value fault
         first = exc.errors()[0]
         argument = str(first["loc"][0]) if first["loc"] else None

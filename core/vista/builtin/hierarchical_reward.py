@@ -4,7 +4,8 @@
     elif format invalid:     R = format_penalty (-1.0)
     else:                    R = correctness, the task's official score of the final answer, in [0, 1]
 
-Repetition tiers, checked on the policy's own turns only (never the prompt or tool responses), most severe first:
+Repetition tiers, checked on the policy's own turns only (never the prompt or tool responses), most severe first;
+the text tiers ignore what is inside <tool_call> blocks, which the call tier judges:
 
     -3.0  degenerate loop:   some word n-gram (n = 8) occurs 3 or more times
     -2.0  repeated line:     a line of at least 20 characters (tags stripped, whitespace collapsed,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from vista.trajectory import Trajectory
 
 _TAG = re.compile(r"</?(?:think|tool_call|answer|tool_response)\s*>")
+_CALL_BLOCK = re.compile(r"<tool_call>.*?(?:</tool_call>|$)", re.DOTALL)
 _WORD = re.compile(r"\w+|[^\w\s]")
 
 
@@ -55,7 +57,8 @@ class RepetitionConfig:
 
 def repetition_penalty(trajectory: "Trajectory", config: RepetitionConfig = RepetitionConfig()) -> tuple[float, str]:
     """(R_rep, reason) for a trajectory; R_rep is 0 and reason '' when nothing repeats."""
-    turns = [step.action for step in trajectory.steps]
+    # tool calls are judged by the call tier only: the same JSON twice is a repeated call, not a repeated line
+    turns = [_CALL_BLOCK.sub("\n", step.action) for step in trajectory.steps]
     words = [w.lower() for turn in turns for w in _WORD.findall(_TAG.sub(" ", turn))]
     grams = Counter(tuple(words[i:i + config.ngram]) for i in range(len(words) - config.ngram + 1))
     if grams:

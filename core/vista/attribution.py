@@ -1,0 +1,69 @@
+"""E1–E6 attribution: the error classes of each step, the primary error of a finished trajectory, and the paper's
+error-attribution table over a set of trajectories.
+
+Primary error of a trajectory (None when its answer is correct): the first *unrecovered* tool-call error of class
+E1–E5, where a call error is recovered when a later call to the same tool succeeded; else FORMAT when the protocol
+was violated (no answer, broken tags); else TOOL_FAILURE when a tool crashed or timed out; else E6 (the tool outputs
+were valid, or no tool was needed, and the answer is still wrong).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable
+
+from .errors import ErrorClass, TAXONOMY
+from .trajectory import StepRecord, Trajectory
+
+_CALL_CLASSES = (ErrorClass.E1, ErrorClass.E2, ErrorClass.E3, ErrorClass.E4, ErrorClass.E5)
+
+
+def step_error_classes(step: StepRecord) -> list[ErrorClass]:
+    classes = [call.error.error_class for call in step.tool_calls if call.error is not None]
+    if step.format_errors:
+        classes.append(ErrorClass.FORMAT)
+    return classes
+
+
+def primary_error(trajectory: Trajectory) -> ErrorClass | None:
+    if trajectory.correct:
+        return None
+    calls = trajectory.tool_calls
+    for i, call in enumerate(calls):
+        if call.error is None or call.error.error_class not in _CALL_CLASSES:
+            continue
+        recovered = any(later.valid and later.error is None and later.name == call.name for later in calls[i + 1:])
+        if not recovered:
+            return call.error.error_class
+    if trajectory.format_errors or trajectory.final_answer is None:
+        return ErrorClass.FORMAT
+    if any(call.error is not None and call.error.error_class is ErrorClass.TOOL_FAILURE for call in calls):
+        return ErrorClass.TOOL_FAILURE
+    return ErrorClass.E6
+
+
+def error_attribution(trajectories: Iterable[Trajectory]) -> dict:
+    """The paper's error-attribution table: for failed trajectories, the share whose primary error is each class,
+    plus per-call rates of each class over all tool calls."""
+    trajectories = list(trajectories)
+    failed = [t for t in trajectories if not t.correct]
+    primary = Counter((t.primary_error or primary_error(t)) for t in failed)
+    calls = [call for t in trajectories for call in t.tool_calls]
+    per_call = Counter(call.error.error_class for call in calls if call.error is not None)
+    classes = (*TAXONOMY, ErrorClass.FORMAT, ErrorClass.TOOL_FAILURE)
+    return {
+        "episodes": len(trajectories),
+        "failed": len(failed),
+        "tool_calls": len(calls),
+        "primary": {c.value: {"count": primary.get(c, 0), "share": primary.get(c, 0) / len(failed) if failed else 0.0}
+                    for c in classes},
+        "per_call_rate": {c.value: per_call.get(c, 0) / len(calls) if calls else 0.0 for c in classes if c in
+                          (*_CALL_CLASSES, ErrorClass.TOOL_FAILURE)},
+    }
+
+
+def attribution_markdown(table: dict) -> str:
+    rows = ["| class | description | failed episodes | share |", "|---|---|---:|---:|"]
+    for name, cell in table["primary"].items():
+        rows.append(f"| {name} | {ErrorClass(name).description} | {cell['count']} | {cell['share']:.1%} |")
+    return "\n".join(rows)

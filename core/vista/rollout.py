@@ -1,0 +1,110 @@
+"""The concurrent rollout runner: many episodes in flight so that policy generation and tool latency overlap.
+
+    runner = RolloutRunner(policy, concurrency=64, log=TrajectoryLog("runs/x"))
+    trajectories = runner.run(EpisodeSpec(task="chart_bar", seed=s) for s in range(1000))
+
+``policy(observation) -> str`` may be a plain function (run in a worker thread, so a slow one does not block the
+others) or a coroutine function (awaited: remote endpoints). Tool calls go through the shared `ToolExecutor`
+(per-tool concurrency limits, timeouts). With a log, finished episodes are written as they finish and a rerun with
+the same specs skips them: a killed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Iterable, Union
+
+from . import plugins
+from .env import VistaEnv
+from .executor import ToolExecutor
+from .task import Example
+from .trajectory import Trajectory
+from .trajlog import TrajectoryLog
+
+Policy = Callable[[dict], Union[str, Awaitable[str]]]
+
+
+@dataclass(frozen=True)
+class EpisodeSpec:
+    """One episode to play: a task and either a seed (drawn example) or an explicit example; ``sample`` numbers
+    repeated plays of the same example (GRPO groups)."""
+
+    task: str
+    seed: int | None = None
+    example: Example | None = field(default=None, compare=False)
+    sample: int = 0
+
+    @property
+    def key(self) -> str:
+        which = self.example.id if self.example is not None else f"seed:{self.seed}"
+        return f"{self.task}|{which}|{self.sample}"
+
+
+class RolloutRunner:
+    """Plays episodes concurrently. ``env_kwargs`` go to every `VistaEnv` (tools, reward, max_turns, split...)."""
+
+    def __init__(self, policy: Policy, *, concurrency: int = 8, executor: ToolExecutor | None = None,
+                 log: TrajectoryLog | None = None, registry: plugins.Registry | None = None,
+                 on_episode: Callable[[Trajectory], None] | None = None, **env_kwargs: Any):
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+        self.policy = policy
+        self.concurrency = concurrency
+        self.executor = executor or ToolExecutor()
+        self.log = log
+        self.registry = registry or plugins.get_registry()
+        self.on_episode = on_episode
+        self.env_kwargs = env_kwargs
+        self._datasets: dict[str, list[Example]] = {}
+
+    def _env(self, task_name: str) -> VistaEnv:
+        task = self.registry.task(task_name)
+        kwargs = dict(self.env_kwargs)
+        if not task.procedural and "examples" not in kwargs:
+            if task_name not in self._datasets:  # load a dataset once, not once per episode
+                self._datasets[task_name] = list(task.load(kwargs.get("split", "train"), kwargs.get("data_dir")))
+            kwargs["examples"] = self._datasets[task_name]
+        return VistaEnv(task, executor=self.executor, registry=self.registry, **kwargs)
+
+    async def _act(self, observation: dict) -> str:
+        if inspect.iscoroutinefunction(self.policy) or inspect.iscoroutinefunction(
+                getattr(self.policy, "__call__", None)):
+            return await self.policy(observation)
+        action = await asyncio.to_thread(self.policy, observation)
+        return await action if inspect.isawaitable(action) else action
+
+    async def play(self, spec: EpisodeSpec) -> Trajectory:
+        env = self._env(spec.task)
+        options = {"example": spec.example} if spec.example is not None else None
+        observation, _ = env.reset(seed=spec.seed, options=options)
+        while True:
+            action = await self._act(observation)
+            observation, _, terminated, truncated, info = await env.astep(action)
+            if terminated or truncated:
+                break
+        trajectory: Trajectory = info["trajectory"]
+        trajectory.metadata.update(sample=spec.sample, episode_key=spec.key)
+        if self.log is not None:
+            await asyncio.to_thread(self.log.append, trajectory, env.images)
+        if self.on_episode is not None:
+            self.on_episode(trajectory)
+        return trajectory
+
+    async def arun(self, episodes: Iterable[EpisodeSpec]) -> list[Trajectory]:
+        """Play every episode not already in the log; returns the trajectories played now, in spec order."""
+        done = {t.metadata.get("episode_key") for t in self.log.read()} if self.log is not None else set()
+        todo = [spec for spec in episodes if spec.key not in done]
+        results: list[Trajectory | None] = [None] * len(todo)
+        queue = iter(enumerate(todo))
+
+        async def worker() -> None:
+            for index, spec in queue:  # a shared iterator: each spec is taken by exactly one worker
+                results[index] = await self.play(spec)
+
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(todo)) or 1)))
+        return [r for r in results if r is not None]
+
+    def run(self, episodes: Iterable[EpisodeSpec]) -> list[Trajectory]:
+        return asyncio.run(self.arun(episodes))

@@ -1,0 +1,110 @@
+"""The trajectory log of a run: append-only JSONL, images stored once by content hash, safe to resume.
+
+    run_dir/trajectories.jsonl   one Trajectory per line, written whole and flushed (fsync) before the next
+    run_dir/images/<sha256>.png  every image a trajectory refers to, written once
+
+A crash can at worst leave a partial last line; opening the log repairs it (the partial line is moved to
+``trajectories.jsonl.partial``), so every finished episode survives and a resumed run skips exactly those.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from PIL import Image
+
+from .images import ImageStore
+from .trajectory import Message, Trajectory
+
+log = logging.getLogger(__name__)
+
+
+class TrajectoryLog:
+    def __init__(self, run_dir: str | os.PathLike):
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.run_dir / "trajectories.jsonl"
+        self.images = ImageStore(self.run_dir / "images")
+        self._lock = threading.Lock()
+        self._repair()
+
+    def _repair(self) -> None:
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        data = self.path.read_bytes()
+        if data.endswith(b"\n"):
+            return
+        cut = data.rfind(b"\n") + 1
+        (self.path.parent / (self.path.name + ".partial")).write_bytes(data[cut:])
+        with open(self.path, "r+b") as handle:
+            handle.truncate(cut)
+        log.warning("trajectory log %s ended in a partial line (a crash mid-write); kept the %d finished lines "
+                    "and moved the fragment aside", self.path, data[:cut].count(b"\n"))
+
+    def append(self, trajectory: Trajectory, images: Mapping[str, Image.Image] = {}) -> None:
+        """Write one finished trajectory; ``images`` maps the content hashes it refers to onto the pictures."""
+        for ref, image in images.items():
+            if not self.images.path(ref).exists():
+                self.images.put(image)
+        line = trajectory.model_dump_json() + "\n"
+        with self._lock, open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def __iter__(self) -> Iterator[Trajectory]:
+        return self.read()
+
+    def read(self) -> Iterator[Trajectory]:
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield Trajectory.model_validate_json(line)
+                except ValueError as exc:
+                    log.warning("%s line %d is not a trajectory (%s); skipped", self.path, number, exc)
+
+    def done_keys(self) -> set[tuple[str, str, int]]:
+        """(task, example_id, sample) of every finished episode: what a resumed run skips."""
+        return {(t.task, t.example_id, int(t.metadata.get("sample", 0))) for t in self.read()}
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.read())
+
+    # ---- export to TRL's formats ----------------------------------------------------------------------------
+    def to_sft_record(self, trajectory: Trajectory, tool_role: str = "user") -> dict[str, Any]:
+        """``{"messages": [...], "images": [PIL...]}`` as TRL's SFTTrainer takes for VLMs: image parts become
+        ``{"type": "image"}`` placeholders and the pictures are listed in order. Tool responses get ``tool_role``
+        (chat templates without a tool role take them as user turns)."""
+        return to_chat(trajectory.messages, self.images, tool_role=tool_role)
+
+    def to_grpo_prompt(self, trajectory: Trajectory, tool_role: str = "user") -> dict[str, Any]:
+        """The prompt part (system + first user turn) with the ground truth, as GRPO datasets take it."""
+        record = to_chat(trajectory.messages[:2], self.images, tool_role=tool_role)
+        return {"prompt": record["messages"], "images": record["images"], "answer": trajectory.ground_truth,
+                "task": trajectory.task, "example_id": trajectory.example_id}
+
+
+def to_chat(messages: list[Message] | list[dict], images: ImageStore | Mapping[str, Image.Image],
+            tool_role: str = "user") -> dict[str, Any]:
+    """Chat messages with ``{"type": "image"}`` placeholders and the ordered image list (TRL / processors)."""
+    out_messages, out_images = [], []
+    for message in messages:
+        message = message if isinstance(message, Message) else Message.model_validate(message)
+        content = []
+        for part in message.content:
+            if part.type == "image":
+                out_images.append(images.get(part.image) if isinstance(images, ImageStore) else images[part.image])
+                content.append({"type": "image"})
+            else:
+                content.append({"type": "text", "text": part.text or ""})
+        out_messages.append({"role": tool_role if message.role == "tool" else message.role, "content": content})
+    return {"messages": out_messages, "images": out_images}
+
