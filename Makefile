@@ -1,0 +1,34 @@
+# The README's two commands: `make demo` (the main job on the embedded default) and `make test`.
+# Both build the virtual environment on first use. torch is installed first and pinned (constraints.txt), so no
+# dependency can pull a CUDA build onto a CPU machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+DISTS := core vista_tasks vista_tools_perception vista_tools_chart vista_tools_diagram vista_tools_math trainer plugins/example
+STAMP := $(VENV)/.vista-installed
+PYPROJECTS := $(wildcard $(addsuffix /pyproject.toml,$(DISTS)))
+
+.PHONY: install demo test bench clean
+
+install: $(STAMP)
+
+$(STAMP): $(PYPROJECTS) constraints.txt requirements-dev.txt Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip setuptools wheel
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -c constraints.txt -r requirements-dev.txt $(foreach d,$(DISTS),$(if $(wildcard $(d)/pyproject.toml),-e ./$(d)))
+	$(PY) -c "import torch; assert torch.__version__.startswith('2.13.0') and not torch.cuda.is_available(), torch.__version__"
+	touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/vista-train --plugins all
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV)
