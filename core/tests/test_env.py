@@ -22,6 +22,8 @@ def expert(obs):
         return f"<think>multiply with the tool</think>{call('scale', value=value, factor=factor)}"
     response = last["content"][0]["text"]
     result = response.split(": ", 1)[1].split("<")[0]
+    if "error" in result:
+        return "<think>the tool failed; I cannot compute it</think><answer>0</answer>"
     return f"<think>the tool says {result}</think><answer>{int(float(result))}</answer>"
 
 

@@ -120,6 +120,44 @@ def _check_plugin(args: argparse.Namespace, registry: Registry) -> int:
     return 1 if any(problem.level == "error" for problem in problems) else 0
 
 
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tools", help="comma list of tools to serve (default: every tool of the selected plugins)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--token", default=None, help="require this bearer token (default: $VISTA_SERVE_TOKEN)")
+    parser.add_argument("--concurrency", type=int, default=4, help="calls of one tool at once")
+    parser.add_argument("--max-queue", type=int, default=64, help="waiting calls per tool before 503")
+    parser.add_argument("--timeout", type=float, default=60.0, help="per-call time limit in seconds")
+    parser.add_argument("--max-batch-size", type=int, default=8)
+    parser.add_argument("--max-wait-ms", type=float, default=5.0)
+    parser.add_argument("--ray", action="store_true", help="deploy with Ray Serve (each tool a deployment)")
+    parser.add_argument("--replicas", type=int, default=1, help="Ray Serve: replicas per tool")
+    parser.add_argument("--num-gpus", type=float, default=0.0, help="Ray Serve: GPUs per replica of batching tools")
+
+
+@command("serve", "serve tools over HTTP: models resident, dynamic batching, limits, metrics", _serve_arguments)
+def _serve(args: argparse.Namespace, registry: Registry) -> int:
+    import os
+
+    from .serve.config import ServeConfig
+
+    names = [n.strip() for n in args.tools.split(",")] if args.tools else sorted(registry.tools)
+    tools = {name: registry.tool(name) for name in names}
+    config = ServeConfig(host=args.host, port=args.port, token=args.token or os.environ.get("VISTA_SERVE_TOKEN"),
+                         concurrency=args.concurrency, max_queue=args.max_queue, timeout_s=args.timeout,
+                         max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms).validate()
+    if args.ray:
+        from .serve.ray_app import serve_with_ray
+
+        serve_with_ray(names, plugins=args.plugins, config=config, replicas=args.replicas, num_gpus=args.num_gpus)
+        return 0
+    from .serve.server import serve
+    from .serve.service import ToolService
+
+    serve(ToolService(tools, config))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vista", description="vista-gym: tools, tasks and environments for "
                                                                "tool-integrated reasoning of VLMs")
@@ -138,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         registry = load_plugins(args.plugins)
         return _COMMANDS[args.command][0](args, registry)
-    except VistaError as exc:
-        print(f"vista: error: {exc}", file=sys.stderr)
+    except (VistaError, ValueError, KeyError) as exc:  # input faults: a clear line, not a traceback
+        print(f"vista: error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 1
 
 

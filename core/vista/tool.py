@@ -58,7 +58,10 @@ class ToolContext:
 
     def add_image(self, image: Image.Image) -> str:
         with self._lock:
-            name = f"image_{len(self._images)}"
+            index = len(self._images)
+            while f"image_{index}" in self._images:  # a context built from a subset of names may have gaps
+                index += 1
+            name = f"image_{index}"
             self._images[name] = image
         return name
 

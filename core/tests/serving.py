@@ -1,0 +1,79 @@
+"""Running a real tool server on 127.0.0.1 for tests: in a thread, or in a subprocess that can be killed."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from vista.serve.server import create_app
+from vista.serve.service import ToolService
+
+HERE = Path(__file__).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"tool server at {url} did not become healthy within {timeout_s} s")
+
+
+@contextmanager
+def server_in_thread(service: ToolService):
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    wait_healthy(url)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+SERVER_SCRIPT = """
+import sys
+sys.path.insert(0, {here!r})
+import sample_plugin
+from vista.testing import registered_plugin
+from vista.serve.config import ServeConfig
+from vista.serve.server import serve
+from vista.serve.service import ToolService
+with registered_plugin(sample_plugin, "sample") as registry:
+    serve(ToolService(registry.tools, ServeConfig(port={port})))
+"""
+
+
+@contextmanager
+def server_process():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT.format(here=str(HERE), port=port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, 60)
+        yield url, proc
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)

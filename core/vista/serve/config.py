@@ -1,0 +1,52 @@
+"""Configuration of the tool server; every field documented once, cross-field checks in `validate`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ServeConfig:
+    host: str = "127.0.0.1"
+    """Interface to bind. Loopback by default: exposing tools to a network is an explicit choice."""
+    port: int = 8000
+    """TCP port (0 picks a free one)."""
+    token: str | None = None
+    """Bearer token every request must carry (Authorization: Bearer ...); None disables the check."""
+    max_body_bytes: int = 32 * 1024 * 1024
+    """Largest request body accepted; larger requests get 413."""
+    max_image_pixels: int = 40_000_000
+    """Largest decoded image (width*height) accepted; bigger ones (decompression bombs) get 413."""
+    concurrency: int = 4
+    """Calls of one tool running at once (batched tools: batches at once is 1, this bounds waiting batches)."""
+    max_queue: int = 64
+    """Calls of one tool waiting beyond `concurrency`; more get 503 with Retry-After instead of growing memory."""
+    timeout_s: float = 60.0
+    """Per-call time limit; a call over it returns a TOOL_FAILURE result with code 'timeout'."""
+    max_batch_size: int = 8
+    """Dynamic batching: most calls grouped into one `run_batch` for tools that implement it."""
+    max_wait_ms: float = 5.0
+    """Dynamic batching: how long the first call of a batch waits for companions."""
+    per_tool: dict[str, dict] = field(default_factory=dict)
+    """Overrides per tool name of concurrency, max_queue, timeout_s, max_batch_size, max_wait_ms."""
+    retry_after_s: int = 1
+    """Retry-After hint sent with 503 when a tool's queue is full."""
+
+    def validate(self) -> "ServeConfig":
+        if self.host not in ("127.0.0.1", "localhost", "::1") and not self.token:
+            raise ValueError(f"binding to {self.host} exposes the tools to the network: set a token "
+                             "(--token / VISTA_SERVE_TOKEN) or bind to 127.0.0.1")
+        for name in ("concurrency", "max_queue", "max_batch_size", "max_body_bytes", "max_image_pixels"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.timeout_s <= 0 or self.max_wait_ms < 0:
+            raise ValueError("timeout_s must be > 0 and max_wait_ms >= 0")
+        allowed = {"concurrency", "max_queue", "timeout_s", "max_batch_size", "max_wait_ms"}
+        for tool, overrides in self.per_tool.items():
+            unknown = set(overrides) - allowed
+            if unknown:
+                raise ValueError(f"per_tool['{tool}'] has unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+        return self
+
+    def for_tool(self, name: str, key: str):
+        return self.per_tool.get(name, {}).get(key, getattr(self, key))

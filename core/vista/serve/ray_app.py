@@ -1,0 +1,117 @@
+"""Ray Serve mode (`vista serve --ray`): every tool a Ray Serve deployment, so a cluster scales tools across machines.
+
+Tools that implement `run_batch` (the model-backed ones) are heavy: their replicas request ``num_gpus`` and batch with
+Ray Serve's own `@serve.batch`. Light tools get fractional CPUs. The HTTP gateway is the same FastAPI app as plain
+mode (same endpoints, validation, limits and metrics), with a service that forwards validated calls to the
+deployments' handles instead of running them in process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Mapping
+
+from ..errors import ClassifiedError, ErrorClass
+from ..execution import run_validated, run_validated_batch
+from ..protocol import ToolCall
+from ..tool import ToolContext, ToolResult
+from ..validation import validate_call
+from .config import ServeConfig
+from .service import ToolService
+from .wire import decode_images, encode_images
+
+
+def _replica_class():
+    from ray import serve
+
+    class ToolReplica:
+        """One replica of one tool: the plugin's tool object (model resident), and Ray Serve batching."""
+
+        def __init__(self, name: str, plugins: str | None, max_batch_size: int, max_wait_s: float,
+                     max_pixels: int):
+            from ..plugins import load_plugins
+
+            self.tool = load_plugins(plugins).tool(name)
+            self.max_pixels = max_pixels
+            self._batched.set_max_batch_size(max_batch_size)
+            self._batched.set_batch_wait_timeout_s(max_wait_s)
+
+        def _prepare(self, payload: dict) -> tuple[Any, ToolContext]:
+            validated, error = validate_call(ToolCall(name=self.tool.name, arguments=payload["arguments"]),
+                                             {self.tool.name: self.tool})
+            if error is not None:  # the gateway validated already; a mismatch means mixed plugin versions
+                raise ValueError(error.message)
+            return validated.arguments, ToolContext(decode_images(payload["images"], self.max_pixels))
+
+        @serve.batch
+        async def _batched(self, payloads: list[dict]) -> list[dict]:
+            batch = [self._prepare(p) for p in payloads]
+            results = await asyncio.to_thread(run_validated_batch, self.tool, batch)
+            return [r.model_dump(mode="json") for r in results]
+
+        async def call(self, payload: dict) -> dict:
+            if self.tool.supports_batching:
+                return await self._batched(payload)
+            arguments, ctx = self._prepare(payload)
+            result = await asyncio.to_thread(run_validated, self.tool, arguments, ctx)
+            return result.model_dump(mode="json")
+
+    return serve.deployment(ToolReplica)
+
+
+class RayToolService(ToolService):
+    """The plain service's validation, admission control, timeouts and metrics; execution on Ray Serve replicas."""
+
+    def __init__(self, tools, handles: Mapping[str, Any], config: ServeConfig | None = None):
+        super().__init__(tools, config)
+        self.handles = dict(handles)
+
+    async def _run(self, tool, arguments, ctx: ToolContext) -> ToolResult:
+        timeout = self.config.for_tool(tool.name, "timeout_s")
+        payload = {"arguments": arguments.model_dump(), "images": encode_images(ctx.images())}
+        try:
+            data = await asyncio.wait_for(self.handles[tool.name].call.remote(payload), timeout)
+        except asyncio.TimeoutError:
+            return ToolResult.failure(tool.name, ClassifiedError(
+                error_class=ErrorClass.TOOL_FAILURE, code="timeout", tool=tool.name,
+                message=f"tool '{tool.name}' did not answer within {timeout:g} s"))
+        except Exception as exc:  # a dead replica or actor error: an error result, the caller's episode goes on
+            return ToolResult.failure(tool.name, ClassifiedError(
+                error_class=ErrorClass.TOOL_FAILURE, code="replica_failed", tool=tool.name,
+                message=f"tool '{tool.name}' replica failed: {type(exc).__name__}: {exc}"))
+        result = ToolResult.model_validate(data)
+        result.image_names = []
+        return result
+
+
+def deploy_tools(names: list[str], *, plugins: str | None, config: ServeConfig, replicas: int = 1,
+                 num_gpus: float = 0.0) -> RayToolService:
+    """Deploy each tool as a Ray Serve application (Ray must be initialised or reachable) and return the gateway
+    service. Heavy (batching) tools ask for ``num_gpus`` per replica; light ones for a tenth of a CPU."""
+    from ray import serve
+
+    from ..plugins import load_plugins
+
+    registry = load_plugins(plugins)
+    replica = _replica_class()
+    serve.start(proxy_location="Disabled")  # the gateway is our own FastAPI app; no second HTTP port
+    handles = {}
+    for name in names:
+        tool = registry.tool(name)
+        heavy = tool.supports_batching
+        options = {"num_gpus": num_gpus, "num_cpus": 1} if heavy else {"num_cpus": 0.1}
+        app = replica.options(name=f"tool_{name}", num_replicas=replicas, ray_actor_options=options).bind(
+            name, plugins, config.for_tool(name, "max_batch_size"), config.for_tool(name, "max_wait_ms") / 1000,
+            config.max_image_pixels)
+        handles[name] = serve.run(app, name=f"vista_{name}", route_prefix=None)
+    return RayToolService({name: registry.tool(name) for name in names}, handles, config)
+
+
+def serve_with_ray(names: list[str], *, plugins: str | None, config: ServeConfig, replicas: int = 1,
+                   num_gpus: float = 0.0) -> None:
+    import ray
+
+    from .server import serve
+
+    ray.init(ignore_reinit_error=True)
+    serve(deploy_tools(names, plugins=plugins, config=config, replicas=replicas, num_gpus=num_gpus))
