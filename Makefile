@@ -19,6 +19,7 @@ $(STAMP): $(PYPROJECTS) constraints.txt requirements-dev.txt Makefile
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet -c constraints.txt -r requirements-dev.txt $(foreach d,$(DISTS),$(if $(wildcard $(d)/pyproject.toml),-e ./$(d)))
 	$(PY) -c "import torch; assert torch.__version__.startswith('2.13.0') and not torch.cuda.is_available(), torch.__version__"
+	! $(PIP) list 2>/dev/null | grep -iE '^(nvidia-|triton )' || (echo "a CUDA package was installed" && exit 1)
 	touch $(STAMP)
 
 demo: install

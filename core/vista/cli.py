@@ -158,6 +158,81 @@ def _serve(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
+def _eval_arguments(parser: argparse.ArgumentParser) -> None:
+    from .evaluation import MODES
+
+    parser.add_argument("--policy", required=True,
+                        help="oracle | openai:<base_url> (with --model) | hf:<path or hub id> | python:<module>:<fn>")
+    parser.add_argument("--model", help="model name for an openai: policy")
+    parser.add_argument("--tasks", required=True, help="comma list of task names or ids")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--limit", type=int, default=50, help="examples per task (0: the whole split)")
+    parser.add_argument("--samples", type=int, default=1, help="episodes per example")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mode", default="tools", choices=sorted(MODES),
+                        help="; ".join(f"{k}: {v}" for k, v in MODES.items()))
+    parser.add_argument("--max-turns", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--data-dir", help="datasets root (<data-dir>/<task>)")
+    parser.add_argument("--run-dir", required=True, help="where trajectories and reports go; rerun to resume")
+    parser.add_argument("--tool-server", help="use the tools of this `vista serve` URL instead of local ones")
+    parser.add_argument("--training-metrics", help="metrics.jsonl of a training run, for curves in the report")
+
+
+@command("eval", "evaluate a policy on tasks; writes results.json, results.md and report.html", _eval_arguments)
+def _eval(args: argparse.Namespace, registry: Registry) -> int:
+    from .evaluation import EvalConfig, evaluate
+    from .report import load_metrics, markdown, write_reports
+
+    if args.tool_server:
+        from .serve.client import attach_remote_tools
+
+        attach_remote_tools(registry, args.tool_server)
+    config = EvalConfig(tasks=[t.strip() for t in args.tasks.split(",")], split=args.split,
+                        limit=args.limit or None, samples=args.samples, seed=args.seed, mode=args.mode,
+                        max_turns=args.max_turns, concurrency=args.concurrency, data_dir=args.data_dir)
+    options = {"model": args.model} if args.model else {}
+    results = evaluate(args.policy, config, args.run_dir, registry=registry, policy_options=options)
+    metrics = load_metrics(args.training_metrics) if args.training_metrics else None
+    paths = write_reports(args.run_dir, results, training_metrics=metrics)
+    print(markdown(results, args.run_dir))
+    print(f"reports: {', '.join(str(p) for p in paths.values())}", file=sys.stderr)
+    return 0
+
+
+def _compare_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dirs", nargs="+", help="run directories holding results.json")
+
+
+@command("compare", "compare evaluation runs side by side (Markdown)", _compare_arguments)
+def _compare(args: argparse.Namespace, registry: Registry) -> int:
+    from pathlib import Path
+
+    from .report import compare
+
+    runs = [(Path(d).name, json.loads((Path(d) / "results.json").read_text())) for d in args.run_dirs]
+    print(compare(runs))
+    return 0
+
+
+def _view_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir")
+    parser.add_argument("--port", type=int, default=8765)
+
+
+@command("view", "browse a run's trajectories in the browser (http://127.0.0.1:PORT)", _view_arguments)
+def _view(args: argparse.Namespace, registry: Registry) -> int:
+    from .viewer import make_server
+
+    server = make_server(args.run_dir, args.port)
+    print(f"serving {args.run_dir} at http://127.0.0.1:{server.server_address[1]} (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vista", description="vista-gym: tools, tasks and environments for "
                                                                "tool-integrated reasoning of VLMs")

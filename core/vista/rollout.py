@@ -59,10 +59,10 @@ class RolloutRunner:
         self.env_kwargs = env_kwargs
         self._datasets: dict[str, list[Example]] = {}
 
-    def _env(self, task_name: str) -> VistaEnv:
+    def _env(self, task_name: str, draws_example: bool) -> VistaEnv:
         task = self.registry.task(task_name)
         kwargs = dict(self.env_kwargs)
-        if not task.procedural and "examples" not in kwargs:
+        if draws_example and not task.procedural and "examples" not in kwargs:
             if task_name not in self._datasets:  # load a dataset once, not once per episode
                 self._datasets[task_name] = list(task.load(kwargs.get("split", "train"), kwargs.get("data_dir")))
             kwargs["examples"] = self._datasets[task_name]
@@ -76,7 +76,7 @@ class RolloutRunner:
         return await action if inspect.isawaitable(action) else action
 
     async def play(self, spec: EpisodeSpec) -> Trajectory:
-        env = self._env(spec.task)
+        env = self._env(spec.task, draws_example=spec.example is None)
         options = {"example": spec.example} if spec.example is not None else None
         observation, _ = env.reset(seed=spec.seed, options=options)
         while True:

@@ -1,0 +1,86 @@
+"""Evaluation of a scripted policy on a procedural task, its tables checked against counts done by hand."""
+
+import json
+
+import pytest
+
+from vista.cli import main as vista_main
+from vista.evaluation import EvalConfig, detect_tool_collapse, evaluate
+from vista.report import compare, html_report, markdown, write_reports
+
+from test_env import call, expert
+
+
+def scripted(obs):
+    """Seeds 0-5 of the test split: ids test-0 .. test-5. Even ids: the expert (correct, one scale call).
+    id 1: an E3 call never fixed, then a wrong answer. id 3: a wrong answer without tools (E6).
+    id 5: no <answer> at all until truncation (FORMAT)."""
+    n = int(obs["example_id"].split("-")[1])
+    if n % 2 == 0:
+        return expert(obs)
+    if n == 1:
+        return "<think>t</think>" + call("scale", value="x") if obs["turn"] == 0 else "<think>t</think><answer>7</answer>"
+    if n == 3:
+        return "<think>guess</think><answer>-1</answer>"
+    return f"<think>still thinking {obs['turn']}</think>"
+
+
+def test_eval_table_matches_a_hand_count(registry, tmp_path):
+    config = EvalConfig(tasks=["multiply"], limit=6, seed=0, max_turns=2)
+    results = evaluate(scripted, config, tmp_path, registry=registry)
+    row = results["per_task"]["multiply"]
+    assert row["n"] == 6
+    assert row["accuracy"] == pytest.approx(3 / 6)          # ids 0, 2, 4
+    assert row["format_rate"] == pytest.approx(4 / 6)       # id 1 made an invalid call, id 5 never answers
+    assert row["tool_calls_per_episode"] == pytest.approx(4 / 6)  # 3 expert calls + 1 bad call
+    assert results["averages"]["overall"] == pytest.approx(0.5)
+    errors = results["errors"]
+    assert errors["failed"] == 3
+    assert {k: v["count"] for k, v in errors["primary"].items() if v["count"]} == {"E3": 1, "E6": 1, "FORMAT": 1}
+    tools = results["tools"]["per_tool"]["scale"]
+    assert tools["calls"] == 4 and tools["failure_rate"] == pytest.approx(1 / 4)
+    assert tools["failures_by_class"] == {"E3": 1}
+    text = markdown(results)
+    assert "| multiply | math | id | 6 | 50.0 | 66.7 | 0.67 |" in text
+    assert "| E3 |" in text and "| scale | 4 |" in text
+
+
+def test_eval_resumes_and_reports(registry, tmp_path):
+    config = EvalConfig(tasks=["multiply"], limit=4)
+    seen = []
+    evaluate(expert, config, tmp_path, registry=registry, on_episode=seen.append)
+    evaluate(expert, EvalConfig(tasks=["multiply"], limit=6), tmp_path, registry=registry, on_episode=seen.append)
+    assert len(seen) == 6  # the second run played only the 2 new examples
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["per_task"]["multiply"]["n"] == 6 and results["per_task"]["multiply"]["accuracy"] == 1.0
+    metrics = [{"step": i, "reward": 0.1 * i, "accuracy": 0.05 * i, "tool_calls_per_episode": 2.0 if i < 10 else 0.0}
+               for i in range(20)]
+    paths = write_reports(tmp_path, results, training_metrics=metrics)
+    page = paths["html"].read_text()
+    assert "<svg" in page and "Tool-use collapse: DETECTED" in page and "Accuracy per task" in page
+    assert "results" in html_report(results)
+
+
+def test_no_tool_mode_hides_tools_and_compare_shows_deltas(registry, tmp_path):
+    with_tools = evaluate(expert, EvalConfig(tasks=["multiply"], limit=4), tmp_path / "a", registry=registry)
+
+    def cot(obs):
+        assert "Available tools" not in obs["messages"][0]["content"][0]["text"]
+        return "<think>I cannot compute</think><answer>0</answer>"
+
+    without = evaluate(cot, EvalConfig(tasks=["multiply"], limit=4, mode="no_tools"), tmp_path / "b",
+                       registry=registry)
+    table = compare([("tools", with_tools), ("no_tools", without)])
+    assert "| multiply | 100.0 | 0.0 | -100.0 |" in table
+
+
+def test_collapse_detection():
+    assert detect_tool_collapse([{"tool_calls_per_episode": 1.5}] * 10)["collapsed"] is False
+    falling = [{"tool_calls_per_episode": v} for v in [2, 2, 2, 2, 2, 1, 0.5, 0.05, 0, 0, 0, 0]]
+    assert detect_tool_collapse(falling, window=4)["collapsed"] is True
+
+
+def test_cli_eval_rejects_bad_input_clearly(registry, tmp_path, capsys):
+    code = vista_main(["--plugins", "none", "eval", "--policy", "nonsense:x", "--tasks", "multiply",
+                       "--run-dir", str(tmp_path)])
+    assert code == 1

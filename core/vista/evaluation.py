@@ -1,0 +1,189 @@
+"""Evaluation: run a policy through the environment on a set of tasks and summarise it the way the paper does.
+
+`evaluate` plays every (task, example, sample) episode with the concurrent rollout runner, logging trajectories to
+the run directory (so an interrupted evaluation resumes where it stopped), then `summarize` computes per-benchmark
+accuracy with each benchmark's official scorer, in-distribution / out-of-distribution / overall averages, the E1–E6
+error attribution and tool-usage statistics. `vista.report` writes them as JSON, Markdown and HTML.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from . import plugins
+from .attribution import error_attribution
+from .builtin.hierarchical_reward import format_problems
+from .policies import load_policy
+from .prompts import USER_PROMPT
+from .rollout import EpisodeSpec, RolloutRunner
+from .task import Example
+from .trajectory import Trajectory
+from .trajlog import TrajectoryLog
+
+MODES: dict[str, str] = {
+    "tools": "the task's recommended tools (all tools when it recommends none)",
+    "no_tools": "no tools: plain chain of thought",
+    "all_tools": "every registered tool, no hint",
+    "prior": "every registered tool, with the task's recommended tools named in the question (tool-selection prior)",
+}
+
+
+@dataclass
+class EvalConfig:
+    tasks: list[str]
+    """Task names or ids to evaluate on."""
+    split: str = "test"
+    """Split of every task."""
+    limit: int | None = 50
+    """Examples per task (None: the whole split of a dataset; procedural tasks need a number)."""
+    seed: int = 0
+    """Seed of procedural examples and of sampling."""
+    samples: int = 1
+    """Episodes per example (pass@1 averages over them)."""
+    mode: str = "tools"
+    """One of MODES."""
+    max_turns: int = 3
+    """Tool turns per episode."""
+    concurrency: int = 8
+    """Episodes in flight."""
+    data_dir: str | None = None
+    """Root folder of the datasets (each task in <data_dir>/<task name>), else each task's environment variable."""
+
+    def validate(self) -> "EvalConfig":
+        if not self.tasks:
+            raise ValueError("give at least one task (--tasks chart_bar,tabmwp)")
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got '{self.mode}'")
+        if self.samples < 1 or self.concurrency < 1 or self.max_turns < 0:
+            raise ValueError("samples and concurrency must be >= 1 and max_turns >= 0")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"limit must be >= 1 or None, got {self.limit}")
+        return self
+
+
+def _examples(task, config: EvalConfig) -> list[Example]:
+    if task.procedural and config.limit is None:
+        raise ValueError(f"task '{task.name}' is procedural: give --limit, the number of examples to generate")
+    data_dir = str(Path(config.data_dir) / task.name) if config.data_dir else None
+    loaded = task.load(config.split, data_dir, seed=config.seed, limit=config.limit)
+    return list(itertools.islice(loaded, config.limit)) if config.limit else list(loaded)
+
+
+def _env_kwargs(config: EvalConfig, task) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"split": config.split, "max_turns": config.max_turns}
+    if config.mode == "tools":
+        kwargs["tools"] = "recommended"
+    elif config.mode == "no_tools":
+        kwargs["tools"] = "none"
+    else:
+        kwargs["tools"] = "all"
+    if config.mode == "prior" and task.recommended_tools:
+        hint = ", ".join(task.recommended_tools)
+        kwargs["user_prompt"] = (task.prompt_template or USER_PROMPT) + f"\nTools likely to help here: {hint}."
+    return kwargs
+
+
+def evaluate(policy: str | Callable, config: EvalConfig, run_dir: str | Path, *,
+             registry: plugins.Registry | None = None, policy_options: dict | None = None,
+             on_episode: Callable[[Trajectory], None] | None = None) -> dict:
+    """Evaluate and write ``results.json`` beside the trajectories; returns the results."""
+    config.validate()
+    registry = registry or plugins.get_registry()
+    run_dir = Path(run_dir)
+    log = TrajectoryLog(run_dir)
+    (run_dir / "eval_config.json").write_text(json.dumps(
+        {**asdict(config), "policy": policy if isinstance(policy, str) else repr(policy)}, indent=2))
+    tasks = [registry.task(name) for name in config.tasks]
+    examples = {task.name: _examples(task, config) for task in tasks}
+    if isinstance(policy, str):
+        policy = load_policy(policy, examples={(e.task, e.id): e for ex in examples.values() for e in ex},
+                             tasks=registry.tasks, **(policy_options or {}))
+    keys: set[str] = set()
+    for task in tasks:
+        specs = [EpisodeSpec(task.name, example=e, seed=config.seed, sample=k)
+                 for e in examples[task.name] for k in range(config.samples)]
+        keys |= {spec.key for spec in specs}
+        RolloutRunner(policy, concurrency=config.concurrency, log=log, registry=registry, on_episode=on_episode,
+                      **_env_kwargs(config, task)).run(specs)
+    trajectories = [t for t in log.read() if t.metadata.get("episode_key") in keys]
+    results = summarize(trajectories, registry)
+    results["config"] = asdict(config)
+    (run_dir / "results.json").write_text(json.dumps(results, indent=2))
+    return results
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def tool_usage(trajectories: Iterable[Trajectory]) -> dict:
+    trajectories = list(trajectories)
+    calls = [call for t in trajectories for call in t.tool_calls]
+    per_tool: dict[str, list] = defaultdict(list)
+    for call in calls:
+        per_tool[call.name or "(unparsed)"].append(call)
+    table = {}
+    for name, items in sorted(per_tool.items()):
+        executed = [c.latency_s for c in items if c.output_text is not None]
+        failures = Counter(c.error.error_class.value for c in items if c.error is not None)
+        table[name] = {"calls": len(items), "share": len(items) / len(calls),
+                       "latency_p50_s": _percentile(executed, 0.5), "latency_p95_s": _percentile(executed, 0.95),
+                       "failure_rate": sum(failures.values()) / len(items),
+                       "failures_by_class": dict(sorted(failures.items()))}
+    return {"calls": len(calls), "calls_per_episode": len(calls) / len(trajectories) if trajectories else 0.0,
+            "episodes_with_tools": sum(1 for t in trajectories if t.tool_calls) / len(trajectories)
+            if trajectories else 0.0, "per_tool": table}
+
+
+def summarize(trajectories: list[Trajectory], registry: plugins.Registry) -> dict:
+    by_task: dict[str, list[Trajectory]] = defaultdict(list)
+    for trajectory in trajectories:
+        by_task[trajectory.task].append(trajectory)
+    per_task = {}
+    for name, items in sorted(by_task.items()):
+        task = registry.tasks.get(name)
+        per_task[name] = {
+            "n": len(items),
+            "accuracy": statistics.fmean(t.score or 0.0 for t in items),
+            "format_rate": statistics.fmean(0.0 if format_problems(t) else 1.0 for t in items),
+            "tool_calls_per_episode": statistics.fmean(len(t.tool_calls) for t in items),
+            "distribution": getattr(task, "distribution", "id"),
+            "category": getattr(task, "category", ""),
+        }
+
+    def mean_of(rows: list[dict]) -> float | None:
+        return statistics.fmean(r["accuracy"] for r in rows) if rows else None
+
+    rows = list(per_task.values())
+    return {
+        "per_task": per_task,
+        "averages": {"in_distribution": mean_of([r for r in rows if r["distribution"] == "id"]),
+                     "out_of_distribution": mean_of([r for r in rows if r["distribution"] == "ood"]),
+                     "overall": mean_of(rows)},
+        "format_rate": statistics.fmean(r["format_rate"] for r in rows) if rows else None,
+        "errors": error_attribution(trajectories),
+        "tools": tool_usage(trajectories),
+    }
+
+
+def detect_tool_collapse(metrics: list[dict], key: str = "tool_calls_per_episode", window: int = 5,
+                         ratio: float = 0.2, floor: float = 0.1) -> dict:
+    """Tool-use collapse over a training run: the mean of ``key`` over the last ``window`` logged steps fell below
+    ``ratio`` times its mean over the first ``window`` and below ``floor`` calls per episode."""
+    values = [float(m[key]) for m in metrics if key in m]
+    if len(values) < 2 * window:
+        return {"collapsed": False, "reason": f"fewer than {2 * window} logged values of '{key}'"}
+    first, last = statistics.fmean(values[:window]), statistics.fmean(values[-window:])
+    collapsed = first > 0 and last < ratio * first and last < floor
+    return {"collapsed": collapsed, "first": first, "last": last,
+            "reason": f"{key} went from {first:.2f} to {last:.2f}"}
+

@@ -1,0 +1,172 @@
+"""Policies: callables mapping an observation to the text of the next turn, for evaluation and data synthesis.
+
+- `OraclePolicy`: replays each example's oracle solution (`Task.oracle`), calling the tools for real and writing its
+  final reasoning around their actual outputs; the expert that behaviour cloning learns from.
+- `EndpointPolicy`: any OpenAI-compatible chat-completions endpoint (vLLM serve, commercial APIs), async.
+- `TransformersPolicy`: a local transformers model, VLM (image-text-to-text) or text-only.
+- `load_policy(spec)`: builds one from a string: ``oracle``, ``openai:<base_url>`` (with ``model=``),
+  ``hf:<path or hub id>``, or ``python:<module>:<callable>``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any, Mapping
+
+from .errors import VistaError
+from .images import image_to_base64
+from .protocol import ToolCall, render_call
+from .task import Example, Task
+from .trajlog import to_chat
+
+_MAX_QUOTED = 300
+
+
+class PolicyError(VistaError):
+    pass
+
+
+def _last_tool_text(observation: dict) -> str:
+    message = observation["messages"][-1]
+    texts = [part.get("text", "") for part in message["content"] if part["type"] == "text"]
+    return " ".join(t for t in texts if t.startswith("<tool_response>")).replace("<tool_response>", "").replace(
+        "</tool_response>", "")
+
+
+class OraclePolicy:
+    """Plays the oracle solution of each example it is given: step k's tool call at turn k, then the answer.
+
+    ``examples`` maps (task name, example id) to the examples the episodes will show (the policy must know the
+    example, which an honest observation does not reveal)."""
+
+    def __init__(self, examples: Mapping[tuple[str, str], Example], tasks: Mapping[str, Task]):
+        self.examples = dict(examples)
+        self.tasks = dict(tasks)
+
+    def __call__(self, observation: dict) -> str:
+        key = (observation["task"], observation["example_id"])
+        if key not in self.examples:
+            raise PolicyError(f"the oracle was not given example {key}; pass every episode's example to OraclePolicy")
+        example = self.examples[key]
+        solution = self.tasks[example.task].oracle(example)
+        if solution is None:
+            raise PolicyError(f"task '{example.task}' has no oracle solution; use another policy")
+        turn = observation["turn"]
+        if turn < len(solution.steps) and solution.steps[turn].tool:
+            step = solution.steps[turn]
+            return f"<think>{step.think}</think>" + render_call(ToolCall(name=step.tool, arguments=step.arguments))
+        seen = _last_tool_text(observation) if turn else ""
+        quoted = f" The tool returned: {seen[:_MAX_QUOTED]}." if seen else ""
+        return f"<think>{solution.rationale or 'Putting it together.'}{quoted}</think><answer>{solution.answer}</answer>"
+
+
+def chat_with_images(observation: dict) -> tuple[list[dict], list[Any]]:
+    """The observation's conversation as chat messages with {"type": "image"} placeholders, and its images."""
+    record = to_chat(observation["messages"], observation["images"])
+    return record["messages"], record["images"]
+
+
+class EndpointPolicy:
+    """An OpenAI-compatible chat-completions endpoint; images travel as PNG data URLs."""
+
+    def __init__(self, base_url: str, model: str, *, api_key: str | None = None, temperature: float = 0.0,
+                 max_tokens: int = 1024, timeout_s: float = 300.0):
+        import httpx
+
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        key = api_key or os.environ.get("OPENAI_API_KEY")
+        self.client = httpx.AsyncClient(timeout=timeout_s, headers={"Authorization": f"Bearer {key}"} if key else {})
+        self.temperature, self.max_tokens = temperature, max_tokens
+
+    def payload(self, observation: dict) -> dict:
+        messages, images = chat_with_images(observation)
+        pending = iter(images)
+        converted = []
+        for message in messages:
+            content = []
+            for part in message["content"]:
+                if part["type"] == "image":
+                    url = "data:image/png;base64," + image_to_base64(next(pending))
+                    content.append({"type": "image_url", "image_url": {"url": url}})
+                else:
+                    content.append({"type": "text", "text": part["text"]})
+            converted.append({"role": message["role"], "content": content})
+        return {"model": self.model, "messages": converted, "temperature": self.temperature,
+                "max_tokens": self.max_tokens, "stop": ["</tool_call>", "</answer>"]}
+
+    async def __call__(self, observation: dict) -> str:
+        response = await self.client.post(f"{self.base_url}/chat/completions", json=self.payload(observation))
+        if response.status_code != 200:
+            raise PolicyError(f"endpoint {self.base_url} answered {response.status_code}: {response.text[:300]}")
+        text = response.json()["choices"][0]["message"].get("content") or ""
+        return _close_stopped(text)
+
+
+def _close_stopped(text: str) -> str:
+    """Stop strings are cut from the completion: put the closing tag back where a block was left open."""
+    for tag in ("tool_call", "answer"):
+        if text.count(f"<{tag}>") > text.count(f"</{tag}>"):
+            text += f"</{tag}>"
+    return text
+
+
+class TransformersPolicy:
+    """A local transformers model. VLMs (a processor with a chat template that takes images) get the images;
+    text-only models see a placeholder where each image was."""
+
+    def __init__(self, model: Any, processor: Any, *, max_new_tokens: int = 256, temperature: float = 0.0):
+        self.model, self.processor = model, processor
+        self.max_new_tokens, self.temperature = max_new_tokens, temperature
+        self.is_vlm = hasattr(processor, "image_processor")
+
+    @classmethod
+    def from_pretrained(cls, path: str, **kwargs: Any) -> "TransformersPolicy":
+        from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor, AutoTokenizer
+
+        try:
+            processor = AutoProcessor.from_pretrained(path)
+            model = AutoModelForImageTextToText.from_pretrained(path)
+        except (ValueError, OSError):
+            processor = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForCausalLM.from_pretrained(path)
+        return cls(model.eval(), processor, **kwargs)
+
+    def __call__(self, observation: dict) -> str:
+        import torch
+
+        messages, images = chat_with_images(observation)
+        if not self.is_vlm:
+            messages = [{"role": m["role"], "content": "".join(
+                p["text"] if p["type"] == "text" else "[image]" for p in m["content"])} for m in messages]
+            images = []
+        inputs = self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                    return_dict=True, return_tensors="pt",
+                                                    **({"images": images} if images else {}))
+        sampling = {"do_sample": True, "temperature": self.temperature} if self.temperature > 0 else {
+            "do_sample": False}
+        with torch.no_grad():
+            output = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, **sampling)
+        tokenizer = getattr(self.processor, "tokenizer", self.processor)
+        return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
+def load_policy(spec: str, *, examples: Mapping[tuple[str, str], Example] | None = None,
+                tasks: Mapping[str, Task] | None = None, **options: Any):
+    """Build a policy from a spec string (see the module docstring)."""
+    kind, _, rest = spec.partition(":")
+    if kind == "oracle":
+        return OraclePolicy(examples or {}, tasks or {})
+    if kind == "openai":
+        if "model" not in options:
+            raise PolicyError("an openai: policy needs a model name (--model)")
+        return EndpointPolicy(rest, **options)
+    if kind == "hf":
+        return TransformersPolicy.from_pretrained(rest, **options)
+    if kind == "python":
+        module, _, name = rest.partition(":")
+        return getattr(importlib.import_module(module), name)
+    raise PolicyError(f"unknown policy spec '{spec}'; use oracle, openai:<base_url>, hf:<path> or "
+                      "python:<module>:<callable>")
+

@@ -1,0 +1,143 @@
+"""Reports of evaluation results: a paper-style Markdown table, the error-attribution and tool-usage tables, a
+self-contained HTML page with inline SVG plots, and a side-by-side comparison of runs."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Sequence
+
+from .attribution import attribution_markdown
+from .evaluation import detect_tool_collapse
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}"
+
+
+def paper_table(runs: Sequence[tuple[str, dict]]) -> str:
+    """One row per run; columns: in-distribution tasks, their average, out-of-distribution tasks, their average,
+    overall (accuracy in %), as the paper lays it out."""
+    tasks = sorted({t for _, r in runs for t in r["per_task"]})
+    dist = {t: next(r["per_task"][t]["distribution"] for _, r in runs if t in r["per_task"]) for t in tasks}
+    ind = [t for t in tasks if dist[t] != "ood"]
+    ood = [t for t in tasks if dist[t] == "ood"]
+    header = ["run", *ind, "ID avg", *ood, "OOD avg", "overall"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" + "---:|" * (len(header) - 1)]
+    for name, results in runs:
+        cell = lambda t: _pct(results["per_task"][t]["accuracy"]) if t in results["per_task"] else "–"  # noqa: E731
+        avg = results["averages"]
+        lines.append("| " + " | ".join([name, *map(cell, ind), _pct(avg["in_distribution"]), *map(cell, ood),
+                                        _pct(avg["out_of_distribution"]), _pct(avg["overall"])]) + " |")
+    return "\n".join(lines)
+
+
+def tools_markdown(tools: dict) -> str:
+    lines = [f"Tool calls: {tools['calls']} ({tools['calls_per_episode']:.2f} per episode; "
+             f"{_pct(tools['episodes_with_tools'])}% of episodes use a tool)", "",
+             "| tool | calls | share | p50 s | p95 s | failure rate | failures by class |",
+             "|---|---:|---:|---:|---:|---:|---|"]
+    for name, row in tools["per_tool"].items():
+        lines.append(f"| {name} | {row['calls']} | {_pct(row['share'])}% | {row['latency_p50_s']:.3f} | "
+                     f"{row['latency_p95_s']:.3f} | {_pct(row['failure_rate'])}% | "
+                     f"{', '.join(f'{k}: {v}' for k, v in row['failures_by_class'].items()) or '–'} |")
+    return "\n".join(lines)
+
+
+def markdown(results: dict, name: str = "run") -> str:
+    per_task = ["| task | category | split | n | accuracy % | format % | tool calls / episode |",
+                "|---|---|---|---:|---:|---:|---:|"]
+    for task, row in results["per_task"].items():
+        per_task.append(f"| {task} | {row['category']} | {row['distribution']} | {row['n']} | "
+                        f"{_pct(row['accuracy'])} | {_pct(row['format_rate'])} | {row['tool_calls_per_episode']:.2f} |")
+    return "\n\n".join([
+        f"# Evaluation: {name}", "## Accuracy", paper_table([(name, results)]), "\n".join(per_task),
+        "## Error attribution (primary error of failed episodes)", attribution_markdown(results["errors"]),
+        "## Tool usage", tools_markdown(results["tools"]),
+    ]) + "\n"
+
+
+def _bars(title: str, items: Sequence[tuple[str, float]], unit: str = "%", scale: float = 100.0) -> str:
+    width, bar_h, left = 640, 22, 180
+    height = 40 + bar_h * len(items)
+    top = max([v * scale for _, v in items] + [1e-9])
+    rows = []
+    for i, (label, value) in enumerate(items):
+        y = 30 + i * bar_h
+        w = (width - left - 60) * (value * scale) / top
+        rows.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">{html.escape(label)}</text>'
+                    f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{bar_h - 6}" fill="#4c78a8"/>'
+                    f'<text x="{left + w + 4:.1f}" y="{y + 15}">{value * scale:.1f}{unit}</text>')
+    return (f'<figure><svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-size="12" '
+            f'font-family="sans-serif"><text x="4" y="16" font-weight="bold">{html.escape(title)}</text>'
+            + "".join(rows) + "</svg></figure>")
+
+
+def _curve(title: str, points: Sequence[tuple[float, float]]) -> str:
+    width, height, pad = 640, 220, 40
+    if len(points) < 2:
+        return ""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    sx = lambda x: pad + (width - 2 * pad) * (x - x0) / ((x1 - x0) or 1)  # noqa: E731
+    sy = lambda y: height - pad - (height - 2 * pad) * (y - y0) / ((y1 - y0) or 1)  # noqa: E731
+    path = " ".join(f"{'M' if i == 0 else 'L'}{sx(x):.1f},{sy(y):.1f}" for i, (x, y) in enumerate(points))
+    return (f'<figure><svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-size="12" '
+            f'font-family="sans-serif"><text x="4" y="16" font-weight="bold">{html.escape(title)}</text>'
+            f'<path d="{path}" fill="none" stroke="#e45756" stroke-width="2"/>'
+            f'<text x="{pad}" y="{height - 8}">step {x0:g}</text><text x="{width - pad}" y="{height - 8}" '
+            f'text-anchor="end">step {x1:g}</text><text x="4" y="{sy(y1) + 4:.1f}">{y1:.3g}</text>'
+            f'<text x="4" y="{sy(y0) + 4:.1f}">{y0:.3g}</text></svg></figure>')
+
+
+def html_report(results: dict, name: str = "run", training_metrics: list[dict] | None = None) -> str:
+    """A self-contained page: the tables of `markdown` and plots of accuracy per task, error classes, tool usage, and
+    reward/accuracy/tool-call curves when a training run's metrics are given."""
+    plots = [
+        _bars("Accuracy per task", [(t, r["accuracy"]) for t, r in results["per_task"].items()]),
+        _bars("Primary error of failed episodes", [(c, v["share"]) for c, v in results["errors"]["primary"].items()]),
+        _bars("Share of tool calls", [(t, r["share"]) for t, r in results["tools"]["per_tool"].items()]),
+    ]
+    collapse = ""
+    if training_metrics:
+        for key in ("reward", "accuracy", "tool_calls_per_episode"):
+            plots.append(_curve(f"{key} during training",
+                                [(m.get("step", i), m[key]) for i, m in enumerate(training_metrics) if key in m]))
+        verdict = detect_tool_collapse(training_metrics)
+        collapse = (f"<p class='{'bad' if verdict['collapsed'] else 'ok'}'>Tool-use collapse: "
+                    f"{'DETECTED' if verdict['collapsed'] else 'not detected'} ({html.escape(verdict['reason'])})</p>")
+    table = html.escape(markdown(results, name))
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>vista eval: {html.escape(name)}</title>
+<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}pre{{background:#f6f6f6;padding:1em;
+overflow:auto}}.bad{{color:#b00}}.ok{{color:#070}}</style></head><body><h1>Evaluation: {html.escape(name)}</h1>
+{collapse}{''.join(plots)}<h2>Tables</h2><pre>{table}</pre>
+<script type="application/json" id="results">{html.escape(json.dumps(results))}</script></body></html>"""
+
+
+def write_reports(run_dir: str | Path, results: dict, name: str | None = None,
+                  training_metrics: list[dict] | None = None) -> dict[str, Path]:
+    run_dir = Path(run_dir)
+    name = name or run_dir.name
+    paths = {"json": run_dir / "results.json", "markdown": run_dir / "results.md", "html": run_dir / "report.html"}
+    paths["json"].write_text(json.dumps(results, indent=2))
+    paths["markdown"].write_text(markdown(results, name))
+    paths["html"].write_text(html_report(results, name, training_metrics))
+    return paths
+
+
+def compare(runs: Sequence[tuple[str, dict]]) -> str:
+    """Runs side by side (paper-style table) with the per-task difference of the last run from the first."""
+    text = paper_table(runs)
+    if len(runs) >= 2:
+        (a_name, a), (b_name, b) = runs[0], runs[-1]
+        lines = [f"| task | {a_name} | {b_name} | Δ (points) |", "|---|---:|---:|---:|"]
+        for task in sorted(set(a["per_task"]) & set(b["per_task"])):
+            x, y = a["per_task"][task]["accuracy"], b["per_task"][task]["accuracy"]
+            lines.append(f"| {task} | {_pct(x)} | {_pct(y)} | {100 * (y - x):+.1f} |")
+        text += "\n\n" + "\n".join(lines)
+    return text + "\n"
+
+
+def load_metrics(path: str | Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]

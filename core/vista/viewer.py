@@ -1,0 +1,110 @@
+"""`vista view RUN_DIR`: browse a run's trajectories in a local web page (served on 127.0.0.1 only).
+
+Filter by task, correctness, primary error class and tool; each trajectory shows its images, the thinking, every tool
+call with its arguments, validation result and output (images included), the answer, the ground truth and the reward
+components. The page is one HTML file with a little JavaScript; the data comes from three JSON/PNG routes:
+``/api/summary``, ``/api/trajectory/<index>`` and ``/images/<sha256>.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from .trajectory import Trajectory
+from .trajlog import TrajectoryLog
+
+_IMAGE_ROUTE = re.compile(r"^/images/([0-9a-f]{64})\.png$")
+_TRAJECTORY_ROUTE = re.compile(r"^/api/trajectory/([0-9]+)$")
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>vista view</title><style>
+body{font-family:sans-serif;margin:0;display:flex;height:100vh}
+#list{width:340px;overflow:auto;border-right:1px solid #ccc}#detail{flex:1;overflow:auto;padding:1em}
+#filters{padding:.5em;background:#f3f3f3;position:sticky;top:0}#filters select{width:100%;margin:2px 0}
+.row{padding:.4em .6em;border-bottom:1px solid #eee;cursor:pointer}.row:hover{background:#eef}
+.ok{color:#070}.bad{color:#b00}.msg{border:1px solid #ddd;border-radius:6px;margin:.5em 0;padding:.5em}
+.role{font-weight:bold;font-size:.8em;color:#555}img{max-width:420px;border:1px solid #ccc;display:block;margin:.3em 0}
+pre{white-space:pre-wrap;background:#f8f8f8;padding:.4em}.call{background:#fffbe6}
+</style></head><body><div id="list"><div id="filters">
+<select id="f-task"><option value="">all tasks</option></select>
+<select id="f-correct"><option value="">correct and wrong</option><option value="true">correct</option>
+<option value="false">wrong</option></select>
+<select id="f-error"><option value="">any primary error</option></select>
+<select id="f-tool"><option value="">any tool</option></select><div id="count"></div></div>
+<div id="rows"></div></div><div id="detail">Pick a trajectory.</div><script>
+let all=[];const $=id=>document.getElementById(id);
+const esc=s=>String(s??"").replace(/[&<>"]/g,c=>({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c]));
+function fill(id,values){const el=$(id);[...new Set(values)].sort().forEach(v=>{const o=document.createElement("option");
+o.value=v;o.textContent=v;el.appendChild(o)});el.onchange=render}
+function render(){const t=$("f-task").value,c=$("f-correct").value,e=$("f-error").value,tool=$("f-tool").value;
+const rows=all.filter(r=>(!t||r.task===t)&&(!c||String(r.correct)===c)&&(!e||r.primary_error===e)
+&&(!tool||r.tools.includes(tool)));$("count").textContent=rows.length+" of "+all.length+" trajectories";
+$("rows").innerHTML=rows.map(r=>`<div class="row" data-i="${r.index}"><span class="${r.correct?"ok":"bad"}">
+${r.correct?"✓":"✗"}</span> ${esc(r.task)} / ${esc(r.example_id)}<br><small>reward ${r.reward} · ${esc(r.primary_error
+||"no error")} · ${esc(r.tools.join(", ")||"no tools")}</small></div>`).join("");
+document.querySelectorAll(".row").forEach(el=>el.onclick=()=>show(el.dataset.i))}
+async function show(i){const t=await (await fetch("/api/trajectory/"+i)).json();let h=`<h2>${esc(t.task)} / ${esc(
+t.example_id)}</h2><p>answer <b class="answer">${esc(t.final_answer)}</b> · ground truth <b>${esc(JSON.stringify(
+t.ground_truth))}</b> · <span class="${t.correct?"ok":"bad"}">${t.correct?"correct":"wrong"}</span> · reward ${t.reward}
+ (${Object.entries(t.reward_components).map(([k,v])=>k+" "+v).join(", ")}) · primary error ${esc(t.primary_error||"none")}</p>`;
+let s=0;for(const m of t.messages){h+=`<div class="msg"><div class="role">${esc(m.role)}</div>`;for(const p of m.content){
+h+=p.type==="image"?`<img src="/images/${p.image}.png">`:`<pre>${esc(p.text)}</pre>`}
+if(m.role==="assistant"){const st=t.steps[s++];if(st)for(const c of st.tool_calls){h+=`<div class="call"><b>tool call
+</b> ${esc(c.name||"(unparsed)")} <code>${esc(JSON.stringify(c.arguments))}</code> · ${c.valid?"valid":"invalid"}
+${c.error?` · <span class="bad">${esc(c.error.error_class)}: ${esc(c.error.message)}</span>`:""}
+${c.output_text!=null?`<pre>${esc(c.output_text)}</pre>`:""}${c.output_images.map(x=>`<img src="/images/${x}.png">`).join("")}
+</div>`}}h+="</div>"}$("detail").innerHTML=h}
+fetch("/api/summary").then(r=>r.json()).then(rows=>{all=rows;fill("f-task",rows.map(r=>r.task));
+fill("f-error",rows.map(r=>r.primary_error).filter(Boolean));fill("f-tool",rows.flatMap(r=>r.tools));
+$("f-correct").onchange=render;render()});
+</script></body></html>"""
+
+
+def _summary(index: int, t: Trajectory) -> dict:
+    return {"index": index, "task": t.task, "example_id": t.example_id, "correct": bool(t.correct),
+            "reward": t.reward, "primary_error": t.primary_error.value if t.primary_error else None,
+            "tools": sorted({c.name for c in t.tool_calls if c.name})}
+
+
+def make_server(run_dir: str | Path, port: int = 8765, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    log = TrajectoryLog(run_dir)
+    trajectories = list(log.read())
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            path = self.path.split("?")[0]
+            if path == "/":
+                return self._send(200, PAGE.encode(), "text/html; charset=utf-8")
+            if path == "/api/summary":
+                rows = [_summary(i, t) for i, t in enumerate(trajectories)]
+                return self._send(200, json.dumps(rows).encode(), "application/json")
+            match = _TRAJECTORY_ROUTE.match(path)
+            if match and int(match.group(1)) < len(trajectories):
+                return self._send(200, trajectories[int(match.group(1))].model_dump_json().encode(),
+                                  "application/json")
+            match = _IMAGE_ROUTE.match(path)
+            if match and log.images.path(match.group(1)).exists():
+                return self._send(200, log.images.path(match.group(1)).read_bytes(), "image/png")
+            self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return ThreadingHTTPServer((host, port), Handler)
+
+
+def serve_in_background(run_dir: str | Path, port: int = 0) -> tuple[ThreadingHTTPServer, str]:
+    server = make_server(run_dir, port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
