@@ -17,7 +17,10 @@ $(STAMP): $(PYPROJECTS) constraints.txt requirements-dev.txt Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -c constraints.txt -r requirements-dev.txt $(foreach d,$(DISTS),$(if $(wildcard $(d)/pyproject.toml),-e ./$(d)))
+	# compat editable mode puts each distribution's folder on sys.path, so `vista_tasks` resolves to the package
+	# inside the folder of the same name even when the repository root is the working directory
+	$(PIP) install --quiet -c constraints.txt -r requirements-dev.txt --config-settings editable_mode=compat \
+		$(foreach d,$(DISTS),$(if $(wildcard $(d)/pyproject.toml),-e ./$(d)))
 	$(PY) -c "import torch; assert torch.__version__.startswith('2.13.0') and not torch.cuda.is_available(), torch.__version__"
 	! $(PIP) list 2>/dev/null | grep -iE '^(nvidia-|triton )' || (echo "a CUDA package was installed" && exit 1)
 	touch $(STAMP)
