@@ -54,7 +54,7 @@ def _describe(source: ImageLike) -> str:
 
 def image_to_png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=1)  # 3-5x faster than the default; size matters less
     return buffer.getvalue()
 
 

@@ -15,7 +15,7 @@ import math
 
 from .checks import Problem, check_task, check_tool
 from .errors import did_you_mean
-from .plugins import ENTRY_POINT_GROUP, PluginFailure, Registry
+from .plugins import ENTRY_POINT_GROUP, HOOKS, PluginFailure, Registry
 from .protocol import ToolCall
 from .reward import Reward, RewardResult
 from .task import Example, Task
@@ -25,8 +25,8 @@ from .validation import validate_call
 _STAGE_FIXES: dict[str, str] = {
     "import": "make the plugin's module importable: run `python -c 'import {module}'` to see the traceback, and "
               "declare the packages it imports in its pyproject.toml dependencies (import heavy ones inside tools)",
-    "load": "decorate hook functions with @vista.hookimpl and name them after the hooks in docs/hooks.md "
-            "(register_tools, register_tasks, register_rewards)",
+    "load": "decorate hook functions with @vista.hookimpl, name them after the hooks in docs/hooks.md "
+            f"({', '.join(HOOKS)}) and give them the hook's one parameter, `register`",
 }
 _HOOK_FIX = ("fix what {stage} hands to register(): the message names the object; run vista.checks.check_tool / "
              "check_task on it in a test")

@@ -1,0 +1,72 @@
+"""Every distribution of the repository is a plugin that registers what it should, seen through the `vista` CLI."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+VISTA = str(Path(sys.executable).parent / "vista")
+DISTRIBUTIONS = {
+    "builtin": ("vista-core", {"rewards"}),
+    "tasks": ("vista-tasks", {"tasks"}),
+    "perception": ("vista-tools-perception", {"tools"}),
+    "chart": ("vista-tools-chart", {"tools"}),
+    "diagram": ("vista-tools-diagram", {"tools"}),
+    "math": ("vista-tools-math", {"tools"}),
+    "trainer": ("vista-trainer", set()),
+}
+
+
+def vista(*args: str) -> object:
+    proc = subprocess.run([VISTA, *args], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_vista_plugins_lists_every_distribution_with_what_it_registers():
+    listing = vista("plugins")
+    assert listing["failures"] == []
+    plugins = {p["name"]: p for p in listing["plugins"]}
+    for name, (distribution, kinds) in DISTRIBUTIONS.items():
+        assert plugins[name]["distribution"] == distribution
+        for kind in kinds:
+            assert plugins[name][kind], f"plugin {name} registers no {kind}"
+
+
+def test_the_26_standard_tools_in_four_families():
+    tools = vista("tools")
+    families = {}
+    for tool in tools:
+        families.setdefault(tool["family"], []).append(tool["name"])
+        assert tool["schema"]["additionalProperties"] is False
+    standard = {f: names for f, names in families.items() if f in ("perception", "chart", "diagram", "math")}
+    assert sum(len(v) for v in standard.values()) == 26, standard
+    catalogue = (Path(__file__).resolve().parents[1] / "docs" / "tool-catalogue.md").read_text()
+    for names in standard.values():
+        for name in names:
+            assert f"`{name}`" in catalogue, f"{name} is missing from docs/tool-catalogue.md"
+
+
+def test_vista_tasks_lists_every_task_with_category_splits_and_data_status():
+    tasks = {t["name"]: t for t in vista("tasks")}
+    assert len([t for t in tasks.values() if not t["procedural"]]) == 21
+    assert all(t["category"] and t["splits"] for t in tasks.values())
+    assert all(t["data_present"] for t in tasks.values() if t["procedural"])
+    missing = [t for t in tasks.values() if not t["data_present"]]
+    assert all(t["how_to_get"] for t in missing)
+
+
+def test_plugin_selection_loads_only_the_named_ones():
+    listing = vista("--plugins", "math", "plugins")
+    assert {p["name"] for p in listing["plugins"]} == {"builtin", "math"}
+
+
+def test_every_recommended_tool_exists():
+    tools = {t["name"] for t in vista("tools")}
+    registry_tasks = vista("tasks")
+    import vista as core
+
+    registry = core.load_plugins("all")
+    unknown = {name: [t for t in task.recommended_tools if t not in tools]
+               for name, task in registry.tasks.items() if name in {t["name"] for t in registry_tasks}}
+    assert not {k: v for k, v in unknown.items() if v}, "recommended tools that no plugin registers"
