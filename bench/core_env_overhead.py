@@ -17,9 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "tests"))
 
 import sample_plugin  # noqa: E402
 import vista  # noqa: E402
-from vista.testing import registered_plugin  # noqa: E402
-
 from PIL import Image  # noqa: E402
+from vista.testing import registered_plugin  # noqa: E402
 
 
 class Noop(vista.Tool):

@@ -5,7 +5,6 @@ and the hierarchical reward must be 1 wherever the tools read the picture right.
 """
 
 import pytest
-
 import vista
 from vista.policies import OraclePolicy
 from vista.rollout import EpisodeSpec, RolloutRunner

@@ -6,7 +6,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import sample_plugin  # noqa: E402
-
 from vista.testing import registered_plugin  # noqa: E402
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
-
 import vista
+from pydantic import BaseModel, Field
 from vista import ImageName, Tool, ToolArgumentError, ToolArguments, ToolResult
 
 

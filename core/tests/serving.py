@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-
 from vista.serve.server import create_app
 from vista.serve.service import ToolService
 

@@ -1,10 +1,8 @@
 import pytest
-from PIL import Image
-
-import vista
-from vista.checks import CheckFailed, check_task, check_tool
-
 import sample_plugin
+import vista
+from PIL import Image
+from vista.checks import CheckFailed, check_task, check_tool
 
 
 def test_check_tool_passes_a_good_tool():

@@ -4,8 +4,6 @@ import json
 import gymnasium
 import pytest
 from gymnasium.utils.env_checker import check_env
-
-import vista
 from vista.env import VistaEnv
 
 
@@ -48,7 +46,8 @@ def test_correct_tool_using_episode_gets_reward_one(env):
     obs, reward, terminated, truncated, info = env.step(expert(obs))
     assert (reward, terminated, truncated) == (0.0, False, False)
     assert info["error_classes"] == [] and info["tool_calls"][0]["valid"]
-    assert obs["messages"][-1]["role"] == "tool" and "<tool_response>scale:" in obs["messages"][-1]["content"][0]["text"]
+    response = obs["messages"][-1]
+    assert response["role"] == "tool" and "<tool_response>scale:" in response["content"][0]["text"]
     obs, reward, terminated, truncated, info = env.step(expert(obs))
     assert terminated and not truncated and reward == 1.0
     assert info["reward_components"] == {"repetition": 0.0, "format": 1.0, "correctness": 1.0}

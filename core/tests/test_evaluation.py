@@ -3,12 +3,10 @@
 import json
 
 import pytest
-
+from test_env import call, expert
 from vista.cli import main as vista_main
 from vista.evaluation import EvalConfig, detect_tool_collapse, evaluate
 from vista.report import compare, html_report, markdown, write_reports
-
-from test_env import call, expert
 
 
 def scripted(obs):
@@ -19,7 +17,9 @@ def scripted(obs):
     if n % 2 == 0:
         return expert(obs)
     if n == 1:
-        return "<think>t</think>" + call("scale", value="x") if obs["turn"] == 0 else "<think>t</think><answer>7</answer>"
+        if obs["turn"] == 0:
+            return "<think>t</think>" + call("scale", value="x")
+        return "<think>t</think><answer>7</answer>"
     if n == 3:
         return "<think>guess</think><answer>-1</answer>"
     return f"<think>still thinking {obs['turn']}</think>"

@@ -1,6 +1,5 @@
-from PIL import Image
-
 import vista
+from PIL import Image
 from vista.errors import ErrorClass
 from vista.tool import ToolContext
 

@@ -2,14 +2,12 @@
 
 import json
 
+import sample_plugin
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from vista.errors import ErrorClass
 from vista.protocol import parse_turn
 from vista.validation import parse_and_validate
-
-import sample_plugin
 
 TOOLS = {tool.name: tool for tool in (sample_plugin.Crop(), sample_plugin.Scale())}
 tag = st.sampled_from(["<think>", "</think>", "<tool_call>", "</tool_call>", "<answer>", "</answer>",

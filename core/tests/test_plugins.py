@@ -1,12 +1,10 @@
 import types
 
 import pytest
-
+import sample_plugin
 import vista
 from vista.plugins import PluginLoadError, load_plugins, parse_selection
 from vista.testing import registered_plugin
-
-import sample_plugin
 
 
 def plugin_module(name, **hooks):

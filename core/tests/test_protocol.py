@@ -1,5 +1,4 @@
 import pytest
-
 from vista.protocol import ToolCall, parse_call, parse_turn, render_turn
 
 

@@ -1,5 +1,4 @@
 import asyncio
-import os
 import subprocess
 import sys
 import textwrap
@@ -7,14 +6,12 @@ import time
 from pathlib import Path
 
 import pytest
-
 import vista
+from test_env import call, expert
 from vista.attribution import attribution_markdown, error_attribution
 from vista.executor import ToolExecutor
 from vista.rollout import EpisodeSpec, RolloutRunner
 from vista.trajlog import TrajectoryLog, to_chat
-
-from test_env import call, expert
 
 HERE = Path(__file__).parent
 

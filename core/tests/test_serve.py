@@ -1,15 +1,15 @@
 import asyncio
 import base64
 import io
-import json
 import threading
 import time
 
 import httpx
 import pytest
-from PIL import Image
-
 import vista
+from PIL import Image
+from serving import server_in_thread, server_process
+from test_env import expert
 from vista.errors import ErrorClass
 from vista.rollout import EpisodeSpec, RolloutRunner
 from vista.serve.client import RemoteTool, ToolServerClient, attach_remote_tools
@@ -17,9 +17,6 @@ from vista.serve.config import ServeConfig
 from vista.serve.service import ToolService
 from vista.trajlog import TrajectoryLog
 from vista.validation import parse_and_validate
-
-from serving import server_in_thread, server_process
-from test_env import call, expert
 
 MALFORMED = [
     '{"name": "scale", "arguments": {}}',                              # E2 missing

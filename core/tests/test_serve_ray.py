@@ -3,16 +3,14 @@
 import os
 
 import pytest
-from PIL import Image
-
 import vista
+from PIL import Image
+from serving import HERE, server_in_thread
+from test_serve import MALFORMED
 from vista.errors import ErrorClass
 from vista.serve.client import ToolServerClient, remote_tools
 from vista.serve.config import ServeConfig
 from vista.validation import parse_and_validate
-
-from serving import HERE, server_in_thread
-from test_serve import MALFORMED
 
 ray = pytest.importorskip("ray", reason="Ray Serve mode needs the 'ray' extra: pip install 'vista-core[ray]'")
 

@@ -1,7 +1,6 @@
 """Malformed tool calls of every kind, in both dialects, get the exact class and a message naming the fault."""
 
 import pytest
-
 from vista.errors import ErrorClass
 from vista.validation import parse_and_validate
 

@@ -4,11 +4,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
+from test_env import call, expert
 from vista.evaluation import EvalConfig, evaluate
 from vista.viewer import serve_in_background
-
-from test_env import call, expert
 
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser is Debian's)")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

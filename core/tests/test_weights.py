@@ -2,7 +2,6 @@ import threading
 import time
 
 import pytest
-
 from vista.errors import ToolUnavailableError
 from vista.weights import load_once, resolve_weights
 

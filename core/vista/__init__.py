@@ -6,30 +6,42 @@
     vista.call_tool("zoom", {"factor": 2}, images=["chart.png"])
 """
 
-from .errors import (
-    ClassifiedError, ErrorClass, TAXONOMY, ToolArgumentError, ToolUnavailableError, VistaError,
-)
 from .env import VistaEnv
+from .errors import (
+    TAXONOMY,
+    ClassifiedError,
+    ErrorClass,
+    ToolArgumentError,
+    ToolUnavailableError,
+    VistaError,
+)
 from .execution import call_tool
 from .hookspecs import hookimpl
 from .images import ImageStore, open_image
 from .plugins import (
-    PluginLoadError, Registry, RegistrationError, get_registry, get_rewards, get_tasks, get_tools, load_plugins,
+    PluginLoadError,
+    RegistrationError,
+    Registry,
+    get_registry,
+    get_rewards,
+    get_tasks,
+    get_tools,
+    load_plugins,
 )
 from .protocol import ToolCall, parse_call, parse_turn
 from .reward import Reward, RewardResult
+from .rollout import EpisodeSpec, RolloutRunner
 from .task import CATEGORIES, DataStatus, Example, OracleSolution, OracleStep, Task
 from .tool import ImageName, Tool, ToolArguments, ToolContext, ToolResult
-from .rollout import EpisodeSpec, RolloutRunner
 from .trajectory import Trajectory
 from .trajlog import TrajectoryLog
 from .validation import parse_and_validate, validate_call
 
 __all__ = [
-    "CATEGORIES", "ClassifiedError", "DataStatus", "ErrorClass", "Example", "ImageName", "ImageStore",
-    "OracleSolution", "OracleStep", "PluginLoadError", "Registry", "RegistrationError", "Reward", "RewardResult",
-    "EpisodeSpec", "RolloutRunner", "TAXONOMY", "Task", "Tool", "ToolArgumentError", "ToolArguments", "ToolCall", "ToolContext", "ToolResult",
-    "ToolUnavailableError", "Trajectory", "TrajectoryLog", "VistaEnv", "VistaError", "call_tool", "get_registry", "get_rewards", "get_tasks",
-    "get_tools", "hookimpl", "load_plugins", "open_image", "parse_and_validate", "parse_call", "parse_turn",
-    "validate_call",
+    "CATEGORIES", "ClassifiedError", "DataStatus", "EpisodeSpec", "ErrorClass", "Example", "ImageName", "ImageStore",
+    "OracleSolution", "OracleStep", "PluginLoadError", "RegistrationError", "Registry", "Reward", "RewardResult",
+    "RolloutRunner", "TAXONOMY", "Task", "Tool", "ToolArgumentError", "ToolArguments", "ToolCall", "ToolContext",
+    "ToolResult", "ToolUnavailableError", "Trajectory", "TrajectoryLog", "VistaEnv", "VistaError", "call_tool",
+    "get_registry", "get_rewards", "get_tasks", "get_tools", "hookimpl", "load_plugins", "open_image",
+    "parse_and_validate", "parse_call", "parse_turn", "validate_call",
 ]

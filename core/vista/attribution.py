@@ -10,9 +10,9 @@ were valid, or no tool was needed, and the answer is still wrong).
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
-from .errors import ErrorClass, TAXONOMY
+from .errors import TAXONOMY, ErrorClass
 from .trajectory import StepRecord, Trajectory
 
 _CALL_CLASSES = (ErrorClass.E1, ErrorClass.E2, ErrorClass.E3, ErrorClass.E4, ErrorClass.E5)

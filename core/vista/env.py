@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import gymnasium
 import numpy as np

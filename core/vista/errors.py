@@ -8,8 +8,8 @@ infrastructure failures that are nobody's reasoning error (TOOL_FAILURE: a tool 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from enum import Enum
-from typing import Iterable
 
 from pydantic import BaseModel, ConfigDict
 

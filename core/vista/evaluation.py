@@ -12,9 +12,10 @@ import itertools
 import json
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from . import plugins
 from .attribution import error_attribution
@@ -55,7 +56,7 @@ class EvalConfig:
     data_dir: str | None = None
     """Root folder of the datasets (each task in <data_dir>/<task name>), else each task's environment variable."""
 
-    def validate(self) -> "EvalConfig":
+    def validate(self) -> EvalConfig:
         if not self.tasks:
             raise ValueError("give at least one task (--tasks chart_bar,tabmwp)")
         if self.mode not in MODES:

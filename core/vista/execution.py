@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import jsonschema
 from pydantic import BaseModel
 
 from .errors import ClassifiedError, ErrorClass, ToolArgumentError, ToolUnavailableError
 from .images import ImageLike
+from .protocol import ToolCall
 from .tool import Tool, ToolArguments, ToolContext, ToolResult
 from .validation import validate_call
-from .protocol import ToolCall
 
 
 @functools.cache

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Mapping
 
 from .errors import ClassifiedError, ErrorClass
 from .execution import arun_validated, run_validated

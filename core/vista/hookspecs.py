@@ -12,7 +12,8 @@ Each hook receives a `register` callback; call it once per object. The core chec
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -26,7 +27,7 @@ hookimpl = pluggy.HookimplMarker("vista")
 
 
 @hookspec
-def register_tools(register: Callable[["Tool"], None]) -> None:
+def register_tools(register: Callable[[Tool], None]) -> None:
     """Register the plugin's tools: call ``register(tool)`` once per `Tool` instance.
 
     Called once per plugin when plugins are loaded (`vista.load_plugins`, the first `vista.get_tools()`, or any CLI
@@ -35,7 +36,7 @@ def register_tools(register: Callable[["Tool"], None]) -> None:
 
 
 @hookspec
-def register_tasks(register: Callable[["Task"], None]) -> None:
+def register_tasks(register: Callable[[Task], None]) -> None:
     """Register the plugin's tasks: call ``register(task)`` once per `Task` instance.
 
     Called once per plugin when plugins are loaded, before any environment is created; each task also becomes a
@@ -44,7 +45,7 @@ def register_tasks(register: Callable[["Task"], None]) -> None:
 
 
 @hookspec
-def register_rewards(register: Callable[["Reward"], None]) -> None:
+def register_rewards(register: Callable[[Reward], None]) -> None:
     """Register the plugin's rewards: call ``register(reward)`` once per `Reward` instance.
 
     Called once per plugin when plugins are loaded. Environments and trainers pick a reward by name

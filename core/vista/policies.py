@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import VistaError
 from .images import image_to_base64
@@ -58,7 +59,8 @@ class OraclePolicy:
             return f"<think>{step.think}</think>" + render_call(ToolCall(name=step.tool, arguments=step.arguments))
         seen = _last_tool_text(observation) if turn else ""
         quoted = f" The tool returned: {seen[:_MAX_QUOTED]}." if seen else ""
-        return f"<think>{solution.rationale or 'Putting it together.'}{quoted}</think><answer>{solution.answer}</answer>"
+        rationale = solution.rationale or "Putting it together."
+        return f"<think>{rationale}{quoted}</think><answer>{solution.answer}</answer>"
 
 
 def chat_with_images(observation: dict) -> tuple[list[dict], list[Any]]:
@@ -122,7 +124,7 @@ class TransformersPolicy:
         self.is_vlm = hasattr(processor, "image_processor")
 
     @classmethod
-    def from_pretrained(cls, path: str, **kwargs: Any) -> "TransformersPolicy":
+    def from_pretrained(cls, path: str, **kwargs: Any) -> TransformersPolicy:
         from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor, AutoTokenizer
 
         try:

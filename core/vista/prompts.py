@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import string
-from typing import Iterable
+from collections.abc import Iterable
 
 from .tool import Tool
 

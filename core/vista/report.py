@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .attribution import attribution_markdown
 from .evaluation import detect_tool_collapse
@@ -26,7 +26,9 @@ def paper_table(runs: Sequence[tuple[str, dict]]) -> str:
     header = ["run", *ind, "ID avg", *ood, "OOD avg", "overall"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" + "---:|" * (len(header) - 1)]
     for name, results in runs:
-        cell = lambda t: _pct(results["per_task"][t]["accuracy"]) if t in results["per_task"] else "–"  # noqa: E731
+        def cell(task: str, per_task: dict = results["per_task"]) -> str:
+            return _pct(per_task[task]["accuracy"]) if task in per_task else "–"
+
         avg = results["averages"]
         lines.append("| " + " | ".join([name, *map(cell, ind), _pct(avg["in_distribution"]), *map(cell, ood),
                                         _pct(avg["out_of_distribution"]), _pct(avg["overall"])]) + " |")

@@ -24,7 +24,7 @@ class Reward:
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
 
-    def compute(self, trajectory: "Trajectory", example: "Example", task: "Task") -> RewardResult:
+    def compute(self, trajectory: Trajectory, example: Example, task: Task) -> RewardResult:
         raise NotImplementedError(f"reward '{self.name}' does not implement compute()")
 
     def __repr__(self) -> str:

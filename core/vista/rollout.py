@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable, Union
+from typing import Any, Union
 
 from . import plugins
 from .env import VistaEnv
@@ -69,8 +70,7 @@ class RolloutRunner:
         return VistaEnv(task, executor=self.executor, registry=self.registry, **kwargs)
 
     async def _act(self, observation: dict) -> str:
-        if inspect.iscoroutinefunction(self.policy) or inspect.iscoroutinefunction(
-                getattr(self.policy, "__call__", None)):
+        if inspect.iscoroutinefunction(self.policy) or inspect.iscoroutinefunction(type(self.policy).__call__):
             return await self.policy(observation)
         action = await asyncio.to_thread(self.policy, observation)
         return await action if inspect.isawaitable(action) else action

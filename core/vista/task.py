@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Literal, Union
+from typing import Any, ClassVar, Literal, Union
 
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field

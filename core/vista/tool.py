@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, ClassVar, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
@@ -85,7 +86,7 @@ class ToolResult(BaseModel):
     latency_s: float = 0.0
 
     @classmethod
-    def failure(cls, tool: str, error: ClassifiedError, latency_s: float = 0.0) -> "ToolResult":
+    def failure(cls, tool: str, error: ClassifiedError, latency_s: float = 0.0) -> ToolResult:
         return cls(tool=tool, ok=False, text=error.message, error=error, latency_s=latency_s)
 
 

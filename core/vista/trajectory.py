@@ -21,11 +21,11 @@ class ContentPart(BaseModel):
     image: str | None = None  # content hash of the image in the image store
 
     @classmethod
-    def of_text(cls, text: str) -> "ContentPart":
+    def of_text(cls, text: str) -> ContentPart:
         return cls(type="text", text=text)
 
     @classmethod
-    def of_image(cls, ref: str) -> "ContentPart":
+    def of_image(cls, ref: str) -> ContentPart:
         return cls(type="image", image=ref)
 
 

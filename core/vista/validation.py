@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import jsonschema
 from pydantic import ValidationError
@@ -46,7 +47,8 @@ def validate_call(call: ToolCall, tools: Mapping[str, Tool]) -> tuple[ValidatedC
         available = ", ".join(sorted(tools)) or "none"
         return None, ClassifiedError(
             error_class=ErrorClass.E1, code="unknown_tool", tool=call.name,
-            message=f"there is no tool named '{call.name}'.{did_you_mean(call.name, tools)} Available tools: {available}")
+            message=f"there is no tool named '{call.name}'.{did_you_mean(call.name, tools)} "
+                    f"Available tools: {available}")
     arguments = dict(call.arguments)
     if call.dialect == "paper" and call.task is not None and tool.task_argument:
         arguments.setdefault(tool.task_argument, call.task)

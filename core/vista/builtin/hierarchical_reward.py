@@ -55,7 +55,7 @@ class RepetitionConfig:
                              "(the more degenerate the repetition, the lower the reward)")
 
 
-def repetition_penalty(trajectory: "Trajectory", config: RepetitionConfig = RepetitionConfig()) -> tuple[float, str]:
+def repetition_penalty(trajectory: Trajectory, config: RepetitionConfig = RepetitionConfig()) -> tuple[float, str]:
     """(R_rep, reason) for a trajectory; R_rep is 0 and reason '' when nothing repeats."""
     # tool calls are judged by the call tier only: the same JSON twice is a repeated call, not a repeated line
     turns = [_CALL_BLOCK.sub("\n", step.action) for step in trajectory.steps]
@@ -84,7 +84,7 @@ def repetition_penalty(trajectory: "Trajectory", config: RepetitionConfig = Repe
     return 0.0, ""
 
 
-def format_problems(trajectory: "Trajectory") -> list[str]:
+def format_problems(trajectory: Trajectory) -> list[str]:
     """Why the trajectory's format is invalid; empty when it is valid."""
     problems = [f"turn {step.index}: {err.message}" for step in trajectory.steps for err in step.format_errors]
     problems += [f"tool call {call.raw[:40]!r}: {call.error.error_class.value}"
@@ -108,7 +108,7 @@ class HierarchicalReward(Reward):
         self.repetition = repetition
         self.format_penalty = format_penalty
 
-    def compute(self, trajectory: "Trajectory", example: "Example", task: "Task") -> RewardResult:
+    def compute(self, trajectory: Trajectory, example: Example, task: Task) -> RewardResult:
         r_rep, why = repetition_penalty(trajectory, self.repetition)
         components = {"repetition": r_rep, "format": 0.0, "correctness": 0.0}
         if r_rep < 0:

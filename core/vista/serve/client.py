@@ -16,7 +16,8 @@ import asyncio
 import os
 import re
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 from pydantic import ConfigDict

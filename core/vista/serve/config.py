@@ -32,7 +32,7 @@ class ServeConfig:
     retry_after_s: int = 1
     """Retry-After hint sent with 503 when a tool's queue is full."""
 
-    def validate(self) -> "ServeConfig":
+    def validate(self) -> ServeConfig:
         if self.host not in ("127.0.0.1", "localhost", "::1") and not self.token:
             raise ValueError(f"binding to {self.host} exposes the tools to the network: set a token "
                              "(--token / VISTA_SERVE_TOKEN) or bind to 127.0.0.1")

@@ -9,7 +9,8 @@ deployments' handles instead of running them in process.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import ClassifiedError, ErrorClass
 from ..execution import run_validated, run_validated_batch

@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from PIL import Image
 from pydantic import BaseModel, Field
