@@ -183,12 +183,12 @@ class VistaEnv(gymnasium.Env[dict, str]):
         self.turn = 0
         self._done = False
         self.trajectory = Trajectory(
-            id=uuid.uuid4().hex, task=self.task.name, example_id=self.example.id,
-            ground_truth=self.example.answer,
-            messages=[Message(role="system", content=[ContentPart.of_text(self.system_prompt)]),
-                      Message(role="user", content=parts)],
+            id=uuid.uuid4().hex, task=self.task.name, example_id=self.example.id, ground_truth=self.example.answer,
             metadata={"split": self.split, "max_turns": self.max_turns, "tools": [t.name for t in self.tools],
                       "reward": self.reward_fn.name, "seed": seed})
+        self._message_dicts: list[dict] = []  # the observation's copy, serialised once per message
+        self._append(Message(role="system", content=[ContentPart.of_text(self.system_prompt)]))
+        self._append(Message(role="user", content=parts))
         return self._observation(), {"task": self.task.name, "example_id": self.example.id, "turn": 0}
 
     def step(self, action: str) -> tuple[dict, float, bool, bool, dict]:
@@ -220,7 +220,7 @@ class VistaEnv(gymnasium.Env[dict, str]):
         parsed = parse_turn(action)
         step = StepRecord(index=self.turn, action=action, think=parsed.think, answer=parsed.answer,
                           format_errors=list(parsed.format_errors))
-        self.trajectory.messages.append(Message(role="assistant", content=[ContentPart.of_text(action)]))
+        self._append(Message(role="assistant", content=[ContentPart.of_text(action)]))
         pending: list[tuple[ToolCallRecord, ValidatedCall]] = []
         may_call = parsed.answer is None and self.turn <= self.max_turns
         for raw in parsed.tool_calls:
@@ -250,7 +250,7 @@ class VistaEnv(gymnasium.Env[dict, str]):
         if terminated or truncated:
             reward = self._finish(terminated, truncated)
         else:
-            self.trajectory.messages.append(self._feedback(step))
+            self._append(self._feedback(step))
         info = {"task": self.task.name, "example_id": self.example.id, "turn": self.turn,
                 "error_classes": [c.value for c in step.error_classes],
                 "format_errors": [e.code for e in step.format_errors],
@@ -299,6 +299,10 @@ class VistaEnv(gymnasium.Env[dict, str]):
         return float(result.total)
 
     # ---- images and observations ----------------------------------------------------------------------------
+    def _append(self, message: Message) -> None:
+        self.trajectory.messages.append(message)
+        self._message_dicts.append(message.model_dump(exclude_none=True))
+
     def _remember(self, name: str, image: Image.Image) -> str:
         ref = content_hash(image)
         self._images[ref] = image
@@ -306,7 +310,7 @@ class VistaEnv(gymnasium.Env[dict, str]):
         return ref
 
     def _observation(self) -> dict:
-        return {"messages": [m.model_dump(exclude_none=True) for m in self.trajectory.messages],
+        return {"messages": [dict(m) for m in self._message_dicts],
                 "images": dict(self._images), "image_names": dict(self._names), "turn": self.turn,
                 "turns_left": max(self.max_turns - self.turn, 0), "task": self.task.name,
                 "example_id": self.example.id}

@@ -26,7 +26,7 @@ class AI2D(Benchmark):
   <folder>/images/<image>           the diagrams (<n>.png)
   <folder>/ai2d_test_ids.csv        the test diagrams' numbers, one a line (the rest is train)
 or the Hugging Face layout: <folder>/data/test-*.parquet (question, options, answer (index), image)"""
-    recommended_tools = ("ocr", "zoom", "caption")
+    recommended_tools = ("ocr_read_text", "zoom", "detect_objects")
 
     def _test_ids(self, root: Path) -> set[str] | None:
         path = root / "ai2d_test_ids.csv"

@@ -27,7 +27,7 @@ class AOKVQA(Benchmark):
                                        correct_choice_idx, direct_answers, difficult_direct_answer, rationales}
   <folder>/coco/<split>2017/<image_id as 12 digits>.jpg   the COCO 2017 images
 or the Hugging Face layout: <folder>/data/validation-*.parquet"""
-    recommended_tools = ("detect_objects", "zoom", "caption")
+    recommended_tools = ("detect_objects", "zoom", "segment")
 
     def split_files(self, root: Path, split: str) -> list[Path]:
         path = root / f"aokvqa_v1p0_{split}.json"

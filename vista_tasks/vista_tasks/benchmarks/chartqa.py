@@ -27,7 +27,7 @@ class ChartQA(Benchmark):
   <folder>/<split>/<split>_human.json, <split>_augmented.json   lists of {imgname, query, label}
   <folder>/<split>/png/<imgname>                                the charts (<split> is train, val or test)
 or the Hugging Face layout: <folder>/data/<split>-*.parquet (image, query, label, human_or_machine)"""
-    recommended_tools = ("chart_to_table", "ocr", "zoom", "python")
+    recommended_tools = ("chart_to_table", "ocr_read_text", "zoom", "python_exec")
 
     def split_files(self, root: Path, split: str) -> list[Path]:
         files = [p for p in (root / split / f"{split}_human.json", root / split / f"{split}_augmented.json")

@@ -21,7 +21,7 @@ def clevr_answer_type(answer) -> str:
 
 class _ClevrQuestions(Benchmark):
     category = "spatial"
-    recommended_tools = ("detect_objects", "count_objects", "zoom")
+    recommended_tools = ("detect_objects", "segment", "zoom")
     hf_split_names: dict = {}
 
     def split_files(self, root: Path, split: str) -> list[Path]:

@@ -16,7 +16,7 @@ from .base import Benchmark, hf_image, parquet_files, read_json, read_parquet
 class _DocumentQA(Benchmark):
     category = "document"
     splits = ("val", "test", "train")
-    recommended_tools = ("ocr", "zoom", "layout_analysis")
+    recommended_tools = ("ocr_read_text", "zoom", "ocr_read_region")
     hf_split_names: ClassVar[dict[str, str]] = {"val": "validation", "test": "test", "train": "train"}
     image_field: ClassVar[str] = "image"
 

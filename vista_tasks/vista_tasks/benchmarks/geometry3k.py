@@ -49,7 +49,7 @@ class Geometry3K(Benchmark):
                                          problem_type_graph, problem_type_goal, ...
   <folder>/<split>/<id>/img_diagram.png  the diagram
   <folder>/<split>/<id>/logic_form.json  the diagram logic forms (optional)"""
-    recommended_tools = ("diagram_to_cdl", "solve_geometry", "python")
+    recommended_tools = ("geometry_formalize", "geometry_solve", "python_exec")
 
     def split_files(self, root: Path, split: str) -> list[Path]:
         return sorted((root / split).glob("*/data.json"), key=lambda p: (len(p.parent.name), p.parent.name))

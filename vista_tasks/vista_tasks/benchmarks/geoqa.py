@@ -30,7 +30,7 @@ def read_pickled_problems(path: Path) -> list[dict]:
 
 class _PickledGeometry(Benchmark):
     category = "geometry"
-    recommended_tools = ("diagram_to_cdl", "solve_geometry", "python")
+    recommended_tools = ("geometry_formalize", "geometry_solve", "python_exec")
     file_pattern = "{split}.pk"
 
     def split_files(self, root: Path, split: str) -> list[Path]:

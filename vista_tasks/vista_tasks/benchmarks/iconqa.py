@@ -25,7 +25,7 @@ class IconQA(Benchmark):
   <folder>/<split>/<type>/<qid>/data.json   question, answer, ques_type, grade, label; choices for choose_*
   <folder>/<split>/<type>/<qid>/image.png   the question image; choose_img adds choice_<k>.png
   (<type> is choose_img, choose_txt or fill_in_blank; <split> is train, val or test)"""
-    recommended_tools = ("zoom", "detect_objects", "count_objects")
+    recommended_tools = ("zoom", "detect_objects", "segment")
 
     def split_files(self, root: Path, split: str) -> list[Path]:
         return sorted(p for t in QUESTION_TYPES for p in (root / split / t).glob("*/data.json"))

@@ -30,7 +30,7 @@ class MapQA(Benchmark):
                                                       or list of strings), map_id, question_template_id, ...}
   <folder>/MapQA_<subset>/images/<map_id>             the maps (<subset> is U, R, S or V; every subset found is
                                                       read, in name order)"""
-    recommended_tools = ("ocr", "zoom", "color_legend")
+    recommended_tools = ("ocr_read_text", "zoom", "crop")
 
     def split_files(self, root: Path, split: str) -> list[Path]:
         return sorted(root.glob(f"MapQA_*/questions/{split}-QA.json"))

@@ -32,7 +32,7 @@ class MathV360K(Benchmark):
   <folder>/train_samples_all_tuning.json   list of {id, image, conversations: [{from: human, value},
                                            {from: gpt, value}]}
   <folder>/data_images/<image>             the images (`image` is e.g. "TabMWP/images/1.png")"""
-    recommended_tools = ("chart_to_table", "ocr", "python", "solve_geometry")
+    recommended_tools = ("chart_to_table", "ocr_read_text", "python_exec", "geometry_solve")
 
     def split_files(self, root: Path, split: str) -> list[Path]:
         path = root / "train_samples_all_tuning.json"

@@ -33,7 +33,7 @@ class MathVision(Benchmark):
                                        subject, image); also accepted under data/
   <folder>/images/<id>.jpg             the image each problem names
 or the Hugging Face layout: <folder>/data/testmini-*.parquet (images embedded in `decoded_image`)"""
-    recommended_tools = ("zoom", "python", "solve_geometry")
+    recommended_tools = ("zoom", "python_exec", "geometry_solve")
 
     def split_files(self, root: Path, split: str) -> list[Path]:
         found = first_present(root, f"{split}.jsonl", f"data/{split}.jsonl")

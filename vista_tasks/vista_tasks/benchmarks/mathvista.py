@@ -52,7 +52,7 @@ class MathVista(Benchmark):
                                      answer_type, precision, unit, image, metadata); also accepted under data/
   <folder>/images/<pid>.jpg          the images the problems name
 or the Hugging Face layout: <folder>/data/testmini-*.parquet (images embedded in `decoded_image`)"""
-    recommended_tools = ("chart_to_table", "ocr", "zoom", "python")
+    recommended_tools = ("chart_to_table", "ocr_read_text", "zoom", "python_exec")
 
     def split_files(self, root: Path, split: str) -> list[Path]:
         found = first_present(root, f"{split}.json", f"data/{split}.json")

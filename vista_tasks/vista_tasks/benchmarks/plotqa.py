@@ -25,7 +25,7 @@ class PlotQA(Benchmark):
   <folder>/<split>/qa_pairs_V2.json   {"qa_pairs": [{image_index, question_string, answer, answer_bbox,
                                       template, type, question_id}]} (qa_pairs_V1.json is read when V2 is absent)
   <folder>/<split>/png/<image_index>.png"""
-    recommended_tools = ("chart_to_table", "ocr", "python")
+    recommended_tools = ("chart_to_table", "ocr_read_text", "python_exec")
 
     def split_files(self, root: Path, split: str) -> list[Path]:
         for version in ("V2", "V1"):

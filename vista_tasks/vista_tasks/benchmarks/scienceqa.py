@@ -26,7 +26,7 @@ class ScienceQA(Benchmark):
   <folder>/images/<split>/<pid>/image.png   the images of problems with an image
   (or all of it under <folder>/data/scienceqa/, as the repository's download script lays it out)
 or the Hugging Face layout: <folder>/data/<split>-*.parquet (split names train, validation, test)"""
-    recommended_tools = ("zoom", "caption", "ocr")
+    recommended_tools = ("zoom", "ocr_read_text", "detect_objects")
 
     def _base(self, root: Path) -> Path | None:
         found = first_present(root, "problems.json", "data/scienceqa/problems.json")

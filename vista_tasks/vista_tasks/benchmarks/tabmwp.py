@@ -51,7 +51,7 @@ class TabMWP(Benchmark):
                                    ques_type, ans_type, solution, ...), splits test, test1k, dev, dev1k, train,
                                    minitrain
   <folder>/tables/<pid>.png        the table of each problem, rendered"""
-    recommended_tools = ("table_reader", "ocr", "python")
+    recommended_tools = ("ocr_read_table", "calculator", "python_exec")
 
     def split_files(self, root: Path, split: str) -> list[Path]:
         path = root / f"problems_{split}.json"

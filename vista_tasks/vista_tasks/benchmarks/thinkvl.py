@@ -44,7 +44,7 @@ class ThinkVL(Benchmark):
                                                               answer (or gt), ds_name, ...}
   <folder>/images/<source>/...                                the images (`image` is relative to <folder>)
 or a Hugging Face parquet export: <folder>/data/train-*.parquet (image, question|problem, answer)"""
-    recommended_tools = ("zoom", "ocr", "python")
+    recommended_tools = ("zoom", "ocr_read_text", "python_exec")
 
     def split_files(self, root: Path, split: str) -> list[Path]:
         found = [root / name for name in ANNOTATION_FILES if (root / name).is_file()]

@@ -34,7 +34,7 @@ class VizWiz(Benchmark):
                                       answer_type, answerable}
   <folder>/<split>/<image>            the photos (VizWiz_<split>_00000000.jpg)
 or the Hugging Face layout: <folder>/data/<split>-*.parquet (image, question, answers)"""
-    recommended_tools = ("zoom", "ocr", "detect_objects")
+    recommended_tools = ("zoom", "ocr_read_text", "detect_objects")
 
     def split_files(self, root: Path, split: str) -> list[Path]:
         path = root / "Annotations" / f"{split}.json"
