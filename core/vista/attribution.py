@@ -2,7 +2,7 @@
 error-attribution table over a set of trajectories.
 
 Primary error of a trajectory (None when its answer is correct): the first *unrecovered* tool-call error of class
-E1–E5, where a call error is recovered when a later call to the same tool succeeded; else FORMAT when the protocol
+E1–E5, where a call error is recovered when a later call to the same tool ran and succeeded; else FORMAT when the protocol
 was violated (no answer, broken tags); else TOOL_FAILURE when a tool crashed or timed out; else E6 (the tool outputs
 were valid, or no tool was needed, and the answer is still wrong).
 """
@@ -32,7 +32,9 @@ def primary_error(trajectory: Trajectory) -> ErrorClass | None:
     for i, call in enumerate(calls):
         if call.error is None or call.error.error_class not in _CALL_CLASSES:
             continue
-        recovered = any(later.valid and later.error is None and later.name == call.name for later in calls[i + 1:])
+        name = call.name or call.error.tool
+        recovered = any(later.error is None and later.output_text is not None and later.name == name
+                        for later in calls[i + 1:])
         if not recovered:
             return call.error.error_class
     if trajectory.format_errors or trajectory.final_answer is None:

@@ -1,9 +1,12 @@
-"""The `vista` command: inspect plugins, tools and tasks, and call one tool from the shell.
+"""The `vista` command.
 
     vista plugins                     JSON: every plugin, its version, hooks and what it registers
     vista tools [--family chart]      name, family and argument schema of each tool
     vista tasks                       name, category, splits and whether the data is present
-    vista call TOOL --image PATH --args JSON
+    vista call TOOL --image PATH --args JSON      validate and run one tool
+    vista check-plugin NAME           check everything a plugin registers
+    vista serve [--ray]               serve tools over HTTP
+    vista eval / compare / view       evaluate policies, compare runs, browse trajectories
 """
 
 from __future__ import annotations
@@ -89,8 +92,12 @@ def _call(args: argparse.Namespace, registry: Registry) -> int:
     from .protocol import parse_call
     from .tool import ToolContext, ToolResult
 
-    # the shell user's JSON goes through the same parser as the policy's, so faults are classified alike
-    call, error = parse_call(f'{{"name": {json.dumps(args.tool)}, "arguments": {args.args}}}')
+    try:
+        arguments = json.loads(args.args)
+    except ValueError as exc:
+        raise VistaError(f"--args is not valid JSON ({exc}); write an object like '{{\"factor\": 2}}'") from exc
+    # the shell user's call goes through the same parser as the policy's, so faults are classified alike
+    call, error = parse_call(json.dumps({"name": args.tool, "arguments": arguments}))
     if error is not None:
         result = ToolResult.failure(args.tool, error)
     else:
@@ -240,9 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plugins", default=None,
                         help=f"plugins to load: 'all' (default), a comma list like 'chart,math', or 'none'; "
                              f"also ${ENV_VAR}")
+    # --plugins is accepted before or after the command (`vista --plugins math tools` = `vista tools --plugins math`)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--plugins", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (_, add_arguments, help_text) in _COMMANDS.items():
-        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text, parents=[common]))
     return parser
 
 

@@ -143,6 +143,7 @@ class VistaEnv(gymnasium.Env[dict, str]):
         self.data_dir = data_dir
         self.system_prompt = render_system(self.tools, max_turns, system_prompt)
         self.user_prompt = user_prompt or self.task.prompt_template
+        self._owns_executor = executor is None
         self.executor = executor or ToolExecutor()
         self._fixed_examples = list(examples) if examples is not None else None
         self._dataset: list[Example] | None = None
@@ -208,7 +209,8 @@ class VistaEnv(gymnasium.Env[dict, str]):
         return "\n\n".join(f"[{m.role}] {m.text}" for m in self.trajectory.messages)
 
     def close(self) -> None:
-        self.executor.close()
+        if self._owns_executor:  # a shared executor belongs to whoever made it (a runner, a trainer)
+            self.executor.close()
 
     # ---- one turn -------------------------------------------------------------------------------------------
     def _begin(self, action: str) -> tuple[StepRecord, list[tuple[ToolCallRecord, ValidatedCall]]]:
@@ -289,7 +291,11 @@ class VistaEnv(gymnasium.Env[dict, str]):
         t = self.trajectory
         t.terminated, t.truncated = terminated, truncated
         t.final_answer = t.steps[-1].answer if terminated else None
-        t.score = float(self.task.score(t.final_answer, self.example))
+        try:
+            t.score = float(self.task.score(t.final_answer, self.example))
+        except Exception as exc:  # a scorer bug must not end the rollout; the trajectory records it
+            t.score = 0.0
+            t.metadata["score_error"] = f"{type(exc).__name__}: {exc}"
         t.correct = t.score >= CORRECT_THRESHOLD
         result = self.reward_fn.compute(t, self.example, self.task)
         t.reward, t.reward_components = result.total, dict(result.components)

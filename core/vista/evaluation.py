@@ -8,6 +8,7 @@ error attribution and tool-usage statistics. `vista.report` writes them as JSON,
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import statistics
@@ -20,6 +21,7 @@ from typing import Any
 from . import plugins
 from .attribution import error_attribution
 from .builtin.hierarchical_reward import format_problems
+from .executor import ToolExecutor
 from .policies import load_policy
 from .prompts import USER_PROMPT
 from .rollout import EpisodeSpec, RolloutRunner
@@ -106,12 +108,20 @@ def evaluate(policy: str | Callable, config: EvalConfig, run_dir: str | Path, *,
         policy = load_policy(policy, examples={(e.task, e.id): e for ex in examples.values() for e in ex},
                              tasks=registry.tasks, **(policy_options or {}))
     keys: set[str] = set()
-    for task in tasks:
-        specs = [EpisodeSpec(task.name, example=e, seed=config.seed, sample=k)
-                 for e in examples[task.name] for k in range(config.samples)]
-        keys |= {spec.key for spec in specs}
-        RolloutRunner(policy, concurrency=config.concurrency, log=log, registry=registry, on_episode=on_episode,
-                      **_env_kwargs(config, task)).run(specs)
+    executor = ToolExecutor()
+
+    async def play_all() -> None:  # one event loop for every task: async policies keep their connections
+        for task in tasks:
+            specs = [EpisodeSpec(task.name, example=e, seed=config.seed, sample=k)
+                     for e in examples[task.name] for k in range(config.samples)]
+            keys.update(spec.key for spec in specs)
+            await RolloutRunner(policy, concurrency=config.concurrency, log=log, registry=registry,
+                                executor=executor, on_episode=on_episode, **_env_kwargs(config, task)).arun(specs)
+
+    try:
+        asyncio.run(play_all())
+    finally:
+        executor.close()
     trajectories = [t for t in log.read() if t.metadata.get("episode_key") in keys]
     results = summarize(trajectories, registry)
     results["config"] = asdict(config)
@@ -157,7 +167,7 @@ def summarize(trajectories: list[Trajectory], registry: plugins.Registry) -> dic
             "accuracy": statistics.fmean(t.score or 0.0 for t in items),
             "format_rate": statistics.fmean(0.0 if format_problems(t) else 1.0 for t in items),
             "tool_calls_per_episode": statistics.fmean(len(t.tool_calls) for t in items),
-            "distribution": getattr(task, "distribution", "id"),
+            "distribution": task.distribution if task is not None else "id",
             "category": getattr(task, "category", ""),
         }
 

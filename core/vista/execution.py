@@ -45,6 +45,10 @@ def check_output(tool: Tool, result: Any) -> ToolResult:
                                 message=f"tool '{tool.name}' returned {type(result).__name__}, not a ToolResult")
         return ToolResult.failure(tool.name, error)
     result.tool = tool.name
+    if not result.ok and result.error is None:  # a failure must be classified, or attribution would lose it
+        error = ClassifiedError(error_class=ErrorClass.TOOL_FAILURE, code="tool_reported_failure", tool=tool.name,
+                                message=f"tool '{tool.name}' failed: {result.text or 'no reason given'}")
+        return result.model_copy(update={"error": error, "text": error.message})
     if result.ok and type(tool).Output is not None:
         problems = list(_output_validator(type(tool).Output).iter_errors(_jsonable(result.data)))
         if problems:
@@ -100,7 +104,13 @@ def run_validated_batch(tool: Tool, batch: Sequence[tuple[ToolArguments, ToolCon
     except Exception:  # isolate the culprit: fall back to one call at a time
         return [run_validated(tool, args, ctx) for args, ctx in batch]
     elapsed = (time.perf_counter() - start) / max(len(batch), 1)
-    return [_finish(check_output(tool, r), ctx, elapsed) for r, (_, ctx) in zip(raw, batch)]
+    results = []
+    for item, (_, ctx) in zip(raw, batch):
+        try:
+            results.append(_finish(check_output(tool, item), ctx, elapsed))
+        except Exception as exc:  # one unserialisable item fails alone
+            results.append(_result_of_exception(tool, exc))
+    return results
 
 
 def _finish(result: ToolResult, ctx: ToolContext, latency_s: float) -> ToolResult:

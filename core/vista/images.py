@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import os
+import tempfile
 from pathlib import Path
 from typing import Union
 
@@ -92,8 +93,10 @@ class ImageStore:
         ref = content_hash(image)
         path = self.path(ref)
         if not path.exists():
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(image_to_png(image))
+            # a unique temporary name per writer: threads and processes storing the same image never share a file
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{ref[:16]}.", suffix=".tmp")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(image_to_png(image))
             os.replace(tmp, path)  # atomic: a crash never leaves a half-written image under its final name
         return ref
 

@@ -187,7 +187,11 @@ class _Loader:
             self.fail(name, info.distribution, "load",
                       f"{', '.join(undecorated)} is not decorated with @vista.hookimpl, so it would never be called")
             return
-        self.manager.register(plugin, name=name)
+        try:
+            self.manager.register(plugin, name=name)
+        except ValueError as exc:  # the name or the module is already registered (two entry points, one module)
+            self.fail(name, info.distribution, "load", f"{exc}; give each plugin its own name and module")
+            return
         try:
             self.manager.check_pending()
         except pluggy.PluginValidationError as exc:

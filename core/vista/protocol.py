@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from .errors import ClassifiedError, ErrorClass
 
 TAGS = ("think", "tool_call", "answer", "tool_response")
-_TAG = re.compile(r"<(/?)(think|tool_call|answer|tool_response)\s*>")
+_TAG = re.compile(r"<(/?)(" + "|".join(TAGS) + r")\s*>")
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 CANONICAL_KEYS = ("name", "arguments")
 
@@ -125,10 +125,10 @@ def parse_call(raw: str) -> tuple[ToolCall | None, ClassifiedError | None]:
         return None, _e1("empty_call", "the <tool_call> block is empty; write "
                                        '{"name": "<tool>", "arguments": {...}} inside it')
     try:
-        obj = json.loads(body)
+        obj = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
-        detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) \
-            else "nested too deeply"
+        detail = (f"{exc.msg} at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError)
+                  else "nested too deeply" if isinstance(exc, RecursionError) else str(exc))
         return None, _e1("not_json", f"the tool call is not valid JSON ({detail}); write "
                                      '{"name": "<tool>", "arguments": {...}} with double-quoted keys')
     if not isinstance(obj, dict):
@@ -164,6 +164,10 @@ def parse_call(raw: str) -> tuple[ToolCall | None, ClassifiedError | None]:
         return None, _e1("arguments_not_object", f"'arguments' of '{name}' must be a JSON object, "
                                                  f"got a JSON {_json_type(arguments)}", tool=name)
     return ToolCall(name=name, arguments=arguments), None
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON; write a number or null")
 
 
 def _parse_paper_dialect(obj: dict) -> tuple[ToolCall | None, ClassifiedError | None]:

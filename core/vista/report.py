@@ -110,11 +110,12 @@ def html_report(results: dict, name: str = "run", training_metrics: list[dict] |
         collapse = (f"<p class='{'bad' if verdict['collapsed'] else 'ok'}'>Tool-use collapse: "
                     f"{'DETECTED' if verdict['collapsed'] else 'not detected'} ({html.escape(verdict['reason'])})</p>")
     table = html.escape(markdown(results, name))
+    embedded = json.dumps(results).replace("</", "<\\/")  # raw text inside <script>: only "</" needs escaping
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>vista eval: {html.escape(name)}</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}pre{{background:#f6f6f6;padding:1em;
 overflow:auto}}.bad{{color:#b00}}.ok{{color:#070}}</style></head><body><h1>Evaluation: {html.escape(name)}</h1>
 {collapse}{''.join(plots)}<h2>Tables</h2><pre>{table}</pre>
-<script type="application/json" id="results">{html.escape(json.dumps(results))}</script></body></html>"""
+<script type="application/json" id="results">{embedded}</script></body></html>"""
 
 
 def write_reports(run_dir: str | Path, results: dict, name: str | None = None,

@@ -13,18 +13,31 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 from . import plugins
 from .env import VistaEnv
+from .errors import VistaError
 from .executor import ToolExecutor
 from .task import Example
 from .trajectory import Trajectory
 from .trajlog import TrajectoryLog
 
 Policy = Callable[[dict], Union[str, Awaitable[str]]]
+log = logging.getLogger(__name__)
+
+
+class RolloutError(VistaError):
+    """Some episodes failed (their policy or task raised). Every other episode was played and logged; a rerun with
+    the same specs and log plays only the failed ones."""
+
+    def __init__(self, failures: list[str], finished: list[Trajectory]):
+        shown = "\n  ".join(failures[:5]) + ("\n  …" if len(failures) > 5 else "")
+        super().__init__(f"{len(failures)} episode(s) failed, {len(finished)} finished:\n  {shown}")
+        self.failures, self.finished = failures, finished
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,11 @@ class EpisodeSpec:
     seed: int | None = None
     example: Example | None = field(default=None, compare=False)
     sample: int = 0
+
+    def __post_init__(self) -> None:
+        if self.seed is None and self.example is None:
+            raise ValueError(f"EpisodeSpec('{self.task}') needs a seed or an example: the seed names the episode, "
+                             "so a resumed run knows whether it was played")
 
     @property
     def key(self) -> str:
@@ -99,11 +117,19 @@ class RolloutRunner:
         results: list[Trajectory | None] = [None] * len(todo)
         queue = iter(enumerate(todo))
 
+        failed: list[str] = []
+
         async def worker() -> None:
             for index, spec in queue:  # a shared iterator: each spec is taken by exactly one worker
-                results[index] = await self.play(spec)
+                try:
+                    results[index] = await self.play(spec)
+                except Exception as exc:  # a policy or task fault ends this episode only; the others go on
+                    log.exception("episode %s failed", spec.key)
+                    failed.append(f"{spec.key}: {type(exc).__name__}: {exc}")
 
         await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(todo)) or 1)))
+        if failed:
+            raise RolloutError(failed, [r for r in results if r is not None])
         return [r for r in results if r is not None]
 
     def run(self, episodes: Iterable[EpisodeSpec]) -> list[Trajectory]:

@@ -28,7 +28,7 @@ class Example(BaseModel):
 
     id: str
     task: str
-    images: list[Union[str, Image.Image]] = Field(default_factory=list)
+    images: list[Union[str, Path, Image.Image]] = Field(default_factory=list)
     question: str
     choices: list[str] | None = None
     answer: Any
@@ -72,6 +72,7 @@ class Task:
     - `data_env`: environment variable naming the data folder (fallback for `load(data_dir=None)`).
     - `recommended_tools`: names of tools that help on this task (a prior for the prompt and for experts).
     - `prompt_template`: overrides the environment's user prompt for this task (placeholders {question}, {choices}).
+    - `distribution`: "id" for the paper's in-distribution sets (and procedural tasks), "ood" for its test-only sets.
     """
 
     name: ClassVar[str] = ""
@@ -83,6 +84,7 @@ class Task:
     data_env: ClassVar[str | None] = None
     recommended_tools: ClassVar[tuple[str, ...]] = ()
     prompt_template: ClassVar[str | None] = None
+    distribution: ClassVar[str] = "id"  # "id": in-distribution (training) set, "ood": out-of-distribution test set
 
     @property
     def id(self) -> str:

@@ -63,6 +63,10 @@ def validate_call(call: ToolCall, tools: Mapping[str, Tool]) -> tuple[ValidatedC
         return None, ClassifiedError(
             error_class=ErrorClass.E3, code="invalid_value", tool=tool.name, argument=argument,
             message=f"argument '{argument}' of '{tool.name}': {first['msg']}")
+    except Exception as exc:  # a validator that raised something else: still the arguments' fault, never a crash
+        return None, ClassifiedError(
+            error_class=ErrorClass.E3, code="invalid_value", tool=tool.name,
+            message=f"arguments of '{tool.name}' were rejected: {type(exc).__name__}: {exc}")
     return ValidatedCall(tool=tool, call=call, arguments=parsed), None
 
 

@@ -1,7 +1,7 @@
 """The hierarchical reward: repetition penalty first, then format, then correctness.
 
     if R_rep < 0:            R = R_rep                         (format and correctness are not looked at)
-    elif format invalid:     R = format_penalty (-1.0)
+    elif format invalid:     R = format_penalty (-1.0)    (the "format" component: 1 valid, -1 invalid, 0 unjudged)
     else:                    R = correctness, the task's official score of the final answer, in [0, 1]
 
 Repetition tiers, checked on the policy's own turns only (never the prompt or tool responses), most severe first;
@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vista.errors import ErrorClass
+from vista.protocol import TAGS
 from vista.reward import Reward, RewardResult
 
 if TYPE_CHECKING:
     from vista.task import Example, Task
     from vista.trajectory import Trajectory
 
-_TAG = re.compile(r"</?(?:think|tool_call|answer|tool_response)\s*>")
+_TAG = re.compile(r"</?(?:" + "|".join(TAGS) + r")\s*>")
 _CALL_BLOCK = re.compile(r"<tool_call>.*?(?:</tool_call>|$)", re.DOTALL)
 _WORD = re.compile(r"\w+|[^\w\s]")
 
@@ -115,8 +116,10 @@ class HierarchicalReward(Reward):
             return RewardResult(total=r_rep, components=components, details={"repetition": why})
         problems = format_problems(trajectory)
         if problems:
+            components["format"] = self.format_penalty
             return RewardResult(total=self.format_penalty, components=components,
                                 details={"format": "; ".join(problems[:3])})
         components["format"] = 1.0
-        components["correctness"] = float(task.score(trajectory.final_answer, example))
+        score = trajectory.score if trajectory.score is not None else task.score(trajectory.final_answer, example)
+        components["correctness"] = float(score)
         return RewardResult(total=components["correctness"], components=components)

@@ -39,13 +39,19 @@ class ServeConfig:
         for name in ("concurrency", "max_queue", "max_batch_size", "max_body_bytes", "max_image_pixels"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.timeout_s <= 0 or self.max_wait_ms < 0:
-            raise ValueError("timeout_s must be > 0 and max_wait_ms >= 0")
+        if self.timeout_s <= 0:
+            raise ValueError(f"timeout_s must be > 0, got {self.timeout_s}")
+        if self.max_wait_ms < 0:
+            raise ValueError(f"max_wait_ms must be >= 0, got {self.max_wait_ms}")
         allowed = {"concurrency", "max_queue", "timeout_s", "max_batch_size", "max_wait_ms"}
         for tool, overrides in self.per_tool.items():
             unknown = set(overrides) - allowed
             if unknown:
                 raise ValueError(f"per_tool['{tool}'] has unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+            for key, value in overrides.items():
+                minimum = 0 if key == "max_wait_ms" else 1e-9 if key == "timeout_s" else 1
+                if value < minimum:
+                    raise ValueError(f"per_tool['{tool}']['{key}'] must be >= {minimum:g}, got {value}")
         return self
 
     def for_tool(self, name: str, key: str):

@@ -76,6 +76,11 @@ def create_app(service: ToolService) -> FastAPI:
 
     @app.post("/tools/{name}/batch")
     async def call_batch(name: str, batch: BatchRequest):
+        if name in service.tools and len(batch.calls) > service.room(name):
+            # admit a batch whole or not at all, so that no admitted half runs for a caller who got 503
+            return _error(503, f"a batch of {len(batch.calls)} calls does not fit the {service.room(name)} free "
+                               f"places of tool '{name}'; retry later or split the batch",
+                          **{"Retry-After": str(config.retry_after_s)})
         try:
             results = await asyncio.gather(*(one(name, call) for call in batch.calls))
         except Overloaded as exc:

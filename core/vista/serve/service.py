@@ -87,6 +87,11 @@ class ToolService:
                  "task_argument": t.task_argument}
                 for t in sorted(self.tools.values(), key=lambda t: t.name)]
 
+    def room(self, name: str) -> int:
+        """How many more calls of ``name`` would be admitted now."""
+        capacity = self.config.for_tool(name, "concurrency") + self.config.for_tool(name, "max_queue")
+        return capacity - self._inflight.get(name, 0)
+
     def _admit(self, name: str) -> None:
         capacity = self.config.for_tool(name, "concurrency") + self.config.for_tool(name, "max_queue")
         if self._inflight.get(name, 0) >= capacity:
@@ -112,7 +117,8 @@ class ToolService:
                 result = await self._run(validated.tool, validated.arguments, ToolContext(dict(images)))
             finally:
                 self._release(name)
-        self.metrics.observe(name, result, time.perf_counter() - start)
+        # unknown names share one label: a client must not be able to mint metric series at will
+        self.metrics.observe(name if name in self.tools else "(unknown)", result, time.perf_counter() - start)
         return result
 
     async def _run(self, tool: Tool, arguments: ToolArguments, ctx: ToolContext) -> ToolResult:

@@ -1,0 +1,264 @@
+"""g_llava_solve, multimath_solve, math_vlm: a tiny random Llava checkpoint through the full tool path, and the
+endpoint backend against a real HTTP server on 127.0.0.1 that speaks the OpenAI chat-completions shape."""
+
+import asyncio
+import base64
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import vista
+from PIL import Image
+from vista import ErrorClass
+from vista.checks import check_tool
+from vista.execution import arun_validated
+from vista_tools_math.solvers import SOLVE_PROMPT, GLlavaSolve, MathVLM, MultimathSolve, extract_answer
+
+IMAGE = Image.new("RGB", (40, 30), "white")
+SERVED = ("mathvlm-test", "G-LLaVA-7B")
+API_KEY = "test-key"
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("so the area is 6.\nAnswer: 6", "6"),
+    ("The final answer is 3/4.", "3/4"),
+    ("thus \\boxed{\\frac{1}{2}} is it", "\\frac{1}{2}"),
+    ("<think>hmm</think><answer>B</answer>", "B"),
+    ("first line\n\n  42  \n", "42"),
+    ("", ""),
+])
+def test_extract_answer(text, answer):
+    assert extract_answer(text) == answer
+
+
+class ChatCompletionsHandler(BaseHTTPRequestHandler):
+    """Answers like a served math VLM would, deterministically: the area of the image it was sent."""
+
+    requests: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path == "/v1/models":
+            self._send(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in SERVED]})
+        else:
+            self._send(404, {"error": {"message": "not found"}})
+
+    def do_POST(self):
+        if self.path != "/v1/chat/completions":
+            return self._send(404, {"error": {"message": "not found"}})
+        if self.headers.get("Authorization") != f"Bearer {API_KEY}":
+            return self._send(401, {"error": {"message": "invalid api key"}})
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append(body)
+        if body["model"] not in SERVED:
+            return self._send(404, {"error": {"message": f"The model `{body['model']}` does not exist."}})
+        parts = body["messages"][0]["content"]
+        url = next(p["image_url"]["url"] for p in parts if p["type"] == "image_url")
+        text = next(p["text"] for p in parts if p["type"] == "text")
+        header, encoded = url.split(",", 1)
+        assert header == "data:image/png;base64"
+        image = Image.open(io.BytesIO(base64.b64decode(encoded)))
+        content = (f"[{body['model']}] The figure is {image.width} by {image.height}. You asked: {text}\n"
+                   f"So the area is \\boxed{{{image.width * image.height}}}.")
+        self._send(200, {"id": "cmpl-1", "object": "chat.completion", "model": body["model"],
+                         "choices": [{"index": 0, "finish_reason": "stop",
+                                      "message": {"role": "assistant", "content": content}}]})
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), ChatCompletionsHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_math_vlm_through_a_real_endpoint(server):
+    tools = {"math_vlm": MathVLM(endpoint_url=server, api_key=API_KEY)}
+    ChatCompletionsHandler.requests.clear()
+    result = vista.call_tool("math_vlm", {"question": "What is the area?", "model": "mathvlm-test"}, [IMAGE],
+                             tools=tools)
+    assert result.ok, result.error
+    assert result.data["answer"] == "1200"
+    assert "You asked: " + SOLVE_PROMPT.format(question="What is the area?") in result.data["solution"]
+    sent = ChatCompletionsHandler.requests[-1]
+    assert sent["model"] == "mathvlm-test" and sent["temperature"] == 0.0
+
+
+def test_math_vlm_async_path(server):
+    tool = MathVLM(endpoint_url=server, api_key=API_KEY, model="mathvlm-test")
+    args = tool.parse_arguments({"question": "area?"})
+    result = asyncio.run(arun_validated(tool, args, vista.ToolContext([Image.new("RGB", (5, 7))])))
+    assert result.ok, result.error
+    assert result.data["answer"] == "35"
+
+
+def test_math_vlm_unknown_model_is_e4_listing_the_served_ones(server):
+    tools = {"math_vlm": MathVLM(endpoint_url=server, api_key=API_KEY)}
+    result = vista.call_tool("math_vlm", {"question": "q", "model": "gpt-5"}, [IMAGE], tools=tools)
+    assert result.error.error_class is ErrorClass.E4
+    assert result.error.argument == "model"
+    assert "served models: mathvlm-test, G-LLaVA-7B" in result.error.message
+
+
+def test_endpoint_failures_say_what_to_fix(server):
+    wrong_key = {"math_vlm": MathVLM(endpoint_url=server, api_key="wrong", model="mathvlm-test")}
+    result = vista.call_tool("math_vlm", {"question": "q"}, [IMAGE], tools=wrong_key)
+    assert result.error.error_class is ErrorClass.TOOL_FAILURE and result.error.code == "unavailable"
+    assert "refused the credentials (HTTP 401); set VISTA_MATH_VLM_API_KEY" in result.error.message
+
+    closed = {"math_vlm": MathVLM(endpoint_url="http://127.0.0.1:9/v1", model="m")}
+    result = vista.call_tool("math_vlm", {"question": "q"}, [IMAGE], tools=closed)
+    assert result.error.code == "unavailable" and "is unreachable" in result.error.message
+
+    unset = {"math_vlm": MathVLM()}
+    result = vista.call_tool("math_vlm", {"question": "q"}, [IMAGE], tools=unset)
+    assert result.error.code == "unavailable" and "VISTA_MATH_VLM_URL" in result.error.message
+
+
+def test_g_llava_falls_back_to_its_endpoint(server, monkeypatch):
+    monkeypatch.delenv("VISTA_WEIGHTS_G_LLAVA", raising=False)
+    monkeypatch.setenv("VISTA_G_LLAVA_URL", server)
+    monkeypatch.setenv("VISTA_MATH_VLM_API_KEY", API_KEY)
+    result = vista.call_tool("g_llava_solve", {"question": "area?"}, [IMAGE], tools={"g_llava_solve": GLlavaSolve()})
+    assert result.ok, result.error
+    assert result.data["solution"].startswith("[G-LLaVA-7B]")
+    assert result.data["answer"] == "1200"
+
+
+@pytest.mark.parametrize("tool, names", [
+    (GLlavaSolve, ("VISTA_WEIGHTS_G_LLAVA", "VISTA_G_LLAVA_URL")),
+    (MultimathSolve, ("VISTA_WEIGHTS_MULTIMATH", "VISTA_MULTIMATH_URL")),
+])
+def test_named_solvers_without_weights_or_endpoint(monkeypatch, tool, names):
+    for name in (*names, "VISTA_MATH_VLM_URL"):
+        monkeypatch.delenv(name, raising=False)
+    result = vista.call_tool(tool.name, {"question": "q"}, [IMAGE], tools={tool.name: tool()})
+    assert result.error.error_class is ErrorClass.TOOL_FAILURE and result.error.code == "unavailable"
+    for name in names:
+        assert name in result.error.message
+
+
+@pytest.fixture(scope="module")
+def tiny_llava(tmp_path_factory):
+    """A real Llava checkpoint (random weights) with a tokenizer and processor that work offline."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import (
+        CLIPImageProcessorPil,
+        CLIPVisionConfig,
+        LlamaConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+        PreTrainedTokenizerFast,
+    )
+
+    specials = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
+    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    bpe.train_from_iterator([SOLVE_PROMPT.format(question="What is the area of the triangle?"),
+                             "USER: ASSISTANT: the area is 6. Answer: 6"], trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                                        pad_token="<pad>", extra_special_tokens={"image_token": "<image>"})
+    processor = LlavaProcessor(
+        image_processor=CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
+        tokenizer=tokenizer, patch_size=8, vision_feature_select_strategy="default", image_token="<image>",
+        num_additional_image_tokens=1)
+    config = LlavaConfig(
+        text_config=LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
+                                pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+                                eos_token_id=tokenizer.eos_token_id),
+        vision_config=CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                       num_attention_heads=2, image_size=32, patch_size=8, projection_dim=32),
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"), vision_feature_select_strategy="default",
+        vision_feature_layer=-1)
+    torch.manual_seed(0)
+    model = LlavaForConditionalGeneration(config).eval()
+    path = tmp_path_factory.mktemp("tiny-llava")
+    model.save_pretrained(path)
+    processor.save_pretrained(path)
+    return path, model, processor
+
+
+def test_g_llava_local_weights_through_the_tool(tiny_llava):
+    import torch
+
+    path, model, processor = tiny_llava
+    tools = {"g_llava_solve": GLlavaSolve(weights=path, max_new_tokens=12)}
+    question = "What is the area of the triangle?"
+    result = vista.call_tool("g_llava_solve", {"question": question}, [IMAGE], tools=tools)
+    assert result.ok, result.error
+
+    prompt = f"USER: <image>\n{SOLVE_PROMPT.format(question=question)} ASSISTANT:"
+    inputs = processor(images=IMAGE, text=prompt, return_tensors="pt")
+    assert (inputs["input_ids"] == model.config.image_token_index).sum() == 16  # (32/8)^2 patches, CLS dropped
+    with torch.inference_mode():
+        expected = model.generate(**inputs, max_new_tokens=12, do_sample=False)
+    reference = processor.tokenizer.decode(expected[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+    assert result.data["solution"] == reference
+    assert result.data["answer"] == extract_answer(reference)
+
+
+def test_multimath_loads_its_weights_once_from_the_environment(tiny_llava, monkeypatch):
+    from vista.weights import _loaded
+
+    path, _, _ = tiny_llava
+    monkeypatch.setenv("VISTA_WEIGHTS_MULTIMATH", str(path))
+    tools = {"multimath_solve": MultimathSolve(max_new_tokens=4)}
+    first = vista.call_tool("multimath_solve", {"question": "x?"}, [IMAGE], tools=tools)
+    assert first.ok, first.error
+    key = ("vista_tools_math.llava", str(path))
+    loaded = _loaded[key]
+    second = vista.call_tool("multimath_solve", {"question": "x?"}, [Image.new("RGB", (9, 9))], tools=tools)
+    assert second.ok and _loaded[key] is loaded
+
+
+def test_local_batch_is_one_generate_with_the_same_answers(tiny_llava):
+    from vista.execution import run_validated_batch
+
+    path, _, _ = tiny_llava
+    tool = GLlavaSolve(weights=path, max_new_tokens=6)
+    images = [Image.new("RGB", (40, 30), "white"), Image.new("RGB", (30, 40), (200, 30, 30))]
+    questions = ["What is the area?", "Find x."]  # different lengths: the batch is left-padded
+    batch = [(tool.parse_arguments({"question": q}), vista.ToolContext([im])) for q, im in zip(questions, images)]
+    batched = run_validated_batch(tool, batch)
+    alone = [vista.call_tool("g_llava_solve", {"question": q}, [im], tools={"g_llava_solve": tool})
+             for q, im in zip(questions, images)]
+    assert tool.supports_batching
+    assert all(r.ok for r in batched), [r.error for r in batched]
+    assert [r.data["solution"] for r in batched] == [r.data["solution"] for r in alone]
+
+
+def test_non_llava_weights_say_how_to_convert(tmp_path):
+    from transformers import LlamaConfig
+
+    LlamaConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1, num_attention_heads=1).save_pretrained(tmp_path)
+    tools = {"g_llava_solve": GLlavaSolve(weights=tmp_path)}
+    result = vista.call_tool("g_llava_solve", {"question": "q"}, [IMAGE], tools=tools)
+    assert result.error.code == "unavailable"
+    assert "'llama' checkpoint, not the Hugging Face Llava format" in result.error.message
+    assert "convert_llava_weights_to_hf.py" in result.error.message
+
+
+@pytest.mark.parametrize("tool", [GLlavaSolve(), MultimathSolve(), MathVLM()])
+def test_check_tool(tool):
+    check_tool(tool)
