@@ -1,10 +1,10 @@
 """E1–E6 attribution: the error classes of each step, the primary error of a finished trajectory, and the paper's
 error-attribution table over a set of trajectories.
 
-Primary error of a trajectory (None when its answer is correct): the first *unrecovered* tool-call error of class
-E1–E5, where a call error is recovered when a later call to the same tool ran and succeeded; else FORMAT when the protocol
-was violated (no answer, broken tags); else TOOL_FAILURE when a tool crashed or timed out; else E6 (the tool outputs
-were valid, or no tool was needed, and the answer is still wrong).
+Primary error of a trajectory (None when its answer is correct): the first *unrecovered* tool-call error of
+class E1–E5, where a call error is recovered when a later call to the same tool ran and succeeded; else FORMAT when
+the protocol was violated (no answer, broken tags); else TOOL_FAILURE when a tool crashed or timed out; else E6 (the
+tool outputs were valid, or no tool was needed, and the answer is still wrong).
 """
 
 from __future__ import annotations

@@ -405,7 +405,7 @@ def _ask(rng: random.Random, data: ChartData, kind: str, qtype: str, difficulty:
         question = f"How much higher is {what} {of} {labels[0]} than {of} {labels[1]}{of_series}?"
     elif qtype == "ratio":
         expression, result = f"{texts[0]} / {texts[1]}", values[0] / values[1]
-        question = (f"What is the ratio of {what} {of} {labels[0]} to {what} {of} {labels[1]}{of_series}? "
+        question = (f"What is the ratio of {what} {of} {labels[0]} to that {of} {labels[1]}{of_series}? "
                     "Round to two decimal places.")
     else:
         expression, result = " + ".join(texts), sum(values)

@@ -106,7 +106,7 @@ def _ask(rng: random.Random, qtype: str, objects: list[dict[str, Any]], difficul
                     question = {"color": "What color is the {}?", "shape": "What shape is the {}?",
                                 "size": "What size is the {}?"}[asked].format(flt.phrase(False))
                     if asked == "size":
-                        question = question[:-1] + f" Answer {' or '.join(SIZES)}."
+                        question += f" Answer {' or '.join(SIZES)}."
                     return {"type": "attribute", "filter": flt.as_dict(), "attribute": asked, "question": question,
                             "answer": target[asked], "answer_type": "text"}
         # No object is named uniquely by its attributes (a scene of look-alikes): ask for a count instead.

@@ -19,7 +19,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 from vista import Example, OracleSolution, OracleStep
 
-from ._base import ProceduralConfig, ProceduralTask, format_value
+from ._base import ProceduralConfig, ProceduralTask, choose_from, format_value
 from ._render import FONTS, pil_font
 
 COUNT_QUESTIONS = ("difference", "sum_two", "sum_all", "mean", "median", "range", "argmax", "argmin")
@@ -68,10 +68,7 @@ class TableMWPConfig(ProceduralConfig):
     def validate(self) -> None:
         super().validate()
         if self.question_types is not None:
-            allowed = COUNT_QUESTIONS + PRICE_QUESTIONS
-            if not self.question_types or any(q not in allowed for q in self.question_types):
-                raise ValueError(f"question_types must be a non-empty tuple drawn from {allowed} or None, "
-                                 f"got {self.question_types!r}")
+            choose_from("question_types", self.question_types, COUNT_QUESTIONS + PRICE_QUESTIONS)
 
 
 class TableMWPTask(ProceduralTask):
