@@ -29,7 +29,7 @@ from .attribution import primary_error, step_error_classes
 from .executor import ToolExecutor
 from .images import content_hash
 from .prompts import render_system, render_user
-from .protocol import parse_turn
+from .protocol import parse_turn, render_tool_response
 from .reward import Reward
 from .task import Example, Task
 from .tool import Tool, ToolContext, ToolResult
@@ -270,14 +270,12 @@ class VistaEnv(gymnasium.Env[dict, str]):
             label = record.name or "tool_call"
             if record.error is not None:
                 body = f"{label}: error {record.error.error_class.value}: {record.error.message}"
-            elif record.output_text is not None:
+            else:  # the episode goes on only when every valid call of the turn was executed
                 body = f"{label}: {record.output_text or json.dumps(record.output_data, ensure_ascii=False)}"
-            else:
-                body = f"{label}: not executed"
             names = [n for n, h in self._names.items() if h in record.output_images]
             if names:
                 body += f" (new image{'s' if len(names) > 1 else ''}: {', '.join(names)})"
-            parts.append(ContentPart.of_text(f"<tool_response>{body}</tool_response>"))
+            parts.append(ContentPart.of_text(render_tool_response(body)))
             for name in names:
                 parts += [ContentPart.of_text(f"{name}:"), ContentPart.of_image(self._names[name])]
         notes = [f"Format problem: {err.message}." for err in step.format_errors]

@@ -38,6 +38,12 @@ def _failure(tool: Tool, exc: BaseException) -> ClassifiedError:
                            message=f"tool '{tool.name}' failed: {type(exc).__name__}: {exc}")
 
 
+def timeout_result(tool_name: str, timeout_s: float) -> ToolResult:
+    return ToolResult.failure(tool_name, ClassifiedError(
+        error_class=ErrorClass.TOOL_FAILURE, code="timeout", tool=tool_name,
+        message=f"tool '{tool_name}' did not answer within {timeout_s:g} s; try simpler arguments or another tool"))
+
+
 def check_output(tool: Tool, result: Any) -> ToolResult:
     """Coerce what `run` returned into a ToolResult and check it against the output schema (E5)."""
     if not isinstance(result, ToolResult):

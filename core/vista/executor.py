@@ -3,7 +3,8 @@
 CPU tools run in a thread pool (their heavy work — numpy, torch, onnxruntime — releases the GIL); tools with an
 `arun` coroutine (remote tools) are awaited directly. A call that exceeds its timeout becomes a TOOL_FAILURE result:
 the episode goes on. Python cannot kill a thread, so a timed-out local call finishes in the background; tools that may
-hang for good belong behind the tool server (`vista serve`), where a process can be restarted.
+hang for good belong behind the tool server (`vista serve`) or in a subprocess of their own (as `python_exec`
+and the calculator do): a hung thread keeps its worker, though its concurrency slot is given back.
 """
 
 from __future__ import annotations
@@ -15,16 +16,9 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from .errors import ClassifiedError, ErrorClass
-from .execution import arun_validated, run_validated
+from .execution import arun_validated, run_validated, timeout_result
 from .tool import Tool, ToolContext, ToolResult
 from .validation import ValidatedCall
-
-
-def _timeout_result(tool: Tool, timeout_s: float) -> ToolResult:
-    return ToolResult.failure(tool.name, ClassifiedError(
-        error_class=ErrorClass.TOOL_FAILURE, code="timeout", tool=tool.name,
-        message=f"tool '{tool.name}' did not answer within {timeout_s:g} s; try simpler arguments or another tool"))
 
 
 class ToolExecutor:
@@ -62,7 +56,7 @@ class ToolExecutor:
             try:
                 return future.result(timeout=self.timeout_for(tool))
             except FutureTimeout:
-                return _timeout_result(tool, self.timeout_for(tool))
+                return timeout_result(tool.name, self.timeout_for(tool))
 
     async def arun(self, call: ValidatedCall, ctx: ToolContext) -> ToolResult:
         tool = call.tool
@@ -78,7 +72,7 @@ class ToolExecutor:
                 return await asyncio.wait_for(
                     asyncio.wrap_future(self.pool.submit(run_validated, tool, call.arguments, ctx)), timeout)
             except asyncio.TimeoutError:
-                return _timeout_result(tool, timeout)
+                return timeout_result(tool.name, timeout)
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

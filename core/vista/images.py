@@ -22,11 +22,15 @@ ImageLike = Union[Image.Image, str, os.PathLike, bytes]
 
 
 class ImageDecodeError(VistaError):
-    pass
+    def __init__(self, message: str, *, too_large: bool = False):
+        super().__init__(message)
+        self.too_large = too_large
 
 
-def open_image(source: ImageLike) -> Image.Image:
-    """Open a PIL image from a path, bytes or an image; converts to RGB unless it is already L/RGB/RGBA."""
+def open_image(source: ImageLike, max_pixels: int | None = None) -> Image.Image:
+    """Open a PIL image from a path, bytes or an image; converts to RGB unless it is already L/RGB/RGBA.
+    The size is checked against ``max_pixels`` (default MAX_IMAGE_PIXELS) before a single pixel is decoded."""
+    limit = max_pixels or MAX_IMAGE_PIXELS
     try:
         if isinstance(source, Image.Image):
             image = source
@@ -34,11 +38,10 @@ def open_image(source: ImageLike) -> Image.Image:
             image = Image.open(io.BytesIO(source))
         else:
             image = Image.open(Path(source))
-        if image.width * image.height > MAX_IMAGE_PIXELS:
+        if image.width * image.height > limit:
             raise ImageDecodeError(
-                f"image of {image.width}x{image.height} pixels exceeds the limit of {MAX_IMAGE_PIXELS} pixels; "
-                "downscale it or raise VISTA_MAX_IMAGE_PIXELS"
-            )
+                f"image of {image.width}x{image.height} pixels exceeds the limit of {limit} pixels; downscale it",
+                too_large=True)
         image.load()
     except (OSError, Image.DecompressionBombError) as exc:
         raise ImageDecodeError(f"cannot open image {_describe(source)}: {exc}") from exc

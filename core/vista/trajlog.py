@@ -72,10 +72,6 @@ class TrajectoryLog:
                 except ValueError as exc:
                     log.warning("%s line %d is not a trajectory (%s); skipped", self.path, number, exc)
 
-    def done_keys(self) -> set[tuple[str, str, int]]:
-        """(task, example_id, sample) of every finished episode: what a resumed run skips."""
-        return {(t.task, t.example_id, int(t.metadata.get("sample", 0))) for t in self.read()}
-
     def __len__(self) -> int:
         return sum(1 for _ in self.read())
 

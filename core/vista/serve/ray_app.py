@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ClassifiedError, ErrorClass
-from ..execution import run_validated, run_validated_batch
+from ..execution import run_validated, run_validated_batch, timeout_result
 from ..protocol import ToolCall
 from ..tool import ToolContext, ToolResult
 from ..validation import validate_call
@@ -73,9 +73,7 @@ class RayToolService(ToolService):
         try:
             data = await asyncio.wait_for(self.handles[tool.name].call.remote(payload), timeout)
         except asyncio.TimeoutError:
-            return ToolResult.failure(tool.name, ClassifiedError(
-                error_class=ErrorClass.TOOL_FAILURE, code="timeout", tool=tool.name,
-                message=f"tool '{tool.name}' did not answer within {timeout:g} s"))
+            return timeout_result(tool.name, timeout)
         except Exception as exc:  # a dead replica or actor error: an error result, the caller's episode goes on
             return ToolResult.failure(tool.name, ClassifiedError(
                 error_class=ErrorClass.TOOL_FAILURE, code="replica_failed", tool=tool.name,

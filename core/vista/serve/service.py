@@ -11,8 +11,8 @@ from typing import Any
 
 from PIL import Image
 
-from ..errors import ClassifiedError, ErrorClass, VistaError
-from ..execution import arun_validated, run_validated, run_validated_batch
+from ..errors import VistaError
+from ..execution import arun_validated, run_validated, run_validated_batch, timeout_result
 from ..protocol import ToolCall
 from ..tool import Tool, ToolArguments, ToolContext, ToolResult
 from ..validation import validate_call
@@ -140,9 +140,7 @@ class ToolService:
                 return await asyncio.wait_for(loop.run_in_executor(self.pool, run_validated, tool, arguments, ctx),
                                               timeout)
         except asyncio.TimeoutError:
-            return ToolResult.failure(tool.name, ClassifiedError(
-                error_class=ErrorClass.TOOL_FAILURE, code="timeout", tool=tool.name,
-                message=f"tool '{tool.name}' did not answer within {timeout:g} s"))
+            return timeout_result(tool.name, timeout)
 
     def close(self) -> None:
         for batcher in self._batchers.values():

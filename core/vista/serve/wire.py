@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +16,7 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from ..errors import VistaError
-from ..images import image_to_base64
+from ..images import ImageDecodeError, image_to_base64, open_image
 
 
 class CallRequest(BaseModel):
@@ -45,19 +44,9 @@ def decode_images(images: Mapping[str, str], max_pixels: int) -> dict[str, Image
     decoded = {}
     for name, data in images.items():
         try:
-            raw = base64.b64decode(data, validate=True)
+            decoded[name] = open_image(base64.b64decode(data, validate=True), max_pixels)
         except (binascii.Error, ValueError) as exc:
             raise ImageRejected(f"image '{name}' is not valid base64: {exc}") from exc
-        try:
-            image = Image.open(io.BytesIO(raw))
-            # check the declared size before decoding a single pixel: this is what stops decompression bombs
-            if image.width * image.height > max_pixels:
-                raise ImageRejected(f"image '{name}' is {image.width}x{image.height} = {image.width * image.height} "
-                                    f"pixels, over the server's limit of {max_pixels}; downscale it", status=413)
-            image.load()
-        except ImageRejected:
-            raise
-        except (OSError, Image.DecompressionBombError) as exc:
-            raise ImageRejected(f"image '{name}' cannot be decoded: {exc}") from exc
-        decoded[name] = image if image.mode in ("L", "RGB", "RGBA") else image.convert("RGB")
+        except ImageDecodeError as exc:
+            raise ImageRejected(f"image '{name}': {exc}", status=413 if exc.too_large else 400) from exc
     return decoded
