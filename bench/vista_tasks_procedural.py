@@ -120,12 +120,14 @@ def chart_parsing(n: int) -> None:
               f"({100 * close / max(values, 1):.1f}%)")
 
 
-def oracle_execution(n: int, tools: dict) -> None:
+def oracle_execution(n: int, tools: dict, names: set[str]) -> None:
     """Run every oracle's tool calls for real; where the last tool's output is the answer itself (a value from
     chart_analysis, geometry_solve or calculator) score it, so the figure says how often an expert trajectory
     built from the oracle would end correct without further reasoning."""
     print("== oracle tool calls run for real (answer taken from the last tool's value where it gives one)")
     for task in PROCEDURAL_TASKS:
+        if names and task.name not in names:
+            continue
         calls = failed = scored = correct = 0
         for difficulty in (0, 1, 2):
             generator = type(task)(type(task.config)(difficulty=difficulty))
@@ -151,6 +153,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20, help="examples per task and difficulty for generation")
     parser.add_argument("--tool-n", type=int, default=6, help="examples per task and difficulty for tool runs")
     parser.add_argument("--only", nargs="*", help="run only these parts: generation, oracles and/or tool names")
+    parser.add_argument("--tasks", nargs="*", help="oracle runs: only these tasks (default all)")
     args = parser.parse_args()
     wanted = set(args.only or ())
     if not wanted or "generation" in wanted:
@@ -165,7 +168,7 @@ def main() -> None:
         else:
             print(f"== {name}: not installed, skipped")
     if not wanted or "oracles" in wanted:
-        oracle_execution(args.tool_n, tools)
+        oracle_execution(args.tool_n, tools, set(args.tasks or ()))
 
 
 if __name__ == "__main__":

@@ -217,13 +217,18 @@ def _axes_box(data: ChartData, kind: str, style: ChartStyle) -> tuple[float, flo
     else:
         value_digits = len(f"{max(max(v) for v in data.values):.0f}") + (2 if data.decimals else 0)
         tick_text = longest if kind == "bar_horizontal" else value_digits
-        left = tick_text * char + line + 16
+        left = tick_text * char + line + 26
         rotated = kind != "bar_horizontal" and len(data.labels) > (5 if kind != "line" else 7)
         bottom = 2 * line + 12 + (longest * char * 0.5 if rotated else 0)
         right = 14.0 + (3 * char if style.value_labels and kind == "bar_horizontal" else 0)
     top = 2.0 * line if style.title else 10.0
     return (left / style.width, bottom / style.height, 1 - (left + right) / style.width,
             1 - (top + bottom) / style.height)
+
+
+def _sentence(text: str) -> str:
+    """First letter up, the rest as written ("degrees Fahrenheit" -> "Degrees Fahrenheit")."""
+    return text[:1].upper() + text[1:]
 
 
 def _draw_bars(axes, data: ChartData, kind: str, style: ChartStyle, colors: list) -> None:
@@ -244,8 +249,8 @@ def _draw_bars(axes, data: ChartData, kind: str, style: ChartStyle, colors: list
                            fontsize=style.font_size - 1)
     value_axis, label_axis = (axes.xaxis, axes.yaxis) if horizontal else (axes.yaxis, axes.xaxis)
     label_axis.set_ticks(positions, data.labels)
-    value_axis.set_label_text(data.value_name.capitalize())
-    label_axis.set_label_text(data.category_noun.capitalize())
+    value_axis.set_label_text(_sentence(data.value_name))
+    label_axis.set_label_text(_sentence(data.category_noun))
     if horizontal:
         axes.invert_yaxis()  # first label on top, as people read a list
     elif len(data.labels) > 5:
@@ -267,8 +272,8 @@ def _draw_lines(axes, data: ChartData, style: ChartStyle, colors: list) -> None:
                 axes.annotate(data.text(v), (x, v), textcoords="offset points", xytext=(0, 5), ha="center",
                               fontsize=style.font_size - 1)
     axes.set_xticks(positions, data.labels)
-    axes.set_xlabel(data.category_noun.capitalize())
-    axes.set_ylabel(data.value_name.capitalize())
+    axes.set_xlabel(_sentence(data.category_noun))
+    axes.set_ylabel(_sentence(data.value_name))
     if len(data.labels) > 7:
         axes.tick_params(axis="x", labelrotation=30)
     if style.gridlines:
@@ -279,7 +284,9 @@ def _draw_lines(axes, data: ChartData, style: ChartStyle, colors: list) -> None:
 
 def _draw_pie(axes, data: ChartData, style: ChartStyle, colors: list) -> None:
     values = data.values[0]
+    # matplotlib fixes the pie's axes to +-1.25 radii; a smaller pie leaves room for labels beside the wedges.
     wedges, *_ = axes.pie(values, labels=None if style.legend else data.labels, colors=colors[:len(values)],
+                          radius=1.0 if style.legend else 0.8,
                           autopct=f"%1.{data.decimals}f%%", startangle=style.start_angle, counterclock=False,
                           wedgeprops={"edgecolor": "white"}, textprops={"fontsize": style.font_size})
     if style.legend:

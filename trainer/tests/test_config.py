@@ -1,0 +1,50 @@
+import pytest
+
+from vista_trainer.cli import main
+from vista_trainer.config import PRESETS, VistaTrainConfig
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"num_generations": 1}, "num_generations must be >= 2"),
+    ({"grpo_mini_batch": 12, "grpo_micro_batch": 8}, "multiple of grpo_micro_batch"),
+    ({"grpo_mini_batch": 16, "grpo_micro_batch": 8, "num_generations": 3}, "multiple of num_generations"),
+    ({"expert": "teacher"}, "needs teacher_base_url and teacher_model"),
+    ({"use_vllm": True}, "use_vllm needs a real checkpoint"),
+    ({"preset": "qwen2.5-vl-7b", "vllm_mode": "server"}, "needs vllm_server_base_url"),
+    ({"max_new_tokens": 4096, "max_length": 2048}, "raise max_length or lower max_new_tokens"),
+    ({"hidden_size": 100, "num_heads": 3}, "must divide hidden_size"),
+    ({"preset": "gpt-9"}, "unknown preset"),
+])
+def test_cross_field_checks_say_what_to_fix(overrides, message):
+    settings = {"teacher_base_url": "http://x/v1", "teacher_model": "m"} if overrides.get("preset", "").startswith(
+        "qwen") else {}
+    with pytest.raises(ValueError, match=message):
+        VistaTrainConfig(**{**settings, **overrides})
+
+
+def test_paper_preset_reaches_trl_configs():
+    config = VistaTrainConfig(preset="qwen2.5-vl-7b", teacher_base_url="http://teacher:8000/v1", teacher_model="big")
+    assert config.model_name_or_path == "Qwen/Qwen2.5-VL-7B-Instruct" and config.max_turns == 3
+    grpo = config.grpo_config("/tmp/unused")
+    assert (grpo.learning_rate, grpo.num_generations, grpo.beta, grpo.temperature, grpo.max_steps) == \
+        (5e-7, 8, 1e-3, 0.7, 300)
+    assert grpo.use_vllm and grpo.vllm_mode == "colocate"
+    assert grpo.per_device_train_batch_size * grpo.gradient_accumulation_steps == 128
+    sft = config.sft_config("/tmp/unused")
+    assert (sft.learning_rate, sft.num_train_epochs, sft.max_length) == (2e-6, 1, 16384)
+    assert sft.per_device_train_batch_size * sft.gradient_accumulation_steps == 128
+    assert set(PRESETS) >= {"tiny-cpu", "internvl3-2b", "internvl3-8b", "internvl3-14b"}
+
+
+def test_flags_override_the_preset_and_yaml(tmp_path):
+    from trl import TrlParser
+
+    path = tmp_path / "run.yaml"
+    path.write_text("grpo_steps: 7\nbeta: 0.01\n")
+    (config,) = TrlParser((VistaTrainConfig,)).parse_args_and_config(["--config", str(path), "--beta", "0.02"])
+    assert config.grpo_steps == 7 and config.beta == 0.02 and config.preset == "tiny-cpu"
+
+
+def test_cli_reports_a_bad_configuration_without_a_traceback(capsys):
+    assert main(["grpo", "--num_generations", "1"]) == 2
+    assert "num_generations must be >= 2" in capsys.readouterr().err

@@ -1,0 +1,79 @@
+import copy
+import json
+
+import pytest
+import torch
+
+from vista_trainer.config import VistaTrainConfig
+from vista_trainer.grpo import GRPORunner, append_jsonl, group_advantages, grpo_loss
+
+
+def runner_for(tiny, registry, tmp_path, reward="hierarchical", **overrides):
+    model, codec = tiny
+    settings = dict(run_dir=str(tmp_path), num_generations=2, grpo_micro_batch=4, grpo_mini_batch=4,
+                    max_new_tokens=24, grpo_learning_rate=1e-2, save_steps=1, grpo_steps=2, beta=0.1)
+    settings.update(overrides)
+    args = VistaTrainConfig(**settings).grpo_config(str(tmp_path / "grpo"))
+    task = registry.task("bar_height")
+    return GRPORunner(model, copy.deepcopy(model), codec, args,
+                      draw=lambda step, n: list(task.load("train", seed=1000 + step * n, limit=n)),
+                      registry=registry, env_kwargs={"tools": "recommended", "max_turns": 2, "reward": reward},
+                      out_dir=tmp_path / "grpo", tool_names=["measure_bar"],
+                      on_metrics=lambda r: append_jsonl(tmp_path / "metrics.jsonl", r))
+
+
+def test_group_advantages_are_relative_within_each_group():
+    adv = group_advantages(torch.tensor([1.0, 0.0, 5.0, 5.0]), 2)
+    assert adv[0] > 0 > adv[1] and float(adv[0]) == pytest.approx(-float(adv[1]), rel=1e-4)
+    assert adv[2:].abs().max() < 1e-6  # equal rewards: no signal
+
+
+def test_clipped_objective_and_kl_penalty():
+    mask = torch.ones(1, 3)
+    old = torch.zeros(1, 3)
+    new = torch.tensor([[0.5, -0.5, 0.0]], requires_grad=True)  # ratios e^0.5, e^-0.5, 1
+    loss, info = grpo_loss(new, old, None, mask, torch.tensor([1.0]), 0.2, 0.0, 3)
+    loss.backward()
+    # positive advantage: the ratio above 1 + eps is clipped (no gradient), the others are not
+    assert new.grad[0, 0] == 0 and new.grad[0, 1] < 0 and new.grad[0, 2] < 0
+    assert info["clip_ratio"] == pytest.approx(2 / 3)
+    _, info = grpo_loss(torch.zeros(1, 3), old, torch.full((1, 3), 0.3), mask, torch.tensor([0.0]), 0.2, 0.5, 3)
+    assert info["kl"] == pytest.approx(torch.exp(torch.tensor(0.3)).item() - 1.3, rel=1e-4)
+
+
+def test_a_few_grpo_steps_change_the_weights_and_log_error_and_tool_metrics(tiny, registry, tmp_path):
+    # brevity differs between samples even for a random policy, so the groups carry a gradient
+    runner = runner_for(tiny, registry, tmp_path, reward="brevity")
+    before = [p.detach().clone() for p in runner.model.parameters()]
+    records = runner.train(progress=False)
+    assert len(records) == 2
+    assert any(not torch.equal(a, b) for a, b in zip(before, runner.model.parameters()))
+    logged = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in logged] == [1, 2]
+    for record in logged:
+        for key in ("accuracy", "format_rate", "repetition_rate", "reward", "kl", "loss", "tools/measure_bar",
+                    "errors/E6_primary_rate", "errors/FORMAT_primary_rate",
+                    *(f"errors/E{k}_per_call" for k in range(1, 6))):
+            assert key in record, key
+    # an untrained policy writes malformed turns: the format failures are attributed
+    assert logged[0]["errors/FORMAT_primary_rate"] > 0 and logged[0]["format_rate"] < 1
+    assert logged[0]["reward_std"] > 0
+
+
+def test_grpo_resumes_from_its_last_checkpoint(tiny, registry, tmp_path):
+    first = runner_for(tiny, registry, tmp_path, grpo_steps=1)
+    first.train(progress=False)
+    saved = {k: v.clone() for k, v in first.model.state_dict().items()}
+    assert [p.name for p in first.checkpoints()] == ["step-1"]
+
+    model, codec = tiny
+    fresh = copy.deepcopy(model)
+    torch.nn.init.zeros_(next(fresh.parameters()))  # a restarted process: weights differ until resumed
+    resumed = runner_for((fresh, codec), registry, tmp_path, grpo_steps=2)
+    assert resumed.resume() and resumed.step == 1
+    assert all(torch.equal(saved[k], v) for k, v in resumed.model.state_dict().items())
+    assert resumed.optimizer.state_dict()["state"]  # the optimiser's moments came back too
+    resumed.train(progress=False)
+    assert resumed.step == 2 and [p.name for p in resumed.checkpoints()] == ["step-1", "step-2"]
+    steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2]

@@ -1,0 +1,194 @@
+"""Expert trajectories for behaviour cloning: scripted experts that replay a task's oracle solution through the real
+environment (the tools run for real and the last turn's reasoning quotes what they returned), a teacher model behind
+an OpenAI-compatible endpoint, and outcome filtering (only episodes whose answer scores correct are kept).
+
+Both experts are ordinary `RolloutRunner` policies, so their episodes are `Trajectory` records in the shared schema,
+written by `TrajectoryLog`: ``<dir>/played`` holds every episode (a killed run resumes there), ``<dir>/kept`` the
+filtered ones that SFT reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import vista
+from vista.images import image_to_base64
+from vista.protocol import ToolCall, render_turn
+from vista.rollout import EpisodeSpec, RolloutRunner
+from vista.trajectory import Trajectory
+from vista.trajlog import TrajectoryLog, to_chat
+
+log = logging.getLogger(__name__)
+
+QUOTE_CHARS = 120  # the closing thought quotes the first line of the last tool response, at most this long
+
+
+class OracleExpert:
+    """Plays `Task.oracle(example)`: one turn per oracle tool step (its thought, then the call), then a closing turn
+    whose thought restates the last tool response and the oracle's rationale, and the oracle's answer.
+
+    Examples are looked up by the observation's ``example_id``; `expect` registers the ones to be played."""
+
+    def __init__(self, registry: vista.Registry | None = None):
+        self.registry = registry or vista.get_registry()
+        self._plans: dict[str, vista.OracleSolution] = {}
+
+    def expect(self, example: vista.Example) -> bool:
+        """Plan an example; False when its task has no oracle for it."""
+        task = self.registry.task(example.task)
+        try:
+            solution = task.oracle(example)
+        except NotImplementedError:
+            return False
+        if solution is None:
+            return False
+        self._plans[example.id] = solution
+        return True
+
+    def tool_turns(self, example_id: str) -> int:
+        return len(_turns(self._plans[example_id]))
+
+    def __call__(self, observation: dict) -> str:
+        solution = self._plans.get(observation["example_id"])
+        if solution is None:
+            raise KeyError(f"no oracle plan for example '{observation['example_id']}'; call expect(example) first")
+        turns = _turns(solution)
+        turn = observation["turn"]
+        if turn < len(turns) and observation["turns_left"] > 0:
+            think, calls = turns[turn]
+            return render_turn(think, calls=calls)
+        return render_turn(_closing_thought(observation, solution), answer=solution.answer)
+
+
+def _turns(solution: vista.OracleSolution) -> list[tuple[str, list[ToolCall]]]:
+    """Oracle steps as policy turns: thoughts without a tool are carried into the next turn that calls one."""
+    turns: list[tuple[str, list[ToolCall]]] = []
+    pending: list[str] = []
+    for step in solution.steps:
+        pending.append(step.think)
+        if step.tool is not None:
+            turns.append((" ".join(pending), [ToolCall(name=step.tool, arguments=step.arguments)]))
+            pending = []
+    return turns
+
+
+def _closing_thought(observation: dict, solution: vista.OracleSolution) -> str:
+    last = observation["messages"][-1]
+    said = "".join(p.get("text") or "" for p in last["content"] if p["type"] == "text") \
+        if last["role"] in ("tool", "user") and observation["turn"] > 0 else ""
+    said = said.split("</tool_response>")[0].replace("<tool_response>", "").strip().split("\n")[0]
+    quoted = f"The tool returned: {said[:QUOTE_CHARS]}. " if said else ""
+    return (quoted + (solution.rationale or f"So the answer is {solution.answer}.")).strip()
+
+
+class TeacherExpert:
+    """A teacher model behind an OpenAI-compatible ``/chat/completions`` endpoint, as an async policy: the
+    conversation is sent with images inlined as base64 PNG data URLs, the reply's text is the turn."""
+
+    def __init__(self, base_url: str, model: str, *, api_key: str | None = None, temperature: float = 0.0,
+                 max_tokens: int = 1024, timeout_s: float = 120.0):
+        import httpx
+
+        self.model = model
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client_args = dict(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s)
+        self._httpx = httpx
+
+    def messages(self, observation: dict) -> list[dict[str, Any]]:
+        out = []
+        for message in observation["messages"]:
+            content = []
+            for part in message["content"]:
+                if part["type"] == "image":
+                    url = "data:image/png;base64," + image_to_base64(observation["images"][part["image"]])
+                    content.append({"type": "image_url", "image_url": {"url": url}})
+                else:
+                    content.append({"type": "text", "text": part.get("text") or ""})
+            # OpenAI's tool role needs a tool_call_id the protocol does not have: tool responses go as user turns
+            out.append({"role": "user" if message["role"] == "tool" else message["role"], "content": content})
+        return out
+
+    async def __call__(self, observation: dict) -> str:
+        body = {"model": self.model, "messages": self.messages(observation), "temperature": self.temperature,
+                "max_tokens": self.max_tokens}
+        async with self._httpx.AsyncClient(**self._client_args) as client:
+            response = await client.post("/chat/completions", json=body)
+        if response.status_code != 200:
+            raise RuntimeError(f"teacher endpoint {self._client_args['base_url']} answered {response.status_code}: "
+                               f"{response.text[:300]}; check the URL (it ends in /v1), the model name and the key")
+        try:
+            return response.json()["choices"][0]["message"]["content"] or ""
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise RuntimeError(f"teacher endpoint reply is not in the chat-completions shape "
+                               f"(choices[0].message.content): {response.text[:300]}") from exc
+
+
+def keep(trajectory: Trajectory) -> bool:
+    """The outcome filter: the answer scores correct and every tool call ran without error."""
+    return bool(trajectory.correct) and all(call.error is None for call in trajectory.tool_calls)
+
+
+@dataclass
+class SynthesisReport:
+    played: int
+    kept: int
+    skipped_no_oracle: int
+
+    @property
+    def kept_rate(self) -> float:
+        return self.kept / self.played if self.played else 0.0
+
+
+def synthesize(out_dir: str | Path, examples: Sequence[vista.Example], *, policy: Callable | None = None,
+               concurrency: int = 4, registry: vista.Registry | None = None,
+               on_episode: Callable[[Trajectory], None] | None = None, **env_kwargs: Any) -> SynthesisReport:
+    """Play ``examples`` with ``policy`` (default: the oracle expert), keep the correct ones in ``out_dir/kept``.
+
+    Resumable: episodes already in ``out_dir/played`` are not played again, and ``kept`` is rebuilt from it."""
+    registry = registry or vista.get_registry()
+    out_dir = Path(out_dir)
+    skipped = 0
+    if policy is None:
+        policy = OracleExpert(registry)
+        playable = []
+        for example in examples:
+            if policy.expect(example) and policy.tool_turns(example.id) <= env_kwargs.get("max_turns", 3):
+                playable.append(example)
+            else:
+                skipped += 1
+        examples = playable
+    played = TrajectoryLog(out_dir / "played")
+    runner = RolloutRunner(policy, concurrency=concurrency, log=played, registry=registry, on_episode=on_episode,
+                           **env_kwargs)
+    runner.run(EpisodeSpec(task=e.task, example=e) for e in examples)
+    kept = rebuild_kept(out_dir)
+    return SynthesisReport(played=len(played), kept=kept, skipped_no_oracle=skipped)
+
+
+def rebuild_kept(out_dir: str | Path) -> int:
+    """Write ``out_dir/kept`` afresh from ``out_dir/played`` through the outcome filter; returns how many."""
+    out_dir = Path(out_dir)
+    played = TrajectoryLog(out_dir / "played")
+    kept_path = out_dir / "kept" / "trajectories.jsonl"
+    if kept_path.exists():
+        kept_path.unlink()
+    kept = TrajectoryLog(out_dir / "kept")
+    count = 0
+    for trajectory in played:
+        if keep(trajectory):
+            refs = {ref for m in trajectory.messages for ref in m.image_refs}
+            kept.append(trajectory, {ref: played.images.get(ref) for ref in refs})
+            count += 1
+    return count
+
+
+def sft_records(log_dir: str | Path) -> Iterable[dict]:
+    """The kept trajectories as TRL's ``{"messages", "images"}`` records."""
+    kept = TrajectoryLog(Path(log_dir))
+    for trajectory in kept:
+        yield to_chat(trajectory.messages, kept.images)

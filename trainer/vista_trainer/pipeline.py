@@ -1,0 +1,280 @@
+"""The two-stage recipe as resumable stages over one run directory:
+
+    run_dir/config.yaml             the resolved configuration
+    run_dir/metrics.jsonl           one JSON record per SFT log step, GRPO step and evaluation
+    run_dir/stages.json             finished stages and their summaries (a rerun skips them)
+    run_dir/experts/{played,kept}/  expert episodes (TrajectoryLog) and the outcome-filtered ones
+    run_dir/policies/{init,sft,grpo}/  the untrained, behaviour-cloned and GRPO policies
+    run_dir/grpo/checkpoints/       GRPO checkpoints (model, optimiser, step)
+    run_dir/eval/<policy>/          evaluation episodes (TrajectoryLog) on held-out test seeds
+    run_dir/results.md              the final table
+
+Tasks, tools and rewards come from the plugin registry only.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import vista
+from vista.executor import ToolExecutor
+from vista.trajlog import TrajectoryLog
+
+from .config import VistaTrainConfig
+from .episodes import compact_system_prompt, episode_metrics, play
+from .experts import TeacherExpert, sft_records, synthesize
+from .policy import ChatCodec, ModelPolicy, build_processor, build_tiny_model, load_policy, save_policy, train_tokenizer
+
+log = logging.getLogger(__name__)
+
+EVALUATIONS = (("untrained", "init", True), ("bc", "sft", True), ("bc+grpo", "grpo", True),
+               ("bc+grpo, no tools", "grpo", False))
+GRPO_SEED_BASE = 100_000  # training seeds of GRPO start here, apart from the expert episodes' seeds
+
+
+class Pipeline:
+    def __init__(self, config: VistaTrainConfig, *, progress: bool = True, registry: vista.Registry | None = None):
+        self.cfg = config
+        self.progress = progress
+        self.run_dir = Path(config.run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.registry = registry or vista.load_plugins(config.plugins)
+        if config.cpu_threads:
+            import torch
+
+            if not torch.cuda.is_available():
+                torch.set_num_threads(config.cpu_threads)
+        self.tasks = self._select_tasks()
+        self.stages_path = self.run_dir / "stages.json"
+        self.stages: dict[str, Any] = json.loads(self.stages_path.read_text()) \
+            if config.resume and self.stages_path.exists() else {}
+        (self.run_dir / "config.yaml").write_text(_yaml(config.to_dict()))
+
+    # ---- tasks and examples ---------------------------------------------------------------------------------
+    def _select_tasks(self) -> list[vista.Task]:
+        registered = self.registry.tasks
+        if self.cfg.tasks != "auto":
+            names = [n.strip() for n in self.cfg.tasks.split(",") if n.strip()]
+            unknown = [n for n in names if n not in registered]
+            if unknown:
+                raise ValueError(f"unknown task(s) {unknown}; registered tasks: {sorted(registered)}")
+        else:
+            preferred = [n.strip() for n in self.cfg.default_tasks.split(",")]
+            names = [n for n in preferred if n in registered and self._playable(registered[n])]
+            if not names:
+                names = sorted(n for n, t in registered.items() if t.procedural and self._playable(t))
+            if not names:
+                raise ValueError("no registered procedural task has an oracle whose tools are registered; install "
+                                 "vista-tasks and the tool packages, or name tasks with --tasks")
+        return [self._configured(registered[n]) for n in names]
+
+    def _playable(self, task: vista.Task) -> bool:
+        if not task.procedural:
+            return False
+        try:
+            example = next(iter(task.load("train", seed=0, limit=1)))
+            solution = task.oracle(example)
+        except NotImplementedError:
+            return False
+        return solution is not None and all(s.tool in self.registry.tools for s in solution.steps if s.tool)
+
+    def _configured(self, task: vista.Task) -> vista.Task:
+        """The task at the configured difficulty, where its class takes a config with one."""
+        config_class = getattr(type(task), "Config", None)
+        if config_class is None or "difficulty" not in getattr(config_class, "__dataclass_fields__", {}):
+            return task
+        return type(task)(config_class(difficulty=self.cfg.difficulty))
+
+    def examples(self, split: str, count: int, seed: int) -> list[vista.Example]:
+        """``count`` examples spread over the tasks round-robin, from consecutive seeds starting at ``seed``."""
+        per_task = [list(task.load(split, seed=seed, limit=-(-count // len(self.tasks)))) for task in self.tasks]
+        mixed = [e for group in zip(*per_task) for e in group]
+        return mixed[:count]
+
+    def env_kwargs(self, tools: bool = True) -> dict[str, Any]:
+        return {"tools": self.cfg.tools if tools else "none", "reward": self.cfg.reward,
+                "max_turns": self.cfg.max_turns, "split": "train"}
+
+    def system_prompt(self, tools: bool = True):
+        if not tools or self.cfg.system_prompt == "full":
+            return lambda task: None
+        prompts = {t.name: compact_system_prompt(vista.VistaEnv(t, tools=self.cfg.tools, registry=self.registry).tools)
+                   for t in self.tasks}
+        return lambda task: prompts[task]
+
+    def offered_tools(self) -> list[str]:
+        return sorted({tool.name for t in self.tasks
+                       for tool in vista.VistaEnv(t, tools=self.cfg.tools, registry=self.registry).tools})
+
+    # ---- bookkeeping ----------------------------------------------------------------------------------------
+    def done(self, stage: str) -> bool:
+        return stage in self.stages
+
+    def finish(self, stage: str, summary: dict) -> None:
+        self.stages[stage] = summary
+        self.stages_path.write_text(json.dumps(self.stages, indent=2))
+        self.metric({"stage": stage, "event": "finished", **{k: v for k, v in summary.items()
+                                                              if isinstance(v, (int, float, str))}})
+
+    def metric(self, record: dict) -> None:
+        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"time": time.time(), **record}, sort_keys=True) + "\n")
+
+    def policy_dir(self, name: str) -> Path:
+        return self.run_dir / "policies" / name
+
+    def load(self, name: str):
+        return load_policy(self.policy_dir(name), min_pixels=self.cfg.min_pixels, max_pixels=self.cfg.max_pixels)
+
+    # ---- stages ---------------------------------------------------------------------------------------------
+    def synthesize(self) -> dict:
+        cfg = self.cfg
+        policy = None
+        if cfg.expert == "teacher":
+            policy = TeacherExpert(cfg.teacher_base_url, cfg.teacher_model, max_tokens=cfg.max_new_tokens)
+        examples = self.examples("train", cfg.expert_episodes, seed=0)
+        prompts = self.system_prompt()
+        started = time.perf_counter()
+        played = kept = skipped = 0
+        for task in self.tasks:  # one runner per task: each task has its own system prompt (its tools)
+            report = synthesize(self.run_dir / "experts", [e for e in examples if e.task == task.name],
+                                policy=policy, registry=self.registry, concurrency=2,
+                                system_prompt=prompts(task.name), **self.env_kwargs())
+            played, kept, skipped = report.played, report.kept, skipped + report.skipped_no_oracle
+        summary = {"played": played, "kept": kept, "kept_rate": kept / played if played else 0.0,
+                   "skipped_no_oracle": skipped, "seconds": time.perf_counter() - started}
+        if kept == 0:
+            raise RuntimeError(f"no expert trajectory passed the outcome filter ({played} played); look at "
+                               f"{self.run_dir / 'experts' / 'played'} for the tool errors and wrong answers")
+        self.finish("synthesize", summary)
+        return summary
+
+    def init_policy(self) -> dict:
+        cfg = self.cfg
+        if not cfg.tiny:
+            model, processor = load_policy(cfg.model_name_or_path, min_pixels=cfg.min_pixels,
+                                           max_pixels=cfg.max_pixels, dtype="bfloat16" if cfg.bf16 else "float32")
+        else:
+            corpus = [part["text"] for record in sft_records(self.run_dir / "experts" / "kept")
+                      for message in record["messages"] for part in message["content"] if part["type"] == "text"]
+            corpus += [self.system_prompt()(t.name) or "" for t in self.tasks]
+            corpus += [e.question for e in self.examples("train", 200, seed=GRPO_SEED_BASE)]
+            tokenizer = train_tokenizer(corpus, cfg.vocab_size)
+            processor = build_processor(tokenizer, cfg.min_pixels, cfg.max_pixels)
+            model = build_tiny_model(tokenizer, cfg.hidden_size, cfg.num_layers, cfg.num_heads,
+                                     cfg.vision_hidden_size, cfg.vision_depth, cfg.seed)
+        save_policy(model, processor, self.policy_dir("init"))
+        summary = {"parameters": sum(p.numel() for p in model.parameters()), "vocab": len(processor.tokenizer)}
+        self.finish("init", summary)
+        return summary
+
+    def sft(self) -> dict:
+        from .sft import run_sft
+
+        model, processor = self.load("init")
+        codec = ChatCodec(processor, self.cfg.max_length)
+        records = list(sft_records(self.run_dir / "experts" / "kept"))
+        args = self.cfg.sft_config(str(self.run_dir / "sft"))
+        args.disable_tqdm = not self.progress
+        started = time.perf_counter()
+        summary = run_sft(model, codec, records, args, on_log=self.metric)
+        summary["seconds"] = time.perf_counter() - started
+        save_policy(model, processor, self.policy_dir("sft"))
+        self.finish("sft", summary)
+        return summary
+
+    def grpo(self) -> dict:
+        from .grpo import GRPORunner
+
+        model, processor = self.load("sft")
+        ref_model = copy.deepcopy(model) if self.cfg.beta > 0 else None
+        codec = ChatCodec(processor, self.cfg.max_length)
+        args = self.cfg.grpo_config(str(self.run_dir / "grpo"))
+        prompts = self.system_prompt()
+
+        def draw(step: int, n: int) -> list[vista.Example]:
+            return self.examples("train", n, seed=GRPO_SEED_BASE + step * n)
+
+        runner = GRPORunner(model, ref_model, codec, args, draw=draw, registry=self.registry,
+                            env_kwargs=self.env_kwargs(), out_dir=self.run_dir / "grpo", system_prompt=prompts,
+                            on_metrics=self.metric, tool_names=self.offered_tools())
+        if self.cfg.resume:
+            runner.resume()
+        random.seed(self.cfg.seed + runner.step)
+        started = time.perf_counter()
+        records = runner.train(progress=self.progress)
+        save_policy(model, processor, self.policy_dir("grpo"))
+        summary = {"steps": runner.step, "seconds": time.perf_counter() - started}
+        if records:
+            summary.update(first_reward=records[0]["reward"], last_reward=records[-1]["reward"])
+        self.finish("grpo", summary)
+        return summary
+
+    def evaluate(self, which: tuple = EVALUATIONS) -> dict:
+        import torch
+
+        examples = self.examples("test", self.cfg.eval_episodes, seed=0)
+        results = dict(self.stages.get("evaluate", {}))
+        for label, policy_name, tools in which:
+            if label in results or not (self.policy_dir(policy_name) / "vista_policy.json").exists():
+                continue
+            torch.manual_seed(self.cfg.seed)
+            model, processor = self.load(policy_name)
+            policy = ModelPolicy(model.eval(), ChatCodec(processor, self.cfg.max_length),
+                                 max_new_tokens=self.cfg.max_new_tokens, temperature=0.0)
+            started = time.perf_counter()
+            episodes = []
+            for start in range(0, len(examples), 16):  # bounded batches keep the padded length in check
+                episodes += play(policy.generate, examples[start:start + 16], registry=self.registry,
+                                 executor=ToolExecutor(), env_kwargs={**self.env_kwargs(tools), "split": "test"},
+                                 system_prompt=self.system_prompt(tools))
+            store = TrajectoryLog(self.run_dir / "eval" / label.replace(", ", "-").replace("+", "_").replace(" ", "_"))
+            for episode in episodes:
+                store.append(episode.trajectory, episode.images)
+            metrics = episode_metrics([e.trajectory for e in episodes], self.offered_tools())
+            metrics["seconds"] = time.perf_counter() - started
+            results[label] = metrics
+            self.metric({"stage": "evaluate", "policy": label, "episodes": len(episodes), **metrics})
+            log.info("%s: accuracy %.3f format %.3f", label, metrics["accuracy"], metrics["format_rate"])
+        self.stages["evaluate"] = results
+        self.stages_path.write_text(json.dumps(self.stages, indent=2))
+        table = results_table(results, len(examples), [t.name for t in self.tasks])
+        (self.run_dir / "results.md").write_text(table + "\n")
+        return results
+
+    def run(self, stages: tuple[str, ...]) -> None:
+        order = (("synthesize", self.synthesize), ("init", self.init_policy), ("sft", self.sft),
+                 ("grpo", self.grpo))
+        for name, stage in order:
+            if name in stages and not self.done(name):
+                print(f"== {name}", flush=True)
+                print(json.dumps(stage(), indent=None), flush=True)
+            elif name in stages:
+                print(f"== {name}: done earlier ({self.stages_path}); skipped", flush=True)
+        if "evaluate" in stages:
+            print("== evaluate", flush=True)
+            results = self.evaluate()
+            print(results_table(results, self.cfg.eval_episodes, [t.name for t in self.tasks]), flush=True)
+
+
+def results_table(results: dict, episodes: int, tasks: list[str]) -> str:
+    rows = [f"Held-out test seeds: {episodes} episodes over {', '.join(tasks)}", "",
+            "| policy | accuracy | format rate | mean reward | tool calls / episode |", "|---|---:|---:|---:|---:|"]
+    for label, _, _ in EVALUATIONS:
+        if label in results:
+            m = results[label]
+            rows.append(f"| {label} | {m['accuracy']:.3f} | {m['format_rate']:.3f} | {m['reward']:.3f} | "
+                        f"{m['tool_calls_per_episode']:.2f} |")
+    return "\n".join(rows)
+
+
+def _yaml(data: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False)

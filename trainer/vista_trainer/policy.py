@@ -1,0 +1,255 @@
+"""The policy: a Qwen2.5-VL-architecture model and its processor, how a conversation becomes token ids with the
+policy's own tokens marked, and batched generation of the next turn for many episodes at once.
+
+`tiny-cpu` builds the model from a small config (random weights) with a byte-level BPE tokenizer trained on the
+run's own text (the tasks' prompts and the expert trajectories), using Qwen's pre-tokenisation rule and Qwen's
+special tokens, so the real `Qwen2_5_VLProcessor` and chat format apply unchanged; real presets load the model and
+processor from a path or hub id.
+
+Tokenisation is done message by message: every message starts with the special token ``<|im_start|>``, so the
+concatenation equals tokenising the whole conversation, and the policy's tokens (assistant content and its
+``<|im_end|>``) are known exactly, without offsets or chat-template generation markers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import torch
+from PIL import Image
+
+from vista.trajlog import to_chat
+
+IM_START, IM_END = "<|im_start|>", "<|im_end|>"
+VISION_START, VISION_END, IMAGE_PAD, VIDEO_PAD = "<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"
+SPECIAL_TOKENS = ("<|endoftext|>", IM_START, IM_END, VISION_START, VISION_END, IMAGE_PAD, VIDEO_PAD)
+# Qwen2's pre-tokenisation rule: one digit per token (numbers are copied digit by digit), words with their space
+QWEN_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|"
+              r"\s+(?!\S)|\s+")
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% else %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def train_tokenizer(corpus: Iterable[str], vocab_size: int):
+    """A byte-level BPE tokenizer trained on ``corpus`` with Qwen's split rule and special tokens."""
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(QWEN_SPLIT), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS),
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tokenizer.train_from_iterator(corpus, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=IM_END, pad_token="<|endoftext|>",
+                                   additional_special_tokens=list(SPECIAL_TOKENS[1:]))
+    fast.chat_template = CHAT_TEMPLATE
+    return fast
+
+
+def build_processor(tokenizer, min_pixels: int, max_pixels: int):
+    """Qwen2.5-VL's processor for images only: its video processor needs torchvision, which the registry ships as
+    a CUDA build that does not import with CPU torch, and the PIL image processor for the same reason."""
+    from transformers import Qwen2_5_VLProcessor
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+    from transformers.processing_utils import ProcessorMixin
+
+    class ImageQwen2_5_VLProcessor(Qwen2_5_VLProcessor):
+        def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
+            self.image_token, self.video_token = IMAGE_PAD, VIDEO_PAD
+            self.image_token_id = tokenizer.convert_tokens_to_ids(IMAGE_PAD)
+            self.video_token_id = tokenizer.convert_tokens_to_ids(VIDEO_PAD)
+            ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
+
+    image_processor = Qwen2VLImageProcessorPil(min_pixels=min_pixels, max_pixels=max_pixels)
+    return ImageQwen2_5_VLProcessor(image_processor=image_processor, tokenizer=tokenizer, chat_template=CHAT_TEMPLATE)
+
+
+def build_tiny_model(tokenizer, hidden_size: int, layers: int, heads: int, vision_hidden_size: int,
+                     vision_depth: int, seed: int):
+    """A Qwen2.5-VL with random weights, small enough to train on two CPU cores."""
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    ids = {name: tokenizer.convert_tokens_to_ids(tok) for name, tok in
+           (("image", IMAGE_PAD), ("video", VIDEO_PAD), ("vision_start", VISION_START), ("vision_end", VISION_END))}
+    config = Qwen2_5_VLConfig(
+        text_config=dict(vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=hidden_size * 3,
+                         num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
+                         max_position_embeddings=8192, tie_word_embeddings=True,
+                         rope_parameters={"rope_type": "default", "rope_theta": 10000.0,
+                                          "mrope_section": _mrope_section(hidden_size // heads)},
+                         bos_token_id=None, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id),
+        vision_config=dict(depth=vision_depth, hidden_size=vision_hidden_size, intermediate_size=vision_hidden_size * 2,
+                           num_heads=max(1, vision_hidden_size // 32), out_hidden_size=hidden_size,
+                           fullatt_block_indexes=list(range(vision_depth)), window_size=112),
+        image_token_id=ids["image"], video_token_id=ids["video"], vision_start_token_id=ids["vision_start"],
+        vision_end_token_id=ids["vision_end"], tie_word_embeddings=True)
+    torch.manual_seed(seed)
+    model = Qwen2_5_VLForConditionalGeneration(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model
+
+
+def _mrope_section(head_dim: int) -> list[int]:
+    """Qwen2.5-VL's split of the rotary half-dimension over (time, height, width), scaled to ``head_dim``."""
+    half = head_dim // 2
+    h = w = half * 3 // 8
+    return [half - h - w, h, w]
+
+
+@dataclass
+class Encoded:
+    """One conversation as model inputs: ``policy_mask`` is 1 on the policy's own tokens (what is trained)."""
+
+    input_ids: list[int]
+    policy_mask: list[int]
+    pixel_values: torch.Tensor | None
+    image_grid_thw: torch.Tensor | None
+
+
+class ChatCodec:
+    """Turns chat messages (with ``{"type": "image"}`` parts and their images in order) into `Encoded`."""
+
+    def __init__(self, processor, max_length: int):
+        self.processor = processor
+        self.tokenizer = processor.tokenizer
+        self.max_length = max_length
+
+    @staticmethod
+    def render(message: dict) -> str:
+        parts = message["content"]
+        body = parts if isinstance(parts, str) else "".join(
+            f"{VISION_START}{IMAGE_PAD}{VISION_END}" if p["type"] == "image" else p.get("text") or "" for p in parts)
+        return f"{IM_START}{message['role']}\n{body}{IM_END}\n"
+
+    def encode(self, messages: Sequence[dict], images: Sequence[Image.Image], *,
+               generation_prompt: bool = False) -> Encoded:
+        ids: list[int] = []
+        mask: list[int] = []
+        pixels, grids = [], []
+        cursor = 0
+        for message in messages:
+            count = sum(1 for p in message["content"] if not isinstance(p, str) and p["type"] == "image") \
+                if not isinstance(message["content"], str) else 0
+            piece = self._tokenize(self.render(message), images[cursor:cursor + count])
+            cursor += count
+            if piece["pixel_values"] is not None:
+                pixels.append(piece["pixel_values"])
+                grids.append(piece["image_grid_thw"])
+            if message["role"] == "assistant":
+                head = len(self.tokenizer(f"{IM_START}assistant\n")["input_ids"])
+                # the policy's tokens: its text and the <|im_end|> that ends its turn, not the trailing newline
+                mask += [0] * head + [1] * (len(piece["input_ids"]) - head - 1) + [0]
+            else:
+                mask += [0] * len(piece["input_ids"])
+            ids += piece["input_ids"]
+        if generation_prompt:
+            head = self.tokenizer(f"{IM_START}assistant\n")["input_ids"]
+            ids += head
+            mask += [0] * len(head)
+        return Encoded(ids, mask, torch.cat(pixels) if pixels else None, torch.cat(grids) if grids else None)
+
+    def _tokenize(self, text: str, images: Sequence[Image.Image]) -> dict:
+        if not images:
+            return {"input_ids": self.tokenizer(text)["input_ids"], "pixel_values": None, "image_grid_thw": None}
+        out = self.processor(text=[text], images=[_rgb(i) for i in images], return_tensors="pt")
+        return {"input_ids": out["input_ids"][0].tolist(), "pixel_values": out["pixel_values"],
+                "image_grid_thw": out["image_grid_thw"]}
+
+    def encode_trajectory_record(self, record: dict) -> Encoded:
+        """A TRL-style ``{"messages", "images"}`` record (`TrajectoryLog.to_sft_record`)."""
+        return self.encode(record["messages"], record["images"])
+
+    def encode_observation(self, observation: dict) -> tuple[Encoded, list[Image.Image]]:
+        chat = to_chat(observation["messages"], observation["images"])
+        return self.encode(chat["messages"], chat["images"], generation_prompt=True), chat["images"]
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def collate(batch: Sequence[Encoded], pad_id: int, *, left: bool = False) -> dict[str, torch.Tensor]:
+    """Pad a batch; ``labels`` are the input ids on the policy's tokens and -100 elsewhere."""
+    width = max(len(e.input_ids) for e in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(batch), width), dtype=torch.long)
+    policy = torch.zeros((len(batch), width), dtype=torch.long)
+    for row, e in enumerate(batch):
+        n = len(e.input_ids)
+        span = slice(width - n, width) if left else slice(0, n)
+        ids[row, span] = torch.tensor(e.input_ids)
+        attention[row, span] = 1
+        policy[row, span] = torch.tensor(e.policy_mask)
+    out = {"input_ids": ids, "attention_mask": attention, "policy_mask": policy,
+           "labels": torch.where(policy.bool(), ids, torch.full_like(ids, -100))}
+    pixels = [e.pixel_values for e in batch if e.pixel_values is not None]
+    if pixels:
+        out["pixel_values"] = torch.cat(pixels)
+        out["image_grid_thw"] = torch.cat([e.image_grid_thw for e in batch if e.image_grid_thw is not None])
+    return out
+
+
+class ModelPolicy:
+    """Generates the next turn for many observations at once (left-padded batch, stop at ``<|im_end|>``)."""
+
+    def __init__(self, model, codec: ChatCodec, *, max_new_tokens: int, temperature: float = 0.0,
+                 top_p: float = 1.0):
+        self.model = model
+        self.codec = codec
+        self.max_new_tokens = max_new_tokens
+        self.temperature = temperature
+        self.top_p = top_p
+
+    @torch.no_grad()
+    def generate(self, observations: Sequence[dict]) -> list[str]:
+        tokenizer = self.codec.tokenizer
+        encoded = [self.codec.encode_observation(o)[0] for o in observations]
+        room = self.codec.max_length - max(len(e.input_ids) for e in encoded)
+        if room < 1:
+            return ["" for _ in observations]  # no room left in the context: an empty turn (a format error)
+        batch = collate(encoded, tokenizer.pad_token_id, left=True)
+        inputs = {k: v for k, v in batch.items() if k not in ("labels", "policy_mask")}
+        sample = self.temperature > 0
+        was_training = self.model.training
+        self.model.eval()
+        out = self.model.generate(
+            **inputs, max_new_tokens=min(self.max_new_tokens, room), do_sample=sample,
+            temperature=self.temperature if sample else None, top_p=self.top_p if sample else None,
+            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+        self.model.train(was_training)
+        new = out[:, batch["input_ids"].shape[1]:]
+        return [tokenizer.decode(row, skip_special_tokens=True) for row in new]
+
+
+def save_policy(model, processor, path: str | Path) -> None:
+    """Save a policy so that `load_policy` restores it (the tiny model's processor is rebuilt from its parts)."""
+    path = Path(path)
+    model.save_pretrained(path)
+    processor.tokenizer.save_pretrained(path)
+    processor.image_processor.save_pretrained(path)
+    (path / "vista_policy.json").write_text(json.dumps({"processor": type(processor).__name__}))
+
+
+def load_policy(path: str | Path, *, min_pixels: int, max_pixels: int, dtype: str = "float32"):
+    """A model and processor from a `save_policy` directory, a local checkpoint or a hub id."""
+    from transformers import AutoModelForImageTextToText, AutoProcessor, PreTrainedTokenizerFast
+
+    marker = Path(path) / "vista_policy.json"
+    if marker.exists() and json.loads(marker.read_text())["processor"] == "ImageQwen2_5_VLProcessor":
+        processor = build_processor(PreTrainedTokenizerFast.from_pretrained(str(path)), min_pixels, max_pixels)
+    else:
+        processor = AutoProcessor.from_pretrained(str(path), min_pixels=min_pixels, max_pixels=max_pixels)
+    model = AutoModelForImageTextToText.from_pretrained(str(path), dtype=getattr(torch, dtype))
+    return model, processor

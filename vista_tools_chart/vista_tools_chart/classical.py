@@ -1,0 +1,840 @@
+"""The offline chart parser: OCR for text, colour segmentation for marks, axis scales fitted from tick labels.
+
+It reads ordinary matplotlib-style charts: vertical, horizontal and grouped bars, lines with or without markers,
+and pies. The steps:
+
+1. OCR every text line; numbers among them are tick-label candidates.
+2. Find the chart's series colours (chromatic colours, plus mid greys that fill bars or slices) and give every pixel
+   the colour it is a shade of, so anti-aliased line edges still count for their line.
+3. Bind colours to names through the legend (a small swatch left of a text), then blank the legend out.
+4. Fit the value axis: tick labels aligned in a column (or row) whose numbers are a linear function of their pixel
+   position, found by RANSAC so an OCR miss or a stray number does not bend the scale.
+5. Decide the chart type from the marks (filled rectangles: bars; a disk of colours and no axis: a pie; else lines)
+   and read each value off the scale: bar ends, line heights at the category ticks, slice angles.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from .ocr import Text, read_line, read_text
+
+CHART_TYPES = ("bar", "horizontal_bar", "line", "pie", "unknown")
+
+
+@dataclass
+class Scale:
+    """A linear map value = slope * pixel + intercept along one image direction ('x' or 'y')."""
+
+    direction: str
+    slope: float
+    intercept: float
+    ticks: list[Text]
+
+    def value(self, pixel: float) -> float:
+        return self.slope * pixel + self.intercept
+
+    def pixel(self, value: float) -> float:
+        return (value - self.intercept) / self.slope
+
+    @property
+    def step(self) -> float:
+        values = sorted({t.number for t in self.ticks})
+        diffs = [b - a for a, b in zip(values, values[1:]) if b > a]
+        return min(diffs) if diffs else abs(self.slope) * 50
+
+
+@dataclass
+class Series:
+    name: str
+    color: tuple[int, int, int]
+
+
+@dataclass
+class Mark:
+    """One data mark: a bar, a line vertex or a pie slice, with the category it belongs to and its value."""
+
+    kind: str  # "bar" | "point" | "slice"
+    series: int
+    label: str
+    value: float
+    box: tuple[float, float, float, float]  # bar extent, point neighbourhood, or slice's disk box
+    angles: tuple[float, float] | None = None  # for slices: start and end, degrees counter-clockwise from 3 o'clock
+    color: tuple[int, int, int] = (0, 0, 0)
+
+
+@dataclass
+class LegendEntry:
+    label: str
+    color_index: int
+    swatch: tuple[float, float, float, float]
+    text: Text
+
+
+@dataclass
+class ChartParse:
+    """Everything the parser found; `table()` is the chart's data in the shared table shape."""
+
+    width: int
+    height: int
+    chart_type: str
+    title: str
+    x_label: str
+    y_label: str
+    texts: list[Text]
+    series: list[Series]
+    marks: list[Mark]
+    categories: list[str]
+    legend: list[LegendEntry]
+    scale: Scale | None
+    polylines: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
+    pie: tuple[float, float, float] | None = None  # centre x, centre y, radius
+
+    def table(self) -> dict:
+        header = ["label"] + [s.name for s in self.series]
+        cells = {(m.label, m.series): m.value for m in self.marks}
+        rows = [[label] + [cells.get((label, i)) for i in range(len(self.series))] for label in self.categories]
+        return {"header": header, "rows": rows}
+
+
+class ChartParseError(ValueError):
+    """The image does not look like a chart the classical parser can read; the message says what was missing."""
+
+
+# ---------------------------------------------------------------------------------------------------- colours
+
+_CHROMA = 28  # max-min channel spread above which a colour counts as a hue, not a grey
+
+
+def _backgrounds(rgb: np.ndarray) -> list[np.ndarray]:
+    """The one or two light achromatic colours covering most of the image (figure and plot-area backgrounds)."""
+    flat = rgb.reshape(-1, 3)
+    spread = flat.max(axis=1).astype(int) - flat.min(axis=1)
+    light = flat[(spread < 16) & (flat.min(axis=1) > 170)]
+    if len(light) == 0:
+        return [np.array([255, 255, 255], float)]
+    keys, counts = np.unique(light // 4, axis=0, return_counts=True)
+    order = np.argsort(-counts)
+    found = [keys[order[0]] * 4 + 2]
+    for k in order[1:4]:
+        if counts[k] > 0.08 * len(flat) and np.abs(keys[k] * 4 + 2 - found[0]).max() > 8:
+            found.append(keys[k] * 4 + 2)
+            break
+    return [np.asarray(b, float) for b in found]
+
+
+def _blend_score(pixels: np.ndarray, color: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """How far each pixel is from being `color` anti-aliased over `background` (0: it is exactly `color`)."""
+    d = color - background
+    t = ((pixels - background) @ d) / max(float(d @ d), 1.0)
+    closest = background + np.clip(t, 0, 1)[:, None] * d
+    perpendicular = np.linalg.norm(pixels - closest, axis=1)
+    score = perpendicular + 20.0 * (1.0 - np.clip(t, 0, 1))
+    score[(t < 0.45) | (perpendicular > 18)] = np.inf
+    return score
+
+
+def find_colours(rgb: np.ndarray, backgrounds: list[np.ndarray], max_colours: int = 12) -> list[np.ndarray]:
+    """Series colour candidates: frequent hues, and mid greys (bars may be grey); blends of a found colour with the
+    background are the same colour, not a new one."""
+    flat = rgb.reshape(-1, 3).astype(float)
+    spread = flat.max(axis=1) - flat.min(axis=1)
+    mid_grey = (spread < _CHROMA) & (flat.max(axis=1) > 70) & (flat.max(axis=1) < 200)
+    candidates = flat[(spread >= _CHROMA) | mid_grey]
+    if len(candidates) == 0:
+        return []
+    keys, inverse, counts = np.unique((candidates // 12).astype(int), axis=0, return_inverse=True,
+                                      return_counts=True)
+    inverse = inverse.ravel()
+    minimum = max(30, int(0.0003 * len(flat)))
+    found: list[np.ndarray] = []
+    for k in np.argsort(-counts):
+        if counts[k] < minimum or len(found) >= max_colours:
+            break
+        centre = candidates[inverse == k].mean(axis=0)
+        if any(np.linalg.norm(centre - c) < 40 for c in found):
+            continue
+        if any(_is_blend_of(centre, c, bg) for c in found for bg in backgrounds):
+            continue
+        found.append(centre)
+    return found
+
+
+def _is_blend_of(pixel: np.ndarray, color: np.ndarray, background: np.ndarray) -> bool:
+    d = color - background
+    t = float((pixel - background) @ d) / max(float(d @ d), 1.0)
+    return 0.05 < t < 1.0 and float(np.linalg.norm(pixel - background - t * d)) < 22
+
+
+def label_pixels(rgb: np.ndarray, colours: list[np.ndarray], backgrounds: list[np.ndarray]) -> np.ndarray:
+    """Per pixel, the index of the colour it shows (anti-aliased shades included), or -1."""
+    h, w, _ = rgb.shape
+    flat = rgb.reshape(-1, 3).astype(float)
+    if not colours:
+        return np.full((h, w), -1, int)
+    scores = np.stack([np.min([_blend_score(flat, c, bg) for bg in backgrounds], axis=0) for c in colours])
+    best = scores.argmin(axis=0)
+    best[~np.isfinite(scores.min(axis=0))] = -1
+    return best.reshape(h, w)
+
+
+# ---------------------------------------------------------------------------------------------------- axes
+
+def fit_scale(ticks: list[Text], direction: str) -> tuple[Scale | None, float]:
+    """RANSAC over pairs of numeric labels: the linear value/pixel map most labels agree with, and its quality."""
+    points = [(t.cy if direction == "y" else t.cx, t.number, t) for t in ticks if t.number is not None]
+    best: tuple[int, float, list] | None = None
+    for (p1, v1, _), (p2, v2, _) in itertools.combinations(points, 2):
+        if abs(p2 - p1) < 5 or v1 == v2:
+            continue
+        slope = (v2 - v1) / (p2 - p1)
+        if direction == "y" and slope >= 0 or direction == "x" and slope <= 0:
+            continue  # values grow upwards and rightwards on an ordinary axis
+        intercept = v1 - slope * p1
+        inliers = [pt for pt in points if abs((pt[1] - intercept) / slope - pt[0]) < 3.5]
+        residual = sum(abs((pt[1] - intercept) / slope - pt[0]) for pt in inliers)
+        if best is None or (len(inliers), -residual) > (best[0], -best[1]):
+            best = (len(inliers), residual, inliers)
+    if best is None or best[0] < 2:
+        return None, 0.0
+    inliers = best[2]
+    positions = np.array([p for p, _, _ in inliers])
+    values = np.array([v for _, v, _ in inliers])
+    slope, intercept = np.polyfit(positions, values, 1)
+    spacing = np.diff(np.sort(values))
+    regular = len(spacing) > 1 and np.allclose(spacing, spacing[0], rtol=0.02)
+    quality = len(inliers) + (1.5 if regular else 0.0)
+    return Scale(direction, float(slope), float(intercept), [t for _, _, t in inliers]), quality
+
+
+def _aligned_groups(texts: list[Text], key, tolerance: float) -> list[list[Text]]:
+    ordered = sorted(texts, key=key)
+    groups: list[list[Text]] = []
+    for t in ordered:
+        if groups and key(t) - key(groups[-1][-1]) <= tolerance:
+            groups[-1].append(t)
+        else:
+            groups.append([t])
+    return [g for g in groups if len(g) >= 2]
+
+
+def find_scales(texts: list[Text]) -> tuple[Scale | None, Scale | None]:
+    """The best vertical (y) and horizontal (x) numeric axis, each from labels aligned like tick labels."""
+    numeric = [t for t in texts if t.number is not None]
+    result = []
+    for direction, keys in (("y", (lambda t: t.box[2], lambda t: t.cx)), ("x", (lambda t: t.cy,))):
+        best, best_quality, best_where = None, 0.0, 0.0
+        for key in keys:
+            for group in _aligned_groups(numeric, key, 7.0):
+                scale, quality = fit_scale(group, direction)
+                if scale is None:
+                    continue
+                # the y axis sits on the left, the x axis at the bottom: prefer them to stray aligned labels
+                where = -scale.ticks[0].cx if direction == "y" else scale.ticks[0].cy
+                if best is None or (quality, where) > (best_quality, best_where):
+                    best, best_quality, best_where = scale, quality, where
+        result.append(best if best is not None and best_quality >= 2.5 else None)
+    return result[0], result[1]
+
+
+def snap_to_tick_marks(rgb: np.ndarray, scale: Scale | None) -> Scale | None:
+    """Refit the scale on the tick marks' pixel positions: a label's box centre can sit a pixel off its tick, and
+    one pixel is several percent of a small value. Ticks are short dark strokes beside the axis spine, next to
+    the labels; the scale is kept as it is when they are not found."""
+    if scale is None:
+        return None
+    dark = rgb.max(axis=2) < 110
+    along = [t.cy if scale.direction == "y" else t.cx for t in scale.ticks]
+    lo, hi = int(min(along)) - 8, int(max(along)) + 9
+    # OCR boxes are padded and may already cover the tick strokes: start inside them
+    if scale.direction == "y":
+        start = int(max(t.box[2] for t in scale.ticks)) - 6
+        band = dark[max(0, lo):hi, start:start + 24].T  # rows of `band` run across the axis, away from the labels
+    else:
+        start = int(min(t.box[1] for t in scale.ticks)) + 6
+        band = dark[max(0, start - 24):start, max(0, lo):hi][::-1]
+    if band.shape[0] < 4 or band.shape[1] == 0:
+        return scale
+    offset = max(0, lo)
+    # the tick strokes: positions dark in 2+ consecutive columns just off the labels, before the spine line
+    spine = int(np.argmax(band.mean(axis=1)))
+    if band[spine].mean() < 0.6 or spine < 3:
+        return scale
+    strokes = band[max(0, spine - 3):spine].all(axis=0)
+    positions = np.nonzero(strokes)[0]
+    if len(positions) < 2:
+        return scale
+    runs = np.split(positions, np.nonzero(np.diff(positions) > 1)[0] + 1)
+    centres = [float(r.mean()) + offset for r in runs if len(r) <= 4]
+    snapped = []
+    for t, p in zip(scale.ticks, along):
+        nearest = min(centres, key=lambda c: abs(c - p), default=None)
+        if nearest is not None and abs(nearest - p) <= 5:
+            snapped.append((nearest, t.number))
+    if len(snapped) < 2 or len({p for p, _ in snapped}) < 2:
+        return scale
+    slope, intercept = np.polyfit([p for p, _ in snapped], [v for _, v in snapped], 1)
+    return Scale(scale.direction, float(slope), float(intercept), scale.ticks)
+
+
+# ---------------------------------------------------------------------------------------------------- legend
+
+def find_legend(texts: list[Text], labels: np.ndarray) -> list[LegendEntry]:
+    """Texts with a small isolated swatch of one series colour just to their left."""
+    entries: list[LegendEntry] = []
+    h, w = labels.shape
+    for t in texts:
+        size = max(t.height, 8.0)
+        x0, x1 = int(max(0, t.box[0] - 3.2 * size)), int(max(0, t.box[0] - 1))
+        y0, y1 = int(max(0, t.cy - 0.6 * size)), int(min(h, t.cy + 0.6 * size))
+        if x1 - x0 < 3 or y1 <= y0:
+            continue
+        window = labels[y0:y1, x0:x1]
+        counts = np.bincount(window[window >= 0].ravel(), minlength=1)
+        if counts.sum() < 6:
+            continue
+        colour = int(counts.argmax())
+        if counts[colour] < 0.6 * counts.sum():
+            continue
+        mask = (labels == colour).astype(np.uint8)
+        n, comp, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        ys, xs = np.nonzero(window == colour)
+        ids = np.bincount(comp[y0:y1, x0:x1][ys, xs])
+        cid = int(ids.argmax())
+        cx0, cy0, cw, ch = stats[cid, :4]
+        # a swatch is small and ends right before the text; a bar end next to a value label is long
+        if cw > 3.5 * size or ch > 1.6 * size or cw < max(6.0, 0.6 * size) or cx0 + cw < t.box[0] - 1.2 * size:
+            continue
+        if any(e.color_index == colour for e in entries):
+            continue
+        entries.append(LegendEntry(label=t.text, color_index=colour, text=t,
+                                   swatch=(float(cx0), float(cy0), float(cx0 + cw), float(cy0 + ch))))
+    return entries
+
+
+# ---------------------------------------------------------------------------------------------------- parsing
+
+@dataclass
+class _Rect:
+    colour: int
+    x0: int
+    y0: int
+    x1: int  # exclusive
+    y1: int
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+def _rectangles(labels: np.ndarray, n_colours: int) -> list[_Rect]:
+    """Filled axis-aligned rectangles of one colour: bar candidates."""
+    rects: list[_Rect] = []
+    for c in range(n_colours):
+        mask = (labels == c).astype(np.uint8)
+        # gridlines drawn over bars cut them in two: close the thin gaps first
+        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+        for i in range(1, n):
+            x, y, w, h, area = stats[i]
+            if w >= 4 and h >= 2 and area >= 24 and area >= 0.85 * w * h:
+                rects.append(_Rect(c, int(x), int(y), int(x + w), int(y + h)))
+    return rects
+
+
+def _on_baseline(rects: list[_Rect], scale: Scale | None, vertical: bool) -> list[_Rect]:
+    """The rectangles that grow from the value axis's zero (or, when zero is off the axis, from the common edge
+    most of them share): bars, as opposed to legend swatches, square markers or bold text strokes."""
+    if scale is None or not rects:
+        return []
+    zero = scale.pixel(0.0)
+
+    def near(r: _Rect) -> float:
+        ends = (r.y0, r.y1) if vertical else (r.x0, r.x1)
+        return min(ends, key=lambda e: abs(e - zero))
+
+    on_zero = [r for r in rects if abs(near(r) - zero) <= 3]
+    if len(on_zero) >= max(1, len(rects) // 3):
+        return on_zero
+    edges = [r.y1 if vertical else r.x0 for r in rects]
+    common = max(set(edges), key=lambda e: sum(abs(f - e) <= 2 for f in edges))
+    shared = [r for r, e in zip(rects, edges) if abs(e - common) <= 2]
+    return shared if len(shared) >= 2 else []
+
+
+def _spread(values: list[float]) -> float:
+    return float(np.std(values) / max(np.mean(values), 1e-6)) if values else 0.0
+
+
+def _rows_below(texts: list[Text], y: float, left: float) -> list[Text]:
+    """The first row of texts under pixel row `y` (the category tick labels of a vertical chart)."""
+    below = [t for t in texts if t.box[1] >= y - 2 and t.cx > left]
+    if not below:
+        return []
+    first = min(t.cy for t in below)
+    tolerance = max(6.0, 0.6 * np.median([t.height for t in below]))
+    return sorted([t for t in below if t.cy - first <= tolerance], key=lambda t: t.cx)
+
+
+def _column_left_of(texts: list[Text], x: float, top: float, bottom: float) -> list[Text]:
+    """The column of texts right-aligned nearest to the left of pixel column `x` (horizontal-bar categories)."""
+    left = [t for t in texts if t.box[2] <= x + 2 and top - 4 <= t.cy <= bottom + 4]
+    if not left:
+        return []
+    nearest = max(t.box[2] for t in left)
+    return sorted([t for t in left if nearest - t.box[2] <= 0.3 * max(t.width, 1) + 25], key=lambda t: t.cy)
+
+
+def _assign_labels(rgb: np.ndarray, positions: list[float], texts: list[Text], along: str) -> list[str]:
+    """The category label at each mark position: the text whose extent covers it (or the nearest). A text that
+    covers several positions is labels that detection merged into one line: each position's share of it is
+    re-read on its own."""
+    lo, hi = (0, 2) if along == "x" else (1, 3)
+    covering: dict[int, list[int]] = {}
+    labels = []
+    for i, p in enumerate(positions):
+        if not texts:
+            labels.append(f"item {i + 1}")
+            continue
+        inside = [j for j, t in enumerate(texts) if t.box[lo] - 3 <= p <= t.box[hi] + 3]
+        j = min(inside or range(len(texts)), key=lambda j: abs((texts[j].box[lo] + texts[j].box[hi]) / 2 - p))
+        labels.append(texts[j].text)
+        covering.setdefault(j, []).append(i)
+    for j, members in covering.items():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda i: positions[i])
+        box = texts[j].box
+        cuts = [box[lo]] + [_blank_near(rgb, box, (positions[a] + positions[b]) / 2, along,
+                                        (positions[b] - positions[a]) / 2) for a, b in zip(members, members[1:])]
+        cuts.append(box[hi])
+        for i, start, end in zip(members, cuts, cuts[1:]):
+            part = (start - 1, box[1] - 2, end + 1, box[3] + 2) if along == "x" else \
+                (box[0] - 2, start - 1, box[2] + 2, end + 1)
+            labels[i] = read_line(rgb, part) or labels[i]
+    return labels
+
+
+def _blank_near(rgb: np.ndarray, box: tuple[float, float, float, float], middle: float, along: str,
+                reach: float) -> float:
+    """Where to cut a merged line of labels near `middle`: the centre of the widest blank stretch (the space
+    between two words) within `reach` of it, or `middle` itself when there is none."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    region = rgb[max(0, y0):y1, max(0, x0):x1].max(axis=2) < 150
+    ink = region.any(axis=0) if along == "x" else region.any(axis=1)
+    origin = max(0, x0) if along == "x" else max(0, y0)
+    blank = np.nonzero(~ink)[0]
+    if not len(blank):
+        return middle
+    runs = [r for r in np.split(blank, np.nonzero(np.diff(blank) > 1)[0] + 1)
+            if len(r) >= 2 and abs(origin + r.mean() - middle) <= reach]
+    if not runs:
+        return middle
+    widest = max(runs, key=lambda r: (len(r), -abs(origin + r.mean() - middle)))
+    return float(origin + widest.mean())
+
+
+def _tick_marks(rgb: np.ndarray, bottom: float, left: float) -> list[float]:
+    """Centres of the x axis's tick marks: the short dark strokes hanging under the bottom spine (the longest dark
+    row at or below `bottom`). Empty when the chart draws no spine or ticks."""
+    dark = rgb.max(axis=2) < 110
+    start = max(0, int(bottom) - 3)
+    rows = dark[start:, int(left):]
+    if rows.shape[0] < 6:
+        return []
+    coverage = rows.mean(axis=1)
+    spine = int(np.argmax(coverage))
+    if coverage[spine] < 0.5:
+        return []
+    while spine + 1 < len(coverage) and coverage[spine + 1] >= 0.5:
+        spine += 1
+    strip = rows[spine + 2:spine + 4]
+    if strip.shape[0] < 2:
+        return []
+    columns = np.nonzero(strip.all(axis=0))[0]
+    if len(columns) < 2:
+        return []
+    runs = np.split(columns, np.nonzero(np.diff(columns) > 1)[0] + 1)
+    marks = [float(r.mean()) + int(left) for r in runs if len(r) <= 4]
+    return marks if len(marks) >= 2 else []
+
+
+def _dedupe(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
+
+
+def _precision(scale: Scale | None) -> int:
+    step = scale.step if scale is not None else 1.0
+    return max(0, min(6, -math.floor(math.log10(max(step, 1e-9) / 100))))
+
+
+class ChartParser:
+    """Parse one chart image. Stateless apart from the image; `parse()` returns a `ChartParse`."""
+
+    def __init__(self, image: Image.Image):
+        self.rgb = np.asarray(image.convert("RGB"))
+        self.height, self.width = self.rgb.shape[:2]
+
+    def parse(self) -> ChartParse:
+        texts = read_text(self.rgb)
+        backgrounds = _backgrounds(self.rgb)
+        colours = find_colours(self.rgb, backgrounds)
+        labels = label_pixels(self.rgb, colours, backgrounds)
+        legend = find_legend(texts, labels)
+        for entry in legend:  # swatches are not data; what the legend frame covers is faded out of reach anyway
+            x0, y0, x1, y1 = (int(v) for v in entry.swatch)
+            labels[max(0, y0 - 2):y1 + 3, max(0, x0 - 2):x1 + 3] = -1
+        legend_texts = {id(e.text) for e in legend}
+        body = [t for t in texts if id(t) not in legend_texts]
+        y_scale, x_scale = (snap_to_tick_marks(self.rgb, scale) for scale in find_scales(body))
+        rects = _rectangles(labels, len(colours))
+        names = {e.color_index: e.label for e in legend}
+        if y_scale is None and x_scale is None:
+            return self._pie(texts, body, labels, colours, names, legend)
+        upright = _on_baseline(rects, y_scale, vertical=True)
+        sideways = _on_baseline(rects, x_scale, vertical=False)
+        if len(upright) != len(sideways):
+            vertical = len(upright) > len(sideways)
+        else:  # bars of a vertical chart share their width, those of a horizontal one their height
+            vertical = _spread([r.x1 - r.x0 for r in upright]) <= _spread([r.y1 - r.y0 for r in upright])
+        bars = upright if vertical else sideways
+        bar_area = sum((r.x1 - r.x0) * (r.y1 - r.y0) for r in bars)
+        if bars and bar_area >= 0.5 * int(np.isin(labels, [r.colour for r in bars]).sum()):
+            return self._bars(texts, body, bars, y_scale if vertical else x_scale, vertical, colours, names, legend)
+        if y_scale is None:
+            raise ChartParseError("found no bars standing on an axis and no numeric y axis for lines: the tick "
+                                  "labels were not read")
+        return self._lines(texts, body, labels, y_scale, colours, names, legend)
+
+    def _series(self, used: list[int], colours: list[np.ndarray], names: dict[int, str],
+                fallback: str) -> tuple[list[Series], dict[int, int]]:
+        ordered = sorted(set(used), key=lambda c: (c not in names, list(names).index(c) if c in names else c))
+        series, index = [], {}
+        for c in ordered:
+            index[c] = len(series)
+            name = names.get(c, fallback if len(ordered) == 1 else f"series {len(series) + 1}")
+            series.append(Series(name=name, color=_rgb(colours[c])))
+        return series, index
+
+    def _title_and_axis_labels(self, body: list[Text], top: float, used: set[int],
+                               left: float | None = None, bottom: float | None = None) -> tuple[str, str, str]:
+        rest = [t for t in body if id(t) not in used and t.number is None]
+        title = " ".join(t.text for t in sorted([t for t in rest if t.box[3] <= top + 2], key=lambda t: (t.cy, t.cx)))
+        y_label = " ".join(t.text for t in rest if left is not None and t.box[2] < left and t.box[3] > top + 2)
+        x_label = " ".join(t.text for t in rest if bottom is not None and t.box[1] > bottom)
+        return title, x_label, y_label
+
+    def _bars(self, texts, body, rects, scale: Scale, vertical: bool, colours, names, legend) -> ChartParse:
+        zero = scale.pixel(0.0)
+        marks_raw, ends = [], []
+        for r in rects:
+            # a bar grows from zero: its far end is the value (below zero for negative bars)
+            if vertical:
+                end = r.y0 if abs(r.y1 - zero) <= abs(r.y0 - zero) else r.y1
+                outward = -1 if end == r.y0 else 1
+            else:
+                end = r.x1 if abs(r.x0 - zero) <= abs(r.x1 - zero) else r.x0
+                outward = 1 if end == r.x1 else -1
+            marks_raw.append((r, scale.value(end)))
+            ends.append((end, outward))
+        value_labels, value_label_texts = self._value_labels(body, rects, ends, vertical)
+        for k, (r, value) in enumerate(marks_raw):
+            read = value_labels.get(k)
+            if read is not None and abs(read - value) <= 0.1 * max(abs(value), scale.step):
+                marks_raw[k] = (r, read)
+        used_texts = {id(t) for t in scale.ticks}
+        candidates = [t for t in body if id(t) not in used_texts and id(t) not in value_label_texts]
+        if vertical:
+            bottom = max(max(r.y1 for r in rects), max(t.cy for t in scale.ticks))
+            tick_row = _rows_below(candidates, bottom, left=min(t.box[0] for t in scale.ticks))
+            groups = self._groups(rects, vertical)
+            positions = [float(np.mean([rects[i].cx for i in g])) for g in groups]
+            group_labels = _assign_labels(self.rgb, positions, tick_row, "x")
+            top = min(min(r.y0 for r in rects), min(t.box[1] for t in scale.ticks))
+            title, x_label, y_label = self._title_and_axis_labels(
+                body, top, {id(t) for t in tick_row} | used_texts | value_label_texts,
+                left=min(t.box[0] for t in scale.ticks),
+                bottom=max((t.box[3] for t in tick_row), default=bottom))
+        else:
+            left = min(min(r.x0 for r in rects), min(t.cx for t in scale.ticks))
+            top_px, bottom_px = min(r.y0 for r in rects), max(r.y1 for r in rects)
+            tick_column = _column_left_of(candidates, left, top_px, bottom_px)
+            groups = self._groups(rects, vertical)
+            positions = [float(np.mean([rects[i].cy for i in g])) for g in groups]
+            group_labels = _assign_labels(self.rgb, positions, tick_column, "y")
+            top = min(top_px, min(t.box[1] for t in scale.ticks)) - 4
+            title, x_label, y_label = self._title_and_axis_labels(
+                body, top, {id(t) for t in tick_column} | used_texts | value_label_texts,
+                left=min((t.box[0] for t in tick_column), default=left),
+                bottom=max(t.box[3] for t in scale.ticks))
+        group_labels = _dedupe(group_labels)
+        series, index = self._series([r.colour for r in rects], colours, names,
+                                     (y_label if vertical else x_label) or "value")
+        if all(len(g) == 1 for g in groups) and len(names) < 2:
+            # one bar per category in several colours is one series drawn with a colour per bar
+            series, index = series[:1], {r.colour: 0 for r in rects}
+            series[0].name = names.get(rects[0].colour) or (y_label if vertical else x_label) or "value"
+        digits = _precision(scale)
+        marks = []
+        for g, label in zip(groups, group_labels):
+            for i in g:
+                r, value = marks_raw[i]
+                marks.append(Mark("bar", index[r.colour], label, round(value, digits),
+                                  (float(r.x0), float(r.y0), float(r.x1), float(r.y1)), color=_rgb(colours[r.colour])))
+        order = sorted(range(len(groups)), key=lambda k: positions[k])  # reading order: left to right, top down
+        categories = [group_labels[k] for k in order]
+        return ChartParse(self.width, self.height, "bar" if vertical else "horizontal_bar", title, x_label, y_label,
+                          texts, series, marks, categories, legend, scale)
+
+    @staticmethod
+    def _value_labels(body: list[Text], rects: list[_Rect], ends: list[tuple[int, int]],
+                      vertical: bool) -> tuple[dict[int, float], set[int]]:
+        """Numbers printed at a bar's far end (`bar_label`), just outside or just inside it: exact values, used
+        when they agree with the pixels. Returns them by bar index, and the ids of the texts used."""
+        found: dict[int, float] = {}
+        ids: set[int] = set()
+        for t in body:
+            if t.number is None:
+                continue
+            best, best_gap = None, None
+            for k, (r, (end, outward)) in enumerate(zip(rects, ends)):
+                across, (lo, hi) = (t.cx, (r.x0, r.x1)) if vertical else (t.cy, (r.y0, r.y1))
+                if not lo - 2 <= across <= hi + 2:
+                    continue
+                near_edge = (t.box[3] if outward < 0 else t.box[1]) if vertical else \
+                    (t.box[0] if outward > 0 else t.box[2])
+                gap = (near_edge - end) * outward  # positive: beyond the end, negative: inside the bar
+                extent = t.height if vertical else t.width
+                if -1.2 * extent <= gap <= 1.5 * t.height + 4 and (best_gap is None or abs(gap) < best_gap):
+                    best, best_gap = k, abs(gap)
+            if best is not None and best not in found:
+                found[best] = float(t.number)
+                ids.add(id(t))
+        return found, ids
+
+    @staticmethod
+    def _groups(rects: list[_Rect], vertical: bool) -> list[list[int]]:
+        """Bars of different series side by side are one category of a grouped chart: the gaps inside a group
+        are clearly narrower than those between groups. Evenly spaced bars are one category each."""
+        order = sorted(range(len(rects)), key=lambda i: rects[i].cx if vertical else rects[i].cy)
+        gaps = [rects[b].x0 - rects[a].x1 if vertical else rects[b].y0 - rects[a].y1 for a, b in zip(order, order[1:])]
+        if not gaps or max(gaps) <= 2 * max(min(gaps), 0) + 2:
+            return [[i] for i in order]
+        threshold = (min(gaps) + max(gaps)) / 2
+        groups = [[order[0]]]
+        for gap, i in zip(gaps, order[1:]):
+            if gap < threshold and rects[i].colour not in {rects[j].colour for j in groups[-1]}:
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        return groups
+
+    def _lines(self, texts, body, labels, scale: Scale, colours, names, legend) -> ChartParse:
+        tick_x = min(t.box[0] for t in scale.ticks)
+        plot_left = max(t.box[2] for t in scale.ticks)
+        # greys there are gridlines and anti-aliased text, never a line series
+        used_colours = [c for c in range(len(colours)) if np.ptp(colours[c]) >= _CHROMA
+                        and (labels[:, int(plot_left):] == c).sum() >= 20]
+        columns = {c: self._column_profile(labels == c) for c in used_colours}
+        columns = {c: p for c, p in columns.items() if np.isfinite(p).sum() >= 0.1 * self.width}
+        if not columns:
+            raise ChartParseError("found a numeric axis but no coloured bars, lines or markers")
+        lowest_line = max(int(np.max(np.nonzero(np.any(labels == c, axis=1))[0])) for c in columns)
+        bottom = max(lowest_line, max(t.cy for t in scale.ticks))
+        candidates = [t for t in body if id(t) not in {id(s) for s in scale.ticks}]
+        tick_row = _rows_below(candidates, bottom, left=plot_left)
+        if not tick_row:
+            raise ChartParseError("found lines but no category labels under the x axis")
+        positions = _tick_marks(self.rgb, bottom, plot_left) or [t.cx for t in tick_row]
+        categories = _dedupe(_assign_labels(self.rgb, positions, tick_row, "x"))
+        series, index = self._series(list(columns), colours, names, "value")
+        digits = _precision(scale)
+        spacing = float(np.median(np.diff(positions))) if len(positions) > 1 else 0.2 * self.width
+        heights = {c: [self._height_at(labels == c, profile, x, spacing) for x in positions]
+                   for c, profile in columns.items()}
+        for c, row in heights.items():
+            for k, y in enumerate(row):
+                if y is None:
+                    row[k] = self._hidden_height(c, columns, heights, k, positions[k])
+        marks, polylines = [], {}
+        for c, row in heights.items():
+            points = [(x, y) for x, y in zip(positions, row) if y is not None]
+            marks += [Mark("point", index[c], label, round(scale.value(y), digits), (x - 3, y - 3, x + 3, y + 3),
+                           color=_rgb(colours[c])) for label, x, y in zip(categories, positions, row) if y is not None]
+            polylines[index[c]] = points
+        top = min(min(t.box[1] for t in scale.ticks),
+                  min(int(np.min(np.nonzero(np.any(labels == c, axis=1))[0])) for c in columns))
+        title, x_label, y_label = self._title_and_axis_labels(
+            body, top, {id(t) for t in tick_row} | {id(t) for t in scale.ticks}, left=tick_x,
+            bottom=max(t.box[3] for t in tick_row))
+        if len(series) == 1 and series[0].name == "value" and y_label:
+            series[0].name = y_label
+        return ChartParse(self.width, self.height, "line", title, x_label, y_label, texts, series, marks, categories,
+                          legend, scale, polylines=polylines)
+
+    @staticmethod
+    def _column_profile(mask: np.ndarray) -> np.ndarray:
+        """Per column, the median row of the mask's pixels (NaN where it has none)."""
+        profile = np.full(mask.shape[1], np.nan)
+        for column in np.nonzero(mask.any(axis=0))[0]:
+            profile[column] = float(np.median(np.nonzero(mask[:, column])[0]))
+        return profile
+
+    @staticmethod
+    def _hidden_height(colour: int, profiles: dict[int, np.ndarray], heights: dict[int, list], k: int,
+                       x: float) -> float | None:
+        """Where a series vanishes it runs under another one drawn on top: take the height of the series that
+        covers it at the edge of where it was last seen."""
+        seen = np.nonzero(np.isfinite(profiles[colour]))[0]
+        if not len(seen):
+            return None
+        edge = int(seen[np.argmin(np.abs(seen - x))])
+        step = 3 if x > edge else -3
+        own = profiles[colour][edge]
+        for c, profile in profiles.items():
+            beyond = min(max(edge + step, 0), len(profile) - 1)
+            if c != colour and heights[c][k] is not None and np.isfinite(profile[beyond]) \
+                    and abs(profile[beyond] - own) <= 4:
+                return heights[c][k]
+        return None
+
+    @staticmethod
+    def _height_at(mask: np.ndarray, profile: np.ndarray, x: float, spacing: float) -> float | None:
+        """The line's pixel row at column x. A line is straight between vertices and the middle of a straight
+        stroke's column is its centre line, so fit the stroke on each side (clear of the vertex, where joins and
+        markers bulge) and meet it at x; fall back to the pixels at x when neither side is long enough."""
+        estimates = []
+        for side in (-1, 1):
+            near, far = x + side * 0.15 * spacing, x + side * 0.6 * spacing
+            columns = np.arange(int(round(min(near, far))), int(round(max(near, far))) + 1)
+            columns = columns[(columns >= 0) & (columns < len(profile))]
+            columns = columns[np.isfinite(profile[columns])]
+            if len(columns) < max(5, 0.15 * spacing):
+                continue
+            rows = profile[columns]
+            fit = np.polyfit(columns, rows, 1)
+            keep = np.abs(np.polyval(fit, columns) - rows) <= 1.5
+            if keep.sum() >= 5:  # another series crossing or a label on the stroke: fit the rest again
+                fit = np.polyfit(columns[keep], rows[keep], 1)
+            estimates.append(float(np.polyval(fit, x)))
+        if estimates:
+            return float(np.mean(estimates))
+        xi = int(round(x))
+        for radius in (1, 2, 3):
+            ys = np.unique(np.nonzero(mask[:, max(0, xi - radius):xi + radius + 1])[0])
+            if len(ys):
+                run = max(np.split(ys, np.nonzero(np.diff(ys) > 2)[0] + 1), key=len)
+                return (float(run[0]) + float(run[-1])) / 2
+        return None
+
+    def _pie(self, texts, body, labels, colours, names, legend) -> ChartParse:
+        coloured = (labels >= 0).astype(np.uint8)
+        n, comp, stats, _ = cv2.connectedComponentsWithStats(
+            cv2.morphologyEx(coloured, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)), connectivity=8)
+        if n <= 1:
+            raise ChartParseError("found no numeric axis and no pie: no tick labels were read and no coloured "
+                                  "disk was found")
+        biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        x, y, w, h, area = stats[biggest]
+        radius = max(w, h) / 2
+        if area < 0.6 * math.pi * radius * radius or min(w, h) < 0.8 * max(w, h) or radius < 15:
+            raise ChartParseError("found no numeric axis and the coloured marks do not form a pie")
+        cx, cy = x + w / 2, y + h / 2
+        steps = 1440
+        owners = []
+        for k in range(steps):
+            angle = 2 * math.pi * (k + 0.5) / steps
+            votes = []
+            for fraction in (0.3, 0.45, 0.6, 0.75, 0.9):
+                px = int(round(cx + fraction * radius * math.cos(angle)))
+                py = int(round(cy - fraction * radius * math.sin(angle)))
+                if 0 <= px < self.width and 0 <= py < self.height and labels[py, px] >= 0:
+                    votes.append(int(labels[py, px]))
+            owners.append(max(set(votes), key=votes.count) if votes else -1)
+        if not any(o >= 0 for o in owners):
+            raise ChartParseError("the pie's slices have no readable colours")
+        # a mode filter around the circle removes the odd ray caught on an anti-aliased edge between slices
+        owners = [max(set(w), key=w.count) for w in
+                  ([owners[(k + d) % steps] for d in range(-4, 5)] for k in range(steps))]
+        start = next((k for k in range(steps) if owners[k] != owners[k - 1]), 0)
+        runs: list[tuple[int, int, int]] = []  # colour, first step, length: maximal runs of one colour
+        for k in range(steps):
+            o = owners[(k + start) % steps]
+            if runs and runs[-1][0] == o:
+                runs[-1] = (o, runs[-1][1], runs[-1][2] + 1)
+            else:
+                runs.append((o, (k + start) % steps, 1))
+        slices = [r for r in runs if r[0] >= 0 and r[2] >= 4]
+        total = sum(r[2] for r in slices)
+        percent_texts = [t for t in body if t.number is not None and t.is_percent]
+        used = set()
+        plain = [t for t in body if t.number is None or not t.is_percent]
+        disk_top = cy - radius
+        series, index = self._series([s[0] for s in slices], colours, names, "value")
+        marks, categories = [], []
+        for colour, first, length in slices:
+            a0, a1 = 360.0 * first / steps, 360.0 * (first + length) / steps
+            share = 100.0 * length / total
+            mid = math.radians((a0 + a1) / 2)
+            inside = [t for t in percent_texts if math.hypot(t.cx - cx, t.cy - cy) < radius
+                      and _angle_between(math.degrees(math.atan2(cy - t.cy, t.cx - cx)) % 360, a0, a1)]
+            if inside and abs(inside[0].number - share) <= 2.0:
+                share = float(inside[0].number)
+            if colour in names:
+                label = names[colour]
+            else:
+                target = (cx + 1.2 * radius * math.cos(mid), cy - 1.2 * radius * math.sin(mid))
+                outside = [t for t in plain if math.hypot(t.cx - cx, t.cy - cy) > 0.85 * radius and id(t) not in used]
+                label = None
+                if outside:
+                    nearest = min(outside, key=lambda t: _box_distance(t, target))
+                    if _box_distance(nearest, target) < 0.8 * radius:
+                        label = nearest.text
+                        used.add(id(nearest))
+                label = label or f"slice {len(categories) + 1}"
+            categories.append(label)
+            marks.append(Mark("slice", 0, label, round(share, 1), (float(x), float(y), float(x + w), float(y + h)),
+                              angles=(round(a0, 2), round(a1, 2)), color=_rgb(colours[colour])))
+        categories = _dedupe(categories)
+        for mark, label in zip(marks, categories):
+            mark.label = label
+        legend_texts = {id(e.text) for e in legend}
+        rest = [t for t in texts if id(t) not in used and id(t) not in legend_texts and not t.is_percent]
+        title = " ".join(t.text for t in sorted([t for t in rest if t.box[3] < disk_top], key=lambda t: (t.cy, t.cx)))
+        pie_series = [Series(name="share (%)", color=series[0].color if series else (0, 0, 0))]
+        return ChartParse(self.width, self.height, "pie", title, "", "", texts, pie_series, marks, categories, legend,
+                          None, pie=(float(cx), float(cy), float(radius)), polylines={})
+
+
+def _rgb(colour: np.ndarray) -> tuple[int, int, int]:
+    return tuple(int(round(float(v))) for v in colour)
+
+
+def _angle_between(angle: float, a0: float, a1: float) -> bool:
+    return a0 <= angle <= a1 or a0 <= angle + 360 <= a1
+
+
+def _box_distance(t: Text, point: tuple[float, float]) -> float:
+    dx = max(t.box[0] - point[0], 0, point[0] - t.box[2])
+    dy = max(t.box[1] - point[1], 0, point[1] - t.box[3])
+    return math.hypot(dx, dy)
+
+
+def parse_chart(image: Image.Image) -> ChartParse:
+    return ChartParser(image).parse()
+

@@ -1,0 +1,125 @@
+"""Text on a chart, read with RapidOCR (its ONNX models ship inside the wheel, so no weights are fetched)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+from vista import ToolUnavailableError
+from vista.weights import load_once
+
+_NUMBER = re.compile(r"^[(\[]?([-−–+]?)[$€£¥]?([0-9][0-9,.]*|\.[0-9]+)(%?)[)\]]?$")
+
+
+# RapidOCR keeps the switches of its last call (use_det...) as state: one call at a time, each setting all of them
+_engine_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Text:
+    """One OCR line: its text and axis-aligned box [x0, y0, x1, y1] in image pixels."""
+
+    text: str
+    box: tuple[float, float, float, float]
+    score: float
+
+    @property
+    def cx(self) -> float:
+        return (self.box[0] + self.box[2]) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.box[1] + self.box[3]) / 2
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+    @property
+    def width(self) -> float:
+        return self.box[2] - self.box[0]
+
+    @property
+    def number(self) -> float | None:
+        return parse_number(self.text)
+
+    @property
+    def is_percent(self) -> bool:
+        return self.text.strip().rstrip(")]").endswith("%")
+
+
+def parse_number(text: str) -> float | None:
+    """The number a tick or value label shows ('1,200', '−5', '$30', '45%', '2.5'), or None."""
+    match = _NUMBER.match(text.strip().replace(" ", ""))
+    if match is None:
+        return None
+    sign, digits, _ = match.groups()
+    if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?", digits):
+        digits = digits.replace(",", "")
+    elif re.fullmatch(r"[0-9]+,[0-9]{1,2}", digits):  # a decimal comma ('2,5')
+        digits = digits.replace(",", ".")
+    try:
+        value = float(digits)
+    except ValueError:
+        return None
+    return -value if sign in ("-", "−", "–") else value
+
+
+def _engine():
+    try:
+        from rapidocr import RapidOCR
+    except ImportError as exc:
+        raise ToolUnavailableError(
+            "the classical chart parser needs RapidOCR; install it with "
+            "`pip install rapidocr onnxruntime` (vista-tools-chart declares both)") from exc
+    logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+    try:
+        return RapidOCR(params={"Global.log_level": "warning", "Global.use_cls": False})
+    except ImportError as exc:  # rapidocr raises ImportError when its inference engine is absent
+        raise ToolUnavailableError(f"RapidOCR cannot start: {exc}; install onnxruntime") from exc
+
+
+def read_text(rgb: np.ndarray) -> list[Text]:
+    """All text lines of an RGB image, in reading order."""
+    engine = load_once(("vista_tools_chart", "rapidocr"), _engine)
+    try:
+        with _engine_lock:  # RapidOCR takes OpenCV's BGR order
+            result = engine(rgb[:, :, ::-1].copy(), use_det=True, use_cls=False, use_rec=True)
+    except ImportError as exc:
+        raise ToolUnavailableError(f"RapidOCR cannot run: {exc}; install onnxruntime") from exc
+    if result.boxes is None:
+        return []
+    texts = []
+    for quad, text, score in zip(result.boxes, result.txts, result.scores):
+        text = fold_marks(text)
+        quad = np.asarray(quad, dtype=float)
+        x0, y0 = quad.min(axis=0)
+        x1, y1 = quad.max(axis=0)
+        text = text.strip()
+        if text:
+            texts.append(Text(text=text, box=(float(x0), float(y0), float(x1), float(y1)), score=float(score)))
+    return sorted(texts, key=lambda t: (round(t.cy / 8), t.cx))
+
+
+def read_line(rgb: np.ndarray, box: tuple[float, float, float, float]) -> str:
+    """Recognise the single line of text inside `box` (no detection): to re-read part of a line that detection
+    merged with its neighbours."""
+    engine = load_once(("vista_tools_chart", "rapidocr"), _engine)
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    h, w = rgb.shape[:2]
+    crop = rgb[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
+    if crop.size == 0:
+        return ""
+    with _engine_lock:
+        result = engine(crop[:, :, ::-1].copy(), use_det=False, use_cls=False, use_rec=True)
+    return fold_marks(" ".join(result.txts or ())).strip()
+
+
+def fold_marks(text: str) -> str:
+    """Drop diacritics: the recogniser's charset is multilingual and now and then reads 'Oranges' as 'Oränges' on
+    an English chart."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))

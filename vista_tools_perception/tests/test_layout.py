@@ -1,0 +1,79 @@
+"""Table reconstruction from boxes, on layouts whose answer is known exactly."""
+
+from vista_tools_perception.layout import TextLine, first_row_is_header, group_rows, reconstruct_table
+from vista_tools_perception.table_scoring import match_table, reference_grid
+
+
+def line(text, x0, y0, x1, y1):
+    return TextLine(text, (x0, y0, x1, y1), 0.9)
+
+
+def test_rows_group_by_vertical_overlap_and_read_left_to_right():
+    lines = [line("b", 60, 12, 80, 30), line("a", 0, 10, 40, 28), line("c", 0, 40, 30, 58)]
+    assert [[l.text for l in row] for row in group_rows(lines)] == [["a", "b"], ["c"]]
+
+
+def test_title_header_columns_and_empty_cells_are_rebuilt():
+    lines = [
+        line("Coin collections", 35, 3, 165, 26),
+        line("Name", 7, 35, 58, 57), line("Number of coins", 65, 35, 197, 57),
+        line("Braden", 1, 65, 60, 89), line("76", 117, 64, 145, 90),
+        line("Rick", 0, 126, 41, 151),  # its number is missing: an empty cell, not a shifted row
+        line("Mary", 1, 155, 45, 185), line("84", 117, 157, 145, 182),
+    ]
+    table = reconstruct_table(lines)
+    assert table.title == "Coin collections" and table.has_header
+    assert table.header == ["Name", "Number of coins"]
+    assert table.rows == [["Braden", "76"], ["Rick", ""], ["Mary", "84"]]
+
+
+def test_words_of_one_cell_are_joined_and_a_headerless_price_list_keeps_its_first_row():
+    lines = [
+        line("book about", 8, 5, 80, 26), line("hiking", 85, 5, 130, 26), line("$9.00", 200, 5, 250, 26),
+        line("book about music", 8, 37, 140, 58), line("$2.00", 200, 37, 250, 58),
+    ]
+    table = reconstruct_table(lines)
+    assert not table.has_header and table.header == ["Column 1", "Column 2"]
+    assert table.rows == [["book about hiking", "$9.00"], ["book about music", "$2.00"]]
+    match = match_table(table, {"Column 1": ["book about hiking", "book about music"],
+                                "Column 2": ["$9.00", "$2.00"]})
+    assert match.exact and match.header_ok
+
+
+def test_header_guess_keeps_years_and_words_as_headers():
+    assert first_row_is_header(["Name", "2019", "2020"], [["Ann", "4", "5"]])
+    assert first_row_is_header(["Stem", "Leaf"], [["1", "2 4 4"]])
+    assert not first_row_is_header(["teapot", "$38"], [["apron", "$20"]])
+    assert first_row_is_header(["a", "b"], [])
+
+
+def test_header_mode_overrides_the_guess():
+    lines = [line("teapot", 0, 0, 40, 20), line("$38", 100, 0, 130, 20), line("apron", 0, 30, 40, 50),
+             line("$20", 100, 30, 130, 50)]
+    assert reconstruct_table(lines, header="first_row").header == ["teapot", "$38"]
+    assert reconstruct_table(lines, header="none").rows[0] == ["teapot", "$38"]
+    assert reconstruct_table([]).rows == []
+
+
+def test_scoring_counts_cells_at_their_place():
+    reference = {"Price": ["$1", "$2"], "Count": ["3", "4"]}
+    grid, has_header = reference_grid(reference)
+    assert has_header and grid == [["Price", "Count"], ["$1", "3"], ["$2", "4"]]
+    lines = [line("Price", 0, 0, 40, 20), line("Count", 100, 0, 140, 20), line("$1", 0, 30, 20, 50),
+             line("8", 100, 30, 110, 50), line("$2", 0, 60, 20, 80), line("4", 100, 60, 110, 80)]
+    match = match_table(reconstruct_table(lines), reference)
+    assert (match.correct, match.cells, match.shape_ok, match.exact) == (5, 6, True, False)
+
+
+def test_a_caption_split_into_touching_boxes_is_the_title_and_padded_boxes_do_not_merge_columns():
+    lines = [  # RapidOCR's boxes for TabMWP table 6019, a stem-and-leaf plot
+        line("Menu items", 0, 0, 92, 16), line("per restaurant", 89, 0, 200, 17),
+        line("Stem", 59, 22, 104, 44), line("Leaf", 107, 22, 149, 45),
+        line("1", 74, 48, 91, 68), line("69", 107, 47, 139, 69), line("2", 74, 70, 91, 91),
+    ]
+    table = reconstruct_table(lines)
+    assert table.title == "Menu items per restaurant"
+    assert table.header == ["Stem", "Leaf"] and table.rows == [["1", "69"], ["2", ""]]
+    spaced = [line("Name", 8, 33, 65, 59), line("Number of science articles", 72, 34, 286, 59),
+              line("Maureen", 0, 218, 74, 247), line("9", 169, 220, 189, 244)]
+    assert reconstruct_table(spaced).rows == [["Maureen", "9"]]

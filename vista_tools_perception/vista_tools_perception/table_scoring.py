@@ -1,0 +1,54 @@
+"""How well a rebuilt table matches a reference given as pandas-style columns (TabMWP's `table_for_pd`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from .layout import Table
+
+_UNNAMED = re.compile(r"^Column \d+$")
+
+
+def reference_grid(columns: Mapping[str, Sequence[str]]) -> tuple[list[list[str]], bool]:
+    """The reference as rows (header row first when it has one) and whether it has a header row.
+    pandas names the columns of a header-less table "Column 1", "Column 2", ..."""
+    names = list(columns)
+    has_header = not all(_UNNAMED.match(name) for name in names)
+    body = [list(row) for row in zip(*(columns[name] for name in names))]
+    return ([names] if has_header else []) + body, has_header
+
+
+def _norm(cell: str) -> str:
+    return " ".join(cell.split())
+
+
+def _loose(cell: str) -> str:
+    """Case, spaces and commas aside: '6, 9' (how table_for_pd writes a stem-and-leaf row) equals the '6 9' printed."""
+    return re.sub(r"[\s,]", "", cell).lower()
+
+
+@dataclass
+class TableMatch:
+    cells: int  # reference cells
+    correct: int  # reference cells read exactly (whitespace aside) at the same row and column
+    loosely_correct: int  # reference cells read right up to case, spaces and commas
+    shape_ok: bool  # same number of rows and columns as the reference
+    header_ok: bool  # the header row was recognised as a header (or its absence as such)
+
+    @property
+    def exact(self) -> bool:
+        return self.shape_ok and self.correct == self.cells
+
+
+def match_table(table: Table, columns: Mapping[str, Sequence[str]]) -> TableMatch:
+    reference, has_header = reference_grid(columns)
+    read = table.grid()
+    pairs = [(read[r][c], cell) for r, row in enumerate(reference) for c, cell in enumerate(row)
+             if r < len(read) and c < len(read[r])]
+    shape_ok = len(read) == len(reference) and all(len(a) == len(b) for a, b in zip(read, reference))
+    return TableMatch(cells=sum(len(row) for row in reference), shape_ok=shape_ok,
+                      correct=sum(_norm(got) == _norm(want) for got, want in pairs),
+                      loosely_correct=sum(_loose(got) == _loose(want) for got, want in pairs),
+                      header_ok=table.has_header == has_header)
