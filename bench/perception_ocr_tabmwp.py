@@ -53,7 +53,8 @@ def main() -> None:
             ctx = ToolContext([args.data / "tables" / f"{pid}.png"])
             start = time.perf_counter()
             result = call_tool(tool.name, {"backend": backend}, ctx, tools=tools)
-            seconds += time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            seconds += elapsed
             if not result.ok:
                 failed += 1
                 table = Table(header=[], rows=[])
@@ -64,7 +65,7 @@ def main() -> None:
             exact, header_ok = exact + match.exact, header_ok + match.header_ok
             if log:
                 log.write(json.dumps({"pid": pid, "backend": backend, "correct": match.correct, "cells": match.cells,
-                                      "loosely_correct": match.loosely_correct,
+                                      "loosely_correct": match.loosely_correct, "seconds": round(elapsed, 3),
                                       "shape_ok": match.shape_ok, "header_ok": match.header_ok,
                                       "read": table.grid()}) + "\n")
                 log.flush()

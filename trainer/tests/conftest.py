@@ -8,7 +8,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import toy_plugin  # noqa: E402
 from vista.testing import registered_plugin  # noqa: E402
-
 from vista_trainer.experts import sft_records, synthesize  # noqa: E402
 from vista_trainer.policy import ChatCodec, build_processor, build_tiny_model, train_tokenizer  # noqa: E402
 

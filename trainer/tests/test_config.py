@@ -1,5 +1,4 @@
 import pytest
-
 from vista_trainer.cli import main
 from vista_trainer.config import PRESETS, VistaTrainConfig
 

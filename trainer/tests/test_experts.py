@@ -4,7 +4,6 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from vista.rollout import RolloutError
 from vista.trajlog import TrajectoryLog
 from vista_trainer.experts import OracleExpert, TeacherExpert, synthesize

@@ -3,7 +3,6 @@ import json
 
 import pytest
 import torch
-
 from vista_trainer.config import VistaTrainConfig
 from vista_trainer.grpo import GRPORunner, append_jsonl, group_advantages, grpo_loss
 

@@ -1,5 +1,4 @@
 import torch
-
 from vista_trainer.config import VistaTrainConfig
 from vista_trainer.sft import PolicyTokenCollator, encode_records, run_sft
 

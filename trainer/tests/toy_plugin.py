@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import random
 
+import vista
 from PIL import Image, ImageDraw
 from pydantic import BaseModel, Field
-
-import vista
 
 
 class MeasureArgs(vista.ToolArguments):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 COMMANDS = {
     "all": ("synthesize", "init", "sft", "grpo", "evaluate"),

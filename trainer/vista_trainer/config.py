@@ -77,12 +77,12 @@ class VistaTrainConfig:
     expert_episodes: int = _f(120, "Expert episodes to play (train split seeds 0..N-1, spread over the tasks).")
     # ---- stage 1: behaviour cloning -------------------------------------------------------------------------
     sft_learning_rate: float = _f(3e-3, "SFT learning rate (the paper: 2e-6).")
-    sft_epochs: float = _f(4, "SFT epochs over the kept expert trajectories (the paper: 1).")
+    sft_epochs: float = _f(8, "SFT epochs over the kept expert trajectories (the paper: 1).")
     sft_batch_size: int = _f(8, "SFT micro-batch size per device.")
     sft_gradient_accumulation: int = _f(1, "SFT gradient accumulation (the paper's batch 128 = 8 x 16).")
     # ---- stage 2: GRPO --------------------------------------------------------------------------------------
-    grpo_steps: int = _f(8, "GRPO optimiser steps (the paper: 300).")
-    grpo_learning_rate: float = _f(5e-4, "GRPO learning rate (the paper: 5e-7).")
+    grpo_steps: int = _f(6, "GRPO optimiser steps (the paper: 300).")
+    grpo_learning_rate: float = _f(1e-4, "GRPO learning rate (the paper: 5e-7).")
     num_generations: int = _f(4, "G: episodes per prompt, whose rewards are normalised within the group.")
     grpo_micro_batch: int = _f(8, "Episodes per forward/backward pass.")
     grpo_mini_batch: int = _f(16, "Episodes per optimiser step (a multiple of grpo_micro_batch and of "
@@ -92,7 +92,7 @@ class VistaTrainConfig:
     temperature: float = _f(0.7, "Sampling temperature of GRPO rollouts (the paper's 0.7).")
     top_p: float = _f(1.0, "Nucleus sampling of GRPO rollouts.")
     max_new_tokens: int = _f(96, "Most tokens the policy may write in one turn.")
-    save_steps: int = _f(4, "Save a GRPO checkpoint every this many steps.")
+    save_steps: int = _f(3, "Save a GRPO checkpoint every this many steps.")
     use_vllm: bool = _f(False, "Generate GRPO rollouts with vLLM (GPU presets).")
     vllm_mode: str = _f("colocate", "vLLM mode as TRL names it: 'colocate' (same GPUs) or 'server' (trl vllm-serve).")
     vllm_server_base_url: str | None = _f(None, "URL of `trl vllm-serve` when vllm_mode='server'.")
@@ -119,7 +119,7 @@ class VistaTrainConfig:
             raise ValueError(f"expert must be 'oracle' or 'teacher', got {self.expert!r}")
         if self.expert == "teacher" and not (self.teacher_base_url and self.teacher_model):
             raise ValueError("expert='teacher' needs teacher_base_url and teacher_model; set both, e.g. "
-                             "--teacher_base_url http://localhost:8000/v1 --teacher_model Qwen/Qwen2.5-VL-72B-Instruct, "
+                             "--teacher_base_url http://localhost:8000/v1 --teacher_model <name> "
                              "or use --expert oracle")
         if self.num_generations < 2:
             raise ValueError(f"num_generations must be >= 2 (advantages are relative within a group), "

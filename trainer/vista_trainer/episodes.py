@@ -9,12 +9,12 @@ after them (parser, validation, execution, reward) are the environment's, unchan
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
-
-from PIL import Image
+from typing import Any
 
 import vista
+from PIL import Image
 from vista.attribution import primary_error
 from vista.builtin.hierarchical_reward import format_problems, repetition_penalty
 from vista.errors import ErrorClass

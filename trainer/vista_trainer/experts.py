@@ -10,9 +10,10 @@ filtered ones that SFT reads.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import vista
 from vista.images import image_to_base64

@@ -1,20 +1,21 @@
 """Stage 2, multi-turn online GRPO over `VistaEnv` episodes.
 
-Why not `trl.GRPOTrainer` itself: its `rollout_func` path hands the loss computation a prompt and a completion but
-no images (``images = None`` for custom rollouts), while an episode here is prompt -> turn -> tool response (text
-and new images, e.g. a zoomed crop) -> turn ...; its `environment_factory` path runs tools as Python methods
-through the chat template's function calling, not through our parser, validation and E1-E6 attribution. So the
-objective is implemented here in torch, configured by TRL's `GRPOConfig` (`VistaTrainConfig.grpo_config`), with
-TRL's conventions: the group-relative advantage ``(r - mean_group) / (std_group + 1e-4)``, the clipped importance
-ratio with ``epsilon``, the k3 estimator of KL to a frozen reference weighted by ``beta``, token-level averaging
-over a mini-batch (TRL's ``dapo`` loss), one optimiser step per generation batch (so the old policy is the current
-one detached, as in TRL with ``num_iterations=1``).
+Why not `trl.GRPOTrainer` itself: its `rollout_func` path computes the loss with the dataset's prompt images only
+(``images = None`` for custom rollouts, then the prompt's images restored), while an episode here is prompt -> turn
+-> tool response (text and new images: a zoomed crop, a detection overlay) -> turn ..., and the policy's later turns
+are conditioned on those images; its `environment_factory` path runs tools as Python methods through the chat
+template's function calling, not through our parser, validation and E1-E6 attribution. So the objective is
+implemented here in torch, configured by TRL's `GRPOConfig` (`VistaTrainConfig.grpo_config`), with TRL's
+conventions: the group-relative advantage ``(r - mean_group) / (std_group + 1e-4)``, the clipped importance ratio
+with ``epsilon``, the k3 estimator of KL to a frozen reference weighted by ``beta``, token-level averaging over a
+mini-batch (TRL's ``dapo`` loss), one optimiser step per generation batch (so the old policy is the current one
+detached, as in TRL with ``num_iterations=1``).
 
 Each step: draw ``mini_batch / G`` training examples, play each ``G`` times with sampling, score them with the
 environment's reward (hierarchical by default), encode every episode (the policy's turns are the trained tokens;
 prompts and tool responses are masked out), and step the optimiser. Metrics of every step (reward, accuracy,
 format, repetition, E1-E6, tool calls per tool, loss, KL) go to ``metrics.jsonl``; checkpoints (model, optimiser,
-step) every ``save_steps``, and `run_grpo` resumes from the latest one.
+step) every ``save_steps``; `GRPORunner.resume` continues from the latest one.
 """
 
 from __future__ import annotations
@@ -23,11 +24,10 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import torch
-
 import vista
 from vista.executor import ToolExecutor
 from vista.trajlog import to_chat

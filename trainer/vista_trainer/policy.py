@@ -14,13 +14,12 @@ concatenation equals tokenising the whole conversation, and the policy's tokens 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import torch
 from PIL import Image
-
 from vista.trajlog import to_chat
 
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"

@@ -10,7 +10,7 @@ its own preparation and use our collator.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -70,4 +70,5 @@ def run_sft(model, codec: ChatCodec, records: Sequence[dict], sft_args,
     result = trainer.train()
     history = [entry for entry in trainer.state.log_history if "loss" in entry]
     return {"train_loss": result.training_loss, "steps": result.global_step, "examples": len(items),
-            "loss_first": history[0]["loss"] if history else None, "loss_last": history[-1]["loss"] if history else None}
+            "loss_first": history[0]["loss"] if history else None,
+            "loss_last": history[-1]["loss"] if history else None}

@@ -309,13 +309,17 @@ def find_legend(texts: list[Text], labels: np.ndarray) -> list[LegendEntry]:
         cid = int(ids.argmax())
         cx0, cy0, cw, ch = stats[cid, :4]
         # a swatch is small and ends right before the text; a bar end next to a value label is long
-        if cw > 3.5 * size or ch > 1.6 * size or cw < max(6.0, 0.6 * size) or cx0 + cw < t.box[0] - 1.2 * size:
+        # a swatch is a short wide patch or line (2 x 0.7 em) ending right before its text
+        if cw > 3.5 * size or ch > 1.6 * size or cw < max(6.0, 0.6 * size) or cw < 1.8 * ch \
+                or cx0 + cw < t.box[0] - 1.2 * size:
             continue
         if any(e.color_index == colour for e in entries):
             continue
         entries.append(LegendEntry(label=t.text, color_index=colour, text=t,
                                    swatch=(float(cx0), float(cy0), float(cx0 + cw), float(cy0 + ch))))
-    return entries
+    # a number beside a mark is a value label, unless it lines up with other entries (series named '2020')
+    return [e for e in entries if e.text.number is None
+            or any(f is not e and abs(f.swatch[0] - e.swatch[0]) <= 3 for f in entries)]
 
 
 # ---------------------------------------------------------------------------------------------------- parsing
@@ -415,14 +419,26 @@ def _assign_labels(rgb: np.ndarray, positions: list[float], texts: list[Text], a
             continue
         members.sort(key=lambda i: positions[i])
         box = texts[j].box
-        cuts = [box[lo]] + [_blank_near(rgb, box, (positions[a] + positions[b]) / 2, along,
-                                        (positions[b] - positions[a]) / 2) for a, b in zip(members, members[1:])]
-        cuts.append(box[hi])
-        for i, start, end in zip(members, cuts, cuts[1:]):
+        # each label is centred on its tick: a label whose ink starts at `start` ends at 2 * tick - start, where
+        # the next one starts; snap that cut to a blank stretch between words when there is one close by
+        ink = _ink(rgb, box, along)
+        start = ink[0] if len(ink) else box[lo]
+        for n, i in enumerate(members):
+            end = box[hi] if n == len(members) - 1 else _blank_near(rgb, box, 2 * positions[i] - start, along, 5.0)
             part = (start - 1, box[1] - 2, end + 1, box[3] + 2) if along == "x" else \
                 (box[0] - 2, start - 1, box[2] + 2, end + 1)
             labels[i] = read_line(rgb, part) or labels[i]
+            after = ink[ink > end] if len(ink) else ink
+            start = float(after[0]) if len(after) else end
     return labels
+
+
+def _ink(rgb: np.ndarray, box: tuple[float, float, float, float], along: str) -> np.ndarray:
+    """Image coordinates (along the line of text) of the columns (or rows) in `box` that hold dark text pixels."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    region = rgb[max(0, y0):y1, max(0, x0):x1].max(axis=2) < 150
+    found = np.nonzero(region.any(axis=0) if along == "x" else region.any(axis=1))[0]
+    return found + (max(0, x0) if along == "x" else max(0, y0))
 
 
 def _blank_near(rgb: np.ndarray, box: tuple[float, float, float, float], middle: float, along: str,

@@ -13,7 +13,7 @@ def _hex(color: tuple[int, int, int]) -> str:
 
 
 def _role(parsed: ChartParse, text) -> str:
-    if parsed.title and text.text in parsed.title.split(" ") + [parsed.title]:
+    if parsed.title and text.text in parsed.title and text.text not in parsed.categories:
         return "title"
     if any(e.text is text for e in parsed.legend):
         return "legend"

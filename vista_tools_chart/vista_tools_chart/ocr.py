@@ -95,11 +95,16 @@ def read_text(rgb: np.ndarray) -> list[Text]:
         return []
     texts = []
     for quad, text, score in zip(result.boxes, result.txts, result.scores):
-        text = fold_marks(text)
+        text = _letter_o(fold_marks(text))
         quad = np.asarray(quad, dtype=float)
         x0, y0 = quad.min(axis=0)
         x1, y1 = quad.max(axis=0)
         text = text.strip()
+        if y1 - y0 > 1.5 * (x1 - x0) and y1 - y0 > 20:
+            # a y-axis title reads bottom to top: recognise it turned upright, keep the surer reading
+            upright, upright_score = _recognise(np.rot90(rgb[int(y0):int(y1) + 1, int(x0):int(x1) + 1], k=-1))
+            if upright and upright_score > score:
+                text, score = upright, upright_score
         if text:
             texts.append(Text(text=text, box=(float(x0), float(y0), float(x1), float(y1)), score=float(score)))
     return sorted(texts, key=lambda t: (round(t.cy / 8), t.cx))
@@ -108,15 +113,24 @@ def read_text(rgb: np.ndarray) -> list[Text]:
 def read_line(rgb: np.ndarray, box: tuple[float, float, float, float]) -> str:
     """Recognise the single line of text inside `box` (no detection): to re-read part of a line that detection
     merged with its neighbours."""
-    engine = load_once(("vista_tools_chart", "rapidocr"), _engine)
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     h, w = rgb.shape[:2]
-    crop = rgb[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
+    return _recognise(rgb[max(0, y0):min(h, y1), max(0, x0):min(w, x1)])[0]
+
+
+def _recognise(crop: np.ndarray) -> tuple[str, float]:
     if crop.size == 0:
-        return ""
+        return "", 0.0
+    engine = load_once(("vista_tools_chart", "rapidocr"), _engine)
     with _engine_lock:
-        result = engine(crop[:, :, ::-1].copy(), use_det=False, use_cls=False, use_rec=True)
-    return fold_marks(" ".join(result.txts or ())).strip()
+        result = engine(np.ascontiguousarray(crop[:, :, ::-1]), use_det=False, use_cls=False, use_rec=True)
+    text = _letter_o(fold_marks(" ".join(result.txts or ()))).strip()
+    return text, float(min(result.scores)) if result.scores else 0.0
+
+
+def _letter_o(text: str) -> str:
+    """'0ranges' -> 'Oranges': a zero opening a word of letters is the letter O."""
+    return re.sub(r"\b0(?=[A-Za-z]{2,})", "O", text)
 
 
 def fold_marks(text: str) -> str:

@@ -97,5 +97,8 @@ def test_tool_classifies_bad_content_as_e4_and_bad_types_as_e3():
     bad_goal = vista.call_tool("geometry_solve", {"constraints": ["Line(A,B)"], "goal": "LengthOfLine(A,B"},
                                tools=tools)
     assert bad_goal.error.error_class is ErrorClass.E4 and bad_goal.error.argument == "goal"
+    unknown_goal = vista.call_tool("geometry_solve", {"constraints": ["Line(A,B)"], "goal": "VolumeOf(A)"},
+                                   tools=tools)
+    assert unknown_goal.error.argument == "goal" and "unsupported function VolumeOf" in unknown_goal.error.message
     wrong_type = vista.call_tool("geometry_solve", {"constraints": "Line(A,B)", "goal": "x"}, tools=tools)
     assert wrong_type.error.error_class is ErrorClass.E3

@@ -40,6 +40,10 @@ MATHVISTA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ma
      "AreaOfTriangle(A,B,C)"),
     ("$\\overline{AB} \\parallel \\overline{CD}$, $m \\angle BAD = 65^\\circ$. Find $m \\angle ADC$.",
      ["Parallel(Line(A,B),Line(C,D))", "Equal(MeasureOfAngle(B,A,D),65)"], "MeasureOfAngle(A,D,C)"),
+    ("AB = 4 and BC = 3. Find AC.\nFormal description: Perpendicular(Line(A,B),Line(B,C)); "
+     "Equal(LengthOfLine(A,B),4). Goal: Value(LengthOfLine(A,C)).",
+     ["Perpendicular(Line(A,B),Line(B,C))", "Equal(LengthOfLine(A,B),4)", "Equal(LengthOfLine(B,C),3)"],
+     "LengthOfLine(A,C)"),
     ("Triangle(A,B,C)\nEqual(LengthOfLine(A,B),3)\nValue(PerimeterOfTriangle(A,B,C))",
      ["Triangle(A,B,C)", "Equal(LengthOfLine(A,B),3)"], "PerimeterOfTriangle(A,B,C)"),
 ])

@@ -14,7 +14,12 @@ import sympy
 
 
 class GeometryError(ValueError):
-    """A formal description the solver cannot use: unsupported predicate, malformed arguments, degenerate figure."""
+    """A formal description the solver cannot use: unsupported predicate, malformed arguments, degenerate figure.
+    `argument` names the solver argument at fault (constraints or goal)."""
+
+    def __init__(self, message: str, argument: str = "constraints"):
+        super().__init__(message)
+        self.argument = argument
 
 
 @dataclass
@@ -172,10 +177,12 @@ class Figure:
     def variable(self, name: str) -> sympy.Symbol:
         return self._quantity(("variable", name), name, "variable", name)
 
-    def derived(self, key: tuple, name: str, kind: str, label: str) -> tuple[sympy.Symbol, bool]:
-        """A symbol for a derived quantity (an area, a perimeter, a ratio); True when it was just created."""
-        new = key not in self.quantities
-        return self._quantity(key, name, kind, label), new
+    def derived(self, key: tuple, name: str, kind: str, label: str) -> sympy.Symbol:
+        """A symbol for a derived quantity: an area, a perimeter, a similarity ratio."""
+        return self._quantity(key, name, kind, label)
+
+    def symbol(self, key: tuple) -> sympy.Symbol:
+        return self.quantities[key].symbol
 
     def kind_of(self, symbol: sympy.Symbol) -> str:
         return self.by_symbol[symbol].kind

@@ -276,7 +276,8 @@ def _incidences(prims: Primitives, ink: np.ndarray, text_mask: np.ndarray, size:
               if _coverage(prims.points[p], prims.points[q], dilated, text_mask) >= 0.92}
     tol = max(3.0, size * 0.012)
     lines: list[list[str]] = []
-    for p, q in sorted(joined, key=lambda pq: -math.dist(*(prims.points[n] for n in pq))):
+    # longest first, so a line's inner points join it; names break ties so the output does not depend on hashing
+    for p, q in sorted((sorted(pq) for pq in joined), key=lambda pq: (-math.dist(*(prims.points[n] for n in pq)), pq)):
         if any(p in line and q in line for line in lines):
             continue
         a, b = prims.points[p], prims.points[q]
@@ -335,7 +336,8 @@ def _angle_labels(prims: Primitives, size: int) -> None:
                 if (direction - a) % (2 * math.pi) < span and (best is None or (distance, span) < best[0]):
                     best = ((distance, span), (p, v, q))
         if best:
-            prims.angles[best[1]] = label["text"].rstrip("°")
+            p, v, q = best[1]
+            prims.angles[(min(p, q), v, max(p, q))] = label["text"].rstrip("°")
 
 
 def _length_labels(prims: Primitives, size: int) -> None:
@@ -355,4 +357,4 @@ def _length_labels(prims: Primitives, size: int) -> None:
             if 0.25 < t < 0.75 and distance < size * 0.09 and (best is None or distance < best[0]):
                 best = (distance, p, q)
         if best:
-            prims.lengths[(best[1], best[2])] = label["text"]
+            prims.lengths[tuple(sorted(best[1:]))] = label["text"]

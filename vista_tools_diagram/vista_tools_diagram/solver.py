@@ -234,7 +234,7 @@ def _value(problem: _Problem, node: cdl.Node) -> sympy.Expr:
             return 2 * r
         measure = "area" if name == "AreaOfCircle" else "perimeter"
         problem.circle_measures.append((o, measure))
-        return fig.derived((measure, o), f"{'S' if measure == 'area' else 'C'}_⊙{o}", measure, f"{name}({o})")[0]
+        return fig.derived((measure, o), f"{'S' if measure == 'area' else 'C'}_⊙{o}", measure, f"{name}({o})")
     if name in ("AreaOfTriangle", "PerimeterOfTriangle"):
         pts = _unwrap(args[0], "Triangle", "Polygon", predicate=name) if len(args) == 1 else _points(args, name)
         a, b, c = _exactly(pts, 3, node)
@@ -243,7 +243,7 @@ def _value(problem: _Problem, node: cdl.Node) -> sympy.Expr:
         measure = "area" if name == "AreaOfTriangle" else "perimeter"
         (problem.areas if measure == "area" else problem.perimeters).append((a, b, c))
         key = (measure, frozenset((a, b, c)))
-        return fig.derived(key, f"{'S' if measure == 'area' else 'P'}_{a}{b}{c}", measure, f"{name}({a},{b},{c})")[0]
+        return fig.derived(key, f"{'S' if measure == 'area' else 'P'}_{a}{b}{c}", measure, f"{name}({a},{b},{c})")
     arithmetic = {
         "Add": lambda *v: sympy.Add(*v), "Mul": lambda *v: sympy.Mul(*v), "Sub": lambda x, y: x - y,
         "Div": lambda x, y: x / y, "Pow": lambda x, y: x ** y, "SqrtOf": sympy.sqrt, "HalfOf": lambda x: x / 2,
@@ -280,7 +280,7 @@ def _relation(problem: _Problem, call: cdl.Call) -> None:
         theorem = "similar triangles" if name == "Similar" else "congruent triangles"
         ratio = 1 if name == "Congruent" else fig.derived(("ratio", tuple(t1), tuple(t2)),
                                                           f"k_{''.join(t1)}_{''.join(t2)}", "ratio",
-                                                          f"ratio of {''.join(t1)} to {''.join(t2)}")[0]
+                                                          f"ratio of {''.join(t1)} to {''.join(t2)}")
         for i in range(3):
             j, k = (i + 1) % 3, (i + 2) % 3
             problem.equate(fig.angle(t1[j], t1[i], t1[k]), fig.angle(t2[j], t2[i], t2[k]), theorem)
@@ -306,7 +306,7 @@ def _theorems(problem: _Problem) -> None:
         A, B, C = fig.angle(b, a, c), fig.angle(a, b, c), fig.angle(a, c, b)
         problem.equate(A + B + C, 180, "triangle angle sum")
     for l1, l2 in itertools.combinations(fig.lines, 2):
-        for m in set(l1) & set(l2):
+        for m in sorted(set(l1) & set(l2)):
             ends1 = [fig.neighbour(l1, m, s) for s in (-1, 1)]
             ends2 = [fig.neighbour(l2, m, s) for s in (-1, 1)]
             if None in ends1 or None in ends2:
@@ -342,13 +342,13 @@ def _theorems(problem: _Problem) -> None:
             problem.equate(fig.length(p1, t1), fig.length(p2, t2), "tangent segments from a point")
     for o, measure in problem.circle_measures:
         r = fig.radius(o)
-        symbol = fig.derived((measure, o), "", measure, "")[0]
+        symbol = fig.symbol((measure, o))
         if measure == "area":
             problem.equate(symbol, sympy.pi * r**2, "area of a circle")
         else:
             problem.equate(symbol, 2 * sympy.pi * r, "circumference of a circle")
     for a, b, c in problem.perimeters:
-        symbol = fig.derived(("perimeter", frozenset((a, b, c))), "", "perimeter", "")[0]
+        symbol = fig.symbol(("perimeter", frozenset((a, b, c))))
         problem.equate(symbol, fig.length(a, b) + fig.length(b, c) + fig.length(a, c), "triangle perimeter")
     for a, b, c in problem.areas:
         _area(problem, a, b, c)
@@ -365,7 +365,7 @@ def _theorems(problem: _Problem) -> None:
 
 def _perpendicular(problem: _Problem, l1: list[str], l2: list[str]) -> None:
     fig = problem.figure
-    for m in set(l1) & set(l2):
+    for m in sorted(set(l1) & set(l2)):
         for s1, s2 in itertools.product((-1, 1), repeat=2):
             p, q = fig.neighbour(l1, m, s1), fig.neighbour(l2, m, s2)
             if p and q:
@@ -400,7 +400,7 @@ def _parallel(problem: _Problem, first: tuple[str, str], second: tuple[str, str]
             for p2, q2 in itertools.product(l1, l2):
                 if p2 != p and q2 != q and fig.are_collinear(x, p2, q2) and (p, q) < (p2, q2):
                     ratio = fig.derived(("ratio", x, p, p2, q, q2), f"k_{x}{p}{p2}_{x}{q}{q2}", "ratio",
-                                        f"ratio of {x}{p}{p2} to {x}{q}{q2}")[0]
+                                        f"ratio of {x}{p}{p2} to {x}{q}{q2}")
                     for u, v in ((fig.length(x, p), fig.length(x, q)), (fig.length(x, p2), fig.length(x, q2)),
                                  (fig.length(p, p2), fig.length(q, q2))):
                         problem.equate(u, ratio * v, "similar triangles (parallel lines)")
@@ -412,7 +412,7 @@ def _parallel(problem: _Problem, first: tuple[str, str], second: tuple[str, str]
 
 def _area(problem: _Problem, a: str, b: str, c: str) -> None:
     fig = problem.figure
-    symbol = fig.derived(("area", frozenset((a, b, c))), "", "area", "")[0]
+    symbol = fig.symbol(("area", frozenset((a, b, c))))
     for v, p, q in ((a, b, c), (b, a, c), (c, a, b)):
         problem.equate(symbol, fig.length(v, p) * fig.length(v, q) * sympy.sin(fig.angle(p, v, q) * DEG) / 2,
                        "triangle area (½·a·b·sin C)")
@@ -423,7 +423,7 @@ def _area(problem: _Problem, a: str, b: str, c: str) -> None:
                 continue
             other = lines[1] if lines[0] is base else lines[0]
             if v in other:
-                for foot in set(other) & set(base):
+                for foot in sorted(set(other) & set(base)):
                     if foot != v:
                         problem.equate(symbol, fig.length(p, q) * fig.length(v, foot) / 2,
                                        "triangle area (½·base·height)")
@@ -705,10 +705,11 @@ def solve(constraints: list[str], goal: str) -> Solution:
         if call.name in RELATIONS:
             _relation(problem, call)
     try:
-        goal_node = cdl.parse(goal)
+        goal_expr = _value(problem, cdl.parse(goal))
     except cdl.CDLSyntaxError as exc:
-        raise GeometryError(f"goal {goal!r} does not parse: {exc}") from None
-    goal_expr = _value(problem, goal_node)
+        raise GeometryError(f"goal {goal!r} does not parse: {exc}", argument="goal") from None
+    except GeometryError as exc:
+        raise GeometryError(f"goal {goal!r}: {exc}", argument="goal") from None
     _theorems(problem)
     chainer = _Chainer(problem, goal_expr)
     chainer.run()

@@ -206,9 +206,8 @@ class GeometrySolve(Tool):
         try:
             solution = solve(args.constraints, args.goal)
         except GeometryError as exc:
-            where = "goal" if "goal" in str(exc).split(":")[0] else "constraints"
             raise ToolArgumentError(f"{exc}. Predicates: {', '.join(SUPPORTED_PREDICATES)}; functions: "
-                                    f"{', '.join(SUPPORTED_FUNCTIONS)}", argument=where) from None
+                                    f"{', '.join(SUPPORTED_FUNCTIONS)}", argument=exc.argument) from None
         text = (f"{args.goal} = {solution.exact} ≈ {solution.value:.6g}\n"
                 f"theorems: {', '.join(solution.theorems) or 'the givens alone'}\n" + "\n".join(solution.steps))
         return ToolResult(text=text, data=SolveOutput(value=solution.value, theorems=solution.theorems,

@@ -36,10 +36,15 @@ def tabmwp() -> TabMWP:
 @pytest.fixture(scope="session")
 def tiny_grounding_dino(tmp_path_factory) -> Path:
     import torch
-    from transformers import (BertConfig, BertTokenizer, GroundingDinoConfig, GroundingDinoForObjectDetection,
-                              GroundingDinoProcessor, SwinConfig)
-    from transformers.models.grounding_dino.image_processing_pil_grounding_dino import (
-        GroundingDinoImageProcessorPil)
+    from transformers import (
+        BertConfig,
+        BertTokenizer,
+        GroundingDinoConfig,
+        GroundingDinoForObjectDetection,
+        GroundingDinoProcessor,
+        SwinConfig,
+    )
+    from transformers.models.grounding_dino.image_processing_pil_grounding_dino import GroundingDinoImageProcessorPil
 
     folder = tmp_path_factory.mktemp("grounding_dino")
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", "red", "blue", "cube", "sphere", "cat", "dog"]
@@ -63,8 +68,14 @@ def tiny_grounding_dino(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_sam(tmp_path_factory) -> Path:
     import torch
-    from transformers import (SamConfig, SamMaskDecoderConfig, SamModel, SamProcessor, SamPromptEncoderConfig,
-                              SamVisionConfig)
+    from transformers import (
+        SamConfig,
+        SamMaskDecoderConfig,
+        SamModel,
+        SamProcessor,
+        SamPromptEncoderConfig,
+        SamVisionConfig,
+    )
     from transformers.models.sam.image_processing_pil_sam import SamImageProcessorPil
 
     folder = tmp_path_factory.mktemp("sam")

@@ -2,7 +2,6 @@ import math
 
 import pytest
 from PIL import Image, ImageDraw
-
 from vista import ErrorClass, ToolContext, ToolUnavailableError, call_tool
 from vista_tools_perception.detection import GROUNDING_DINO_ENV_VAR, DetectObjects
 

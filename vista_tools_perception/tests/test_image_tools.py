@@ -1,6 +1,5 @@
 import pytest
 from PIL import Image
-
 from vista import ErrorClass, ToolContext, call_tool
 from vista_tools_perception.image_tools import Crop, Rotate, Zoom
 

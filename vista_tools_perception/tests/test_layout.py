@@ -10,7 +10,7 @@ def line(text, x0, y0, x1, y1):
 
 def test_rows_group_by_vertical_overlap_and_read_left_to_right():
     lines = [line("b", 60, 12, 80, 30), line("a", 0, 10, 40, 28), line("c", 0, 40, 30, 58)]
-    assert [[l.text for l in row] for row in group_rows(lines)] == [["a", "b"], ["c"]]
+    assert [[item.text for item in row] for row in group_rows(lines)] == [["a", "b"], ["c"]]
 
 
 def test_title_header_columns_and_empty_cells_are_rebuilt():
@@ -44,6 +44,8 @@ def test_header_guess_keeps_years_and_words_as_headers():
     assert first_row_is_header(["Name", "2019", "2020"], [["Ann", "4", "5"]])
     assert first_row_is_header(["Stem", "Leaf"], [["1", "2 4 4"]])
     assert not first_row_is_header(["teapot", "$38"], [["apron", "$20"]])
+    assert not first_row_is_header(["raisins", "$2.91/kilogram"], [["dried pear", "$3.14/kilogram"]])
+    assert not first_row_is_header(["the library", "9:15 A.M."], [["the zoo", "10:45 A.M."]])
     assert first_row_is_header(["a", "b"], [])
 
 
@@ -77,3 +79,16 @@ def test_a_caption_split_into_touching_boxes_is_the_title_and_padded_boxes_do_no
     spaced = [line("Name", 8, 33, 65, 59), line("Number of science articles", 72, 34, 286, 59),
               line("Maureen", 0, 218, 74, 247), line("9", 169, 220, 189, 244)]
     assert reconstruct_table(spaced).rows == [["Maureen", "9"]]
+
+
+def test_the_tail_of_a_long_cell_read_as_separate_boxes_is_not_a_column():
+    lines = [  # stem-and-leaf rows: the long leaf '4 6 7 9 9' comes back as three boxes
+        line("Stem", 50, 0, 90, 20), line("Leaf", 100, 0, 135, 20),
+        line("0", 70, 30, 80, 50), line("2 46", 100, 30, 140, 50),
+        line("1", 70, 60, 80, 80), line("4 6 7", 100, 60, 150, 80), line("9", 158, 60, 166, 80),
+        line("9", 174, 60, 182, 80),
+        line("2", 70, 90, 80, 110), line("4", 100, 90, 110, 110),
+    ]
+    table = reconstruct_table(lines)
+    assert table.header == ["Stem", "Leaf"]
+    assert table.rows == [["0", "2 46"], ["1", "4 6 7 9 9"], ["2", "4"]]

@@ -1,16 +1,16 @@
 """OCR on the real TabMWP table images: tables rebuilt from the boxes match the problems' `table_for_pd`."""
 
 import pytest
-
 from vista import ErrorClass, ToolContext, call_tool
 from vista_tools_perception.layout import Table
 from vista_tools_perception.ocr_tools import OcrReadRegion, OcrReadTable, OcrReadText
 from vista_tools_perception.table_scoring import match_table
 
 TOOLS = {tool.name: tool for tool in (OcrReadText(), OcrReadRegion(), OcrReadTable())}
-# Cell-accuracy floors, set below what bench/perception_ocr_tabmwp.py measures on a random 200
-# (rapidocr 0.xx, easyocr 0.xx), so that a regression in OCR loading or table rebuilding fails the test.
-FLOORS = {"rapidocr": (16, 0.85), "easyocr": (8, 0.5)}
+# (tables, cell-accuracy floor) per backend. The tables are the first of bench/perception_ocr_tabmwp.py's random
+# order; the floors sit below what it measures (see the README), so that a regression in OCR loading or in
+# table rebuilding fails. EasyOCR reads few tables: it takes 10-100 s a table on a loaded 2-core machine.
+FLOORS = {"rapidocr": (10, 0.85), "easyocr": (3, 0.2)}
 
 
 def table_of(tabmwp, pid: str, backend: str) -> Table:
@@ -19,7 +19,7 @@ def table_of(tabmwp, pid: str, backend: str) -> Table:
     return Table(**result.data)
 
 
-@pytest.mark.parametrize("backend", ["rapidocr", "easyocr"])
+@pytest.mark.parametrize("backend", ["rapidocr", pytest.param("easyocr", marks=pytest.mark.slow)])
 def test_tables_rebuilt_from_ocr_match_table_for_pd(tabmwp, backend):
     n, floor = FLOORS[backend]
     cells = correct = 0

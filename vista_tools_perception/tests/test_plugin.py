@@ -4,12 +4,12 @@ import re
 from pathlib import Path
 
 import pytest
-
-import vista_tools_perception
 from vista.checks import check_tool
 from vista.testing import registered_plugin
 from vista_tools_perception.detection import DetectObjects
 from vista_tools_perception.segmentation import Segment
+
+import vista_tools_perception
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "docs" / "tool-catalogue.md"
 

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 from PIL import Image
-
 from vista import ErrorClass, ToolContext, ToolUnavailableError, call_tool
 from vista_tools_perception.segmentation import SAM_ENV_VAR, Segment, mask_stats
 

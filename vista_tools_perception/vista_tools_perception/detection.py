@@ -8,7 +8,6 @@ from typing import Literal
 
 from PIL import Image
 from pydantic import BaseModel, Field
-
 from vista import ImageName, Tool, ToolArgumentError, ToolArguments, ToolContext, ToolResult, ToolUnavailableError
 from vista.weights import load_once
 
@@ -161,6 +160,7 @@ class DetectObjects(Tool):
             return ToolResult(text=f"no {' or '.join(prompt)} found in {args.image}{note}", data={"objects": []})
         listing = "\n".join(f"{i}: {o['label']} at {o['bbox']} (score {o['score']:.2f}"
                             + (f", area {o['area']} px" if "area" in o else "") + ")" for i, o in enumerate(objects))
-        return ToolResult(text=f"{len(objects)} objects found{note}:\n{listing}\nThe image with the boxes drawn follows.",
+        return ToolResult(text=f"{len(objects)} objects found{note}:\n{listing}\n"
+                               "The image with the boxes drawn follows.",
                           data={"objects": objects},
                           images=[draw_boxes(image, [o["bbox"] for o in objects], [o["label"] for o in objects])])

@@ -14,8 +14,8 @@ from __future__ import annotations
 import importlib
 import sys
 import types
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 # torchvision's configuration "D" with batch norm: the layer indices CRAFT slices (0-11, 12-18, 19-28, 29-38) and
 # the state-dict keys of craft_mlt_25k.pth depend on this exact order.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from PIL import Image
 from pydantic import BaseModel, Field
-
 from vista import ImageName, Tool, ToolArgumentError, ToolArguments, ToolContext, ToolResult
 
 from .regions import Box, BoxField, check_box

@@ -9,14 +9,16 @@ table of several columns is the table's title.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 HeaderMode = Literal["auto", "first_row", "none"]
 
-# A cell that states a quantity ("$1,605.00", "-3", "45%", "12 kg"): such a cell in the first row means the table has
-# no header row, unless it is a year, which headers often are ("2019 | 2020").
-_VALUE = re.compile(r"^[-+−]?[$€£¥]?\s?[-+−]?\d[\d,]*(\.\d+)?\s?%?(\s+\S+)?$")
+# A cell that states a quantity or a time ("$1,605.00", "-3", "45%", "$2 per pound", "$3.04/kilogram", "9:00 A.M."):
+# such a cell in the first row means the table has no header row, unless it is a year, which headers often are
+# ("2019 | 2020").
+_VALUE = re.compile(r"^[-+−]?[$€£¥]?\s?\d")
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 
 
@@ -95,6 +97,27 @@ def _overlap(line: TextLine, band: tuple[float, float]) -> float:
     return min(x1, band[1]) - max(x0, band[0])
 
 
+def _merge_split_cells(bands: list[tuple[float, float]],
+                       rows: Sequence[Sequence[TextLine]]) -> list[tuple[float, float]]:
+    """Join a band to its left neighbour when it is the tail of a few long cells, not a column: fewer than half the
+    rows reach it, each of them also has text in the neighbour, and the space between is under a text height. (A
+    stem-and-leaf row '1 | 4 6 7 9 9' read as boxes '4 6 7', '9', '9' would otherwise add two columns.)"""
+    height = sorted(_height(line) for row in rows for line in row)[sum(map(len, rows)) // 2] if rows else 0
+    merged = list(bands)
+    index = 1
+    while index < len(merged):
+        tail, left = _rows_reaching(merged[index], rows), _rows_reaching(merged[index - 1], rows)
+        if len(tail) < len(rows) / 2 and tail <= left and merged[index][0] - merged[index - 1][1] < height:
+            merged[index - 1:index + 1] = [(merged[index - 1][0], merged[index][1])]
+        else:
+            index += 1
+    return merged
+
+
+def _rows_reaching(band: tuple[float, float], rows: Sequence[Sequence[TextLine]]) -> set[int]:
+    return {r for r, row in enumerate(rows) if any(_overlap(line, band) > 0 for line in row)}
+
+
 def _is_title(row: Sequence[TextLine], bands: Sequence[tuple[float, float]]) -> bool:
     """A single run of text above a table of several columns. An engine may split a caption into touching boxes
     (gaps of a pixel or two, often overlapping); header cells stand a clear space apart."""
@@ -122,7 +145,7 @@ def reconstruct_table(lines: Iterable[TextLine], header: HeaderMode = "auto") ->
     title = None
     if len(rows) > 1 and _is_title(rows[0], column_bands(rows[1:])):
         title = " ".join(line.text.strip() for line in rows.pop(0))
-    bands = column_bands(rows)
+    bands = _merge_split_cells(column_bands(rows), rows)
     grid: list[list[str]] = []
     for row in rows:
         cells: list[list[TextLine]] = [[] for _ in bands]

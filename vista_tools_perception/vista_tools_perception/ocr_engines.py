@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 from PIL import Image
-
 from vista import ToolUnavailableError
 from vista.weights import load_once
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
-
 from vista import ImageName, Tool, ToolArguments, ToolContext, ToolResult
 
 from .layout import HeaderMode, TextLine, reconstruct_table
-from .ocr_engines import read_lines
+from .ocr_engines import Backend, read_lines
 from .regions import Box, BoxField, check_box
 
 _BACKEND_HELP = ("OCR engine: 'rapidocr' (PP-OCR, fast, the default) or 'easyocr' (CRAFT + EasyOCR's English "
@@ -40,7 +37,7 @@ def _lines_result(lines: list[TextLine], where: str) -> ToolResult:
 
 class ReadTextArguments(ToolArguments):
     image: str = ImageName()
-    backend: Literal["rapidocr", "easyocr"] = BackendField()
+    backend: Backend = BackendField()
 
 
 class OcrReadText(Tool):
@@ -59,7 +56,7 @@ class OcrReadText(Tool):
 class ReadRegionArguments(ToolArguments):
     image: str = ImageName()
     bbox: Box = BoxField("the region to read, [x0, y0, x1, y1] in pixels of the image")
-    backend: Literal["rapidocr", "easyocr"] = BackendField()
+    backend: Backend = BackendField()
 
 
 class OcrReadRegion(Tool):
@@ -82,7 +79,7 @@ class OcrReadRegion(Tool):
 
 class ReadTableArguments(ToolArguments):
     image: str = ImageName()
-    backend: Literal["rapidocr", "easyocr"] = BackendField()
+    backend: Backend = BackendField()
     header: HeaderMode = Field("auto", description="whether the first row names the columns: 'auto' guesses, "
                                                    "'first_row' says it does, 'none' says it is data")
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from PIL import Image
 from pydantic import Field
-
 from vista import ToolArgumentError
 
 Box = list[float]

@@ -8,7 +8,6 @@ from typing import Annotated
 import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
-
 from vista import ImageName, Tool, ToolArgumentError, ToolArguments, ToolContext, ToolResult, ToolUnavailableError
 from vista.weights import load_once
 
