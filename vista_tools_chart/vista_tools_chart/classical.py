@@ -539,7 +539,9 @@ class ChartParser:
 
     def _series(self, used: list[int], colours: list[np.ndarray], names: dict[int, str],
                 fallback: str) -> tuple[list[Series], dict[int, int]]:
-        ordered = sorted(set(used), key=lambda c: (c not in names, list(names).index(c) if c in names else c))
+        # legend order first; colours the legend does not name keep the order they come in
+        ordered = sorted(dict.fromkeys(used), key=lambda c: (c not in names,
+                                                            list(names).index(c) if c in names else used.index(c)))
         series, index = [], {}
         for c in ordered:
             index[c] = len(series)
@@ -599,7 +601,10 @@ class ChartParser:
                 left=min((t.box[0] for t in tick_column), default=left),
                 bottom=max(t.box[3] for t in scale.ticks))
         group_labels = _dedupe(group_labels)
-        series, index = self._series([r.colour for r in rects], colours, names,
+        # series in drawing order: by where their bars sit inside the groups (left to right, top down)
+        rank = {c: float(np.mean([g.index(i) for g in groups for i in g if rects[i].colour == c]))
+                for c in {r.colour for r in rects}}
+        series, index = self._series(sorted(rank, key=rank.get), colours, names,
                                      (y_label if vertical else x_label) or "value")
         if all(len(g) == 1 for g in groups) and len(names) < 2:
             # one bar per category in several colours is one series drawn with a colour per bar

@@ -1,8 +1,10 @@
 """The five diagram tools: text to CDL, diagram primitives, diagram+text formalisation, the symbolic solver, and the
-DiagramFormalizer model backend."""
+DiagramFormalizer model backend. sympy, OpenCV, rapidocr and torch are imported on first use, so that loading the
+plugin stays fast."""
 
 from __future__ import annotations
 
+import functools
 import os
 
 from pydantic import BaseModel, Field
@@ -16,10 +18,6 @@ from vista import (
     ToolContext,
     ToolResult,
 )
-
-from .model import DiagramFormalizer
-from .solver import SUPPORTED_FUNCTIONS, SUPPORTED_PREDICATES, GeometryError, solve
-from .text_parser import parse_text
 
 FAMILY = "diagram"
 EXAMPLE_TEXT = "In triangle ABC, angle ABC = 90°, AB = 6 and BC = 8. Find AC."
@@ -48,6 +46,8 @@ class GeometryTextToCDL(Tool):
     examples = [{"text": EXAMPLE_TEXT}]
 
     def run(self, args: TextArgs, ctx: ToolContext) -> ToolResult:
+        from .text_parser import parse_text
+
         parsed = parse_text(args.text)
         if not parsed.constraints and not parsed.goal:
             raise ToolArgumentError(
@@ -203,6 +203,8 @@ class GeometrySolve(Tool):
                                  "Equal(MeasureOfAngle(A,B,C),90)"], "goal": "LengthOfLine(A,C)"}]
 
     def run(self, args: SolveArgs, ctx: ToolContext) -> ToolResult:
+        from .solver import SUPPORTED_FUNCTIONS, SUPPORTED_PREDICATES, GeometryError, solve
+
         try:
             solution = solve(args.constraints, args.goal)
         except GeometryError as exc:
@@ -229,9 +231,18 @@ class DiagramFormalizerModel(Tool):
     examples = [{"text": EXAMPLE_TEXT}]
 
     def __init__(self, weights: str | os.PathLike | None = None, max_new_tokens: int = 384):
-        self.backend = DiagramFormalizer(self.name, weights, max_new_tokens)
+        self.weights = weights
+        self.max_new_tokens = max_new_tokens
+
+    @functools.cached_property
+    def backend(self):
+        from .model import DiagramFormalizer
+
+        return DiagramFormalizer(self.name, self.weights, self.max_new_tokens)
 
     def run(self, args: FormalizeArgs, ctx: ToolContext) -> ToolResult:
+        from .text_parser import parse_text
+
         result = self.backend.formalize(ctx.image(args.image), args.text)
         goal = result.goal or (parse_text(args.text).goal if args.text else "")
         if not result.constraints:

@@ -92,3 +92,15 @@ def test_the_tail_of_a_long_cell_read_as_separate_boxes_is_not_a_column():
     table = reconstruct_table(lines)
     assert table.header == ["Stem", "Leaf"]
     assert table.rows == [["0", "2 46"], ["1", "4 6 7 9 9"], ["2", "4"]]
+
+
+def test_header_cells_wrapped_onto_two_lines_are_one_row():
+    lines = [  # RapidOCR's boxes for TabMWP table 29535
+        line("Number of", 39, 5, 146, 30), line("Number of", 252, 5, 362, 30),
+        line("boxes", 23, 33, 88, 57), line("pumpkin scones", 187, 32, 353, 59),
+        line("1", 83, 67, 103, 91), line("5", 298, 66, 318, 92), line("2", 83, 101, 103, 125),
+        line("10", 292, 99, 325, 127), line("3", 83, 134, 103, 160), line("15", 292, 133, 324, 161),
+    ]
+    table = reconstruct_table(lines)
+    assert table.header == ["Number of boxes", "Number of pumpkin scones"]
+    assert table.rows == [["1", "5"], ["2", "10"], ["3", "15"]]
