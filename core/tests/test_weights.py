@@ -35,3 +35,8 @@ def test_load_once_loads_once_under_concurrency():
     for t in threads:
         t.join()
     assert len(calls) == 1 and len({id(r) for r in results}) == 1
+
+
+def test_a_local_path_that_does_not_exist_is_reported_not_crashed(tmp_path):
+    with pytest.raises(ToolUnavailableError, match="neither a local directory"):
+        resolve_weights("sam", str(tmp_path / "missing" / "sam-vit-base"), env_var="VISTA_WEIGHTS_SAM")

@@ -45,7 +45,10 @@ def _in_hub_cache(repo_id: str) -> bool:
     except ImportError:
         return False
     for filename in ("config.json", "model_index.json", "preprocessor_config.json"):
-        hit = try_to_load_from_cache(repo_id, filename)
+        try:
+            hit = try_to_load_from_cache(repo_id, filename)
+        except Exception:  # not a valid hub id (a local path that does not exist): not in the cache either
+            return False
         if isinstance(hit, str):
             return True
     return False
