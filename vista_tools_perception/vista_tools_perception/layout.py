@@ -72,22 +72,19 @@ def _bounds(row: Sequence[TextLine]) -> tuple[float, float]:
     return sum(item.bbox[1] for item in row) / len(row), sum(item.bbox[3] for item in row) / len(row)
 
 
-def join_wrapped_rows(rows: list[list[TextLine]]) -> list[list[TextLine]]:
-    """Rows of cells whose text wraps onto a second line ('Number of' over 'boxes') as one row, each cell's lines
-    kept top to bottom. A wrapped line sits much closer to the line above than rows sit to each other: under half
-    the typical gap between rows and under a quarter of a text height."""
+def join_wrapped_header(rows: list[list[TextLine]]) -> list[list[TextLine]]:
+    """A header whose cells wrap onto a second line ('Number of' over 'boxes') as one row, each cell's lines kept top
+    to bottom. The wrapped line sits much closer to the line above than rows sit to each other: under half the
+    typical gap between rows and under a quarter of a text height. Only the header is joined: body rows of uneven
+    height can come as close, and joining them would lose rows."""
     if len(rows) < 3:
         return rows
     gaps = [_bounds(below)[0] - _bounds(above)[1] for above, below in zip(rows, rows[1:])]
     typical = sorted(gaps)[len(gaps) // 2]
-    joined = [list(rows[0])]
-    for gap, row in zip(gaps, rows[1:]):
-        top, bottom = _bounds(joined[-1])
-        if gap < 0.5 * typical and gap < 0.25 * (bottom - top):
-            joined[-1].extend(row)
-        else:
-            joined.append(list(row))
-    return joined
+    top, bottom = _bounds(rows[0])
+    if gaps[0] < 0.5 * typical and gaps[0] < 0.25 * (bottom - top):
+        return [list(rows[0]) + list(rows[1])] + rows[2:]
+    return rows
 
 
 def reading_order(lines: Iterable[TextLine]) -> list[TextLine]:
@@ -167,7 +164,7 @@ def reconstruct_table(lines: Iterable[TextLine], header: HeaderMode = "auto") ->
     title = None
     if len(rows) > 1 and _is_title(rows[0], column_bands(rows[1:])):
         title = " ".join(line.text.strip() for line in rows.pop(0))
-    rows = join_wrapped_rows(rows)
+    rows = join_wrapped_header(rows)
     bands = _merge_split_cells(column_bands(rows), rows)
     grid: list[list[str]] = []
     for row in rows:
