@@ -21,6 +21,9 @@ $(STAMP): $(PYPROJECTS) constraints.txt requirements-dev.txt Makefile
 	# inside the folder of the same name even when the repository root is the working directory
 	$(PIP) install --quiet -c constraints.txt -r requirements-dev.txt --config-settings editable_mode=compat \
 		$(foreach d,$(DISTS),$(if $(wildcard $(d)/pyproject.toml),-e ./$(d)))
+	# easyocr declares torchvision, whose registry build is CUDA-only: install it alone; vista-tools-perception
+	# declares easyocr's other needs and stands in for the two torchvision pieces it uses (see its README)
+	$(PIP) install --quiet -c constraints.txt --no-deps easyocr==1.7.2
 	$(PY) -c "import torch; assert torch.__version__.startswith('2.13.0') and not torch.cuda.is_available(), torch.__version__"
 	! $(PIP) list 2>/dev/null | grep -iE '^(nvidia-|triton )' || (echo "a CUDA package was installed" && exit 1)
 	touch $(STAMP)

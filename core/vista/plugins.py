@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import threading
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -272,6 +273,11 @@ def load_plugins(select: str | Iterable[str] | None = None, *, strict: bool | No
             module = ep.load()
         except Exception as exc:  # any import-time error of a third-party plugin is reported, not fatal
             loader.fail(ep.name, dist, "import", f"{type(exc).__name__}: {exc}")
+            continue
+        if isinstance(module, types.ModuleType) and getattr(module, "__file__", None) is None:
+            loader.fail(ep.name, dist, "import", f"'{ep.value}' resolved to an empty namespace package (a folder "
+                        f"{ep.value}/ on sys.path, e.g. the current directory, hides the installed package); "
+                        "run from another directory or install the distribution in compat editable mode")
             continue
         loader.add(ep.name, module, PluginInfo(
             name=ep.name, distribution=dist, version=ep.dist.version if ep.dist else None, module=ep.value))

@@ -8,8 +8,8 @@ from vista_tools_perception.table_scoring import match_table
 
 TOOLS = {tool.name: tool for tool in (OcrReadText(), OcrReadRegion(), OcrReadTable())}
 # (tables, cell-accuracy floor) per backend. The tables are the first of bench/perception_ocr_tabmwp.py's random
-# order; the floors sit below what it measures (see the README), so that a regression in OCR loading or in
-# table rebuilding fails. EasyOCR reads few tables: it takes 10-100 s a table on a loaded 2-core machine.
+# order; the floors sit below what it measures (rapidocr 0.94, easyocr 0.48: see the README), so that a regression
+# in OCR loading or in table rebuilding fails. EasyOCR reads few tables: 10-100 s a table on a loaded 2-core machine.
 FLOORS = {"rapidocr": (10, 0.85), "easyocr": (3, 0.2)}
 
 
