@@ -8,7 +8,7 @@ import vista
 from PIL import Image
 from vista import ErrorClass
 from vista.checks import check_tool
-from vista.testing import registered_plugin
+from vista.testing import registered_plugin, tiny_llava_checkpoint
 from vista_tools_diagram.model import ENV_VAR, PROMPT, predicates_in
 from vista_tools_diagram.tools import TOOLS, DiagramFormalizerModel
 
@@ -56,48 +56,8 @@ def test_predicates_are_mined_from_model_text():
 
 @pytest.fixture(scope="module")
 def tiny_formalizer(tmp_path_factory):
-    """A real image-text-to-text checkpoint (Llava architecture, random weights) with an offline tokenizer."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import (
-        CLIPImageProcessorPil,
-        CLIPVisionConfig,
-        LlamaConfig,
-        LlavaConfig,
-        LlavaForConditionalGeneration,
-        LlavaProcessor,
-        PreTrainedTokenizerFast,
-    )
-
-    specials = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
-    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    bpe.train_from_iterator([PROMPT, "USER: ASSISTANT: PointLiesOnLine(D,Line(B,C)) Equal(LengthOfLine(A,B),5)"],
-                            trainer)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                                        pad_token="<pad>", extra_special_tokens={"image_token": "<image>"})
-    processor = LlavaProcessor(
-        image_processor=CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
-        tokenizer=tokenizer, patch_size=8, vision_feature_select_strategy="default", image_token="<image>",
-        num_additional_image_tokens=1)
-    config = LlavaConfig(
-        text_config=LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=1024,
-                                pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                                eos_token_id=tokenizer.eos_token_id),
-        vision_config=CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                       num_attention_heads=2, image_size=32, patch_size=8, projection_dim=32),
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"), vision_feature_select_strategy="default",
-        vision_feature_layer=-1)
-    torch.manual_seed(0)
-    model = LlavaForConditionalGeneration(config).eval()
-    path = tmp_path_factory.mktemp("tiny-formalizer")
-    model.save_pretrained(path)
-    processor.save_pretrained(path)
-    return path, model, processor
+    corpus = [PROMPT, "USER: ASSISTANT: PointLiesOnLine(D,Line(B,C)) Equal(LengthOfLine(A,B),5)"]
+    return tiny_llava_checkpoint(tmp_path_factory.mktemp("tiny-formalizer"), corpus, max_positions=1024)
 
 
 def test_formalizer_model_through_the_tool_path(tiny_formalizer, monkeypatch):

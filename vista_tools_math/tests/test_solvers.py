@@ -14,6 +14,7 @@ from PIL import Image
 from vista import ErrorClass
 from vista.checks import check_tool
 from vista.execution import arun_validated
+from vista.testing import tiny_llava_checkpoint
 from vista_tools_math.solvers import SOLVE_PROMPT, GLlavaSolve, MathVLM, MultimathSolve, extract_answer
 
 IMAGE = Image.new("RGB", (40, 30), "white")
@@ -155,48 +156,9 @@ def test_named_solvers_without_weights_or_endpoint(monkeypatch, tool, names):
 
 @pytest.fixture(scope="module")
 def tiny_llava(tmp_path_factory):
-    """A real Llava checkpoint (random weights) with a tokenizer and processor that work offline."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import (
-        CLIPImageProcessorPil,
-        CLIPVisionConfig,
-        LlamaConfig,
-        LlavaConfig,
-        LlavaForConditionalGeneration,
-        LlavaProcessor,
-        PreTrainedTokenizerFast,
-    )
-
-    specials = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
-    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    bpe.train_from_iterator([SOLVE_PROMPT.format(question="What is the area of the triangle?"),
-                             "USER: ASSISTANT: the area is 6. Answer: 6"], trainer)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                                        pad_token="<pad>", extra_special_tokens={"image_token": "<image>"})
-    processor = LlavaProcessor(
-        image_processor=CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
-        tokenizer=tokenizer, patch_size=8, vision_feature_select_strategy="default", image_token="<image>",
-        num_additional_image_tokens=1)
-    config = LlavaConfig(
-        text_config=LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
-                                pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                                eos_token_id=tokenizer.eos_token_id),
-        vision_config=CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                       num_attention_heads=2, image_size=32, patch_size=8, projection_dim=32),
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"), vision_feature_select_strategy="default",
-        vision_feature_layer=-1)
-    torch.manual_seed(0)
-    model = LlavaForConditionalGeneration(config).eval()
-    path = tmp_path_factory.mktemp("tiny-llava")
-    model.save_pretrained(path)
-    processor.save_pretrained(path)
-    return path, model, processor
+    corpus = [SOLVE_PROMPT.format(question="What is the area of the triangle?"),
+              "USER: ASSISTANT: the area is 6. Answer: 6"]
+    return tiny_llava_checkpoint(tmp_path_factory.mktemp("tiny-llava"), corpus, max_positions=512)
 
 
 def test_g_llava_local_weights_through_the_tool(tiny_llava):
