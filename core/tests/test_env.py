@@ -153,3 +153,10 @@ def test_unknown_task_and_bad_split_say_what_to_do(registry):
         VistaEnv("multipy")
     with pytest.raises(ValueError, match="splits are"):
         VistaEnv("multiply", split="validation")
+
+
+def test_an_overlong_turn_is_cut_and_flagged(registry):
+    env = VistaEnv("multiply", tools=["scale"], max_action_chars=200)
+    env.reset(seed=1)
+    *_, info = env.step("<think>" + "x" * 500 + "</think><answer>1</answer>")
+    assert "action_too_long" in info["format_errors"] and len(env.trajectory.steps[0].action) == 200

@@ -26,6 +26,7 @@ from PIL import Image
 
 from . import plugins
 from .attribution import primary_error, step_error_classes
+from .errors import ClassifiedError, ErrorClass
 from .executor import ToolExecutor
 from .images import content_hash
 from .prompts import render_system, render_user
@@ -219,9 +220,14 @@ class VistaEnv(gymnasium.Env[dict, str]):
         if not isinstance(action, str):
             raise TypeError(f"action must be the text of one policy turn (str), got {type(action).__name__}")
         self.turn += 1
-        parsed = parse_turn(action)
-        step = StepRecord(index=self.turn, action=action, think=parsed.think, answer=parsed.answer,
+        limit = self.action_space.max_length
+        parsed = parse_turn(action[:limit])
+        step = StepRecord(index=self.turn, action=action[:limit], think=parsed.think, answer=parsed.answer,
                           format_errors=list(parsed.format_errors))
+        if len(action) > limit:  # only the first max_action_chars are read: a runaway generation cannot stall us
+            step.format_errors.append(ClassifiedError(
+                error_class=ErrorClass.FORMAT, code="action_too_long",
+                message=f"the turn has {len(action)} characters; only the first {limit} were read"))
         self._append(Message(role="assistant", content=[ContentPart.of_text(action)]))
         pending: list[tuple[ToolCallRecord, ValidatedCall]] = []
         may_call = parsed.answer is None and self.turn <= self.max_turns

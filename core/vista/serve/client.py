@@ -166,8 +166,8 @@ class RemoteTool(Tool):
         return RemoteArguments(**arguments)
 
     def _images(self, arguments: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
-        """Only the images the call names (or an image argument's default) travel to the server."""
-        wanted = {value for value in arguments.values() if isinstance(value, str) and _IMAGE_NAME.match(value)}
+        """Only the images the call names, anywhere in its arguments (or an image argument's default), travel."""
+        wanted = set(_image_names(arguments))
         for prop in self._schema.get("properties", {}).values():
             default = prop.get("default")
             if isinstance(default, str) and _IMAGE_NAME.match(default):
@@ -182,6 +182,17 @@ class RemoteTool(Tool):
     def run(self, args: RemoteArguments, ctx: ToolContext) -> ToolResult:
         arguments = args.model_dump()
         return self.client.call(self.name, arguments, self._images(arguments, ctx))
+
+
+def _image_names(value: Any):
+    if isinstance(value, str) and _IMAGE_NAME.match(value):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _image_names(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _image_names(item)
 
 
 def remote_tools(base_url: str, **client_options: Any) -> dict[str, RemoteTool]:

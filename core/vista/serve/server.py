@@ -61,9 +61,11 @@ def create_app(service: ToolService) -> FastAPI:
         return service.specs()
 
     async def one(name: str, call: CallRequest) -> dict:
-        images = decode_images(call.images, config.max_image_pixels)
+        loop = asyncio.get_running_loop()
+        # decoding and PNG-encoding images is CPU work: off the event loop, so /health and other calls stay live
+        images = await loop.run_in_executor(service.pool, decode_images, call.images, config.max_image_pixels)
         result = await service.call(name, call.arguments, images)
-        return result.model_dump(mode="json")
+        return await loop.run_in_executor(service.pool, lambda: result.model_dump(mode="json"))
 
     @app.post("/tools/{name}/call")
     async def call_tool(name: str, call: CallRequest):
