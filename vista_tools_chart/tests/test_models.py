@@ -182,3 +182,17 @@ def test_unreachable_endpoint_is_a_tool_failure():
     tool = ChartModelQa(endpoint=ChatEndpoint(url="http://127.0.0.1:9/v1", timeout_s=2))
     result = call_tool("chart_model_qa", {"question": "?"}, [_chart()], {tool.name: tool})
     assert result.error.error_class is ErrorClass.TOOL_FAILURE and "did not answer" in result.error.message
+
+
+@pytest.mark.parametrize("served", ["chartassistant", "chartvlm"])
+def test_served_caption_models_write_the_caption(chat_server, monkeypatch, served):
+    monkeypatch.setenv(f"VISTA_{served.upper()}_URL", chat_server)
+    tool = ChartCaption()
+    result = call_tool("chart_caption", {"backend": served}, [_chart()], tools={tool.name: tool})
+    assert result.ok, result.error
+    assert result.data["caption"] == "A line chart of visitors." and result.data["chart_type"]
+    assert _ChatHandler.requests[-1]["body"]["model"] == served
+    monkeypatch.delenv(f"VISTA_{served.upper()}_URL")
+    missing = call_tool("chart_caption", {"backend": served}, [_chart()], tools={tool.name: tool})
+    assert missing.error.error_class is ErrorClass.TOOL_FAILURE
+    assert f"VISTA_{served.upper()}_URL" in missing.error.message

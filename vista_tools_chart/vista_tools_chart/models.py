@@ -20,7 +20,6 @@ from .tables import parse_linearised
 
 DEPLOT_ENV, DEPLOT_DEFAULT = "VISTA_WEIGHTS_DEPLOT", "google/deplot"
 UNICHART_ENV, UNICHART_DEFAULT = "VISTA_WEIGHTS_UNICHART", "ahmed-masry/unichart-base-960"
-CHARTMOE_URL_ENV, CHARTMOE_MODEL_ENV = "VISTA_CHARTMOE_URL", "VISTA_CHARTMOE_MODEL"
 DEPLOT_PROMPT = "Generate underlying data table of the figure below:"
 UNICHART_TABLE_PROMPT = "<extract_data_table> <s_answer>"
 UNICHART_SUMMARY_PROMPT = "<summarize_chart> <s_answer>"
@@ -146,19 +145,23 @@ def unichart_table(image: Image.Image, weights: str | None = None) -> dict:
 
 
 class ChatEndpoint:
-    """An OpenAI-compatible chat-completions endpoint serving a chart model (ChartMoE by default)."""
+    """An OpenAI-compatible chat-completions endpoint serving a chart model: ChartMoE by default, or another one
+    named by ``served`` (``chartassistant``, ``chartvlm``), configured by ``VISTA_<SERVED>_URL`` / ``_MODEL``."""
 
-    def __init__(self, url: str | None = None, model: str | None = None, timeout_s: float = 120.0):
-        self.url = url or os.environ.get(CHARTMOE_URL_ENV)
-        self.model = model or os.environ.get(CHARTMOE_MODEL_ENV) or "chartmoe"
+    def __init__(self, url: str | None = None, model: str | None = None, timeout_s: float = 120.0, *,
+                 served: str = "chartmoe"):
+        self.url_env, self.model_env = f"VISTA_{served.upper()}_URL", f"VISTA_{served.upper()}_MODEL"
+        self.served = served
+        self.url = url or os.environ.get(self.url_env)
+        self.model = model or os.environ.get(self.model_env) or served
         self.timeout_s = timeout_s
 
     def ask(self, tool: str, image: Image.Image, question: str, max_tokens: int = 1024) -> str:
         if not self.url:
             raise ToolUnavailableError(
-                f"tool '{tool}' needs a served ChartMoE (or another chart model behind an OpenAI-compatible API); "
-                f"set {CHARTMOE_URL_ENV} to its base URL, e.g. http://localhost:8000/v1 (vLLM or lmdeploy serve), "
-                f"and {CHARTMOE_MODEL_ENV} to the served model name")
+                f"tool '{tool}' needs a served {self.served} (a chart model behind an OpenAI-compatible API); "
+                f"set {self.url_env} to its base URL, e.g. http://localhost:8000/v1 (vLLM or lmdeploy serve), "
+                f"and {self.model_env} to the served model name")
         try:
             import httpx
         except ImportError as exc:

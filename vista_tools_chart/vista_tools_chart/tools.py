@@ -192,9 +192,10 @@ class ChartSceneGraph(Tool):
 
 class CaptionArgs(ToolArguments):
     image: str = ImageName()
-    backend: Literal["classical", "unichart", "chartmoe"] = Field("classical", description=(
-        "'classical': a description built from the table the classical parser reads; 'unichart': UniChart's "
-        "summary; 'chartmoe': the served ChartMoE's description"))
+    backend: Literal["classical", "unichart", "chartmoe", "chartassistant", "chartvlm"] = Field(
+        "classical", description=(
+            "'classical': a description built from the table the classical parser reads; 'unichart': UniChart's "
+            "summary; 'chartmoe', 'chartassistant', 'chartvlm': that served model's description"))
 
 
 class CaptionOutput(BaseModel):
@@ -202,6 +203,9 @@ class CaptionOutput(BaseModel):
     chart_type: str
     trends: list[dict[str, Any]]
     extrema: list[dict[str, Any]]
+
+
+CAPTION_REQUEST = "Describe this chart: its type, what it shows, its trends and its extremes."
 
 
 class ChartCaption(Tool, _ModelSettings):
@@ -218,13 +222,27 @@ class ChartCaption(Tool, _ModelSettings):
 
     def run(self, args: CaptionArgs, ctx: ToolContext) -> ToolResult:
         image = ctx.image(args.image)
+        served = args.backend in ("chartassistant", "chartvlm")
+        if served:
+            # served caption models write only the caption; trends and extremes come from the classical table when
+            # it can be read, and are left empty (chart type "unknown") when it cannot
+            try:
+                table = self.table(image, "classical")
+                _, trends, extrema = analysis.describe(table, table["chart_type"], table["title"])
+                chart_type = table["chart_type"]
+            except ToolArgumentError:
+                trends, extrema, chart_type = [], [], "unknown"
+            caption = models.ChatEndpoint(served=args.backend).ask(
+                self.name, image, CAPTION_REQUEST)
+            return ToolResult(text=caption, data={"caption": caption, "chart_type": chart_type, "trends": trends,
+                                                  "extrema": extrema})
         table = self.table(image, args.backend)
         caption, trends, extrema = analysis.describe(table, table["chart_type"], table["title"])
         if args.backend == "unichart":
             caption = models.unichart_generate(image, models.UNICHART_SUMMARY_PROMPT, self.unichart_weights)
         elif args.backend == "chartmoe":
             caption = (self.endpoint or models.ChatEndpoint()).ask(
-                self.name, image, "Describe this chart: its type, what it shows, its trends and its extremes.")
+                self.name, image, CAPTION_REQUEST)
         return ToolResult(text=caption, data={"caption": caption, "chart_type": table["chart_type"],
                                               "trends": trends, "extrema": extrema})
 
