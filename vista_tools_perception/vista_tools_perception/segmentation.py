@@ -9,10 +9,9 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 from vista import ImageName, Tool, ToolArgumentError, ToolArguments, ToolContext, ToolResult, ToolUnavailableError
-from vista.weights import load_once
+from vista.weights import load_once, resolve_weights
 
 from .drawing import overlay_masks
-from .model_weights import weights_source
 from .regions import check_box
 
 SAM_ENV_VAR = "VISTA_WEIGHTS_SAM"
@@ -92,7 +91,7 @@ class Segment(Tool):
         self.weights = weights
 
     def sam(self) -> Sam:
-        source = weights_source(self.name, self.weights, env_var=SAM_ENV_VAR, default=SAM_DEFAULT,
+        source = resolve_weights(self.name, self.weights, env_var=SAM_ENV_VAR, default=SAM_DEFAULT,
                                  what="SAM (Segment Anything)")
         return load_once(("sam", source), lambda: Sam(source))
 
