@@ -32,6 +32,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="a random sample of this many problems")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="write per-table results here (JSON lines)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the tables already in --out and read only the rest (a long sweep can be stopped)")
     args = parser.parse_args()
 
     problems = json.loads((args.data / "problems_test1k.json").read_text())
@@ -41,7 +43,17 @@ def main() -> None:
         ids = ids[:args.limit]
     tool = OcrReadTable()
     tools = {tool.name: tool}
-    log = args.out.open("w") if args.out else None
+    if args.resume and not args.out:
+        parser.error("--resume needs --out: the per-table results to go on from")
+    done: dict[tuple[str, str], dict] = {}
+    if args.resume and args.out.exists():
+        for line in args.out.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short when the sweep was killed: that table is read again
+            done[(record["backend"], record["pid"])] = record
+    log = args.out.open("a" if args.resume else "w") if args.out else None
     print(f"TabMWP tables: {len(ids)} of {len(problems)} (seed {args.seed})" if args.limit else
           f"TabMWP tables: all {len(ids)}")
     for backend in args.backends.split(","):
@@ -50,6 +62,15 @@ def main() -> None:
         cells = correct = loose = exact = header_ok = failed = 0
         seconds = 0.0
         for pid in ids:
+            if (backend, pid) in done:
+                record = done[(backend, pid)]
+                cells, correct, loose = cells + record["cells"], correct + record["correct"], \
+                    loose + record["loosely_correct"]
+                exact += record.get("exact", record["shape_ok"] and record["correct"] == record["cells"])
+                header_ok += record["header_ok"]
+                failed += record.get("failed", False)
+                seconds += record["seconds"]
+                continue
             ctx = ToolContext([args.data / "tables" / f"{pid}.png"])
             start = time.perf_counter()
             result = call_tool(tool.name, {"backend": backend}, ctx, tools=tools)
@@ -66,7 +87,8 @@ def main() -> None:
             if log:
                 log.write(json.dumps({"pid": pid, "backend": backend, "correct": match.correct, "cells": match.cells,
                                       "loosely_correct": match.loosely_correct, "seconds": round(elapsed, 3),
-                                      "shape_ok": match.shape_ok, "header_ok": match.header_ok,
+                                      "shape_ok": match.shape_ok, "header_ok": match.header_ok, "exact": match.exact,
+                                      "failed": not result.ok,
                                       "read": table.grid()}) + "\n")
                 log.flush()
         n = len(ids)

@@ -1,7 +1,4 @@
-import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from vista.rollout import RolloutError
@@ -26,56 +23,28 @@ def test_oracle_expert_needs_a_plan(registry):
         OracleExpert(registry)({"example_id": "nope", "turn": 0, "turns_left": 1, "messages": []})
 
 
-class ChatCompletions(BaseHTTPRequestHandler):
-    """A teacher in the chat-completions shape: measures with the tool, then answers what the tool said,
-    except that it misreads every blue bar by one (so the outcome filter has something to drop)."""
-
-    requests: list = []
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append((self.path, body))
-        messages = body["messages"]
-        question = next(p["text"] for p in messages[1]["content"] if p["type"] == "text" and "bar" in p["text"])
-        color = "red" if "red" in question else "blue"
-        if len(messages) == 2:
-            reply = ('<think>Measure it.</think><tool_call>{"name": "measure_bar", "arguments": {"color": "'
-                     + color + '"}}</tool_call>')
-        else:
-            height = int(re.search(r"height (\d+)", messages[-1]["content"][0]["text"]).group(1))
-            reply = f"<think>The tool says {height}.</think><answer>{height + (color == 'blue')}</answer>"
-        data = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"],
-                           "choices": [{"index": 0, "message": {"role": "assistant", "content": reply},
-                                        "finish_reason": "stop"}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+def teacher(body: dict) -> str:
+    """A teacher that measures with the tool, then answers what the tool said, except that it misreads every blue
+    bar by one (so the outcome filter has something to drop)."""
+    messages = body["messages"]
+    question = next(p["text"] for p in messages[1]["content"] if p["type"] == "text" and "bar" in p["text"])
+    color = "red" if "red" in question else "blue"
+    if len(messages) == 2:
+        return ('<think>Measure it.</think><tool_call>{"name": "measure_bar", "arguments": {"color": "'
+                + color + '"}}</tool_call>')
+    height = int(re.search(r"height (\d+)", messages[-1]["content"][0]["text"]).group(1))
+    return f"<think>The tool says {height}.</think><answer>{height + (color == 'blue')}</answer>"
 
 
-@pytest.fixture
-def teacher_url():
-    ChatCompletions.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ChatCompletions)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
-
-
-def test_teacher_expert_over_http_and_the_outcome_filter(registry, tmp_path, teacher_url):
+def test_teacher_expert_over_http_and_the_outcome_filter(registry, tmp_path, chat_server):
+    server = chat_server(teacher)
     examples = list(registry.task("bar_height").load("train", limit=6))
-    teacher = TeacherExpert(teacher_url, "teacher-model", api_key="k")
-    report = synthesize(tmp_path, examples, policy=teacher, registry=registry, tools="recommended", max_turns=2)
+    expert = TeacherExpert(server.url, "teacher-model", api_key="k")
+    report = synthesize(tmp_path, examples, policy=expert, registry=registry, tools="recommended", max_turns=2)
     red = sum(e.metadata["color"] == "red" for e in examples)
     assert 0 < red < 6 and (report.played, report.kept) == (6, red)
     assert all(t.correct for t in TrajectoryLog(tmp_path / "kept"))
-    path, first = ChatCompletions.requests[0]
+    path, first = server.requests[0]
     assert path == "/v1/chat/completions" and first["model"] == "teacher-model"
     image = next(p for p in first["messages"][1]["content"] if p["type"] == "image_url")
     assert image["image_url"]["url"].startswith("data:image/png;base64,")

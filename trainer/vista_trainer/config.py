@@ -72,8 +72,14 @@ class VistaTrainConfig:
     # ---- stage 0: expert trajectories -----------------------------------------------------------------------
     expert: str = _f("oracle", "Who writes the expert trajectories: 'oracle' (the tasks' scripted solutions, tools "
                                "run for real) or 'teacher' (a model behind teacher_base_url).")
-    teacher_base_url: str | None = _f(None, "OpenAI-compatible endpoint of the teacher, e.g. http://host:8000/v1.")
+    teacher_base_url: str | None = _f(None, "OpenAI-compatible endpoint of the teacher, e.g. http://host:8000/v1 "
+                                            "(key, if it needs one: VISTA_TEACHER_API_KEY).")
     teacher_model: str | None = _f(None, "Model name sent to the teacher endpoint.")
+    densify_base_url: str | None = _f(None, "OpenAI-compatible endpoint of a second model that rewrites the kept "
+                                            "trajectories' short <think> into fuller rationales before SFT (the "
+                                            "paper's densification); None skips it. Key: VISTA_DENSIFY_API_KEY.")
+    densify_model: str | None = _f(None, "Model name sent to the densify endpoint.")
+    densify_min_chars: int = _f(0, "Reasoning at least this long is left as it is (0: rewrite every turn).")
     expert_episodes: int = _f(120, "Expert episodes to play (train split seeds 0..N-1, spread over the tasks).")
     # ---- stage 1: behaviour cloning -------------------------------------------------------------------------
     sft_learning_rate: float = _f(3e-3, "SFT learning rate (the paper: 2e-6).")
@@ -121,6 +127,9 @@ class VistaTrainConfig:
             raise ValueError("expert='teacher' needs teacher_base_url and teacher_model; set both, e.g. "
                              "--teacher_base_url http://localhost:8000/v1 --teacher_model <name> "
                              "or use --expert oracle")
+        if bool(self.densify_base_url) != bool(self.densify_model):
+            raise ValueError("densification needs both densify_base_url and densify_model (or neither), e.g. "
+                             "--densify_base_url http://localhost:8001/v1 --densify_model <name>")
         if self.num_generations < 2:
             raise ValueError(f"num_generations must be >= 2 (advantages are relative within a group), "
                              f"got {self.num_generations}")

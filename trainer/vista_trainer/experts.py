@@ -10,6 +10,7 @@ filtered ones that SFT reads.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,8 +172,15 @@ def synthesize(out_dir: str | Path, examples: Sequence[vista.Example], *, policy
     return SynthesisReport(played=len(played), kept=kept, skipped_no_oracle=skipped)
 
 
+def _natural_key(text: str) -> list:
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
+
+
 def rebuild_kept(out_dir: str | Path) -> int:
-    """Write ``out_dir/kept`` afresh from ``out_dir/played`` through the outcome filter; returns how many."""
+    """Write ``out_dir/kept`` afresh from ``out_dir/played`` through the outcome filter; returns how many.
+
+    Episodes are played concurrently, so ``played`` is in finishing order; ``kept`` is in (task, example) order, so
+    that what SFT trains on (and the tiny tokenizer trained on it) does not depend on which episode finished first."""
     out_dir = Path(out_dir)
     played = TrajectoryLog(out_dir / "played")
     kept_path = out_dir / "kept" / "trajectories.jsonl"
@@ -180,7 +188,7 @@ def rebuild_kept(out_dir: str | Path) -> int:
         kept_path.unlink()
     kept = TrajectoryLog(out_dir / "kept")
     count = 0
-    for trajectory in played:
+    for trajectory in sorted(played, key=lambda t: (t.task, _natural_key(t.example_id))):
         if keep(trajectory):
             refs = {ref for m in trajectory.messages for ref in m.image_refs}
             kept.append(trajectory, {ref: played.images.get(ref) for ref in refs})

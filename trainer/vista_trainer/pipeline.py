@@ -4,6 +4,7 @@
     run_dir/metrics.jsonl           one JSON record per SFT log step, GRPO step and evaluation
     run_dir/stages.json             finished stages and their summaries (a rerun skips them)
     run_dir/experts/{played,kept}/  expert episodes (TrajectoryLog) and the outcome-filtered ones
+    run_dir/experts/dense/          the kept ones with densified reasoning (when densify_base_url is set)
     run_dir/policies/{init,sft,grpo}/  the untrained, behaviour-cloned and GRPO policies
     run_dir/grpo/checkpoints/       GRPO checkpoints (model, optimiser, step)
     run_dir/eval/<policy>/          evaluation episodes (TrajectoryLog) on held-out test seeds
@@ -17,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import os
 import random
 import time
 from pathlib import Path
@@ -126,6 +128,12 @@ class Pipeline:
         with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps({"time": time.time(), **record}, sort_keys=True) + "\n")
 
+    def expert_dir(self) -> Path:
+        """The expert trajectories SFT learns from: the densified ones when densification ran, else the kept."""
+        dense = self.run_dir / "experts" / "dense"
+        return dense if self.cfg.densify_base_url and (dense / "trajectories.jsonl").exists() \
+            else self.run_dir / "experts" / "kept"
+
     def policy_dir(self, name: str) -> Path:
         return self.run_dir / "policies" / name
 
@@ -137,7 +145,8 @@ class Pipeline:
         cfg = self.cfg
         policy = None
         if cfg.expert == "teacher":
-            policy = TeacherExpert(cfg.teacher_base_url, cfg.teacher_model, max_tokens=cfg.max_new_tokens)
+            policy = TeacherExpert(cfg.teacher_base_url, cfg.teacher_model, max_tokens=cfg.max_new_tokens,
+                                   api_key=os.environ.get("VISTA_TEACHER_API_KEY"))
         examples = self.examples("train", cfg.expert_episodes, seed=0)
         prompts = self.system_prompt()
         started = time.perf_counter()
@@ -152,6 +161,13 @@ class Pipeline:
         if kept == 0:
             raise RuntimeError(f"no expert trajectory passed the outcome filter ({played} played); look at "
                                f"{self.run_dir / 'experts' / 'played'} for the tool errors and wrong answers")
+        if cfg.densify_base_url:
+            from .densify import Densifier, densify
+
+            report = densify(self.run_dir / "experts" / "kept", self.run_dir / "experts" / "dense",
+                             Densifier(cfg.densify_base_url, cfg.densify_model, min_chars=cfg.densify_min_chars,
+                                       api_key=os.environ.get("VISTA_DENSIFY_API_KEY")))
+            summary.update(densified_turns=report.rewritten, densify_rejected=report.rejected)
         self.finish("synthesize", summary)
         return summary
 
@@ -161,7 +177,7 @@ class Pipeline:
             model, processor = load_policy(cfg.model_name_or_path, min_pixels=cfg.min_pixels,
                                            max_pixels=cfg.max_pixels, dtype="bfloat16" if cfg.bf16 else "float32")
         else:
-            corpus = [part["text"] for record in sft_records(self.run_dir / "experts" / "kept")
+            corpus = [part["text"] for record in sft_records(self.expert_dir())
                       for message in record["messages"] for part in message["content"] if part["type"] == "text"]
             corpus += [self.system_prompt()(t.name) or "" for t in self.tasks]
             corpus += [e.question for e in self.examples("train", 200, seed=GRPO_SEED_BASE)]
@@ -179,7 +195,7 @@ class Pipeline:
 
         model, processor = self.load("init")
         codec = ChatCodec(processor, self.cfg.max_length)
-        records = list(sft_records(self.run_dir / "experts" / "kept"))
+        records = list(sft_records(self.expert_dir()))
         args = self.cfg.sft_config(str(self.run_dir / "sft"))
         args.disable_tqdm = not self.progress
         started = time.perf_counter()
@@ -204,9 +220,11 @@ class Pipeline:
         runner = GRPORunner(model, ref_model, codec, args, draw=draw, registry=self.registry,
                             env_kwargs=self.env_kwargs(), out_dir=self.run_dir / "grpo", system_prompt=prompts,
                             on_metrics=self.metric, tool_names=self.offered_tools())
-        if self.cfg.resume:
-            runner.resume()
-        random.seed(self.cfg.seed + runner.step)
+        if not (self.cfg.resume and runner.resume()):  # a checkpoint restores its own random state
+            import torch
+
+            torch.manual_seed(self.cfg.seed)
+            random.seed(self.cfg.seed)
         started = time.perf_counter()
         records = runner.train(progress=self.progress)
         save_policy(model, processor, self.policy_dir("grpo"))
