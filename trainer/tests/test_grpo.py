@@ -76,3 +76,54 @@ def test_grpo_resumes_from_its_last_checkpoint(tiny, registry, tmp_path):
     assert resumed.step == 2 and [p.name for p in resumed.checkpoints()] == ["step-1", "step-2"]
     steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2]
+
+
+class RecordingEngine:
+    """Stands in for TRL's VLLMGeneration (which needs vLLM on a CUDA machine) with its interface: records what it
+    is sent and answers each prompt with fixed token ids."""
+
+    def __init__(self, reply_ids):
+        self.reply_ids = reply_ids
+        self.calls: list = []
+
+    def sync_weights(self):
+        self.calls.append("sync")
+
+    def generate(self, prompts, images, num_generations):
+        self.calls.append(("generate", prompts, images, num_generations))
+        return prompts, [self.reply_ids for _ in prompts], None, None
+
+
+def test_vllm_policy_sends_the_training_encoding_and_syncs_after_each_step(tiny, registry):
+    import vista
+    from vista_trainer.vllm_policy import VLLMPolicy
+
+    model, codec = tiny
+    args = VistaTrainConfig(max_new_tokens=24).grpo_config("unused")
+    reply = "<think>Measure.</think><answer>3</answer>"
+    engine = RecordingEngine(codec.tokenizer(reply)["input_ids"])
+    policy = VLLMPolicy(model, codec, args, engine=engine)
+    envs = [vista.VistaEnv(registry.task("bar_height"), registry=registry, tools="recommended") for _ in range(2)]
+    observations = [env.reset(seed=seed)[0] for seed, env in enumerate(envs)]
+    assert policy.generate(observations) == [reply, reply]
+    policy.generate(observations)
+    policy.mark_stale()
+    policy.generate(observations)
+    assert [c if c == "sync" else c[0] for c in engine.calls] == ["sync", "generate", "generate", "sync", "generate"]
+    _, prompts, images, n = engine.calls[1]
+    expected = [codec.encode_observation(o) for o in observations]
+    assert prompts == [e.input_ids for e, _ in expected] and n == 1
+    assert images == [list(i) for _, i in expected] and [len(i) for i in images] == [1, 1]
+
+    codec.max_length = len(expected[0][0].input_ids)  # no room for a turn: an empty one, not sent to vLLM
+    assert policy.generate(observations[:1]) == [""] and engine.calls[-1][0] == "generate" and len(engine.calls) == 5
+
+
+@pytest.mark.skipif(__import__("importlib.util").util.find_spec("vllm") is not None, reason="vLLM is installed")
+def test_use_vllm_without_vllm_says_what_to_install(tiny, registry, tmp_path):
+    runner_args = VistaTrainConfig(run_dir=str(tmp_path)).grpo_config(str(tmp_path / "grpo"))
+    runner_args.use_vllm = True
+    model, codec = tiny
+    with pytest.raises(ImportError, match=r"pip install trl\[vllm\]"):
+        GRPORunner(model, None, codec, runner_args, draw=lambda step, n: [], registry=registry, env_kwargs={},
+                   out_dir=tmp_path)

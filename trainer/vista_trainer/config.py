@@ -80,14 +80,14 @@ class VistaTrainConfig:
                                             "paper's densification); None skips it. Key: VISTA_DENSIFY_API_KEY.")
     densify_model: str | None = _f(None, "Model name sent to the densify endpoint.")
     densify_min_chars: int = _f(0, "Reasoning at least this long is left as it is (0: rewrite every turn).")
-    expert_episodes: int = _f(120, "Expert episodes to play (train split seeds 0..N-1, spread over the tasks).")
+    expert_episodes: int = _f(160, "Expert episodes to play (train split seeds 0..N-1, spread over the tasks).")
     # ---- stage 1: behaviour cloning -------------------------------------------------------------------------
     sft_learning_rate: float = _f(3e-3, "SFT learning rate (the paper: 2e-6).")
     sft_epochs: float = _f(8, "SFT epochs over the kept expert trajectories (the paper: 1).")
     sft_batch_size: int = _f(8, "SFT micro-batch size per device.")
     sft_gradient_accumulation: int = _f(1, "SFT gradient accumulation (the paper's batch 128 = 8 x 16).")
     # ---- stage 2: GRPO --------------------------------------------------------------------------------------
-    grpo_steps: int = _f(6, "GRPO optimiser steps (the paper: 300).")
+    grpo_steps: int = _f(24, "GRPO optimiser steps (the paper: 300).")
     grpo_learning_rate: float = _f(1e-4, "GRPO learning rate (the paper: 5e-7).")
     num_generations: int = _f(4, "G: episodes per prompt, whose rewards are normalised within the group.")
     grpo_micro_batch: int = _f(8, "Episodes per forward/backward pass.")
@@ -98,13 +98,13 @@ class VistaTrainConfig:
     temperature: float = _f(0.7, "Sampling temperature of GRPO rollouts (the paper's 0.7).")
     top_p: float = _f(1.0, "Nucleus sampling of GRPO rollouts.")
     max_new_tokens: int = _f(96, "Most tokens the policy may write in one turn.")
-    save_steps: int = _f(3, "Save a GRPO checkpoint every this many steps.")
+    save_steps: int = _f(6, "Save a GRPO checkpoint every this many steps.")
     use_vllm: bool = _f(False, "Generate GRPO rollouts with vLLM (GPU presets).")
     vllm_mode: str = _f("colocate", "vLLM mode as TRL names it: 'colocate' (same GPUs) or 'server' (trl vllm-serve).")
     vllm_server_base_url: str | None = _f(None, "URL of `trl vllm-serve` when vllm_mode='server'.")
     vllm_gpu_memory_utilization: float = _f(0.3, "GPU memory share of vLLM in colocate mode.")
     # ---- evaluation -----------------------------------------------------------------------------------------
-    eval_episodes: int = _f(48, "Held-out episodes per evaluated policy (test split seeds, never trained on).")
+    eval_episodes: int = _f(96, "Held-out episodes per evaluated policy (test split seeds, never trained on).")
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:

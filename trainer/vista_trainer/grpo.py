@@ -98,8 +98,13 @@ class GRPORunner:
         self.on_metrics = on_metrics
         self.executor = ToolExecutor()
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.0)
-        self.policy = ModelPolicy(model, codec, max_new_tokens=args.max_completion_length,
-                                  temperature=args.temperature, top_p=args.top_p)
+        if args.use_vllm:
+            from .vllm_policy import VLLMPolicy
+
+            self.policy = VLLMPolicy(model, codec, args)
+        else:
+            self.policy = ModelPolicy(model, codec, max_new_tokens=args.max_completion_length,
+                                      temperature=args.temperature, top_p=args.top_p)
         self.tool_names = list(tool_names)
         self.step = 0
         if ref_model is not None:
@@ -129,6 +134,8 @@ class GRPORunner:
         torch.set_rng_state(state["torch_rng"])
         random.setstate(state["python_rng"])
         self.step = state["step"]
+        if hasattr(self.policy, "mark_stale"):
+            self.policy.mark_stale()
         log.info("resumed GRPO from %s (step %d)", found[-1], self.step)
         return True
 
@@ -166,6 +173,8 @@ class GRPORunner:
             stats.append(info)
         grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), args.max_grad_norm))
         self.optimizer.step()
+        if hasattr(self.policy, "mark_stale"):
+            self.policy.mark_stale()  # vLLM holds its own copy of the weights
         self.step += 1
         record = {"stage": "grpo", "step": self.step, "loss": sum(losses), "grad_norm": grad_norm,
                   "kl": sum(s["kl"] for s in stats) / len(stats),

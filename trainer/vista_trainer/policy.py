@@ -37,8 +37,10 @@ CHAT_TEMPLATE = (
 )
 
 
-def train_tokenizer(corpus: Iterable[str], vocab_size: int):
-    """A byte-level BPE tokenizer trained on ``corpus`` with Qwen's split rule and special tokens."""
+def train_tokenizer(corpus: Iterable[str], vocab_size: int, extra_special_tokens: dict[str, str] | None = None):
+    """A byte-level BPE tokenizer trained on ``corpus`` with Qwen's split rule and special tokens; a model family
+    with its own image tokens names them in ``extra_special_tokens`` (attribute name -> token, e.g. InternVL's
+    ``{"context_image_token": "<IMG_CONTEXT>", ...}``)."""
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -47,11 +49,12 @@ def train_tokenizer(corpus: Iterable[str], vocab_size: int):
         pre_tokenizers.Split(Regex(QWEN_SPLIT), behavior="isolated"),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS),
+    extra = dict(extra_special_tokens or {})
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[*SPECIAL_TOKENS, *extra.values()],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tokenizer.train_from_iterator(corpus, trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=IM_END, pad_token="<|endoftext|>",
-                                   additional_special_tokens=list(SPECIAL_TOKENS[1:]))
+                                   additional_special_tokens=list(SPECIAL_TOKENS[1:]), extra_special_tokens=extra)
     fast.chat_template = CHAT_TEMPLATE
     return fast
 
@@ -72,6 +75,39 @@ def build_processor(tokenizer, min_pixels: int, max_pixels: int):
 
     image_processor = Qwen2VLImageProcessorPil(min_pixels=min_pixels, max_pixels=max_pixels)
     return ImageQwen2_5_VLProcessor(image_processor=image_processor, tokenizer=tokenizer, chat_template=CHAT_TEMPLATE)
+
+
+INTERNVL_TOKENS = {"start_image_token": "<img>", "end_image_token": "</img>", "context_image_token": "<IMG_CONTEXT>",
+                   "video_token": "<video>"}
+
+
+def build_internvl_processor(tokenizer, image_size: int = 448, max_patches: int = 12, image_seq_length: int = 256):
+    """InternVL3's processor for images only (its video processor needs torchvision), on the PIL image processor:
+    each image is tiled into at most ``max_patches`` squares of ``image_size`` plus a thumbnail, each square
+    ``image_seq_length`` image tokens between ``<img>`` and ``</img>``. ``tokenizer`` carries `INTERNVL_TOKENS`."""
+    import re
+
+    from transformers import InternVLProcessor
+    from transformers.models.got_ocr2.image_processing_pil_got_ocr2 import GotOcr2ImageProcessorPil
+    from transformers.processing_utils import ProcessorMixin
+
+    class ImageInternVLProcessor(InternVLProcessor):
+        def __init__(self, image_processor=None, tokenizer=None, image_seq_length: int = 256, chat_template=None,
+                     **kwargs):
+            ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
+            self.image_seq_length = image_seq_length
+            self.start_image_token, self.end_image_token = tokenizer.start_image_token, tokenizer.end_image_token
+            self.start_image_token_id = tokenizer.start_image_token_id
+            self.end_image_token_id = tokenizer.end_image_token_id
+            self.image_token, self.image_token_id = tokenizer.context_image_token, tokenizer.context_image_token_id
+            self.video_token = tokenizer.video_token
+            self.multimodal_pattern = re.compile(f"(?P<image>{re.escape(self.image_token)})|"
+                                                 f"(?P<video>{re.escape(self.video_token)})")
+
+    image_processor = GotOcr2ImageProcessorPil(size={"height": image_size, "width": image_size},
+                                               crop_to_patches=True, max_patches=max_patches)
+    return ImageInternVLProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                                  image_seq_length=image_seq_length, chat_template=CHAT_TEMPLATE)
 
 
 def build_tiny_model(tokenizer, hidden_size: int, layers: int, heads: int, vision_hidden_size: int,
@@ -107,6 +143,14 @@ def _mrope_section(head_dim: int) -> list[int]:
     return [half - h - w, h, w]
 
 
+def image_placeholder(processor) -> str:
+    """What one image is written as in a message before the processor expands it into image tokens: Qwen2/2.5-VL
+    wrap their pad token in vision start/end tokens; InternVL (and the LLaVA family) write the processor's image token
+    alone and the processor adds the start/end tokens around its expansion."""
+    token = getattr(processor, "image_token", IMAGE_PAD)
+    return f"{VISION_START}{IMAGE_PAD}{VISION_END}" if token == IMAGE_PAD else token
+
+
 @dataclass
 class Encoded:
     """One conversation as model inputs: ``policy_mask`` is 1 on the policy's own tokens (what is trained)."""
@@ -125,11 +169,11 @@ class ChatCodec:
         self.tokenizer = processor.tokenizer
         self.max_length = max_length
 
-    @staticmethod
-    def render(message: dict) -> str:
+    def render(self, message: dict) -> str:
         parts = message["content"]
+        placeholder = image_placeholder(self.processor)
         body = parts if isinstance(parts, str) else "".join(
-            f"{VISION_START}{IMAGE_PAD}{VISION_END}" if p["type"] == "image" else p.get("text") or "" for p in parts)
+            placeholder if p["type"] == "image" else p.get("text") or "" for p in parts)
         return f"{IM_START}{message['role']}\n{body}{IM_END}\n"
 
     def encode(self, messages: Sequence[dict], images: Sequence[Image.Image], *,
@@ -145,7 +189,8 @@ class ChatCodec:
             cursor += count
             if piece["pixel_values"] is not None:
                 pixels.append(piece["pixel_values"])
-                grids.append(piece["image_grid_thw"])
+                if piece["image_grid_thw"] is not None:
+                    grids.append(piece["image_grid_thw"])
             if message["role"] == "assistant":
                 head = len(self.tokenizer(f"{IM_START}assistant\n")["input_ids"])
                 # the policy's tokens: its text and the <|im_end|> that ends its turn, not the trailing newline
@@ -164,7 +209,7 @@ class ChatCodec:
             return {"input_ids": self.tokenizer(text)["input_ids"], "pixel_values": None, "image_grid_thw": None}
         out = self.processor(text=[text], images=[_rgb(i) for i in images], return_tensors="pt")
         return {"input_ids": out["input_ids"][0].tolist(), "pixel_values": out["pixel_values"],
-                "image_grid_thw": out["image_grid_thw"]}
+                "image_grid_thw": out.get("image_grid_thw")}  # Qwen-VL only; InternVL's patches carry no grid
 
     def encode_trajectory_record(self, record: dict) -> Encoded:
         """A TRL-style ``{"messages", "images"}`` record (`TrajectoryLog.to_sft_record`)."""
@@ -196,7 +241,9 @@ def collate(batch: Sequence[Encoded], pad_id: int, *, left: bool = False) -> dic
     pixels = [e.pixel_values for e in batch if e.pixel_values is not None]
     if pixels:
         out["pixel_values"] = torch.cat(pixels)
-        out["image_grid_thw"] = torch.cat([e.image_grid_thw for e in batch if e.image_grid_thw is not None])
+        grids = [e.image_grid_thw for e in batch if e.image_grid_thw is not None]
+        if grids:  # Qwen-VL's per-image patch grid; InternVL has none
+            out["image_grid_thw"] = torch.cat(grids)
     return out
 
 
@@ -238,17 +285,33 @@ def save_policy(model, processor, path: str | Path) -> None:
     model.save_pretrained(path)
     processor.tokenizer.save_pretrained(path)
     processor.image_processor.save_pretrained(path)
-    (path / "vista_policy.json").write_text(json.dumps({"processor": type(processor).__name__}))
+    marker = {"processor": type(processor).__name__}
+    if marker["processor"] == "ImageInternVLProcessor":
+        marker.update(image_size=processor.image_processor.size["height"],
+                      max_patches=processor.image_processor.max_patches, image_seq_length=processor.image_seq_length)
+    (path / "vista_policy.json").write_text(json.dumps(marker))
 
 
 def load_policy(path: str | Path, *, min_pixels: int, max_pixels: int, dtype: str = "float32"):
     """A model and processor from a `save_policy` directory, a local checkpoint or a hub id."""
     from transformers import AutoModelForImageTextToText, AutoProcessor, PreTrainedTokenizerFast
 
-    marker = Path(path) / "vista_policy.json"
-    if marker.exists() and json.loads(marker.read_text())["processor"] == "ImageQwen2_5_VLProcessor":
+    marker_path = Path(path) / "vista_policy.json"
+    marker = json.loads(marker_path.read_text()) if marker_path.exists() else {}
+    if marker.get("processor") == "ImageQwen2_5_VLProcessor":
         processor = build_processor(PreTrainedTokenizerFast.from_pretrained(str(path)), min_pixels, max_pixels)
+    elif marker.get("processor") == "ImageInternVLProcessor":
+        processor = build_internvl_processor(PreTrainedTokenizerFast.from_pretrained(str(path)), marker["image_size"],
+                                             marker["max_patches"], marker["image_seq_length"])
+    elif "internvl" in _model_type(path):  # InternVL tiles images into patches: the pixel bounds are Qwen-VL's
+        processor = AutoProcessor.from_pretrained(str(path))
     else:
         processor = AutoProcessor.from_pretrained(str(path), min_pixels=min_pixels, max_pixels=max_pixels)
     model = AutoModelForImageTextToText.from_pretrained(str(path), dtype=getattr(torch, dtype))
     return model, processor
+
+
+def _model_type(path: str | Path) -> str:
+    from transformers import AutoConfig
+
+    return getattr(AutoConfig.from_pretrained(str(path)), "model_type", "")

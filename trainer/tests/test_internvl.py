@@ -1,0 +1,76 @@
+"""InternVL3's image layout through the same codec, collation, generation and save/load as Qwen2.5-VL, on a tiny
+InternVL (random weights) with a tokenizer carrying InternVL's image tokens."""
+
+import torch
+from PIL import Image
+from vista_trainer.policy import (
+    INTERNVL_TOKENS,
+    ChatCodec,
+    ModelPolicy,
+    build_internvl_processor,
+    collate,
+    load_policy,
+    save_policy,
+    train_tokenizer,
+)
+
+
+def tiny_internvl(tmp_path):
+    from transformers import InternVLConfig, InternVLForConditionalGeneration
+
+    tokenizer = train_tokenizer(["What is the height of the red bar? <think>Measure it.</think><answer>4</answer>"]
+                                * 20, 300, INTERNVL_TOKENS)
+    processor = build_internvl_processor(tokenizer, image_size=28, max_patches=2, image_seq_length=1)
+    config = InternVLConfig(
+        vision_config=dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                           image_size=[28, 28], patch_size=[14, 14]),
+        text_config=dict(model_type="qwen2", vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id),
+        image_token_id=tokenizer.context_image_token_id, downsample_ratio=0.5, image_seq_length=1)
+    torch.manual_seed(0)
+    model = InternVLForConditionalGeneration(config)
+    return model, processor
+
+
+def conversation():
+    images = [Image.new("RGB", (60, 30), "red"), Image.new("RGB", (20, 20), "blue")]
+    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is the height?"}]},
+                {"role": "assistant", "content": [{"type": "text", "text": "<think>Measure it.</think>"}]},
+                {"role": "user", "content": [{"type": "text", "text": "<tool_response>4</tool_response>"},
+                                             {"type": "image"}]},
+                {"role": "assistant", "content": [{"type": "text", "text": "<answer>4</answer>"}]}]
+    return messages, images
+
+
+def test_internvl_images_become_tiles_between_img_tokens_and_train_and_generate(tmp_path):
+    model, processor = tiny_internvl(tmp_path)
+    codec = ChatCodec(processor, 512)
+    messages, images = conversation()
+    encoded = codec.encode(messages, images)
+    tokenizer = processor.tokenizer
+    ids = encoded.input_ids
+    starts = [i for i, t in enumerate(ids) if t == tokenizer.start_image_token_id]
+    assert len(starts) == 2 and ids.count(tokenizer.end_image_token_id) == 2
+    tiles = encoded.pixel_values.shape[0]
+    assert ids.count(tokenizer.context_image_token_id) == tiles and encoded.image_grid_thw is None
+    assert all(encoded.policy_mask[i] == 0 for i in starts)  # image tokens are never trained on
+    trained = tokenizer.decode([t for t, m in zip(ids, encoded.policy_mask) if m])
+    assert trained == "<think>Measure it.</think><|im_end|><answer>4</answer><|im_end|>"
+
+    batch = collate([encoded, encoded], tokenizer.pad_token_id)
+    batch.pop("policy_mask")
+    loss = model(**batch).loss
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert model.model.vision_tower.embeddings.patch_embeddings.projection.weight.grad.abs().sum() > 0
+
+    observation = {"messages": [{"role": "user", "content": [{"type": "image", "image": "a"},
+                                                             {"type": "text", "text": "What is the height?"}]}],
+                   "images": {"a": images[0]}}
+    [turn] = ModelPolicy(model, codec, max_new_tokens=5).generate([observation])
+    assert isinstance(turn, str)
+
+    save_policy(model, processor, tmp_path / "policy")
+    _, loaded = load_policy(tmp_path / "policy", min_pixels=0, max_pixels=0)
+    assert ChatCodec(loaded, 512).encode(messages, images).input_ids == ids
