@@ -48,3 +48,41 @@ def test_result_round_trips_through_json_with_images(tools):
     result = vista.call_tool("crop", {"bbox": [0, 0, 4, 4]}, [image()], tools=tools)
     back = vista.ToolResult.model_validate_json(result.model_dump_json())
     assert back.images[0].size == (4, 4) and back.images[0].getpixel((0, 0)) == (255, 0, 0)
+
+
+class SlowCrop(vista.Tool):
+    """Returns a crop, after ``delay`` seconds."""
+
+    name = "slow_crop"
+    description = "A crop that takes its time."
+
+    class Arguments(vista.ToolArguments):
+        delay: float
+
+    def run(self, args, ctx):
+        import time
+
+        time.sleep(args.delay)
+        return vista.ToolResult(text="cropped", images=[ctx.image().crop((0, 0, 5, 5))])
+
+
+def test_a_call_that_finishes_after_its_timeout_adds_no_image(tools):
+    import asyncio
+    import time
+
+    from vista.executor import ToolExecutor
+    from vista.protocol import ToolCall
+    from vista.validation import validate_call
+
+    tool = SlowCrop()
+    executor = ToolExecutor(timeout_s=0.2)
+    late, _ = validate_call(ToolCall(name="slow_crop", arguments={"delay": 0.6}), {tool.name: tool})
+    quick, _ = validate_call(ToolCall(name="slow_crop", arguments={"delay": 0.0}), {tool.name: tool})
+    for run in (executor.run, lambda call, ctx: asyncio.run(executor.arun(call, ctx))):
+        ctx = ToolContext([image()])
+        result = run(late, ctx)
+        assert result.error.error_class is ErrorClass.TOOL_FAILURE and result.error.code == "timeout"
+        time.sleep(0.7)  # the abandoned thread has finished by now
+        assert ctx.image_names == ["image_0"]
+        assert run(quick, ctx).image_names == ["image_1"]  # the next image gets the next name the episode expects
+    executor.close()

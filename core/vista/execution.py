@@ -79,14 +79,26 @@ def _result_of_exception(tool: Tool, exc: Exception) -> ToolResult:
     return ToolResult.failure(tool.name, _failure(tool, exc))
 
 
-def run_validated(tool: Tool, arguments: ToolArguments, ctx: ToolContext) -> ToolResult:
-    """Run one validated call; every outcome, including a crash, is a ToolResult."""
+def run_validated(tool: Tool, arguments: ToolArguments, ctx: ToolContext, *, name_images: bool = True) -> ToolResult:
+    """Run one validated call; every outcome, including a crash, is a ToolResult.
+
+    With ``name_images=False`` the images the tool returned are not added to ``ctx`` yet: a caller that may give up
+    on the call (a timeout) adds them with `name_images` once it takes the result, so a call that finishes after
+    its timeout cannot add an image the episode never saw and shift the names of later ones."""
     start = time.perf_counter()
     try:
         result = check_output(tool, tool.run(arguments, ctx))
     except Exception as exc:  # the contract: a crashed tool becomes an error result, never a crashed episode
         result = _result_of_exception(tool, exc)
-    return _finish(result, ctx, time.perf_counter() - start)
+    result.latency_s = time.perf_counter() - start
+    return name_images_in(result, ctx) if name_images else result
+
+
+def name_images_in(result: ToolResult, ctx: ToolContext) -> ToolResult:
+    """Add the images a successful result returned to the episode's context, under the next free names."""
+    if result.ok and result.images and not result.image_names:
+        result.image_names = [ctx.add_image(image) for image in result.images]
+    return result
 
 
 async def arun_validated(tool: Tool, arguments: ToolArguments, ctx: ToolContext) -> ToolResult:
@@ -121,9 +133,7 @@ def run_validated_batch(tool: Tool, batch: Sequence[tuple[ToolArguments, ToolCon
 
 def _finish(result: ToolResult, ctx: ToolContext, latency_s: float) -> ToolResult:
     result.latency_s = latency_s
-    if result.ok and result.images and not result.image_names:
-        result.image_names = [ctx.add_image(image) for image in result.images]
-    return result
+    return name_images_in(result, ctx)
 
 
 def call_tool(name: str, arguments: Mapping[str, Any], images: Sequence[ImageLike] | ToolContext = (),

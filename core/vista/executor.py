@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from .execution import arun_validated, run_validated, timeout_result
+from .execution import arun_validated, name_images_in, run_validated, timeout_result
 from .tool import Tool, ToolContext, ToolResult
 from .validation import ValidatedCall
 
@@ -52,9 +52,9 @@ class ToolExecutor:
         with self._guard:
             sem = self._thread_sems.setdefault(tool.name, threading.BoundedSemaphore(self._limit(tool.name)))
         with sem:
-            future = self.pool.submit(run_validated, tool, call.arguments, ctx)
+            future = self.pool.submit(run_validated, tool, call.arguments, ctx, name_images=False)
             try:
-                return future.result(timeout=self.timeout_for(tool))
+                return name_images_in(future.result(timeout=self.timeout_for(tool)), ctx)
             except FutureTimeout:
                 return timeout_result(tool.name, self.timeout_for(tool))
 
@@ -69,8 +69,9 @@ class ToolExecutor:
             try:
                 if hasattr(tool, "arun"):
                     return await asyncio.wait_for(arun_validated(tool, call.arguments, ctx), timeout)
-                return await asyncio.wait_for(
-                    asyncio.wrap_future(self.pool.submit(run_validated, tool, call.arguments, ctx)), timeout)
+                result = await asyncio.wait_for(asyncio.wrap_future(
+                    self.pool.submit(run_validated, tool, call.arguments, ctx, name_images=False)), timeout)
+                return name_images_in(result, ctx)
             except asyncio.TimeoutError:
                 return timeout_result(tool.name, timeout)
 
