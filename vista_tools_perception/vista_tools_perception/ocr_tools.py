@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from vista import ImageName, Tool, ToolArguments, ToolContext, ToolResult
 
-from .layout import HeaderMode, TextLine, reconstruct_table
+from .layout import HeaderMode, TextLine, reconstruct_table, repair_dollar_signs
 from .ocr_engines import Backend, read_lines
 from .regions import Box, BoxField, check_box
 
@@ -102,6 +102,8 @@ class OcrReadTable(Tool):
 
     def run(self, args: ReadTableArguments, ctx: ToolContext) -> ToolResult:
         table = reconstruct_table(read_lines(ctx.image(args.image), args.backend), header=args.header)
+        if args.backend == "easyocr":  # its English recogniser reads '$' as '5' (and as 'S', mended per line)
+            table = repair_dollar_signs(table)
         if not table.header and not table.rows:
             return ToolResult(text=f"no text found in {args.image}, so no table", data=table.as_dict())
         lines = [" | ".join(table.header)] + [" | ".join(row) for row in table.rows]
