@@ -115,6 +115,13 @@ def test_sleeping_program_is_stopped_at_the_wall_clock_limit():
     refused("import time\ntime.sleep(60)", "ran longer than 2 s", tools)
 
 
+def test_a_stopped_program_shows_what_it_printed_before():
+    tools = {"python_exec": PythonExec(SandboxLimits(cpu_s=5, wall_s=2))}
+    refused("print('step 1 done')\nimport time\ntime.sleep(60)",
+            "ran longer than 2 s and was stopped (waiting or looping); make it finish sooner\n"
+            "[printed before it was stopped]\nstep 1 done", tools)
+
+
 def test_output_is_bounded():
     tools = {"python_exec": PythonExec(SandboxLimits(cpu_s=5, wall_s=60, output_bytes=10_000))}
     result = run("while True:\n    print('x' * 100)", tools)

@@ -106,8 +106,9 @@ def run_python(code: str, limits: SandboxLimits = SandboxLimits()) -> SandboxRun
                   "site_paths": _site_paths(),
                   "cpu_s": limits.cpu_s, "memory_bytes": limits.memory_mb * 2**20,
                   "file_bytes": limits.file_mb * 2**20, "max_open_files": limits.max_open_files}
+        # -u: unbuffered, so what a program printed before it was stopped is not lost with its buffers
         process = subprocess.Popen(
-            [*network_isolation(), sys.executable, "-I", "-S", str(BOOT), marshal.dumps(config).hex()],
+            [*network_isolation(), sys.executable, "-I", "-S", "-u", str(BOOT), marshal.dumps(config).hex()],
             cwd=workdir, env=_environment(workdir), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True)
         os.close(write_fd)

@@ -111,6 +111,9 @@ class Symbolic(Tool):
         return ToolResult(text=reply["text"], data=reply["data"])
 
 
+PARTIAL_OUTPUT_CHARS = 2000  # the tail of what a stopped program printed, shown with the error
+
+
 class PythonExecArgs(ToolArguments):
     code: str = Field(min_length=1, max_length=20_000, description=(
         "a Python program; print() what you need to see. Runs in a sandbox: standard library, numpy and sympy "
@@ -138,17 +141,19 @@ class PythonExec(Tool):
     def run(self, args: PythonExecArgs, ctx: ToolContext) -> ToolResult:
         run = run_python(args.code, self.limits)
         limits = self.limits
+        # A stopped program's output so far goes with the error: it shows the policy how far the program got.
+        printed = f"\n[printed before it was stopped]\n{run.stdout[-PARTIAL_OUTPUT_CHARS:]}" if run.stdout else ""
         if run.violation is not None:
-            raise ToolArgumentError(f"the program was stopped: {run.violation}", argument="code")
+            raise ToolArgumentError(f"the program was stopped: {run.violation}{printed}", argument="code")
         if run.limit == "cpu":
             raise ToolArgumentError(f"the program used more than {limits.cpu_s} s of CPU time and was stopped; "
-                                    "use a faster algorithm or smaller inputs", argument="code")
+                                    f"use a faster algorithm or smaller inputs{printed}", argument="code")
         if run.limit == "wall":
             raise ToolArgumentError(f"the program ran longer than {limits.wall_s:g} s and was stopped "
-                                    "(waiting or looping); make it finish sooner", argument="code")
+                                    f"(waiting or looping); make it finish sooner{printed}", argument="code")
         if run.limit == "memory":
             raise ToolArgumentError(f"the program needed more than {limits.memory_mb} MiB of memory and was "
-                                    "stopped; use smaller data", argument="code")
+                                    f"stopped; use smaller data{printed}", argument="code")
         text = run.stdout
         if run.stderr:
             text += ("\n" if text else "") + f"[stderr]\n{run.stderr}"
