@@ -48,10 +48,11 @@ def group_advantages(rewards: torch.Tensor, group_size: int) -> torch.Tensor:
 
 def token_logprobs(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Log-probability of each next token under ``model`` (position t scores token t+1), shape (B, L-1)."""
-    inputs = {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "pixel_values",
-                                                      "image_grid_thw")}
+    device = next(model.parameters()).device
+    inputs = {k: v.to(device) for k, v in batch.items() if k in ("input_ids", "attention_mask", "pixel_values",
+                                                                 "image_grid_thw")}
     logits = model(**inputs).logits[:, :-1].float()
-    return torch.log_softmax(logits, dim=-1).gather(-1, batch["input_ids"][:, 1:, None]).squeeze(-1)
+    return torch.log_softmax(logits, dim=-1).gather(-1, inputs["input_ids"][:, 1:, None]).squeeze(-1)
 
 
 def grpo_loss(new: torch.Tensor, old: torch.Tensor, ref: torch.Tensor | None, mask: torch.Tensor,
@@ -107,8 +108,9 @@ class GRPORunner:
                                       temperature=args.temperature, top_p=args.top_p)
         self.tool_names = list(tool_names)
         self.step = 0
+        model.to(args.device)  # TRL's TrainingArguments decide the device (a GPU when there is one and use_cpu is off)
         if ref_model is not None:
-            ref_model.eval().requires_grad_(False)
+            ref_model.to(args.device).eval().requires_grad_(False)
 
     # ---- checkpoints ----------------------------------------------------------------------------------------
     def checkpoints(self) -> list[Path]:
@@ -160,14 +162,14 @@ class GRPORunner:
         micro = args.per_device_train_batch_size
         for start in range(0, len(encoded), micro):
             batch = collate(encoded[start:start + micro], self.codec.tokenizer.pad_token_id)
-            mask = batch["policy_mask"][:, 1:]
             new = token_logprobs(self.model, batch)
+            mask = batch["policy_mask"][:, 1:].to(new.device)
             ref = None
             if self.ref_model is not None and args.beta > 0:
                 with torch.no_grad():
                     ref = token_logprobs(self.ref_model, batch)
-            loss, info = grpo_loss(new, new.detach(), ref, mask, advantages[start:start + micro], args.epsilon,
-                                   args.beta, total_tokens)
+            loss, info = grpo_loss(new, new.detach(), ref, mask, advantages[start:start + micro].to(new.device),
+                                   args.epsilon, args.beta, total_tokens)
             loss.backward()
             losses.append(float(loss))
             stats.append(info)

@@ -244,6 +244,7 @@ class Pipeline:
                 continue
             torch.manual_seed(self.cfg.seed)
             model, processor = self.load(policy_name)
+            model.to("cuda" if torch.cuda.is_available() else "cpu")
             policy = ModelPolicy(model.eval(), ChatCodec(processor, self.cfg.max_length),
                                  max_new_tokens=self.cfg.max_new_tokens, temperature=0.0)
             started = time.perf_counter()

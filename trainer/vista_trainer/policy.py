@@ -266,7 +266,8 @@ class ModelPolicy:
         if room < 1:
             return ["" for _ in observations]  # no room left in the context: an empty turn (a format error)
         batch = collate(encoded, tokenizer.pad_token_id, left=True)
-        inputs = {k: v for k, v in batch.items() if k not in ("labels", "policy_mask")}
+        device = next(self.model.parameters()).device
+        inputs = {k: v.to(device) for k, v in batch.items() if k not in ("labels", "policy_mask")}
         sample = self.temperature > 0
         was_training = self.model.training
         self.model.eval()
