@@ -127,3 +127,91 @@ def test_use_vllm_without_vllm_says_what_to_install(tiny, registry, tmp_path):
     with pytest.raises(ImportError, match=r"pip install trl\[vllm\]"):
         GRPORunner(model, None, codec, runner_args, draw=lambda step, n: [], registry=registry, env_kwargs={},
                    out_dir=tmp_path)
+
+
+def test_lora_grpo_trains_only_the_adapters_and_merges_them(tiny, registry, tmp_path):
+    from peft import PeftModel
+
+    model, codec = tiny
+    base = {k: v.clone() for k, v in model.state_dict().items()}
+    peft_config = VistaTrainConfig(use_peft=True, lora_r=4, lora_alpha=8, lora_dropout=0.0).peft_config()
+    args = VistaTrainConfig(run_dir=str(tmp_path), num_generations=2, grpo_micro_batch=4, grpo_mini_batch=4,
+                            max_new_tokens=24, grpo_learning_rate=5e-2, save_steps=1, grpo_steps=2,
+                            beta=0.1).grpo_config(str(tmp_path / "grpo"))
+    task = registry.task("bar_height")
+    runner = GRPORunner(model, None, codec, args, peft_config=peft_config,
+                        draw=lambda step, n: list(task.load("train", seed=1000 + step * n, limit=n)),
+                        registry=registry, env_kwargs={"tools": "recommended", "max_turns": 2, "reward": "brevity"},
+                        out_dir=tmp_path / "grpo", tool_names=["measure_bar"])
+    assert isinstance(runner.model, PeftModel) and runner.ref_model is None
+    trainable = {n for n, p in runner.model.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n for n in trainable)
+    records = runner.train(progress=False)
+    assert all(r["kl"] >= 0 for r in records) and records[-1]["kl"] > 0  # the reference: adapters switched off
+    merged = runner.merged_model()
+    assert not isinstance(merged, PeftModel) and set(merged.state_dict()) == set(base)
+    assert any(not torch.equal(base[k], v) for k, v in merged.state_dict().items())
+
+
+def torchrun_two_processes(root, mode: str) -> None:
+    """Run ddp_grpo_worker.py in ``mode`` as two CPU processes (gloo) on loopback."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    worker = Path(__file__).parent / "ddp_grpo_worker.py"
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+         "--master_port", str(port), str(worker), str(root), mode],
+        env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+
+
+def test_two_processes_train_one_policy(tiny, tmp_path):
+    """Each process plays half of every step's groups, gradients are averaged, and both end with the same weights;
+    the main process logs one record per step over all episodes."""
+    from vista_trainer.policy import save_policy
+
+    model, codec = tiny
+    save_policy(model, codec.processor, tmp_path / "policy")
+    torchrun_two_processes(tmp_path, "grpo")
+    first, second = (torch.load(tmp_path / f"weights-{rank}.pt") for rank in (0, 1))
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    initial = model.state_dict()
+    assert any(not torch.equal(initial[k], first[k]) for k in first)
+    logged = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in logged] == [1, 2]  # written once, by the main process
+    assert all(r["processes"] == 2 and r["episodes"] == 8 for r in logged)
+    assert sum(r["tools/measure_bar"] >= 0 for r in logged) == 2
+
+
+def test_groups_must_deal_evenly_to_the_processes(tiny, registry, tmp_path):
+    from types import SimpleNamespace
+
+    model, codec = tiny
+    args = VistaTrainConfig(run_dir=str(tmp_path), num_generations=2, grpo_micro_batch=2,
+                            grpo_mini_batch=4).grpo_config(str(tmp_path / "grpo"))
+    three = SimpleNamespace(num_processes=3, distributed_type="MULTI_CPU")
+    with pytest.raises(ValueError, match="multiple of num_generations x 3 = 6"):
+        GRPORunner(model, None, codec, args, draw=lambda step, n: [], registry=registry, env_kwargs={},
+                   out_dir=tmp_path, accelerator=three)
+
+
+def test_two_process_lora_recipe_runs_each_stage_where_it_belongs(tmp_path):
+    """`vista-train` under torchrun with LoRA: synthesis, initialisation and evaluation once (main process), SFT and
+    GRPO on both; the stages' files are whole and written once."""
+    torchrun_two_processes(tmp_path, "pipeline")
+    run = tmp_path / "run"
+    stages = json.loads((run / "stages.json").read_text())
+    assert set(stages) == {"synthesize", "init", "sft", "grpo", "evaluate"}
+    assert stages["synthesize"]["played"] == 8 and stages["grpo"]["steps"] == 1
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    grpo = [r for r in records if r["stage"] == "grpo" and "step" in r]
+    assert len(grpo) == 1 and grpo[0]["processes"] == 2 and grpo[0]["episodes"] == 4
+    assert len([r for r in records if r["stage"] == "evaluate" and "policy" in r]) == 4
+    assert len((run / "experts" / "played" / "trajectories.jsonl").read_text().splitlines()) == 8

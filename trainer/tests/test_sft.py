@@ -37,6 +37,22 @@ def test_sft_trainer_lowers_the_loss_on_expert_turns(tiny, experts, tmp_path):
                             sft_learning_rate=3e-3).sft_config(str(tmp_path / "sft"))
     args.logging_steps = 1
     args.disable_tqdm = True
-    summary = run_sft(model, codec, experts, args)
+    summary, trained = run_sft(model, codec, experts, args)
+    assert trained is model
     assert summary["steps"] == 6 and summary["loss_last"] < summary["loss_first"]
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_lora_sft_merges_its_adapters_into_a_plain_model(tiny, experts, tmp_path):
+    from peft import PeftModel
+
+    model, codec = tiny
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    config = VistaTrainConfig(run_dir=str(tmp_path), sft_epochs=2, sft_batch_size=4, sft_learning_rate=1e-2,
+                              use_peft=True, lora_r=4, lora_alpha=8, lora_target_modules="q_proj,v_proj")
+    args = config.sft_config(str(tmp_path / "sft"))
+    args.disable_tqdm = True
+    summary, trained = run_sft(model, codec, experts, args, peft_config=config.peft_config())
+    assert not isinstance(trained, PeftModel) and set(trained.state_dict()) == set(before)
+    changed = {k for k, v in trained.state_dict().items() if not torch.equal(before[k], v)}
+    assert changed and all(k.endswith(("q_proj.weight", "v_proj.weight")) for k in changed)

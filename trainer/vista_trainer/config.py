@@ -67,6 +67,16 @@ class VistaTrainConfig:
     max_pixels: int = _f(16 * 28 * 28, "Processor: most pixels an image is resized to (sets the image tokens).")
     max_length: int = _f(2048, "Context length in tokens (prompt, tool responses and the policy's turns).")
     bf16: bool = _f(False, "Train in bfloat16 (GPU presets).")
+    use_peft: bool = _f(False, "Train LoRA adapters (peft) instead of every weight, in SFT and GRPO: the optimiser "
+                               "holds the adapters only, and GRPO's KL reference is the policy with its adapters "
+                               "switched off, so no second copy of the model is held. Each stage saves the merged "
+                               "model, so the next stage and evaluation load a plain checkpoint.")
+    lora_r: int = _f(16, "LoRA rank (use_peft).")
+    lora_alpha: int = _f(32, "LoRA scale numerator: the adapters' update is scaled by lora_alpha / lora_r.")
+    lora_dropout: float = _f(0.05, "Dropout on the LoRA branch.")
+    lora_target_modules: str = _f("all-linear", "Modules given adapters: 'all-linear' (every linear layer but the "
+                                                "output head, vision tower included) or a comma-separated list of "
+                                                "module names, e.g. q_proj,k_proj,v_proj,o_proj.")
     cpu_threads: int = _f(1, "torch intra-op threads on CPU (0 keeps torch's default). One is fastest for a tiny "
                              "model on a shared machine: idle threads spin-waiting for busy cores cost 5-10x.")
     # ---- stage 0: expert trajectories -----------------------------------------------------------------------
@@ -167,12 +177,28 @@ class VistaTrainConfig:
             raise ValueError(f"system_prompt must be 'compact' or 'full', got {self.system_prompt!r}")
         if self.difficulty not in (0, 1, 2):
             raise ValueError(f"difficulty must be 0, 1 or 2, got {self.difficulty}")
-        for name in ("expert_episodes", "eval_episodes", "grpo_steps", "save_steps", "sft_batch_size"):
+        if self.use_peft and not self.lora_target_modules.strip(" ,"):
+            raise ValueError("use_peft needs lora_target_modules: 'all-linear' or module names like q_proj,v_proj")
+        if not 0 <= self.lora_dropout < 1:
+            raise ValueError(f"lora_dropout must lie in [0, 1), got {self.lora_dropout}")
+        for name in ("expert_episodes", "eval_episodes", "grpo_steps", "save_steps", "sft_batch_size", "lora_r",
+                     "lora_alpha"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def peft_config(self):
+        """The LoRA configuration SFT and GRPO share, or None without use_peft."""
+        if not self.use_peft:
+            return None
+        from peft import LoraConfig
+
+        modules = self.lora_target_modules.strip()
+        return LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout,
+                          target_modules=modules if modules == "all-linear"
+                          else [m.strip() for m in modules.split(",") if m.strip()])
 
     # ---- the TRL configurations this run hands to TRL -------------------------------------------------------
     def sft_config(self, output_dir: str):
@@ -182,7 +208,7 @@ class VistaTrainConfig:
             output_dir=output_dir, learning_rate=self.sft_learning_rate, num_train_epochs=self.sft_epochs,
             per_device_train_batch_size=self.sft_batch_size,
             gradient_accumulation_steps=self.sft_gradient_accumulation, max_length=self.max_length,
-            bf16=self.bf16 and _cuda(), use_cpu=not _cuda(), seed=self.seed, report_to="none",
+            bf16=self.bf16 and cuda_available(), use_cpu=not cuda_available(), seed=self.seed, report_to="none",
             logging_steps=5, save_strategy="no", lr_scheduler_type="cosine", warmup_steps=0.05,
             gradient_checkpointing=not self.tiny,  # recomputing activations only pays where memory is short
             remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, disable_tqdm=False)
@@ -198,11 +224,11 @@ class VistaTrainConfig:
             gradient_accumulation_steps=self.grpo_mini_batch // self.grpo_micro_batch,
             use_vllm=self.use_vllm, vllm_mode=self.vllm_mode, vllm_server_base_url=self.vllm_server_base_url,
             vllm_gpu_memory_utilization=self.vllm_gpu_memory_utilization,
-            bf16=self.bf16 and _cuda(), use_cpu=not _cuda(), seed=self.seed, report_to="none",
+            bf16=self.bf16 and cuda_available(), use_cpu=not cuda_available(), seed=self.seed, report_to="none",
             save_steps=self.save_steps, logging_steps=1)
 
 
-def _cuda() -> bool:
+def cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()

@@ -15,20 +15,28 @@ Each step: draw ``mini_batch / G`` training examples, play each ``G`` times with
 environment's reward (hierarchical by default), encode every episode (the policy's turns are the trained tokens;
 prompts and tool responses are masked out), and step the optimiser. Metrics of every step (reward, accuracy,
 format, repetition, E1-E6, tool calls per tool, loss, KL) go to ``metrics.jsonl``; checkpoints (model, optimiser,
-step) every ``save_steps``; `GRPORunner.resume` continues from the latest one.
+random states, step) every ``save_steps``; `GRPORunner.resume` continues from the latest one.
+
+Distributed: the loop runs under `accelerate` (``accelerate launch`` / ``torchrun``), data-parallel. A step's groups
+are dealt round-robin to the processes, each plays and scores its own groups (advantages are relative within a
+group, so no rewards cross processes), the loss of every process is normalised by the step's token count over all
+processes, and DDP averages the gradients, so N processes take the same step one process would take on the whole
+mini-batch. Metrics are computed over every process's episodes and written by the main process. With ``peft``
+(LoRA), only the adapters train and the KL reference is the same model with its adapters switched off.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import random
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
 import vista
+from accelerate.utils import gather_object
 from vista.executor import ToolExecutor
 from vista.trajlog import to_chat
 
@@ -85,69 +93,114 @@ def encode_episodes(codec: ChatCodec, episodes: Sequence[Episode]) -> list[Encod
 
 
 class GRPORunner:
-    """Runs the GRPO loop on ``model`` (in place) against a frozen ``ref_model``. ``draw(step, n)`` returns the n
-    training examples of a step (deterministic in ``step``, so a resumed run sees the same data)."""
+    """Runs the GRPO loop on ``model`` against a frozen ``ref_model`` (None with ``peft_config``: the reference is the
+    base model under the adapters). ``draw(step, n)`` returns the n training examples of a step (deterministic in
+    ``step``, so a resumed run sees the same data); every process draws the same and plays its share. ``model`` is
+    trained in place; with ``peft_config`` it gains LoRA adapters (`merged_model` folds them in)."""
 
     def __init__(self, model, ref_model, codec: ChatCodec, args, *, draw: Callable[[int, int], list[vista.Example]],
                  registry: vista.Registry, env_kwargs: dict, out_dir: str | Path,
                  system_prompt: Callable[[str], str | None] = lambda task: None,
-                 on_metrics: Callable[[dict], None] | None = None, tool_names: Sequence[str] = ()):
-        self.model, self.ref_model, self.codec, self.args = model, ref_model, codec, args
+                 on_metrics: Callable[[dict], None] | None = None, tool_names: Sequence[str] = (),
+                 peft_config=None, accelerator=None):
+        from accelerate import Accelerator, DistributedType
+
+        self.accelerator = accelerator or Accelerator(cpu=args.use_cpu)
+        self.codec, self.args = codec, args
         self.draw, self.registry, self.env_kwargs = draw, registry, env_kwargs
         self.system_prompt = system_prompt
         self.out_dir = Path(out_dir)
         self.on_metrics = on_metrics
+        self.tool_names = list(tool_names)
+        self.step = 0
         self.executor = ToolExecutor()
-        self.optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.0)
+        processes = self.accelerator.num_processes
+        if self.accelerator.distributed_type == DistributedType.FSDP:
+            raise ValueError("GRPO runs data-parallel (DDP) across processes, not under FSDP: episodes end at "
+                             "different turns on each process, and a sharded model needs every process to generate "
+                             "in lock-step. Launch without an FSDP config, and use --use_peft (LoRA) where the "
+                             "model with its optimiser state does not fit one device")
+        if processes > 1 and args.use_vllm and args.vllm_mode == "server":
+            raise ValueError("vllm_mode='server' with several training processes is not supported: TRL's server "
+                             "client gathers the same number of prompts from every process on every call, and "
+                             "episodes end at different turns on each; use vllm_mode='colocate' or one process")
+        groups = args.per_device_train_batch_size * args.gradient_accumulation_steps // args.num_generations
+        if groups % processes:
+            raise ValueError(f"a GRPO step's {groups} groups (grpo_mini_batch / num_generations) cannot be dealt "
+                             f"evenly to {processes} processes; make grpo_mini_batch a multiple of "
+                             f"num_generations x {processes} = {args.num_generations * processes}")
+        if peft_config is not None:
+            from peft import get_peft_model
+
+            model = get_peft_model(model, peft_config)
+            ref_model = None  # the adapters switched off are the reference
+        self.uses_peft = peft_config is not None
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.learning_rate,
+                                      weight_decay=0.0)
+        # accelerate puts the model on its device (a GPU when there is one and use_cpu is off) and, with several
+        # processes, wraps it in DDP; generation uses the unwrapped module, which shares its parameters
+        self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+        self.ref_model = ref_model
+        if ref_model is not None:
+            ref_model.to(self.accelerator.device).eval().requires_grad_(False)
+        unwrapped = self.accelerator.unwrap_model(self.model)
         if args.use_vllm:
             from .vllm_policy import VLLMPolicy
 
-            self.policy = VLLMPolicy(model, codec, args)
+            self.policy = VLLMPolicy(unwrapped, codec, args, accelerator=self.accelerator)
         else:
-            self.policy = ModelPolicy(model, codec, max_new_tokens=args.max_completion_length,
+            self.policy = ModelPolicy(unwrapped, codec, max_new_tokens=args.max_completion_length,
                                       temperature=args.temperature, top_p=args.top_p)
-        self.tool_names = list(tool_names)
-        self.step = 0
-        model.to(args.device)  # TRL's TrainingArguments decide the device (a GPU when there is one and use_cpu is off)
-        if ref_model is not None:
-            ref_model.to(args.device).eval().requires_grad_(False)
+
+    def merged_model(self):
+        """The trained policy as a plain model: the adapters folded into the weights when training with LoRA."""
+        model = self.accelerator.unwrap_model(self.model)
+        return model.merge_and_unload() if self.uses_peft else model
 
     # ---- checkpoints ----------------------------------------------------------------------------------------
     def checkpoints(self) -> list[Path]:
-        found = [p for p in (self.out_dir / "checkpoints").glob("step-*") if (p / "state.pt").exists()]
+        """Whole checkpoints, oldest first (``step.json`` is written last, once every process has saved)."""
+        found = [p for p in (self.out_dir / "checkpoints").glob("step-*") if (p / "step.json").exists()]
         return sorted(found, key=lambda p: int(p.name.split("-")[1]))
 
     def save(self) -> Path:
+        """Model, optimiser and every process's random states (accelerate's `save_state`), then the step."""
         path = self.out_dir / "checkpoints" / f"step-{self.step}"
-        path.mkdir(parents=True, exist_ok=True)
-        tmp = path / "state.pt.tmp"
-        torch.save({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "step": self.step,
-                    "torch_rng": torch.get_rng_state(), "python_rng": random.getstate()}, tmp)
-        tmp.replace(path / "state.pt")  # a checkpoint exists only once it is whole
+        # pickled tensors: safetensors refuses the tied input/output embeddings of small models
+        self.accelerator.save_state(str(path), safe_serialization=False)
+        self.accelerator.wait_for_everyone()
+        if self.accelerator.is_main_process:
+            (path / "step.json").write_text(json.dumps({"step": self.step}))
+        self.accelerator.wait_for_everyone()
         return path
 
     def resume(self) -> bool:
         found = self.checkpoints()
         if not found:
             return False
-        state = torch.load(found[-1] / "state.pt", weights_only=False)
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
-        random.setstate(state["python_rng"])
-        self.step = state["step"]
+        self.accelerator.load_state(str(found[-1]))
+        self.step = json.loads((found[-1] / "step.json").read_text())["step"]
         if hasattr(self.policy, "mark_stale"):
             self.policy.mark_stale()
         log.info("resumed GRPO from %s (step %d)", found[-1], self.step)
         return True
 
     # ---- one step -------------------------------------------------------------------------------------------
+    def ref_logprobs(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
+        if self.args.beta <= 0:
+            return None
+        with torch.no_grad():
+            if self.uses_peft:
+                with self.accelerator.unwrap_model(self.model).disable_adapter():
+                    return token_logprobs(self.model, batch)
+            return token_logprobs(self.ref_model, batch) if self.ref_model is not None else None
+
     def train_step(self) -> dict:
-        args = self.args
+        args, accelerator = self.args, self.accelerator
         started = time.perf_counter()
         group = args.num_generations
-        mini_batch = args.per_device_train_batch_size * args.gradient_accumulation_steps
-        examples = self.draw(self.step, mini_batch // group)
+        groups = args.per_device_train_batch_size * args.gradient_accumulation_steps // group
+        examples = self.draw(self.step, groups)[accelerator.process_index::accelerator.num_processes]
         self.model.eval()
         episodes = play(self.policy.generate, [e for e in examples for _ in range(group)], registry=self.registry,
                         executor=self.executor, env_kwargs=self.env_kwargs, system_prompt=self.system_prompt)
@@ -155,36 +208,45 @@ class GRPORunner:
         rewards = torch.tensor([e.trajectory.reward or 0.0 for e in episodes], dtype=torch.float32)
         advantages = group_advantages(rewards, group)
         encoded = encode_episodes(self.codec, episodes)
-        total_tokens = sum(sum(e.policy_mask) for e in encoded)
+        local_tokens = sum(sum(e.policy_mask) for e in encoded)
+        total_tokens = int(accelerator.reduce(torch.tensor(local_tokens, device=accelerator.device), "sum"))
         self.model.train()
         self.optimizer.zero_grad()
         losses, stats = [], []
         micro = args.per_device_train_batch_size
-        for start in range(0, len(encoded), micro):
+        starts = list(range(0, len(encoded), micro))
+        for start in starts:
             batch = collate(encoded[start:start + micro], self.codec.tokenizer.pad_token_id)
-            new = token_logprobs(self.model, batch)
-            mask = batch["policy_mask"][:, 1:].to(new.device)
-            ref = None
-            if self.ref_model is not None and args.beta > 0:
-                with torch.no_grad():
-                    ref = token_logprobs(self.ref_model, batch)
-            loss, info = grpo_loss(new, new.detach(), ref, mask, advantages[start:start + micro].to(new.device),
-                                   args.epsilon, args.beta, total_tokens)
-            loss.backward()
-            losses.append(float(loss))
+            # gradients are averaged over processes once, after the last micro-batch
+            sync = contextlib.nullcontext() if start == starts[-1] else accelerator.no_sync(self.model)
+            with sync:
+                new = token_logprobs(self.model, batch)
+                mask = batch["policy_mask"][:, 1:].to(new.device)
+                ref = self.ref_logprobs(batch)
+                loss, info = grpo_loss(new, new.detach(), ref, mask, advantages[start:start + micro].to(new.device),
+                                       args.epsilon, args.beta, total_tokens)
+                # DDP averages gradients over processes; the objective is their sum over the step's tokens
+                accelerator.backward(loss * accelerator.num_processes)
+            losses.append(float(loss.detach()))
             stats.append(info)
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), args.max_grad_norm))
+        grad_norm = float(accelerator.clip_grad_norm_(self.model.parameters(), args.max_grad_norm))
         self.optimizer.step()
         if hasattr(self.policy, "mark_stale"):
             self.policy.mark_stale()  # vLLM holds its own copy of the weights
         self.step += 1
-        record = {"stage": "grpo", "step": self.step, "loss": sum(losses), "grad_norm": grad_norm,
-                  "kl": sum(s["kl"] for s in stats) / len(stats),
-                  "clip_ratio": sum(s["clip_ratio"] for s in stats) / len(stats),
-                  "reward_std": float(rewards.std()), "policy_tokens": total_tokens,
-                  "rollout_s": rollout_s, "step_s": time.perf_counter() - started,
-                  **episode_metrics([e.trajectory for e in episodes], self.tool_names)}
-        if self.on_metrics is not None:
+        trajectories = gather_object([e.trajectory for e in episodes])
+        local = [{"loss": sum(losses), "kl": sum(s["kl"] for s in stats) / len(stats),
+                  "clip_ratio": sum(s["clip_ratio"] for s in stats) / len(stats)}]
+        per_process = gather_object(local)
+        all_rewards = torch.tensor([t.reward or 0.0 for t in trajectories], dtype=torch.float32)
+        record = {"stage": "grpo", "step": self.step, "loss": sum(p["loss"] for p in per_process),
+                  "grad_norm": grad_norm, "kl": sum(p["kl"] for p in per_process) / len(per_process),
+                  "clip_ratio": sum(p["clip_ratio"] for p in per_process) / len(per_process),
+                  "reward_std": float(all_rewards.std()), "policy_tokens": total_tokens, "episodes": len(trajectories),
+                  "processes": accelerator.num_processes, "rollout_s": rollout_s,
+                  "step_s": time.perf_counter() - started,
+                  **episode_metrics(trajectories, self.tool_names)}
+        if self.on_metrics is not None and accelerator.is_main_process:
             self.on_metrics(record)
         return record
 
@@ -192,7 +254,8 @@ class GRPORunner:
         from tqdm.auto import tqdm
 
         records = []
-        bar = tqdm(total=self.args.max_steps, initial=self.step, desc="GRPO", disable=not progress)
+        bar = tqdm(total=self.args.max_steps, initial=self.step, desc="GRPO",
+                   disable=not (progress and self.accelerator.is_main_process))
         while self.step < self.args.max_steps:
             record = self.train_step()
             records.append(record)

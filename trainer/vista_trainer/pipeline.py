@@ -11,6 +11,9 @@
     run_dir/results.md              the final table
 
 Tasks, tools and rewards come from the plugin registry only.
+
+Under ``accelerate launch`` / ``torchrun`` (several processes), SFT and GRPO run on every process (data-parallel);
+synthesis, initialisation, evaluation and every file of the run directory are the main process's, the others wait.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import vista
 from vista.executor import ToolExecutor
 from vista.trajlog import TrajectoryLog
 
-from .config import VistaTrainConfig
+from .config import VistaTrainConfig, cuda_available
 from .episodes import compact_system_prompt, episode_metrics, play
 from .experts import TeacherExpert, sft_records, synthesize
 from .policy import ChatCodec, ModelPolicy, build_processor, build_tiny_model, load_policy, save_policy, train_tokenizer
@@ -47,6 +50,9 @@ class Pipeline:
         self.run_dir = Path(config.run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.registry = registry or vista.load_plugins(config.plugins)
+        from accelerate import PartialState
+
+        self.state = PartialState(cpu=not cuda_available())  # one process, or one of those `accelerate launch` started
         if config.cpu_threads:
             import torch
 
@@ -56,7 +62,8 @@ class Pipeline:
         self.stages_path = self.run_dir / "stages.json"
         self.stages: dict[str, Any] = json.loads(self.stages_path.read_text()) \
             if config.resume and self.stages_path.exists() else {}
-        (self.run_dir / "config.yaml").write_text(_yaml(config.to_dict()))
+        if self.state.is_main_process:
+            (self.run_dir / "config.yaml").write_text(_yaml(config.to_dict()))
 
     # ---- tasks and examples ---------------------------------------------------------------------------------
     def _select_tasks(self) -> list[vista.Task]:
@@ -120,11 +127,14 @@ class Pipeline:
 
     def finish(self, stage: str, summary: dict) -> None:
         self.stages[stage] = summary
-        self.stages_path.write_text(json.dumps(self.stages, indent=2))
+        if self.state.is_main_process:
+            self.stages_path.write_text(json.dumps(self.stages, indent=2))
         self.metric({"stage": stage, "event": "finished", **{k: v for k, v in summary.items()
                                                               if isinstance(v, (int, float, str))}})
 
     def metric(self, record: dict) -> None:
+        if not self.state.is_main_process:
+            return
         with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps({"time": time.time(), **record}, sort_keys=True) + "\n")
 
@@ -199,9 +209,10 @@ class Pipeline:
         args = self.cfg.sft_config(str(self.run_dir / "sft"))
         args.disable_tqdm = not self.progress
         started = time.perf_counter()
-        summary = run_sft(model, codec, records, args, on_log=self.metric)
+        summary, model = run_sft(model, codec, records, args, on_log=self.metric, peft_config=self.cfg.peft_config())
         summary["seconds"] = time.perf_counter() - started
-        save_policy(model, processor, self.policy_dir("sft"))
+        if self.state.is_main_process:
+            save_policy(model, processor, self.policy_dir("sft"))
         self.finish("sft", summary)
         return summary
 
@@ -209,7 +220,8 @@ class Pipeline:
         from .grpo import GRPORunner
 
         model, processor = self.load("sft")
-        ref_model = copy.deepcopy(model) if self.cfg.beta > 0 else None
+        # with LoRA the reference is the same model with its adapters off: no copy
+        ref_model = copy.deepcopy(model) if self.cfg.beta > 0 and not self.cfg.use_peft else None
         codec = ChatCodec(processor, self.cfg.max_length)
         args = self.cfg.grpo_config(str(self.run_dir / "grpo"))
         prompts = self.system_prompt()
@@ -219,15 +231,18 @@ class Pipeline:
 
         runner = GRPORunner(model, ref_model, codec, args, draw=draw, registry=self.registry,
                             env_kwargs=self.env_kwargs(), out_dir=self.run_dir / "grpo", system_prompt=prompts,
-                            on_metrics=self.metric, tool_names=self.offered_tools())
-        if not (self.cfg.resume and runner.resume()):  # a checkpoint restores its own random state
+                            on_metrics=self.metric, tool_names=self.offered_tools(),
+                            peft_config=self.cfg.peft_config())
+        if not (self.cfg.resume and runner.resume()):  # a checkpoint restores every process's random state
             import torch
 
-            torch.manual_seed(self.cfg.seed)
-            random.seed(self.cfg.seed)
+            # each process samples its own episodes
+            torch.manual_seed(self.cfg.seed + self.state.process_index)
+            random.seed(self.cfg.seed + self.state.process_index)
         started = time.perf_counter()
         records = runner.train(progress=self.progress)
-        save_policy(model, processor, self.policy_dir("grpo"))
+        if self.state.is_main_process:
+            save_policy(runner.merged_model(), processor, self.policy_dir("grpo"))
         summary = {"steps": runner.step, "seconds": time.perf_counter() - started}
         if records:
             summary.update(first_reward=records[0]["reward"], last_reward=records[-1]["reward"])
@@ -267,19 +282,29 @@ class Pipeline:
         (self.run_dir / "results.md").write_text(table + "\n")
         return results
 
+    DISTRIBUTED = ("sft", "grpo")  # stages every process runs; the others run on the main process alone
+
     def run(self, stages: tuple[str, ...]) -> None:
         order = (("synthesize", self.synthesize), ("init", self.init_policy), ("sft", self.sft),
                  ("grpo", self.grpo))
+        main = self.state.is_main_process
         for name, stage in order:
-            if name in stages and not self.done(name):
-                print(f"== {name}", flush=True)
-                print(json.dumps(stage(), indent=None), flush=True)
-            elif name in stages:
+            if name in stages and not self.done(name) and (main or name in self.DISTRIBUTED):
+                if main:
+                    print(f"== {name}", flush=True)
+                summary = stage()
+                if main:
+                    print(json.dumps(summary, indent=None), flush=True)
+            elif name in stages and main and self.done(name):
                 print(f"== {name}: done earlier ({self.stages_path}); skipped", flush=True)
-        if "evaluate" in stages:
+            self.state.wait_for_everyone()  # the next stage reads what this one wrote
+            if not main and self.stages_path.exists():
+                self.stages = json.loads(self.stages_path.read_text())
+        if "evaluate" in stages and main:
             print("== evaluate", flush=True)
             results = self.evaluate()
             print(results_table(results, self.cfg.eval_episodes, [t.name for t in self.tasks]), flush=True)
+        self.state.wait_for_everyone()
 
 
 def results_table(results: dict, episodes: int, tasks: list[str]) -> str:

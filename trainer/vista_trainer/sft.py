@@ -50,8 +50,9 @@ def encode_records(codec: ChatCodec, records: Sequence[dict]) -> list[Encoded]:
 
 
 def run_sft(model, codec: ChatCodec, records: Sequence[dict], sft_args,
-            on_log: Callable[[dict], None] | None = None) -> dict:
-    """Train ``model`` in place on ``records`` with TRL's SFTTrainer; ``on_log`` receives every log entry."""
+            on_log: Callable[[dict], None] | None = None, peft_config=None) -> tuple[dict, object]:
+    """Train ``model`` on ``records`` with TRL's SFTTrainer (in place; with ``peft_config``, LoRA adapters that are
+    merged back in); ``on_log`` receives every log entry. Returns the summary and the trained plain model."""
     from datasets import Dataset
     from transformers import TrainerCallback
     from trl import SFTTrainer
@@ -66,9 +67,12 @@ def run_sft(model, codec: ChatCodec, records: Sequence[dict], sft_args,
         raise ValueError("no expert trajectory fits the context: synthesise more or raise max_length")
     trainer = SFTTrainer(model=model, args=sft_args, train_dataset=Dataset.from_dict({"index": range(len(items))}),
                          data_collator=PolicyTokenCollator(items, codec.tokenizer.pad_token_id),
-                         processing_class=codec.processor, callbacks=[Forward()])
+                         processing_class=codec.processor, callbacks=[Forward()], peft_config=peft_config)
     result = trainer.train()
     history = [entry for entry in trainer.state.log_history if "loss" in entry]
+    trained = trainer.accelerator.unwrap_model(trainer.model)
+    if peft_config is not None:
+        trained = trained.merge_and_unload()
     return {"train_loss": result.training_loss, "steps": result.global_step, "examples": len(items),
             "loss_first": history[0]["loss"] if history else None,
-            "loss_last": history[-1]["loss"] if history else None}
+            "loss_last": history[-1]["loss"] if history else None}, trained

@@ -19,11 +19,12 @@ from .policy import ChatCodec
 
 
 class VLLMPolicy:
-    def __init__(self, model, codec: ChatCodec, args, *, engine=None):
-        """``args`` is the run's `trl.GRPOConfig`; ``engine`` is built from it unless given."""
+    def __init__(self, model, codec: ChatCodec, args, *, accelerator=None, engine=None):
+        """``args`` is the run's `trl.GRPOConfig`; ``accelerator`` the training loop's (TRL's engine places and
+        syncs per process through it); ``engine`` is built from both unless given."""
         self.codec = codec
         self.max_new_tokens = args.max_completion_length
-        self.engine = engine if engine is not None else _trl_engine(model, codec, args)
+        self.engine = engine if engine is not None else _trl_engine(model, codec, args, accelerator)
         self._stale = True
 
     def mark_stale(self) -> None:
@@ -49,7 +50,7 @@ class VLLMPolicy:
         return turns
 
 
-def _trl_engine(model, codec: ChatCodec, args):
+def _trl_engine(model, codec: ChatCodec, args, accelerator=None):
     try:
         from accelerate import Accelerator
         from trl.generation.vllm_generation import VLLMGeneration
@@ -61,7 +62,7 @@ def _trl_engine(model, codec: ChatCodec, args):
         raise ImportError("use_vllm is set but vLLM is not installed: `pip install trl[vllm]` on a CUDA machine, or "
                           "drop --use_vllm to generate with transformers")
     return VLLMGeneration(
-        model=model, accelerator=Accelerator(), processing_class=codec.processor, mode=args.vllm_mode,
+        model=model, accelerator=accelerator or Accelerator(), processing_class=codec.processor, mode=args.vllm_mode,
         server_base_url=args.vllm_server_base_url, gpu_memory_utilization=args.vllm_gpu_memory_utilization,
         max_model_length=codec.max_length, max_num_seqs=args.per_device_train_batch_size
         * args.gradient_accumulation_steps, temperature=args.temperature, top_p=args.top_p,

@@ -1,0 +1,54 @@
+"""One process of the two-process tests, started by torchrun. ``grpo``: loads the policy the test saved, runs GRPO
+data-parallel over the toy plugin's task, and saves the weights it ends with (every process must end with the same
+ones). ``pipeline``: the whole recipe with LoRA, every process running the stages that are theirs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import toy_plugin  # noqa: E402
+from vista.testing import registered_plugin  # noqa: E402
+from vista_trainer.config import VistaTrainConfig  # noqa: E402
+from vista_trainer.grpo import GRPORunner, append_jsonl  # noqa: E402
+from vista_trainer.pipeline import Pipeline  # noqa: E402
+from vista_trainer.policy import ChatCodec, load_policy  # noqa: E402
+
+
+def grpo(root: Path) -> None:
+    model, processor = load_policy(root / "policy", min_pixels=4 * 28 * 28, max_pixels=16 * 28 * 28)
+    codec = ChatCodec(processor, 1024)
+    args = VistaTrainConfig(run_dir=str(root), num_generations=2, grpo_micro_batch=2, grpo_mini_batch=8,
+                            max_new_tokens=16, grpo_learning_rate=1e-2, save_steps=1, grpo_steps=2,
+                            beta=0.0).grpo_config(str(root / "grpo"))
+    with registered_plugin(toy_plugin) as registry:
+        task = registry.task("bar_height")
+        runner = GRPORunner(model, None, codec, args,
+                            draw=lambda step, n: list(task.load("train", seed=1000 + step * n, limit=n)),
+                            registry=registry, env_kwargs={"tools": "recommended", "max_turns": 2,
+                                                           "reward": "brevity"},
+                            out_dir=root / "grpo", tool_names=["measure_bar"],
+                            on_metrics=lambda r: append_jsonl(root / "metrics.jsonl", r))
+        rank = runner.accelerator.process_index
+        torch.manual_seed(rank)  # each process samples its own episodes
+        runner.train(progress=False)
+        torch.save(runner.merged_model().state_dict(), root / f"weights-{rank}.pt")
+
+
+def pipeline(root: Path) -> None:
+    config = VistaTrainConfig(run_dir=str(root / "run"), tasks="bar_height", expert_episodes=8, sft_epochs=1,
+                              grpo_steps=1, save_steps=1, num_generations=2, grpo_micro_batch=2, grpo_mini_batch=4,
+                              eval_episodes=4, max_new_tokens=16, hidden_size=64, num_layers=1, num_heads=2,
+                              vision_hidden_size=32, vocab_size=400, max_length=1024, use_peft=True, lora_r=4,
+                              lora_alpha=8)
+    with registered_plugin(toy_plugin) as registry:
+        Pipeline(config, registry=registry, progress=False).run(("synthesize", "init", "sft", "grpo", "evaluate"))
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    {"grpo": grpo, "pipeline": pipeline}[sys.argv[2]](Path(sys.argv[1]))
