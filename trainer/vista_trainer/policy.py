@@ -111,24 +111,33 @@ def build_internvl_processor(tokenizer, image_size: int = 448, max_patches: int 
 
 
 def build_tiny_model(tokenizer, hidden_size: int, layers: int, heads: int, vision_hidden_size: int,
-                     vision_depth: int, seed: int):
-    """A Qwen2.5-VL with random weights, small enough to train on two CPU cores."""
+                     vision_depth: int, seed: int, **shape):
+    """A Qwen2.5-VL with random weights, small enough to train on two CPU cores. ``shape`` overrides the sizes the
+    small model derives from the others (``kv_heads``, ``intermediate_size``, ``vocab_size``, ``vision_heads``,
+    ``vision_intermediate_size``, ``fullatt_blocks``, ``tie_word_embeddings``), so the released models' shapes can be
+    built too (`bench/trainer_grpo_step.py`)."""
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
     ids = {name: tokenizer.convert_tokens_to_ids(tok) for name, tok in
            (("image", IMAGE_PAD), ("video", VIDEO_PAD), ("vision_start", VISION_START), ("vision_end", VISION_END))}
+    tie = shape.get("tie_word_embeddings", True)
     config = Qwen2_5_VLConfig(
-        text_config=dict(vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=hidden_size * 3,
-                         num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
-                         max_position_embeddings=8192, tie_word_embeddings=True,
+        text_config=dict(vocab_size=shape.get("vocab_size", len(tokenizer)), hidden_size=hidden_size,
+                         intermediate_size=shape.get("intermediate_size", hidden_size * 3),
+                         num_hidden_layers=layers, num_attention_heads=heads,
+                         num_key_value_heads=shape.get("kv_heads", heads),
+                         max_position_embeddings=max(8192, shape.get("max_positions", 0)), tie_word_embeddings=tie,
                          rope_parameters={"rope_type": "default", "rope_theta": 10000.0,
                                           "mrope_section": _mrope_section(hidden_size // heads)},
                          bos_token_id=None, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id),
-        vision_config=dict(depth=vision_depth, hidden_size=vision_hidden_size, intermediate_size=vision_hidden_size * 2,
-                           num_heads=max(1, vision_hidden_size // 32), out_hidden_size=hidden_size,
-                           fullatt_block_indexes=list(range(vision_depth)), window_size=112),
+        vision_config=dict(depth=vision_depth, hidden_size=vision_hidden_size,
+                           intermediate_size=shape.get("vision_intermediate_size", vision_hidden_size * 2),
+                           num_heads=shape.get("vision_heads", max(1, vision_hidden_size // 32)),
+                           out_hidden_size=hidden_size,
+                           fullatt_block_indexes=shape.get("fullatt_blocks", list(range(vision_depth))),
+                           window_size=112),
         image_token_id=ids["image"], video_token_id=ids["video"], vision_start_token_id=ids["vision_start"],
-        vision_end_token_id=ids["vision_end"], tie_word_embeddings=True)
+        vision_end_token_id=ids["vision_end"], tie_word_embeddings=tie)
     torch.manual_seed(seed)
     model = Qwen2_5_VLForConditionalGeneration(config)
     model.generation_config.eos_token_id = tokenizer.eos_token_id
@@ -248,10 +257,12 @@ def collate(batch: Sequence[Encoded], pad_id: int, *, left: bool = False) -> dic
 
 
 class ModelPolicy:
-    """Generates the next turn for many observations at once (left-padded batch, stop at ``<|im_end|>``)."""
+    """Generates the next turn for many observations at once (left-padded batch, stop at ``<|im_end|>``);
+    ``generated_tokens`` counts every token it has sampled."""
 
     def __init__(self, model, codec: ChatCodec, *, max_new_tokens: int, temperature: float = 0.0,
                  top_p: float = 1.0):
+        self.generated_tokens = 0
         self.model = model
         self.codec = codec
         self.max_new_tokens = max_new_tokens
@@ -277,6 +288,7 @@ class ModelPolicy:
             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
         self.model.train(was_training)
         new = out[:, batch["input_ids"].shape[1]:]
+        self.generated_tokens += int((new != tokenizer.pad_token_id).sum())  # rows that stopped early are padded
         return [tokenizer.decode(row, skip_special_tokens=True) for row in new]
 
 

@@ -26,6 +26,7 @@ class VLLMPolicy:
         self.max_new_tokens = args.max_completion_length
         self.engine = engine if engine is not None else _trl_engine(model, codec, args, accelerator)
         self._stale = True
+        self.generated_tokens = 0  # every token vLLM has sampled for this policy
 
     def mark_stale(self) -> None:
         """The policy's weights changed: push them to vLLM before the next generation."""
@@ -45,6 +46,7 @@ class VLLMPolicy:
         _, completions, _, _ = self.engine.generate(
             prompts=[encoded[i][0].input_ids for i in fits], images=images if any(images) else None,
             num_generations=1)
+        self.generated_tokens += sum(len(ids) for ids in completions)
         for i, ids in zip(fits, completions):
             turns[i] = self.codec.tokenizer.decode(ids, skip_special_tokens=True)
         return turns
