@@ -9,8 +9,9 @@ tower and vocabulary included) with random weights and saved once (vLLM loads fr
 a BPE trained on the tasks' prompts and padded with single-token placeholders up to the model's vocabulary, so a
 random policy's sampled tokens decode and re-encode one for one: the trained sequences are as long as what was
 generated. Each GRPO step plays ``--groups`` x ``--generations`` episodes of ``shape_scene`` (real tools through
-`VistaEnv`), scores them, and takes one optimiser step. Printed per step: step seconds, rollout seconds, tokens sampled
-by the policy and tokens/s of the rollout (peak GPU memory on a GPU); then the mean over the steps after the first (warm-up).
+`VistaEnv`), scores them, and takes one optimiser step. Printed per step: step seconds, rollout seconds, tokens
+sampled by the policy and tokens/s of the rollout (peak GPU memory on a GPU); then the mean over the steps after the
+first (warm-up).
 A random policy rarely writes ``<|im_end|>``, so every turn runs to ``--max-new-tokens``: the worst case per turn.
 """
 
@@ -40,8 +41,7 @@ SHAPES = {
 
 def build(shape: str, directory: Path, registry: vista.Registry, task: vista.Task):
     corpus = [e.question for e in task.load("train", seed=0, limit=200)]
-    corpus += ["<think>look at the shapes</think><tool_call>{\"name\": \"count_shapes\", \"arguments\": {}}</tool_call>",
-               "<answer>3</answer>"]
+    corpus += ['<think>look</think><tool_call>{"name": "zoom", "arguments": {}}</tool_call>', "<answer>3</answer>"]
     sizes = dict(SHAPES[shape])
     tokenizer = train_tokenizer(corpus, 1200)
     if "vocab_size" in sizes:
