@@ -53,6 +53,10 @@ class Pipeline:
         from accelerate import PartialState
 
         self.state = PartialState(cpu=not cuda_available())  # one process, or one of those `accelerate launch` started
+        if self.state.distributed_type == "FSDP":
+            raise ValueError("vista-train runs data-parallel (DDP) across processes; FSDP is not supported: launch "
+                             "without an FSDP accelerate config, and add --use_peft (LoRA) where the model with its "
+                             "optimiser state does not fit one device")
         if config.cpu_threads:
             import torch
 
