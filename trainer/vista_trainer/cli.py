@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "all"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    for noisy in ("httpx", "transformers", "PIL"):
+    for noisy in ("httpx", "transformers", "PIL", "accelerate"):  # accelerate logs every checkpoint file at INFO
         logging.getLogger(noisy).setLevel(logging.WARNING)
     parser = TrlParser((VistaTrainConfig,), prog=f"vista-train {command}" if command != "all" else "vista-train")
     try:
