@@ -120,6 +120,11 @@ def test_dollar_signs_read_as_5_come_back_in_a_column_of_prices_only():
     assert [row[1] for row in repair_dollar_signs(headerless).rows] == ["$4", "$9.00", "$2"]
     lone = Table(header=["Price"], rows=[["$4"], ["59"], ["58"]])  # one '$' among three is no price column
     assert [row[0] for row in repair_dollar_signs(lone).rows] == ["$4", "59", "58"]
+    every = Table(header=["Item", "Price"], rows=[["a", "546.00"], ["b", "51.84"], ["c", "57.24"]])
+    assert [row[1] for row in repair_dollar_signs(every).rows] == ["$46.00", "$1.84", "$7.24"]  # no '$' read at all
+    for plain in (["52", "55"], ["52", "55", "61"]):  # two values, or one not in the fifties: numbers, not prices
+        table = Table(header=["Score"], rows=[[value] for value in plain])
+        assert [row[0] for row in repair_dollar_signs(table).rows] == plain
 
 
 def test_an_s_standing_before_digits_is_a_dollar_sign():
