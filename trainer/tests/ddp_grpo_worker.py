@@ -1,10 +1,14 @@
 """One process of the two-process tests, started by torchrun. ``grpo``: loads the policy the test saved, runs GRPO
 data-parallel over the toy plugin's task, and saves the weights it ends with (every process must end with the same
-ones). ``pipeline``: the whole recipe with LoRA, every process running the stages that are theirs."""
+ones). ``scripted``: one GRPO step with a scripted policy (the same episodes however the groups are dealt) and
+no gradient clipping, saving the gradients, which must not depend on the number of processes. ``pipeline``: the
+whole recipe with LoRA, every process running the stages that are theirs."""
 
 from __future__ import annotations
 
+import hashlib
 import sys
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -39,6 +43,38 @@ def grpo(root: Path) -> None:
         torch.save(runner.merged_model().state_dict(), root / f"weights-{rank}.pt")
 
 
+def scripted_turns(observations: list[dict]) -> list[str]:
+    """The k-th copy of an example in a batch answers with k words of reasoning: a GRPO group's members differ (so
+    brevity gives them different rewards) and depend on nothing but the group, not on the process playing it."""
+    seen: Counter = Counter()
+    turns = []
+    for observation in observations:
+        image = next(iter(observation["images"].values()))
+        key = hashlib.sha1(image.tobytes()).hexdigest()
+        turns.append(f"<think>{'look ' * seen[key]}</think><answer>{seen[key]}</answer>")
+        seen[key] += 1
+    return turns
+
+
+def scripted(root: Path) -> None:
+    model, processor = load_policy(root / "policy", min_pixels=4 * 28 * 28, max_pixels=16 * 28 * 28)
+    args = VistaTrainConfig(run_dir=str(root), num_generations=2, grpo_micro_batch=2, grpo_mini_batch=8,
+                            max_new_tokens=16, grpo_steps=1, beta=0.0).grpo_config(str(root / "grpo"))
+    args.max_grad_norm = 1e9  # clipping would hide a wrongly scaled gradient
+    with registered_plugin(toy_plugin) as registry:
+        task = registry.task("bar_height")
+        runner = GRPORunner(model, None, ChatCodec(processor, 1024), args,
+                            draw=lambda step, n: list(task.load("train", seed=1000 + step * n, limit=n)),
+                            registry=registry, env_kwargs={"tools": "recommended", "max_turns": 2,
+                                                           "reward": "brevity"}, out_dir=root / "grpo")
+        runner.policy.generate = scripted_turns
+        runner.train_step()
+        if runner.accelerator.is_main_process:
+            grads = {name: p.grad.clone() for name, p in runner.merged_model().named_parameters()
+                     if p.grad is not None}
+            torch.save(grads, root / f"grads-{runner.accelerator.num_processes}.pt")
+
+
 def pipeline(root: Path) -> None:
     config = VistaTrainConfig(run_dir=str(root / "run"), tasks="bar_height", expert_episodes=8, sft_epochs=1,
                               grpo_steps=1, save_steps=1, num_generations=2, grpo_micro_batch=2, grpo_mini_batch=4,
@@ -51,4 +87,4 @@ def pipeline(root: Path) -> None:
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    {"grpo": grpo, "pipeline": pipeline}[sys.argv[2]](Path(sys.argv[1]))
+    {"grpo": grpo, "scripted": scripted, "pipeline": pipeline}[sys.argv[2]](Path(sys.argv[1]))

@@ -153,8 +153,8 @@ def test_lora_grpo_trains_only_the_adapters_and_merges_them(tiny, registry, tmp_
     assert any(not torch.equal(base[k], v) for k, v in merged.state_dict().items())
 
 
-def torchrun_two_processes(root, mode: str) -> None:
-    """Run ddp_grpo_worker.py in ``mode`` as two CPU processes (gloo) on loopback."""
+def torchrun_two_processes(root, mode: str, processes: int = 2) -> None:
+    """Run ddp_grpo_worker.py in ``mode`` as CPU processes (gloo) on loopback."""
     import os
     import socket
     import subprocess
@@ -166,7 +166,8 @@ def torchrun_two_processes(root, mode: str) -> None:
         port = probe.getsockname()[1]
     worker = Path(__file__).parent / "ddp_grpo_worker.py"
     done = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
+         "--master_addr", "127.0.0.1",
          "--master_port", str(port), str(worker), str(root), mode],
         env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
@@ -200,6 +201,21 @@ def test_groups_must_deal_evenly_to_the_processes(tiny, registry, tmp_path):
     with pytest.raises(ValueError, match="multiple of num_generations x 3 = 6"):
         GRPORunner(model, None, codec, args, draw=lambda step, n: [], registry=registry, env_kwargs={},
                    out_dir=tmp_path, accelerator=three)
+
+
+def test_two_processes_take_the_gradient_one_process_takes(tiny, tmp_path):
+    """The same episodes (a scripted policy) played by one process or dealt to two give the same gradient: each
+    process's loss is normalised by the tokens of the whole step and DDP's average is undone by the world size."""
+    from vista_trainer.policy import save_policy
+
+    model, codec = tiny
+    save_policy(model, codec.processor, tmp_path / "policy")
+    torchrun_two_processes(tmp_path, "scripted", processes=1)
+    torchrun_two_processes(tmp_path, "scripted", processes=2)
+    one, two = torch.load(tmp_path / "grads-1.pt"), torch.load(tmp_path / "grads-2.pt")
+    assert set(one) == set(two) and any(g.abs().sum() > 0 for g in one.values())
+    for name in one:
+        assert torch.allclose(one[name], two[name], rtol=1e-4, atol=1e-7), name
 
 
 def test_two_process_lora_recipe_runs_each_stage_where_it_belongs(tmp_path):
