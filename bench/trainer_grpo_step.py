@@ -39,7 +39,7 @@ SHAPES = {
 }
 
 
-def build(shape: str, directory: Path, registry: vista.Registry, task: vista.Task):
+def build(shape: str, directory: Path, task: vista.Task, max_pixels: int, dtype: torch.dtype):
     corpus = [e.question for e in task.load("train", seed=0, limit=200)]
     corpus += ['<think>look</think><tool_call>{"name": "zoom", "arguments": {}}</tool_call>', "<answer>3</answer>"]
     sizes = dict(SHAPES[shape])
@@ -48,7 +48,8 @@ def build(shape: str, directory: Path, registry: vista.Registry, task: vista.Tas
         tokenizer.add_tokens([f"<|r{i}|>" for i in range(sizes["vocab_size"] - len(tokenizer))])
     model = build_tiny_model(tokenizer, sizes.pop("hidden_size"), sizes.pop("layers"), sizes.pop("heads"),
                              sizes.pop("vision_hidden_size"), sizes.pop("vision_depth"), seed=0, **sizes)
-    save_policy(model, build_processor(tokenizer, 4 * 28 * 28, 256 * 28 * 28), directory)
+    # the processor saved is the one training uses: vLLM expands image tokens with the checkpoint's own settings
+    save_policy(model.to(dtype), build_processor(tokenizer, 4 * 28 * 28, max_pixels), directory)
 
 
 def main() -> None:
@@ -69,10 +70,10 @@ def main() -> None:
     registry = vista.load_plugins("all")
     task = registry.task("shape_scene")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="vista-grpo-bench-"))
-    checkpoint = workdir / f"qwen2.5-vl-{args.shape}-random"
-    if not (checkpoint / "vista_policy.json").exists():
-        build(args.shape, checkpoint, registry, task)
     dtype = "bfloat16" if args.bf16 else "float32"
+    checkpoint = workdir / f"qwen2.5-vl-{args.shape}-random-{dtype}-{args.max_pixels}px"
+    if not (checkpoint / "vista_policy.json").exists():
+        build(args.shape, checkpoint, task, args.max_pixels, getattr(torch, dtype))
     model, processor = load_policy(checkpoint, min_pixels=4 * 28 * 28, max_pixels=args.max_pixels, dtype=dtype)
     if not cuda_available():
         torch.set_num_threads(1)  # as the trainer does on a shared CPU machine

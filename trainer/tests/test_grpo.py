@@ -173,7 +173,7 @@ def torchrun_two_processes(root, mode: str, processes: int = 2) -> None:
     assert done.returncode == 0, done.stderr[-4000:]
 
 
-def test_two_processes_train_one_policy(tiny, tmp_path):
+def test_two_processes_train_one_policy(tiny, registry, tmp_path):
     """Each process plays half of every step's groups, gradients are averaged, and both end with the same weights;
     the main process logs one record per step over all episodes."""
     from vista_trainer.policy import save_policy
@@ -189,6 +189,12 @@ def test_two_processes_train_one_policy(tiny, tmp_path):
     assert [r["step"] for r in logged] == [1, 2]  # written once, by the main process
     assert all(r["processes"] == 2 and r["episodes"] == 8 for r in logged)
     assert sum(r["tools/measure_bar"] >= 0 for r in logged) == 2
+
+    # relaunched as one process, the run resumes from the two processes' last checkpoint
+    fresh = copy.deepcopy(model)
+    resumed = runner_for((fresh, codec), registry, tmp_path, grpo_steps=3)
+    assert resumed.resume() and resumed.step == 2
+    assert all(torch.equal(first[k], v) for k, v in resumed.model.state_dict().items())
 
 
 def test_groups_must_deal_evenly_to_the_processes(tiny, registry, tmp_path):

@@ -46,6 +46,9 @@ from .policy import ChatCodec, Encoded, ModelPolicy, collate
 log = logging.getLogger(__name__)
 
 
+MODEL_FILE = "pytorch_model.bin"  # the policy's weights in a checkpoint, as accelerate names them (pickled tensors)
+
+
 def group_advantages(rewards: torch.Tensor, group_size: int) -> torch.Tensor:
     """(r - group mean) / (group std + 1e-4), groups being consecutive runs of ``group_size``."""
     grouped = rewards.view(-1, group_size)
@@ -140,6 +143,10 @@ class GRPORunner:
         # accelerate puts the model on its device (a GPU when there is one and use_cpu is off) and, with several
         # processes, wraps it in DDP; generation uses the unwrapped module, which shares its parameters
         self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+        # Checkpoints hold the unwrapped model's weights (DDP would prefix every key with 'module.'), so a run
+        # resumes whatever the number of processes it is relaunched with.
+        self.accelerator.register_save_state_pre_hook(self._save_unwrapped)
+        self.accelerator.register_load_state_pre_hook(self._load_unwrapped)
         self.ref_model = ref_model
         if ref_model is not None:
             ref_model.to(self.accelerator.device).eval().requires_grad_(False)
@@ -158,9 +165,25 @@ class GRPORunner:
         return model.merge_and_unload() if self.uses_peft else model
 
     # ---- checkpoints ----------------------------------------------------------------------------------------
+    def _save_unwrapped(self, models, weights, output_dir) -> None:
+        for i, model in enumerate(models):
+            if model is self.model:
+                weights[i] = self.accelerator.unwrap_model(model).state_dict()
+
+    def _load_unwrapped(self, models, input_dir) -> None:
+        if self.model in models:
+            state = torch.load(Path(input_dir) / MODEL_FILE, map_location="cpu", weights_only=True)
+            self.accelerator.unwrap_model(self.model).load_state_dict(state)
+            models.remove(self.model)  # loaded here; accelerate loads the rest (optimiser, random states)
+
     def checkpoints(self) -> list[Path]:
         """Whole checkpoints, oldest first (``step.json`` is written last, once every process has saved)."""
-        found = [p for p in (self.out_dir / "checkpoints").glob("step-*") if (p / "step.json").exists()]
+        folders = list((self.out_dir / "checkpoints").glob("step-*"))
+        stale = [p for p in folders if (p / "state.pt").exists() and not (p / "step.json").exists()]
+        if stale:
+            log.warning("ignoring %d GRPO checkpoint(s) in the format before 2026-11-28 (%s): resuming needs "
+                        "checkpoints written by accelerate's save_state", len(stale), stale[0].parent)
+        found = [p for p in folders if (p / "step.json").exists()]
         return sorted(found, key=lambda p: int(p.name.split("-")[1]))
 
     def save(self) -> Path:

@@ -24,6 +24,7 @@ import logging
 import os
 import random
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 EVALUATIONS = (("untrained", "init", True), ("bc", "sft", True), ("bc+grpo", "grpo", True),
                ("bc+grpo, no tools", "grpo", False))
 GRPO_SEED_BASE = 100_000  # training seeds of GRPO start here, apart from the expert episodes' seeds
+BARRIER_HOURS = 24  # how long processes wait for one another under `accelerate launch`
 
 
 class Pipeline:
@@ -52,7 +54,9 @@ class Pipeline:
         self.registry = registry or vista.load_plugins(config.plugins)
         from accelerate import PartialState
 
-        self.state = PartialState(cpu=not cuda_available())  # one process, or one of those `accelerate launch` started
+        # One process, or one of those `accelerate launch` started. The others wait at a barrier while the main
+        # process synthesises, loads a checkpoint or evaluates: hours, not NCCL's default ten minutes.
+        self.state = PartialState(cpu=not cuda_available(), timeout=timedelta(hours=BARRIER_HOURS))
         if self.state.distributed_type == "FSDP":
             raise ValueError("vista-train runs data-parallel (DDP) across processes; FSDP is not supported: launch "
                              "without an FSDP accelerate config, and add --use_peft (LoRA) where the model with its "
@@ -302,13 +306,22 @@ class Pipeline:
             elif name in stages and main and self.done(name):
                 print(f"== {name}: done earlier ({self.stages_path}); skipped", flush=True)
             self.state.wait_for_everyone()  # the next stage reads what this one wrote
-            if not main and self.stages_path.exists():
-                self.stages = json.loads(self.stages_path.read_text())
+            self._share_stages()
         if "evaluate" in stages and main:
             print("== evaluate", flush=True)
             results = self.evaluate()
             print(results_table(results, self.cfg.eval_episodes, [t.name for t in self.tasks]), flush=True)
         self.state.wait_for_everyone()
+
+    def _share_stages(self) -> None:
+        """Every process takes the main process's record of finished stages (not stages.json, which a run started
+        with resume off may hold from an earlier run), so all agree on which stages run next."""
+        if self.state.num_processes > 1:
+            from accelerate.utils import broadcast_object_list
+
+            shared = [self.stages]
+            broadcast_object_list(shared, from_process=0)
+            self.stages = shared[0]
 
 
 def results_table(results: dict, episodes: int, tasks: list[str]) -> str:

@@ -122,7 +122,7 @@ def test_dollar_signs_read_as_5_come_back_in_a_column_of_prices_only():
     assert [row[0] for row in repair_dollar_signs(lone).rows] == ["$4", "59", "58"]
     every = Table(header=["Item", "Price"], rows=[["a", "546.00"], ["b", "51.84"], ["c", "57.24"]])
     assert [row[1] for row in repair_dollar_signs(every).rows] == ["$46.00", "$1.84", "$7.24"]  # no '$' read at all
-    for plain in (["52", "55"], ["52", "55", "61"]):  # two values, or one not in the fifties: numbers, not prices
+    for plain in (["52", "55"], ["52", "55", "57"], ["52.00", "55.10"]):  # no cents, or too few: not prices
         table = Table(header=["Score"], rows=[[value] for value in plain])
         assert [row[0] for row in repair_dollar_signs(table).rows] == plain
 

@@ -182,20 +182,22 @@ def reconstruct_table(lines: Iterable[TextLine], header: HeaderMode = "auto") ->
 
 _CURRENCY = re.compile(r"^[-+−]?\$")
 _FIVE_FOR_DOLLAR = re.compile(r"^([-+−]?)5(?=\d)")
+_FIVE_BEFORE_CENTS = re.compile(r"^[-+−]?5\d[\d,]*\.\d\d$")  # '546.00': a price whose '$' was read as 5
 
 
 def repair_dollar_signs(table: Table) -> Table:
     """Undo a recogniser reading '$' as the digit 5 ('$275' as '5275'), judged by the column: in a column where most
-    values carry a '$', or where every value starts with 5 followed by a digit (at least three of them: plain numbers
-    all in the fifties are that unlikely), a value without '$' that starts with 5 and a digit gets its 5 back as '$'.
-    (A true '$52' read as '552' comes back right too; a column of varied plain numbers is never touched.)"""
+    values carry a '$', or where every value is written with cents and starts with 5 followed by a digit (at least
+    three of them: '546.00', '51.84', '57.24'), a value without '$' that starts with 5 and a digit gets its 5 back as
+    '$'. (A true '$52' read as '552' comes back right too; a column of plain numbers, even all in the fifties, is
+    never touched.)"""
     grid = table.grid()
     width = max((len(row) for row in grid), default=0)
     body_start = 1 if table.has_header else 0
     for column in range(width):
         cells = [row[column] for row in grid[body_start:] if column < len(row) and row[column]]
         dollars = sum(bool(_CURRENCY.match(cell)) for cell in cells)
-        fives = sum(bool(_FIVE_FOR_DOLLAR.match(cell)) for cell in cells if not _CURRENCY.match(cell))
+        fives = sum(bool(_FIVE_BEFORE_CENTS.match(cell)) for cell in cells if not _CURRENCY.match(cell))
         mostly_dollars = dollars >= 2 and dollars * 2 >= len(cells)
         all_fives = fives >= 3 and dollars + fives == len(cells)
         if not (mostly_dollars or all_fives):
