@@ -3,6 +3,7 @@
     .venv/bin/python bench/trainer_grpo_step.py --shape tiny                    # CPU: the demo's model
     python bench/trainer_grpo_step.py --shape 3b --bf16 --lora                  # a GPU machine, transformers generation
     python bench/trainer_grpo_step.py --shape 7b --bf16 --lora --use-vllm       # vLLM colocate (pip install vllm)
+    torchrun --nproc_per_node 2 bench/trainer_grpo_step.py --shape tiny [--fsdp]  # two processes, replicated or sharded
 
 The model is built from the shape's configuration (``3b`` / ``7b``: the released Qwen2.5-VL-3B/7B dimensions, vision
 tower and vocabulary included) with random weights and saved once (vLLM loads from a directory). The tokenizer is
@@ -11,7 +12,8 @@ random policy's sampled tokens decode and re-encode one for one: the trained seq
 generated. Each GRPO step plays ``--groups`` x ``--generations`` episodes of ``shape_scene`` (real tools through
 `VistaEnv`), scores them, and takes one optimiser step. Printed per step: step seconds, rollout seconds, tokens
 sampled by the policy and tokens/s of the rollout (peak GPU memory on a GPU); then the mean over the steps after the
-first (warm-up).
+first (warm-up). Under torchrun, each process plays its share of the groups, and the main process prints the bytes
+one process holds for the policy's weights, gradients and optimiser state (the figure ``--fsdp`` divides).
 A random policy rarely writes ``<|im_end|>``, so every turn runs to ``--max-new-tokens``: the worst case per turn.
 """
 
@@ -64,16 +66,21 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true", help="load the policy in bfloat16 (GPU)")
     parser.add_argument("--lora", action="store_true", help="train LoRA adapters (r=16) instead of every weight")
     parser.add_argument("--use-vllm", action="store_true", help="generate with vLLM in colocate mode (GPU)")
+    parser.add_argument("--fsdp", action="store_true", help="shard the policy over the processes (under torchrun)")
     parser.add_argument("--workdir", type=Path, default=None, help="where the random checkpoint is kept")
     args = parser.parse_args()
+    from accelerate import PartialState
+
+    state = PartialState(cpu=not cuda_available())
 
     registry = vista.load_plugins("all")
     task = registry.task("shape_scene")
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="vista-grpo-bench-"))
+    workdir = args.workdir or Path(tempfile.gettempdir()) / "vista-grpo-bench"
     dtype = "bfloat16" if args.bf16 else "float32"
     checkpoint = workdir / f"qwen2.5-vl-{args.shape}-random-{dtype}-{args.max_pixels}px"
-    if not (checkpoint / "vista_policy.json").exists():
-        build(args.shape, checkpoint, task, args.max_pixels, getattr(torch, dtype))
+    with state.main_process_first():  # one process builds the random checkpoint, the others load it
+        if not (checkpoint / "vista_policy.json").exists():
+            build(args.shape, checkpoint, task, args.max_pixels, getattr(torch, dtype))
     model, processor = load_policy(checkpoint, min_pixels=4 * 28 * 28, max_pixels=args.max_pixels, dtype=dtype)
     if not cuda_available():
         torch.set_num_threads(1)  # as the trainer does on a shared CPU machine
@@ -82,7 +89,7 @@ def main() -> None:
         else str(checkpoint), num_generations=args.generations, grpo_micro_batch=args.micro_batch,
         grpo_mini_batch=args.groups * args.generations, grpo_steps=args.steps, save_steps=10 ** 6,
         max_new_tokens=args.max_new_tokens, max_length=4096, bf16=args.bf16, use_peft=args.lora,
-        use_vllm=args.use_vllm, max_turns=2, system_prompt="compact")
+        use_vllm=args.use_vllm, max_turns=2, system_prompt="compact", fsdp=args.fsdp)
     grpo_args = config.grpo_config(str(workdir / "run" / "grpo"))
     codec = ChatCodec(processor, config.max_length)
     ref = None if args.lora else load_policy(checkpoint, min_pixels=4 * 28 * 28, max_pixels=args.max_pixels,
@@ -93,13 +100,17 @@ def main() -> None:
     runner = GRPORunner(model, ref, codec, grpo_args, registry=registry, out_dir=workdir / "run" / "grpo",
                         draw=lambda step, n: list(task.load("train", seed=10_000 + step * n, limit=n)),
                         env_kwargs={"tools": "recommended", "max_turns": 2, "reward": "hierarchical"},
-                        system_prompt=lambda name: prompt, peft_config=config.peft_config())
-    trainable = sum(p.numel() for p in runner.model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in runner.model.parameters())
+                        system_prompt=lambda name: prompt, peft_config=config.peft_config(), shard=args.fsdp)
+    main_process = runner.accelerator.is_main_process
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)  # whole sizes, sharded or not
+    total = sum(p.numel() for p in model.parameters())
     device = torch.cuda.get_device_name() if cuda_available() else "CPU"
-    print(f"shape {args.shape}: {total / 1e6:.1f}M parameters ({trainable / 1e6:.1f}M trained), {dtype}, {device}, "
-          f"{'vLLM colocate' if args.use_vllm else 'transformers'} generation; {args.groups} x {args.generations} "
-          f"episodes per step, at most {args.max_new_tokens} new tokens per turn", flush=True)
+    processes = runner.accelerator.num_processes
+    layout = f"{processes} processes, {'sharded' if runner.sharded else 'replicated'}" if processes > 1 else "1 process"
+    say = print if main_process else (lambda *a, **k: None)
+    say(f"shape {args.shape}: {total / 1e6:.1f}M parameters ({trainable / 1e6:.1f}M trained), {dtype}, {device}, "
+        f"{'vLLM colocate' if args.use_vllm else 'transformers'} generation, {layout}; {args.groups} x "
+        f"{args.generations} episodes per step, at most {args.max_new_tokens} new tokens per turn", flush=True)
     rows = []
     for _ in range(args.steps):
         if cuda_available():
@@ -110,12 +121,27 @@ def main() -> None:
         generated = runner.policy.generated_tokens - generated
         memory = f", peak GPU memory {torch.cuda.max_memory_allocated() / 2 ** 30:.1f} GiB" if cuda_available() else ""
         rows.append((seconds, record["rollout_s"], generated))
-        print(f"step {record['step']}: {seconds:.2f} s (rollout {record['rollout_s']:.2f} s), {generated} generated "
+        say(f"step {record['step']}: {seconds:.2f} s (rollout {record['rollout_s']:.2f} s), {generated} generated "
               f"tokens, {generated / record['rollout_s']:.1f} tokens/s{memory}", flush=True)
     warm = rows[1:] or rows
     step_s = sum(r[0] for r in warm) / len(warm)
     tokens_per_s = sum(r[2] for r in warm) / sum(r[1] for r in warm)
-    print(f"mean over {len(warm)} warm step(s): {step_s:.2f} s per GRPO step, {tokens_per_s:.1f} generated tokens/s")
+    say(f"mean over {len(warm)} warm step(s): {step_s:.2f} s per GRPO step, {tokens_per_s:.1f} generated tokens/s "
+        f"(the main process's rollouts)")
+    held, weights = held_bytes(runner.model, runner.optimizer), total * torch.finfo(getattr(torch, dtype)).bits // 8
+    say(f"held by one process: {held / 2 ** 20:.1f} MiB of weights, gradients and optimiser state "
+        f"({held / weights:.2f}x the whole weights' size)")
+
+
+def held_bytes(model, optimizer) -> int:
+    """Bytes of the weights, gradients and optimiser state this process holds (its shards, when sharded)."""
+    def local(tensor):
+        return tensor.to_local() if hasattr(tensor, "to_local") else tensor
+
+    tensors = [local(p) for p in model.parameters()] + [local(p.grad) for p in model.parameters()
+                                                        if p.grad is not None]
+    tensors += [local(v) for s in optimizer.state.values() for v in s.values() if torch.is_tensor(v)]
+    return sum(t.numel() * t.element_size() for t in tensors)
 
 
 if __name__ == "__main__":

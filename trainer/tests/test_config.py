@@ -10,6 +10,7 @@ from vista_trainer.config import PRESETS, VistaTrainConfig
     ({"expert": "teacher"}, "needs teacher_base_url and teacher_model"),
     ({"use_vllm": True}, "use_vllm needs a real checkpoint"),
     ({"preset": "qwen2.5-vl-7b", "vllm_mode": "server"}, "needs vllm_server_base_url"),
+    ({"preset": "qwen2.5-vl-7b", "fsdp": True}, "fsdp with use_vllm is not supported"),
     ({"max_new_tokens": 4096, "max_length": 2048}, "raise max_length or lower max_new_tokens"),
     ({"hidden_size": 100, "num_heads": 3}, "must divide hidden_size"),
     ({"preset": "gpt-9"}, "unknown preset"),
@@ -42,6 +43,21 @@ def test_flags_override_the_preset_and_yaml(tmp_path):
     path.write_text("grpo_steps: 7\nbeta: 0.01\n")
     (config,) = TrlParser((VistaTrainConfig,)).parse_args_and_config(["--config", str(path), "--beta", "0.02"])
     assert config.grpo_steps == 7 and config.beta == 0.02 and config.preset == "tiny-cpu"
+
+
+def test_a_field_set_to_its_default_is_not_overridden_by_the_preset(tmp_path):
+    """The paper presets turn vLLM and teacher experts on; a user who says otherwise, on the command line, in the
+    YAML file or in Python, is heard even though what they say is the field's default."""
+    from vista_trainer.cli import parse_config
+
+    path = tmp_path / "run.yaml"
+    path.write_text("expert: oracle\n")
+    config = parse_config(["--preset", "qwen2.5-vl-7b", "--use_vllm", "false", "--fsdp", "--config", str(path)])
+    assert (config.use_vllm, config.expert, config.fsdp, config.bf16) == (False, "oracle", True, True)
+    assert config.grpo_learning_rate == 5e-7  # the rest of the preset still applies
+    config = VistaTrainConfig.from_preset("internvl3-2b", use_vllm=False, expert="oracle")
+    assert (config.use_vllm, config.expert, config.num_generations) == (False, "oracle", 8)
+    assert VistaTrainConfig(preset="internvl3-2b", teacher_base_url="http://x/v1", teacher_model="m").use_vllm
 
 
 def test_cli_reports_a_bad_configuration_without_a_traceback(capsys):

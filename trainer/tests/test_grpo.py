@@ -153,7 +153,7 @@ def test_lora_grpo_trains_only_the_adapters_and_merges_them(tiny, registry, tmp_
     assert any(not torch.equal(base[k], v) for k, v in merged.state_dict().items())
 
 
-def torchrun_two_processes(root, mode: str, processes: int = 2) -> None:
+def torchrun_two_processes(root, mode: str, processes: int = 2, fsdp: bool = False, steps: int = 2) -> None:
     """Run ddp_grpo_worker.py in ``mode`` as CPU processes (gloo) on loopback."""
     import os
     import socket
@@ -168,8 +168,9 @@ def torchrun_two_processes(root, mode: str, processes: int = 2) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
          "--master_addr", "127.0.0.1",
-         "--master_port", str(port), str(worker), str(root), mode],
-        env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=600)
+         "--master_port", str(port), str(worker), str(root), mode, *(["fsdp"] if fsdp else [])],
+        env={**os.environ, "OMP_NUM_THREADS": "1", "VISTA_TEST_STEPS": str(steps)}, capture_output=True, text=True,
+        timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
 
 
@@ -197,6 +198,45 @@ def test_two_processes_train_one_policy(tiny, registry, tmp_path):
     assert all(torch.equal(first[k], v) for k, v in resumed.model.state_dict().items())
 
 
+def test_sharded_policy_trains_over_two_processes_and_resumes_either_way(tiny, registry, tmp_path):
+    """--fsdp: each process holds half of the weights (and a sharded KL reference), rollouts run gathered, the
+    checkpoint is the whole model, so one unsharded process resumes it and two sharded processes resume that."""
+    from vista_trainer.policy import save_policy
+
+    model, codec = tiny
+    save_policy(model, codec.processor, tmp_path / "policy")
+    torchrun_two_processes(tmp_path, "grpo", fsdp=True, steps=2)
+    shares = [json.loads((tmp_path / f"share-{rank}.json").read_text()) for rank in (0, 1)]
+    assert all(s["held"] < 0.6 * s["whole"] for s in shares)  # about half each, not a replica
+    assert shares[0]["held"] + shares[1]["held"] >= shares[0]["whole"]
+    assert not (tmp_path / "weights-1.pt").exists()  # the whole model is gathered on the main process only
+    trained = torch.load(tmp_path / "weights-0.pt")
+    initial = model.state_dict()
+    assert set(trained) == set(initial) and any(not torch.equal(initial[k], trained[k]) for k in trained)
+    logged = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in logged] == [1, 2] and all(r["episodes"] == 8 for r in logged)
+    assert all(r["kl"] >= 0 for r in logged) and logged[-1]["kl"] > 0  # against the sharded reference
+
+    # one unsharded process resumes the sharded run's checkpoint (weights and optimiser) and takes a third step
+    resumed = runner_for((copy.deepcopy(model), codec), registry, tmp_path, grpo_steps=3, grpo_micro_batch=2,
+                         grpo_mini_batch=8)
+    assert resumed.resume() and resumed.step == 2
+    assert all(torch.equal(trained[k], v) for k, v in resumed.model.state_dict().items())
+    saved = torch.load(tmp_path / "grpo" / "checkpoints" / "step-2" / "optimizer.bin")["state"]
+    restored = resumed.optimizer.state_dict()["state"]  # Adam's moments came back too, for every parameter
+    assert len(restored) == len(saved) == len(list(model.parameters()))
+    assert all(torch.equal(saved[i]["exp_avg_sq"], restored[i]["exp_avg_sq"]) for i in saved)
+    resumed.train(progress=False)
+    third = {k: v.clone() for k, v in resumed.model.state_dict().items()}
+
+    # and two sharded processes resume that unsharded checkpoint
+    torchrun_two_processes(tmp_path, "grpo", fsdp=True, steps=4)
+    assert json.loads((tmp_path / "share-0.json").read_text())["step"] == 3
+    fourth = torch.load(tmp_path / "weights-0.pt")
+    assert any(not torch.equal(third[k], fourth[k]) for k in fourth)
+    assert [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3, 4]
+
+
 def test_groups_must_deal_evenly_to_the_processes(tiny, registry, tmp_path):
     from types import SimpleNamespace
 
@@ -218,16 +258,20 @@ def test_two_processes_take_the_gradient_one_process_takes(tiny, tmp_path):
     save_policy(model, codec.processor, tmp_path / "policy")
     torchrun_two_processes(tmp_path, "scripted", processes=1)
     torchrun_two_processes(tmp_path, "scripted", processes=2)
-    one, two = torch.load(tmp_path / "grads-1.pt"), torch.load(tmp_path / "grads-2.pt")
-    assert set(one) == set(two) and any(g.abs().sum() > 0 for g in one.values())
-    for name in one:
-        assert torch.allclose(one[name], two[name], rtol=1e-4, atol=1e-7), name
+    torchrun_two_processes(tmp_path, "scripted", processes=2, fsdp=True)  # each process holds a shard
+    one = torch.load(tmp_path / "grads-1.pt")
+    assert any(g.abs().sum() > 0 for g in one.values())
+    for other in ("grads-2.pt", "grads-2-fsdp.pt"):
+        two = torch.load(tmp_path / other)
+        assert set(one) == set(two), other
+        for name in one:
+            assert torch.allclose(one[name], two[name], rtol=1e-4, atol=1e-7), (other, name)
 
 
-def test_two_process_lora_recipe_runs_each_stage_where_it_belongs(tmp_path):
-    """`vista-train` under torchrun with LoRA: synthesis, initialisation and evaluation once (main process), SFT and
-    GRPO on both; the stages' files are whole and written once."""
-    torchrun_two_processes(tmp_path, "pipeline")
+def test_two_process_sharded_lora_recipe_runs_each_stage_where_it_belongs(tmp_path):
+    """`vista-train` under torchrun with LoRA and --fsdp: synthesis, initialisation and evaluation once (main
+    process), SFT and GRPO on both; the stages' files are whole and written once."""
+    torchrun_two_processes(tmp_path, "pipeline", fsdp=True)
     run = tmp_path / "run"
     stages = json.loads((run / "stages.json").read_text())
     assert set(stages) == {"synthesize", "init", "sft", "grpo", "evaluate"}

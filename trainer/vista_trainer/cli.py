@@ -23,10 +23,37 @@ COMMANDS = {
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def set_fields(argv: Sequence[str]) -> set[str]:
+    """The configuration fields the flags and the ``--config`` YAML file set (a preset fills only the others)."""
+    import yaml
+
+    names = set()
+    for i, token in enumerate(argv):
+        if token.startswith("--"):
+            name = token[2:].split("=", 1)[0].replace("-", "_")
+            names.add(name)
+            if name == "config":
+                path = token.split("=", 1)[1] if "=" in token else (argv[i + 1] if i + 1 < len(argv) else None)
+                try:
+                    loaded = yaml.safe_load(open(path, encoding="utf-8")) if path else None
+                except OSError:
+                    loaded = None  # the parser reports the missing file
+                names.update(loaded if isinstance(loaded, dict) else ())
+    return names
+
+
+def parse_config(argv: Sequence[str], prog: str = "vista-train"):
+    """`VistaTrainConfig` from flags and an optional ``--config`` YAML file (flags win)."""
     from trl import TrlParser
 
-    from .config import VistaTrainConfig
+    from .config import VistaTrainConfig, explicit_fields
+
+    with explicit_fields(set_fields(argv)):
+        (config,) = TrlParser((VistaTrainConfig,), prog=prog).parse_args_and_config(list(argv))
+    return config
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     from .pipeline import Pipeline
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -34,9 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     for noisy in ("httpx", "transformers", "PIL", "accelerate"):  # accelerate logs every checkpoint file at INFO
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    parser = TrlParser((VistaTrainConfig,), prog=f"vista-train {command}" if command != "all" else "vista-train")
     try:
-        (config,) = parser.parse_args_and_config(argv)
+        config = parse_config(argv, prog=f"vista-train {command}" if command != "all" else "vista-train")
     except ValueError as exc:  # a cross-field check: say it without a traceback
         print(f"vista-train: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -2,14 +2,20 @@
 checks in `validate` raising ``ValueError`` that says how to fix it. Read from the command line and/or a YAML file
 (``--config run.yaml``; command-line flags win) by `trl.TrlParser`.
 
-A preset fills every field the user left at its default: ``tiny-cpu`` (the default) trains a small
+A preset fills every field the user did not set: ``tiny-cpu`` (the default) trains a small
 Qwen2.5-VL-architecture model from scratch on two CPU cores in minutes; the paper presets carry the paper's
-hyperparameters for real checkpoints (path or hub id) with vLLM generation, for GPU machines.
+hyperparameters for real checkpoints (path or hub id) with vLLM generation, for GPU machines. A field the user
+sets keeps its value even when that value is the field's default (``--preset qwen2.5-vl-7b --use_vllm false
+--expert oracle``): the command line and YAML file say which fields were set (`explicit_fields`), and in Python
+`VistaTrainConfig.from_preset` does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +33,17 @@ PRESETS: dict[str, dict[str, Any]] = {
     "internvl3-14b": dict(model_name_or_path="OpenGVLab/InternVL3-14B-hf", **PAPER_SFT, **PAPER_RL),
 }
 STAGES = ("synthesize", "sft", "grpo", "evaluate")
+_EXPLICIT: ContextVar[frozenset[str]] = ContextVar("vista_explicit_fields", default=frozenset())
+
+
+@contextlib.contextmanager
+def explicit_fields(names: Iterable[str]) -> Iterator[None]:
+    """Configurations built inside the block keep these fields as given: the preset fills only the others."""
+    token = _EXPLICIT.set(frozenset(names))
+    try:
+        yield
+    finally:
+        _EXPLICIT.reset(token)
 
 
 def _f(default: Any, help: str, **kwargs: Any) -> Any:
@@ -113,6 +130,11 @@ class VistaTrainConfig:
     vllm_mode: str = _f("colocate", "vLLM mode as TRL names it: 'colocate' (same GPUs) or 'server' (trl vllm-serve).")
     vllm_server_base_url: str | None = _f(None, "URL of `trl vllm-serve` when vllm_mode='server'.")
     vllm_gpu_memory_utilization: float = _f(0.3, "GPU memory share of vLLM in colocate mode.")
+    fsdp: bool = _f(False, "Shard GRPO's policy (and its KL reference) over the processes with PyTorch FSDP: "
+                           "weights, gradients and optimiser state split N ways, each transformer block a unit; "
+                           "rollouts gather the weights whole and every process generates on its own. For full "
+                           "fine-tuning of a model whose optimiser state does not fit one device. SFT stays "
+                           "data-parallel (add use_peft where it does not fit). Not with use_vllm.")
     # ---- evaluation -----------------------------------------------------------------------------------------
     eval_episodes: int = _f(96, "Held-out episodes per evaluated policy (test split seeds, never trained on).")
 
@@ -121,8 +143,9 @@ class VistaTrainConfig:
             raise ValueError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
         defaults = {f.name: (f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default)
                     for f in dataclasses.fields(self)}
+        explicit = _EXPLICIT.get()
         for name, value in PRESETS[self.preset].items():
-            if getattr(self, name) == defaults[name]:
+            if name not in explicit and getattr(self, name) == defaults[name]:
                 setattr(self, name, value)
         self.validate()
 
@@ -165,6 +188,9 @@ class VistaTrainConfig:
                              "with transformers on CPU: drop --use_vllm or pick a paper preset")
         if self.vllm_mode not in ("colocate", "server"):
             raise ValueError(f"vllm_mode must be 'colocate' or 'server', got {self.vllm_mode!r}")
+        if self.fsdp and self.use_vllm:
+            raise ValueError("fsdp with use_vllm is not supported: pushing weights to vLLM needs them whole on every "
+                             "process; drop --fsdp and use --use_peft (LoRA) to fit memory, or drop --use_vllm")
         if self.use_vllm and self.vllm_mode == "server" and not self.vllm_server_base_url:
             raise ValueError("vllm_mode='server' needs vllm_server_base_url (where `trl vllm-serve` listens)")
         if not 0 <= self.beta:
@@ -185,6 +211,12 @@ class VistaTrainConfig:
                      "lora_alpha"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+    @classmethod
+    def from_preset(cls, preset: str, **fields: Any) -> VistaTrainConfig:
+        """The preset with ``fields`` set as given (also those given their default value)."""
+        with explicit_fields(fields):
+            return cls(preset=preset, **fields)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -22,7 +22,9 @@ are dealt round-robin to the processes, each plays and scores its own groups (ad
 group, so no rewards cross processes), the loss of every process is normalised by the step's token count over all
 processes, and DDP averages the gradients, so N processes take the same step one process would take on the whole
 mini-batch. Metrics are computed over every process's episodes and written by the main process. With ``peft``
-(LoRA), only the adapters train and the KL reference is the same model with its adapters switched off.
+(LoRA), only the adapters train and the KL reference is the same model with its adapters switched off. With
+``shard`` (``--fsdp``, or launched with an accelerate FSDP config) the policy (and the reference) are sharded with
+PyTorch FSDP instead of replicated: see `vista_trainer.sharding`.
 """
 
 from __future__ import annotations
@@ -42,11 +44,10 @@ from vista.trajlog import to_chat
 
 from .episodes import Episode, episode_metrics, play
 from .policy import ChatCodec, Encoded, ModelPolicy, collate
+from .sharding import MODEL_FILE, OPTIMIZER_FILE, full_state, gathered, load_full_state, plain_copy
+from .sharding import shard as shard_model
 
 log = logging.getLogger(__name__)
-
-
-MODEL_FILE = "pytorch_model.bin"  # the policy's weights in a checkpoint, as accelerate names them (pickled tensors)
 
 
 def group_advantages(rewards: torch.Tensor, group_size: int) -> torch.Tensor:
@@ -99,13 +100,14 @@ class GRPORunner:
     """Runs the GRPO loop on ``model`` against a frozen ``ref_model`` (None with ``peft_config``: the reference is the
     base model under the adapters). ``draw(step, n)`` returns the n training examples of a step (deterministic in
     ``step``, so a resumed run sees the same data); every process draws the same and plays its share. ``model`` is
-    trained in place; with ``peft_config`` it gains LoRA adapters (`merged_model` folds them in)."""
+    trained in place; with ``peft_config`` it gains LoRA adapters (`merged_model` folds them in). ``shard`` splits
+    the model's weights, gradients and optimiser state over the processes (FSDP) instead of replicating them."""
 
     def __init__(self, model, ref_model, codec: ChatCodec, args, *, draw: Callable[[int, int], list[vista.Example]],
                  registry: vista.Registry, env_kwargs: dict, out_dir: str | Path,
                  system_prompt: Callable[[str], str | None] = lambda task: None,
                  on_metrics: Callable[[dict], None] | None = None, tool_names: Sequence[str] = (),
-                 peft_config=None, accelerator=None):
+                 peft_config=None, accelerator=None, shard: bool = False):
         from accelerate import Accelerator, DistributedType
 
         self.accelerator = accelerator or Accelerator(cpu=args.use_cpu)
@@ -118,11 +120,14 @@ class GRPORunner:
         self.step = 0
         self.executor = ToolExecutor()
         processes = self.accelerator.num_processes
-        if self.accelerator.distributed_type == DistributedType.FSDP:
-            raise ValueError("GRPO runs data-parallel (DDP) across processes, not under FSDP: episodes end at "
-                             "different turns on each process, and a sharded model needs every process to generate "
-                             "in lock-step. Launch without an FSDP config, and use --use_peft (LoRA) where the "
-                             "model with its optimiser state does not fit one device")
+        self.sharded = shard or self.accelerator.distributed_type == DistributedType.FSDP
+        if self.sharded and processes == 1:
+            log.warning("sharding over one process saves nothing: GRPO trains the model unsharded")
+            self.sharded = False
+        if self.sharded and args.use_vllm:
+            raise ValueError("vLLM generation with a sharded (--fsdp) policy is not supported: pushing the weights "
+                             "to vLLM needs them whole; drop --fsdp and use --use_peft (LoRA) to fit memory, or "
+                             "generate with transformers (drop --use_vllm)")
         if processes > 1 and args.use_vllm and args.vllm_mode == "server":
             raise ValueError("vllm_mode='server' with several training processes is not supported: TRL's server "
                              "client gathers the same number of prompts from every process on every call, and "
@@ -138,30 +143,49 @@ class GRPORunner:
             model = get_peft_model(model, peft_config)
             ref_model = None  # the adapters switched off are the reference
         self.uses_peft = peft_config is not None
-        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.learning_rate,
-                                      weight_decay=0.0)
-        # accelerate puts the model on its device (a GPU when there is one and use_cpu is off) and, with several
-        # processes, wraps it in DDP; generation uses the unwrapped module, which shares its parameters
-        self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
-        # Checkpoints hold the unwrapped model's weights (DDP would prefix every key with 'module.'), so a run
-        # resumes whatever the number of processes it is relaunched with.
-        self.accelerator.register_save_state_pre_hook(self._save_unwrapped)
-        self.accelerator.register_load_state_pre_hook(self._load_unwrapped)
-        self.ref_model = ref_model
         if ref_model is not None:
             ref_model.to(self.accelerator.device).eval().requires_grad_(False)
+        if self.sharded:
+            model.to(self.accelerator.device)
+            shard_model(model)
+            if ref_model is not None:
+                shard_model(ref_model)
+            self.model = model
+            self.optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                                               lr=args.learning_rate, weight_decay=0.0)
+        else:
+            optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.learning_rate,
+                                          weight_decay=0.0)
+            # accelerate puts the model on its device (a GPU when there is one and use_cpu is off) and, with several
+            # processes, wraps it in DDP; generation uses the unwrapped module, which shares its parameters
+            self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+            # Checkpoints hold the unwrapped model's weights (DDP would prefix every key with 'module.'), so a run
+            # resumes whatever the number of processes it is relaunched with.
+            self.accelerator.register_save_state_pre_hook(self._save_unwrapped)
+            self.accelerator.register_load_state_pre_hook(self._load_unwrapped)
+        self.ref_model = ref_model
         unwrapped = self.accelerator.unwrap_model(self.model)
         if args.use_vllm:
             from .vllm_policy import VLLMPolicy
 
             self.policy = VLLMPolicy(unwrapped, codec, args, accelerator=self.accelerator)
         else:
+            # a sharded policy generates gathered, each process on its own (see `sharding.gathered`)
             self.policy = ModelPolicy(unwrapped, codec, max_new_tokens=args.max_completion_length,
-                                      temperature=args.temperature, top_p=args.top_p)
+                                      temperature=args.temperature, top_p=args.top_p,
+                                      generate_kwargs={"synced_gpus": False} if self.sharded else None)
 
     def merged_model(self):
-        """The trained policy as a plain model: the adapters folded into the weights when training with LoRA."""
-        model = self.accelerator.unwrap_model(self.model)
+        """The trained policy as a plain model: the adapters folded into the weights when training with LoRA.
+        Sharded, every process must call it (the weights are gathered) and the main process alone gets the model
+        (the others None)."""
+        if self.sharded:
+            weights, _ = full_state(self.model)
+            if not self.accelerator.is_main_process:
+                return None
+            model = plain_copy(self.model, weights)
+        else:
+            model = self.accelerator.unwrap_model(self.model)
         return model.merge_and_unload() if self.uses_peft else model
 
     # ---- checkpoints ----------------------------------------------------------------------------------------
@@ -190,7 +214,12 @@ class GRPORunner:
         """Model, optimiser and every process's random states (accelerate's `save_state`), then the step."""
         path = self.out_dir / "checkpoints" / f"step-{self.step}"
         # pickled tensors: safetensors refuses the tied input/output embeddings of small models
-        self.accelerator.save_state(str(path), safe_serialization=False)
+        self.accelerator.save_state(str(path), safe_serialization=False)  # sharded: the random states only
+        if self.sharded:  # the whole weights and optimiser state, in the files accelerate writes unsharded
+            weights, optimizer = full_state(self.model, self.optimizer)
+            if self.accelerator.is_main_process:
+                torch.save(weights, path / MODEL_FILE)
+                torch.save(optimizer, path / OPTIMIZER_FILE)
         self.accelerator.wait_for_everyone()
         if self.accelerator.is_main_process:
             (path / "step.json").write_text(json.dumps({"step": self.step}))
@@ -201,7 +230,9 @@ class GRPORunner:
         found = self.checkpoints()
         if not found:
             return False
-        self.accelerator.load_state(str(found[-1]))
+        self.accelerator.load_state(str(found[-1]))  # sharded: the random states only
+        if self.sharded:
+            load_full_state(self.model, self.optimizer, found[-1], self.accelerator.is_main_process)
         self.step = json.loads((found[-1] / "step.json").read_text())["step"]
         if hasattr(self.policy, "mark_stale"):
             self.policy.mark_stale()
@@ -225,8 +256,10 @@ class GRPORunner:
         groups = args.per_device_train_batch_size * args.gradient_accumulation_steps // group
         examples = self.draw(self.step, groups)[accelerator.process_index::accelerator.num_processes]
         self.model.eval()
-        episodes = play(self.policy.generate, [e for e in examples for _ in range(group)], registry=self.registry,
-                        executor=self.executor, env_kwargs=self.env_kwargs, system_prompt=self.system_prompt)
+        with gathered(self.model) if self.sharded else contextlib.nullcontext():
+            episodes = play(self.policy.generate, [e for e in examples for _ in range(group)],
+                            registry=self.registry, executor=self.executor, env_kwargs=self.env_kwargs,
+                            system_prompt=self.system_prompt)
         rollout_s = time.perf_counter() - started
         rewards = torch.tensor([e.trajectory.reward or 0.0 for e in episodes], dtype=torch.float32)
         advantages = group_advantages(rewards, group)
@@ -240,19 +273,21 @@ class GRPORunner:
         starts = list(range(0, len(encoded), micro))
         for start in starts:
             batch = collate(encoded[start:start + micro], self.codec.tokenizer.pad_token_id)
-            # gradients are averaged over processes once, after the last micro-batch
-            sync = contextlib.nullcontext() if start == starts[-1] else accelerator.no_sync(self.model)
+            # gradients are averaged over processes once, after the last micro-batch (sharded: after each one, into
+            # each process's shard, as FSDP does)
+            last = start == starts[-1] or self.sharded
+            sync = contextlib.nullcontext() if last else accelerator.no_sync(self.model)
             with sync:
                 new = token_logprobs(self.model, batch)
                 mask = batch["policy_mask"][:, 1:].to(new.device)
                 ref = self.ref_logprobs(batch)
                 loss, info = grpo_loss(new, new.detach(), ref, mask, advantages[start:start + micro].to(new.device),
                                        args.epsilon, args.beta, total_tokens)
-                # DDP averages gradients over processes; the objective is their sum over the step's tokens
+                # DDP (and FSDP) average gradients over processes; the objective is their sum over the step's tokens
                 accelerator.backward(loss * accelerator.num_processes)
             losses.append(float(loss.detach()))
             stats.append(info)
-        grad_norm = float(accelerator.clip_grad_norm_(self.model.parameters(), args.max_grad_norm))
+        grad_norm = self._clip_gradients(args.max_grad_norm)
         self.optimizer.step()
         if hasattr(self.policy, "mark_stale"):
             self.policy.mark_stale()  # vLLM holds its own copy of the weights
@@ -272,6 +307,13 @@ class GRPORunner:
         if self.on_metrics is not None and accelerator.is_main_process:
             self.on_metrics(record)
         return record
+
+    def _clip_gradients(self, max_norm: float) -> float:
+        if not self.sharded:
+            return float(self.accelerator.clip_grad_norm_(self.model.parameters(), max_norm))
+        # the norm over every process's shards (a replicated DTensor)
+        norm = torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], max_norm)
+        return float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
 
     def train(self, progress: bool = True) -> list[dict]:
         from tqdm.auto import tqdm

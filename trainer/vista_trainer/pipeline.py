@@ -58,9 +58,9 @@ class Pipeline:
         # process synthesises, loads a checkpoint or evaluates: hours, not NCCL's default ten minutes.
         self.state = PartialState(cpu=not cuda_available(), timeout=timedelta(hours=BARRIER_HOURS))
         if self.state.distributed_type == "FSDP":
-            raise ValueError("vista-train runs data-parallel (DDP) across processes; FSDP is not supported: launch "
-                             "without an FSDP accelerate config, and add --use_peft (LoRA) where the model with its "
-                             "optimiser state does not fit one device")
+            raise ValueError("vista-train does not take accelerate's FSDP config: launch without it and add --fsdp "
+                             "(GRPO shards the policy itself with PyTorch FSDP; SFT runs data-parallel), or "
+                             "--use_peft (LoRA) where the model with its optimiser state does not fit one device")
         if config.cpu_threads:
             import torch
 
@@ -240,7 +240,7 @@ class Pipeline:
         runner = GRPORunner(model, ref_model, codec, args, draw=draw, registry=self.registry,
                             env_kwargs=self.env_kwargs(), out_dir=self.run_dir / "grpo", system_prompt=prompts,
                             on_metrics=self.metric, tool_names=self.offered_tools(),
-                            peft_config=self.cfg.peft_config())
+                            peft_config=self.cfg.peft_config(), shard=self.cfg.fsdp)
         if not (self.cfg.resume and runner.resume()):  # a checkpoint restores every process's random state
             import torch
 
@@ -249,8 +249,9 @@ class Pipeline:
             random.seed(self.cfg.seed + self.state.process_index)
         started = time.perf_counter()
         records = runner.train(progress=self.progress)
+        trained = runner.merged_model()  # sharded, every process takes part in gathering the weights
         if self.state.is_main_process:
-            save_policy(runner.merged_model(), processor, self.policy_dir("grpo"))
+            save_policy(trained, processor, self.policy_dir("grpo"))
         summary = {"steps": runner.step, "seconds": time.perf_counter() - started}
         if records:
             summary.update(first_reward=records[0]["reward"], last_reward=records[-1]["reward"])

@@ -258,11 +258,12 @@ def collate(batch: Sequence[Encoded], pad_id: int, *, left: bool = False) -> dic
 
 class ModelPolicy:
     """Generates the next turn for many observations at once (left-padded batch, stop at ``<|im_end|>``);
-    ``generated_tokens`` counts every token it has sampled."""
+    ``generated_tokens`` counts every token it has sampled; ``generate_kwargs`` go to every ``model.generate``."""
 
     def __init__(self, model, codec: ChatCodec, *, max_new_tokens: int, temperature: float = 0.0,
-                 top_p: float = 1.0):
+                 top_p: float = 1.0, generate_kwargs: dict | None = None):
         self.generated_tokens = 0
+        self.generate_kwargs = dict(generate_kwargs or {})
         self.model = model
         self.codec = codec
         self.max_new_tokens = max_new_tokens
@@ -285,7 +286,7 @@ class ModelPolicy:
         out = self.model.generate(
             **inputs, max_new_tokens=min(self.max_new_tokens, room), do_sample=sample,
             temperature=self.temperature if sample else None, top_p=self.top_p if sample else None,
-            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, **self.generate_kwargs)
         self.model.train(was_training)
         new = out[:, batch["input_ids"].shape[1]:]
         self.generated_tokens += int((new != tokenizer.pad_token_id).sum())  # rows that stopped early are padded
