@@ -47,10 +47,24 @@ def grpo(root: Path, fsdp: bool) -> None:
         rank = runner.accelerator.process_index
         torch.manual_seed(rank)  # each process samples its own episodes
         if fsdp:
-            runner.resume()
+            restored = None
+            if runner.resume():  # the sharded model and optimiser hold what the checkpoint holds, gathered whole
+                from vista_trainer.sharding import OPTIMIZER_FILE, full_state
+
+                weights, optimizer = full_state(runner.model, runner.optimizer)
+                if rank == 0:
+                    folder = runner.checkpoints()[-1]
+                    saved = torch.load(folder / "pytorch_model.bin")
+                    saved_optimizer = torch.load(folder / OPTIMIZER_FILE)["state"]
+                    restored = (set(saved) == set(weights) and all(torch.equal(saved[k], weights[k]) for k in saved)
+                                and len(saved_optimizer) == len(optimizer["state"]) > 0
+                                and all(torch.equal(saved_optimizer[i]["exp_avg"], optimizer["state"][i]["exp_avg"])
+                                        for i in saved_optimizer))
             held = sum(getattr(p, "_local_tensor", p).numel() for p in runner.model.parameters())
+            held_ref = sum(getattr(p, "_local_tensor", p).numel() for p in runner.ref_model.parameters())
             (root / f"share-{rank}.json").write_text(json.dumps(
-                {"held": held, "whole": sum(p.numel() for p in model.parameters()), "step": runner.step}))
+                {"held": held, "held_ref": held_ref, "whole": sum(p.numel() for p in model.parameters()),
+                 "step": runner.step, "restored": restored}))
         runner.train(progress=False)
         merged = runner.merged_model()  # sharded: gathered by all, returned to the main process alone
         if merged is not None:

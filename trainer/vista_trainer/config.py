@@ -56,7 +56,8 @@ def _f(default: Any, help: str, **kwargs: Any) -> Any:
 class VistaTrainConfig:
     # ---- run ------------------------------------------------------------------------------------------------
     run_dir: str = _f("runs/vista-train", "Run directory: config.yaml, metrics.jsonl, trajectories, checkpoints.")
-    preset: str = _f("tiny-cpu", f"Preset filling the fields left at their defaults: {', '.join(PRESETS)}.")
+    preset: str = _f("tiny-cpu", "Preset filling the fields not set on the command line or in the YAML file: "
+                                 f"{', '.join(PRESETS)}.")
     seed: int = _f(0, "Seed of model initialisation, sampling and the data order.")
     resume: bool = _f(True, "Continue a run found in run_dir: finished stages are skipped, GRPO restarts from its "
                             "last checkpoint, expert episodes already played are not played again.")

@@ -23,7 +23,7 @@ group, so no rewards cross processes), the loss of every process is normalised b
 processes, and DDP averages the gradients, so N processes take the same step one process would take on the whole
 mini-batch. Metrics are computed over every process's episodes and written by the main process. With ``peft``
 (LoRA), only the adapters train and the KL reference is the same model with its adapters switched off. With
-``shard`` (``--fsdp``, or launched with an accelerate FSDP config) the policy (and the reference) are sharded with
+``shard`` (``--fsdp``) the policy (and the reference) are sharded with
 PyTorch FSDP instead of replicated: see `vista_trainer.sharding`.
 """
 
@@ -120,7 +120,10 @@ class GRPORunner:
         self.step = 0
         self.executor = ToolExecutor()
         processes = self.accelerator.num_processes
-        self.sharded = shard or self.accelerator.distributed_type == DistributedType.FSDP
+        if self.accelerator.distributed_type == DistributedType.FSDP:
+            raise ValueError("GRPO does not take accelerate's FSDP config (its loading and plugin settings are not "
+                             "what GRPO shards with): launch without it and pass --fsdp (shard=True)")
+        self.sharded = shard
         if self.sharded and processes == 1:
             log.warning("sharding over one process saves nothing: GRPO trains the model unsharded")
             self.sharded = False
@@ -144,12 +147,11 @@ class GRPORunner:
             ref_model = None  # the adapters switched off are the reference
         self.uses_peft = peft_config is not None
         if ref_model is not None:
-            ref_model.to(self.accelerator.device).eval().requires_grad_(False)
-        if self.sharded:
-            model.to(self.accelerator.device)
+            ref_model.eval().requires_grad_(False)
+        if self.sharded:  # fully_shard moves each unit to the device itself: no whole copy on it first
             shard_model(model)
             if ref_model is not None:
-                shard_model(ref_model)
+                shard_model(ref_model, frozen=True)
             self.model = model
             self.optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                                                lr=args.learning_rate, weight_decay=0.0)
@@ -163,6 +165,8 @@ class GRPORunner:
             # resumes whatever the number of processes it is relaunched with.
             self.accelerator.register_save_state_pre_hook(self._save_unwrapped)
             self.accelerator.register_load_state_pre_hook(self._load_unwrapped)
+            if ref_model is not None:
+                ref_model.to(self.accelerator.device)
         self.ref_model = ref_model
         unwrapped = self.accelerator.unwrap_model(self.model)
         if args.use_vllm:

@@ -37,8 +37,10 @@ def block_classes(model: nn.Module) -> set[str]:
     return names
 
 
-def shard(model: nn.Module) -> nn.Module:
-    """Shard ``model`` in place over the default process group: each transformer block a unit, then the root."""
+def shard(model: nn.Module, frozen: bool = False) -> nn.Module:
+    """Shard ``model`` in place over the default process group: each transformer block a unit, then the root.
+    ``frozen`` (a model that never runs backward, the KL reference): the root is split again after each forward
+    too, where FSDP would otherwise keep it whole until a backward that never comes."""
     import warnings
 
     from torch.distributed.fsdp import fully_shard
@@ -57,6 +59,8 @@ def shard(model: nn.Module) -> nn.Module:
     # FSDP makes the first module to run forward the root; generation may call a block (the vision tower) before
     # the whole model's forward, so the root is settled now
     model._get_fsdp_state()._lazy_init()
+    if frozen:
+        model.set_reshard_after_forward(True, recurse=False)
     return model
 
 
@@ -81,7 +85,9 @@ def gathered(model: nn.Module) -> Iterator[nn.Module]:
     finally:
         for unit in units:
             unit.reshard()
-            unit.set_reshard_after_forward(True, recurse=False)
+            # as fully_shard left them: blocks split after forward, the root kept whole until backward
+            unit.set_reshard_after_forward(unit is not model, recurse=False)
+        model.reset_iter_state()  # forget the rollouts' forward order: the loss's passes prefetch by their own
 
 
 def _options(**kwargs):
@@ -120,6 +126,7 @@ def load_full_state(model: nn.Module, optimizer: torch.optim.Optimizer, folder: 
 
     weights = torch.load(folder / MODEL_FILE, map_location="cpu", weights_only=True) if main else {}
     set_model_state_dict(model, weights, options=_options(broadcast_from_rank0=True))
+    del weights
     plain = torch.load(folder / OPTIMIZER_FILE, map_location="cpu", weights_only=True) if main else {}
     by_name = {}
     if main:
