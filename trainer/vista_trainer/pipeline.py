@@ -241,12 +241,14 @@ class Pipeline:
                             env_kwargs=self.env_kwargs(), out_dir=self.run_dir / "grpo", system_prompt=prompts,
                             on_metrics=self.metric, tool_names=self.offered_tools(),
                             peft_config=self.cfg.peft_config(), shard=self.cfg.fsdp)
-        if not (self.cfg.resume and runner.resume()):  # a checkpoint restores every process's random state
-            import torch
+        import torch
 
-            # each process samples its own episodes
-            torch.manual_seed(self.cfg.seed + self.state.process_index)
-            random.seed(self.cfg.seed + self.state.process_index)
+        # each process samples its own episodes; a checkpoint then restores the random state of every process that
+        # wrote it (a run resumed with more processes keeps these seeds on the new ones)
+        torch.manual_seed(self.cfg.seed + self.state.process_index)
+        random.seed(self.cfg.seed + self.state.process_index)
+        if self.cfg.resume:
+            runner.resume()
         started = time.perf_counter()
         records = runner.train(progress=self.progress)
         trained = runner.merged_model()  # sharded, every process takes part in gathering the weights
