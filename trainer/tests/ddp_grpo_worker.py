@@ -120,3 +120,6 @@ if __name__ == "__main__":
     torch.set_num_threads(1)
     {"grpo": grpo, "scripted": scripted, "pipeline": pipeline}[sys.argv[2]](Path(sys.argv[1]),
                                                                           sys.argv[3:] == ["fsdp"])
+    if torch.distributed.is_initialized():  # leave together: a process exiting while another still uses the
+        torch.distributed.barrier()         # group can abort in gloo's threads
+        torch.distributed.destroy_process_group()

@@ -70,7 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"vista-train {command}: run directory {pipeline.run_dir}; tasks "
           f"{', '.join(t.name for t in pipeline.tasks)}; tools offered {', '.join(pipeline.offered_tools())}",
           flush=True)
-    pipeline.run(COMMANDS[command])
+    pipeline.run(COMMANDS[command])  # ends with every process at a barrier
+    if pipeline.state.num_processes > 1:
+        pipeline.state.destroy_process_group()  # leave the group together, not as each interpreter exits
     return 0
 
 
