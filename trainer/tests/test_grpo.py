@@ -165,12 +165,14 @@ def torchrun_two_processes(root, mode: str, processes: int = 2, fsdp: bool = Fal
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     worker = Path(__file__).parent / "ddp_grpo_worker.py"
-    done = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
-         "--master_addr", "127.0.0.1",
-         "--master_port", str(port), str(worker), str(root), mode, *(["fsdp"] if fsdp else [])],
-        env={**os.environ, "OMP_NUM_THREADS": "1", "VISTA_TEST_STEPS": str(steps)}, capture_output=True, text=True,
-        timeout=600)
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes), "--master_addr",
+               "127.0.0.1", "--master_port", str(port), str(worker), str(root), mode, *(["fsdp"] if fsdp else [])]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "VISTA_TEST_STEPS": str(steps)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    if done.returncode and "terminate called without an active exception" in done.stderr:
+        # Seen twice in full-suite runs on the shared CI machine (never alone): a gloo worker thread aborts one
+        # process (SIGABRT, no Python error). Not understood yet (see the issue notes); one more try.
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
 
 
