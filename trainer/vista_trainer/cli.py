@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 COMMANDS = {
     "all": ("synthesize", "init", "sft", "grpo", "evaluate"),
@@ -35,7 +36,7 @@ def set_fields(argv: Sequence[str]) -> set[str]:
             if name == "config":
                 path = token.split("=", 1)[1] if "=" in token else (argv[i + 1] if i + 1 < len(argv) else None)
                 try:
-                    loaded = yaml.safe_load(open(path, encoding="utf-8")) if path else None
+                    loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if path else None
                 except OSError:
                     loaded = None  # the parser reports the missing file
                 names.update(loaded if isinstance(loaded, dict) else ())

@@ -152,12 +152,12 @@ class GRPORunner:
             shard_model(model)
             if ref_model is not None:
                 shard_model(ref_model, frozen=True)
-            self.model = model
-            self.optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
-                                               lr=args.learning_rate, weight_decay=0.0)
+        # built on the sharded parameters when sharded
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.learning_rate,
+                                      weight_decay=0.0)
+        if self.sharded:
+            self.model, self.optimizer = model, optimizer
         else:
-            optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.learning_rate,
-                                          weight_decay=0.0)
             # accelerate puts the model on its device (a GPU when there is one and use_cpu is off) and, with several
             # processes, wraps it in DDP; generation uses the unwrapped module, which shares its parameters
             self.model, self.optimizer = self.accelerator.prepare(model, optimizer)

@@ -64,12 +64,6 @@ def shard(model: nn.Module, frozen: bool = False) -> nn.Module:
     return model
 
 
-def is_sharded(model: nn.Module) -> bool:
-    from torch.distributed.fsdp import FSDPModule
-
-    return isinstance(model, FSDPModule)
-
-
 @contextlib.contextmanager
 def gathered(model: nn.Module) -> Iterator[nn.Module]:
     """Every unit gathered and kept whole until the block ends: forward passes then run on one process alone (HF
@@ -101,6 +95,13 @@ def trained_names(model: nn.Module) -> list[str]:
     return [name for name, p in model.named_parameters() if p.requires_grad]
 
 
+def _rekey(optimizer_state: dict, key) -> dict:
+    """An optimiser state dict with every parameter key mapped through ``key`` (position <-> name)."""
+    return {"state": {key[k]: state for k, state in optimizer_state["state"].items()},
+            "param_groups": [{**group, "params": [key[k] for k in group["params"]]}
+                             for group in optimizer_state["param_groups"]]}
+
+
 def full_state(model: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> tuple[dict, dict | None]:
     """The whole model's weights and the optimiser's state as one process would hold them, on CPU, on the main
     process (empty elsewhere). Every process must call it."""
@@ -112,11 +113,7 @@ def full_state(model: nn.Module, optimizer: torch.optim.Optimizer | None = None)
     by_name = get_optimizer_state_dict(model, optimizer, options=_options(cpu_offload=True))
     if not by_name:
         return weights, {}
-    position = {name: i for i, name in enumerate(trained_names(model))}
-    plain = {"state": {position[name]: state for name, state in by_name["state"].items()},
-             "param_groups": [{**group, "params": [position[name] for name in group["params"]]}
-                              for group in by_name["param_groups"]]}
-    return weights, plain
+    return weights, _rekey(by_name, {name: i for i, name in enumerate(trained_names(model))})
 
 
 def load_full_state(model: nn.Module, optimizer: torch.optim.Optimizer, folder: Path, main: bool) -> None:
@@ -135,9 +132,7 @@ def load_full_state(model: nn.Module, optimizer: torch.optim.Optimizer, folder: 
             raise ValueError(f"{folder / OPTIMIZER_FILE} holds the state of "
                              f"{len(plain['param_groups'][0]['params'])} parameters, this run trains {len(names)}: "
                              "resume with the same --use_peft / LoRA settings the checkpoint was written with")
-        by_name = {"state": {names[i]: state for i, state in plain["state"].items()},
-                   "param_groups": [{**group, "params": [names[i] for i in group["params"]]}
-                                    for group in plain["param_groups"]]}
+        by_name = _rekey(plain, names)
     # strict=False: a parameter that never had a gradient (a block no step reached) has no state to restore
     set_optimizer_state_dict(model, optimizer, by_name, options=_options(broadcast_from_rank0=True, strict=False))
 
