@@ -5,12 +5,14 @@ from vista_trainer.config import PRESETS, VistaTrainConfig
 
 @pytest.mark.parametrize("overrides, message", [
     ({"num_generations": 1}, "num_generations must be >= 2"),
-    ({"grpo_mini_batch": 12, "grpo_micro_batch": 8}, "multiple of grpo_micro_batch"),
-    ({"grpo_mini_batch": 16, "grpo_micro_batch": 8, "num_generations": 3}, "multiple of num_generations"),
+    ({"grpo_batch_size": 8, "grpo_gradient_accumulation": 2, "num_generations": 3}, "multiple of num_generations"),
+    ({"loss_type": "ppo"}, "loss_type must be one of dapo"),
+    ({"grpo_args": "{epsilon_hi: 0.28}"}, "not a trl.GRPOConfig field; did you mean 'epsilon_high'"),
+    ({"grpo_args": "{beta: 0.1}"}, "set 'beta' with --beta instead"),
+    ({"grpo_args": "[1, 2]"}, "must be a mapping"),
     ({"expert": "teacher"}, "needs teacher_base_url and teacher_model"),
     ({"use_vllm": True}, "use_vllm needs a real checkpoint"),
     ({"preset": "qwen2.5-vl-7b", "vllm_mode": "server"}, "needs vllm_server_base_url"),
-    ({"preset": "qwen2.5-vl-7b", "fsdp": True}, "fsdp with use_vllm is not supported"),
     ({"max_new_tokens": 4096, "max_length": 2048}, "raise max_length or lower max_new_tokens"),
     ({"hidden_size": 100, "num_heads": 3}, "must divide hidden_size"),
     ({"preset": "gpt-9"}, "unknown preset"),
@@ -28,8 +30,9 @@ def test_paper_preset_reaches_trl_configs():
     grpo = config.grpo_config("/tmp/unused")
     assert (grpo.learning_rate, grpo.num_generations, grpo.beta, grpo.temperature, grpo.max_steps) == \
         (5e-7, 8, 1e-3, 0.7, 300)
-    assert grpo.use_vllm and grpo.vllm_mode == "colocate"
-    assert grpo.per_device_train_batch_size * grpo.gradient_accumulation_steps == 128
+    assert grpo.use_vllm and grpo.vllm_mode == "colocate" and grpo.activation_checkpointing
+    # TRL's per-device meanings: the paper's 128 episodes per step on 8 devices
+    assert grpo.per_device_train_batch_size * grpo.gradient_accumulation_steps * 8 == 128
     sft = config.sft_config("/tmp/unused")
     assert (sft.learning_rate, sft.num_train_epochs, sft.max_length) == (2e-6, 1, 16384)
     assert sft.per_device_train_batch_size * sft.gradient_accumulation_steps == 128
@@ -52,8 +55,8 @@ def test_a_field_set_to_its_default_is_not_overridden_by_the_preset(tmp_path):
 
     path = tmp_path / "run.yaml"
     path.write_text("expert: oracle\n")
-    config = parse_config(["--preset", "qwen2.5-vl-7b", "--use_vllm", "false", "--fsdp", "--config", str(path)])
-    assert (config.use_vllm, config.expert, config.fsdp, config.bf16) == (False, "oracle", True, True)
+    config = parse_config(["--preset", "qwen2.5-vl-7b", "--use_vllm", "false", "--config", str(path)])
+    assert (config.use_vllm, config.expert, config.bf16) == (False, "oracle", True)
     assert config.grpo_learning_rate == 5e-7  # the rest of the preset still applies
     config = VistaTrainConfig.from_preset("internvl3-2b", use_vllm=False, expert="oracle")
     assert (config.use_vllm, config.expert, config.num_generations) == (False, "oracle", 8)
@@ -63,3 +66,23 @@ def test_a_field_set_to_its_default_is_not_overridden_by_the_preset(tmp_path):
 def test_cli_reports_a_bad_configuration_without_a_traceback(capsys):
     assert main(["grpo", "--num_generations", "1"]) == 2
     assert "num_generations must be >= 2" in capsys.readouterr().err
+
+
+def test_every_grpo_field_reaches_trl_with_trl_meaning(tmp_path):
+    """The GRPO flags are TRL fields under our names; anything else of GRPOConfig comes through grpo_args, from the
+    command line or as a mapping in the YAML file."""
+    from vista_trainer.cli import parse_config
+    from vista_trainer.config import GRPO_FLAGS
+
+    config = VistaTrainConfig(loss_type="grpo", num_iterations=2, scale_rewards="batch", top_k=20,
+                              repetition_penalty=1.1, mask_truncated_completions=True, grpo_lr_scheduler_type="cosine",
+                              grpo_args="{epsilon_high: 0.28, steps_per_generation: 4}")
+    grpo = config.grpo_config(str(tmp_path))
+    for trl_name, ours in GRPO_FLAGS.items():
+        assert getattr(grpo, trl_name) == getattr(config, ours) or trl_name in ("report_to", "lr_scheduler_type"), \
+            trl_name
+    assert (grpo.lr_scheduler_type, grpo.epsilon_high, grpo.steps_per_generation) == ("cosine", 0.28, 4)
+    path = tmp_path / "run.yaml"
+    path.write_text("grpo_args:\n  epsilon_high: 0.3\n  warmup_steps: 0.1\n")
+    grpo = parse_config(["--config", str(path)]).grpo_config(str(tmp_path))
+    assert (grpo.epsilon_high, grpo.warmup_steps) == (0.3, 0.1)

@@ -36,6 +36,23 @@ class MeasureBar(vista.Tool):
         return vista.ToolResult(text=f"height {height}", data={"height": height})
 
 
+class CropBar(vista.Tool):
+    """Returns a picture: the bar cut out, drawn in ``CROP_SHADE`` (the tests change it to change the image)."""
+
+    name = "crop_bar"
+    family = "perception"
+    description = "A crop of the red or blue bar, as a new image."
+    Arguments = MeasureArgs
+    examples = [{"color": "red"}]
+    shade = 255
+
+    def run(self, args: MeasureArgs, ctx: vista.ToolContext) -> vista.ToolResult:
+        image = ctx.image(args.image).convert("RGB")
+        crop = image.crop((0, 0, 12, 32) if args.color == "red" else (12, 0, 24, 32))
+        crop = Image.eval(crop, lambda v: min(v, self.shade))
+        return vista.ToolResult(text=f"the {args.color} bar", images=[crop.resize((56, 56))])
+
+
 class BarHeight(vista.Task):
     name = "bar_height"
     category = "chart"
@@ -71,6 +88,7 @@ class BarHeight(vista.Task):
 @vista.hookimpl
 def register_tools(register) -> None:
     register(MeasureBar())
+    register(CropBar())
 
 
 @vista.hookimpl

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
+import os
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -21,8 +23,10 @@ from typing import Any
 
 PAPER_SFT = dict(sft_learning_rate=2e-6, sft_epochs=1, sft_batch_size=8, sft_gradient_accumulation=16,
                  max_length=16384)
-PAPER_RL = dict(grpo_learning_rate=5e-7, num_generations=8, beta=1e-3, grpo_micro_batch=8, grpo_mini_batch=128,
-                grpo_steps=300, temperature=0.7, max_turns=3, use_vllm=True, vllm_mode="colocate",
+# the paper's RL batch: 128 episodes per step, 8 per forward pass; on 8 devices that is 8 x 2 x 8 (TRL's
+# per-device batch and accumulation)
+PAPER_RL = dict(grpo_learning_rate=5e-7, num_generations=8, beta=1e-3, grpo_batch_size=8, grpo_gradient_accumulation=2,
+                grpo_steps=300, gradient_checkpointing=True, temperature=0.7, max_turns=3, use_vllm=True, vllm_mode="colocate",
                 max_new_tokens=1024, bf16=True, expert="teacher", min_pixels=256 * 28 * 28,
                 max_pixels=1280 * 28 * 28, system_prompt="full")
 PRESETS: dict[str, dict[str, Any]] = {
@@ -114,28 +118,49 @@ class VistaTrainConfig:
     sft_epochs: float = _f(8, "SFT epochs over the kept expert trajectories (the paper: 1).")
     sft_batch_size: int = _f(8, "SFT micro-batch size per device.")
     sft_gradient_accumulation: int = _f(1, "SFT gradient accumulation (the paper's batch 128 = 8 x 16).")
-    # ---- stage 2: GRPO --------------------------------------------------------------------------------------
-    grpo_steps: int = _f(24, "GRPO optimiser steps (the paper: 300).")
-    grpo_learning_rate: float = _f(1e-4, "GRPO learning rate (the paper: 5e-7).")
+    # ---- stage 2: GRPO (trl.GRPOTrainer; each field below is the TRL field it names, with TRL's meaning) -------
+    grpo_steps: int = _f(24, "GRPO optimiser steps (TRL's max_steps; the paper: 300).")
+    grpo_learning_rate: float = _f(1e-4, "GRPO learning rate (TRL's learning_rate; the paper: 5e-7).")
+    grpo_lr_scheduler_type: str = _f("constant", "GRPO learning-rate schedule (TRL's lr_scheduler_type: constant, "
+                                                 "linear, cosine, ...).")
     num_generations: int = _f(4, "G: episodes per prompt, whose rewards are normalised within the group.")
-    grpo_micro_batch: int = _f(8, "Episodes per forward/backward pass.")
-    grpo_mini_batch: int = _f(16, "Episodes per optimiser step (a multiple of grpo_micro_batch and of "
-                                  "num_generations).")
-    beta: float = _f(1e-3, "KL coefficient to the reference (the SFT policy).")
-    epsilon: float = _f(0.2, "PPO clip range of the importance ratio.")
-    temperature: float = _f(0.7, "Sampling temperature of GRPO rollouts (the paper's 0.7).")
-    top_p: float = _f(1.0, "Nucleus sampling of GRPO rollouts.")
-    max_new_tokens: int = _f(96, "Most tokens the policy may write in one turn.")
-    save_steps: int = _f(6, "Save a GRPO checkpoint every this many steps.")
-    use_vllm: bool = _f(False, "Generate GRPO rollouts with vLLM (GPU presets).")
+    grpo_batch_size: int = _f(8, "Episodes per device in one forward/backward pass (TRL's "
+                                 "per_device_train_batch_size).")
+    grpo_gradient_accumulation: int = _f(2, "Forward/backward passes per device accumulated into one optimiser step "
+                                            "(TRL's gradient_accumulation_steps, per device): a step trains on "
+                                            "grpo_batch_size x grpo_gradient_accumulation x processes episodes, "
+                                            "played from that many / num_generations prompts.")
+    beta: float = _f(1e-3, "KL coefficient to the reference (the SFT policy; TRL's beta).")
+    epsilon: float = _f(0.2, "Clip range of the importance ratio (TRL's epsilon).")
+    loss_type: str = _f("dapo", "TRL's loss_type: dapo (token-level over the step's tokens), grpo, dr_grpo, bnpo, "
+                                "cispo, sapo, luspo, vespo.")
+    num_iterations: int = _f(1, "Optimiser passes over each generated batch (TRL's num_iterations, mu); above 1 the "
+                                "old policy's logprobs are computed when the batch is generated.")
+    scale_rewards: str = _f("group", "Advantage scaling (TRL's scale_rewards): group, batch or none.")
+    mask_truncated_completions: bool = _f(False, "Leave episodes whose last turn hit the token budget out of the loss "
+                                                 "(TRL's mask_truncated_completions).")
+    temperature: float = _f(0.7, "Sampling temperature of GRPO rollouts; the loss's logprobs are at it too (the "
+                                 "paper's 0.7).")
+    top_p: float = _f(1.0, "Nucleus sampling of GRPO rollouts (TRL's top_p).")
+    top_k: int = _f(0, "Top-k sampling of GRPO rollouts (TRL's top_k; 0: off).")
+    repetition_penalty: float = _f(1.0, "Repetition penalty of GRPO rollouts (TRL's repetition_penalty; 1: off).")
+    max_new_tokens: int = _f(96, "Most tokens the policy may write in one turn (TRL's max_completion_length, which "
+                                 "vista applies per turn; the whole episode is bounded by max_length).")
+    gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass (TRL's "
+                                             "gradient_checkpointing): for models whose activations do not fit.")
+    save_steps: int = _f(6, "Save a GRPO checkpoint every this many steps (TRL's save_steps).")
+    logging_steps: int = _f(1, "Log GRPO metrics every this many steps (TRL's logging_steps).")
+    report_to: str = _f("none", "Where TRL also reports metrics (TRL's report_to: none, wandb, tensorboard, "
+                                "trackio, ...); metrics.jsonl is always written.")
+    use_vllm: bool = _f(False, "Generate GRPO rollouts with vLLM (TRL's use_vllm; GPU presets).")
     vllm_mode: str = _f("colocate", "vLLM mode as TRL names it: 'colocate' (same GPUs) or 'server' (trl vllm-serve).")
     vllm_server_base_url: str | None = _f(None, "URL of `trl vllm-serve` when vllm_mode='server'.")
     vllm_gpu_memory_utilization: float = _f(0.3, "GPU memory share of vLLM in colocate mode.")
-    fsdp: bool = _f(False, "Shard GRPO's policy (and its KL reference) over the processes with PyTorch FSDP: "
-                           "weights, gradients and optimiser state split N ways, each transformer block a unit; "
-                           "rollouts gather the weights whole and every process generates on its own. For full "
-                           "fine-tuning of a model whose optimiser state does not fit one device. SFT stays "
-                           "data-parallel (add use_peft where it does not fit). Not with use_vllm.")
+    vllm_importance_sampling_correction: bool = _f(True, "Correct for the gap between vLLM's sampling logprobs and "
+                                                         "the trainer's (TRL's vllm_importance_sampling_correction).")
+    grpo_args: str = _f("", "Further trl.GRPOConfig fields, as a YAML/JSON mapping with TRL's names and meanings, "
+                            "e.g. '{epsilon_high: 0.28, steps_per_generation: 4, warmup_steps: 0.05}' (in a --config "
+                            "YAML file, a mapping). The fields above are set by their own flags.")
     # ---- evaluation -----------------------------------------------------------------------------------------
     eval_episodes: int = _f(96, "Held-out episodes per evaluated policy (test split seeds, never trained on).")
 
@@ -167,13 +192,18 @@ class VistaTrainConfig:
         if self.num_generations < 2:
             raise ValueError(f"num_generations must be >= 2 (advantages are relative within a group), "
                              f"got {self.num_generations}")
-        if self.grpo_mini_batch % self.grpo_micro_batch:
-            raise ValueError(f"grpo_mini_batch ({self.grpo_mini_batch}) must be a multiple of grpo_micro_batch "
-                             f"({self.grpo_micro_batch}); e.g. set grpo_mini_batch to "
-                             f"{-(-self.grpo_mini_batch // self.grpo_micro_batch) * self.grpo_micro_batch}")
-        if self.grpo_mini_batch % self.num_generations:
-            raise ValueError(f"grpo_mini_batch ({self.grpo_mini_batch}) must be a multiple of num_generations "
-                             f"({self.num_generations}) so that every group is whole in a step")
+        processes = int(os.environ.get("WORLD_SIZE", "1"))  # set by accelerate launch / torchrun
+        episodes = self.grpo_batch_size * self.grpo_gradient_accumulation * processes
+        if episodes % self.num_generations:
+            raise ValueError(f"a GRPO step's {episodes} episodes (grpo_batch_size {self.grpo_batch_size} x "
+                             f"grpo_gradient_accumulation {self.grpo_gradient_accumulation} x {processes} "
+                             f"process(es)) must be a multiple of num_generations ({self.num_generations}), so that "
+                             "every group is whole; change one of them")
+        for name, allowed in (("loss_type", LOSS_TYPES), ("scale_rewards", ("group", "batch", "none"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)} (TRL's meanings), got "
+                                 f"{getattr(self, name)!r}")
+        self.grpo_extra()  # a malformed or unknown --grpo_args field is reported here, before any stage runs
         if self.tiny and self.hidden_size % self.num_heads:
             raise ValueError(f"num_heads ({self.num_heads}) must divide hidden_size ({self.hidden_size})")
         if self.tiny and (self.hidden_size // self.num_heads) % 8:
@@ -189,9 +219,10 @@ class VistaTrainConfig:
                              "with transformers on CPU: drop --use_vllm or pick a paper preset")
         if self.vllm_mode not in ("colocate", "server"):
             raise ValueError(f"vllm_mode must be 'colocate' or 'server', got {self.vllm_mode!r}")
-        if self.fsdp and self.use_vllm:
-            raise ValueError("fsdp with use_vllm is not supported: pushing weights to vLLM needs them whole on every "
-                             "process; drop --fsdp and use --use_peft (LoRA) to fit memory, or drop --use_vllm")
+        if self.use_vllm and self.vllm_mode == "server" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            raise ValueError("vllm_mode='server' with several training processes is not supported for multi-turn "
+                             "episodes: TRL's server client is a collective call, and each process's episodes end at "
+                             "different turns; use vllm_mode='colocate' or one training process")
         if self.use_vllm and self.vllm_mode == "server" and not self.vllm_server_base_url:
             raise ValueError("vllm_mode='server' needs vllm_server_base_url (where `trl vllm-serve` listens)")
         if not 0 <= self.beta:
@@ -209,7 +240,8 @@ class VistaTrainConfig:
         if not 0 <= self.lora_dropout < 1:
             raise ValueError(f"lora_dropout must lie in [0, 1), got {self.lora_dropout}")
         for name in ("expert_episodes", "eval_episodes", "grpo_steps", "save_steps", "sft_batch_size", "lora_r",
-                     "lora_alpha"):
+                     "lora_alpha", "grpo_batch_size", "grpo_gradient_accumulation", "num_iterations",
+                     "logging_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
@@ -243,22 +275,63 @@ class VistaTrainConfig:
             gradient_accumulation_steps=self.sft_gradient_accumulation, max_length=self.max_length,
             bf16=self.bf16 and cuda_available(), use_cpu=not cuda_available(), seed=self.seed, report_to="none",
             logging_steps=5, save_strategy="no", lr_scheduler_type="cosine", warmup_steps=0.05,
-            gradient_checkpointing=not self.tiny,  # recomputing activations only pays where memory is short
+            activation_checkpointing=not self.tiny,  # recomputing activations only pays where memory is short
             remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, disable_tqdm=False)
 
-    def grpo_config(self, output_dir: str):
+    def grpo_extra(self) -> dict[str, Any]:
+        """The ``grpo_args`` mapping, checked: known `trl.GRPOConfig` fields that no flag of ours sets."""
+        import yaml
         from trl import GRPOConfig
 
-        return GRPOConfig(
-            output_dir=output_dir, learning_rate=self.grpo_learning_rate, max_steps=self.grpo_steps,
-            num_generations=self.num_generations, beta=self.beta, epsilon=self.epsilon,
-            temperature=self.temperature, top_p=self.top_p, max_completion_length=self.max_new_tokens,
-            per_device_train_batch_size=self.grpo_micro_batch,
-            gradient_accumulation_steps=self.grpo_mini_batch // self.grpo_micro_batch,
-            use_vllm=self.use_vllm, vllm_mode=self.vllm_mode, vllm_server_base_url=self.vllm_server_base_url,
-            vllm_gpu_memory_utilization=self.vllm_gpu_memory_utilization,
-            bf16=self.bf16 and cuda_available(), use_cpu=not cuda_available(), seed=self.seed, report_to="none",
-            save_steps=self.save_steps, logging_steps=1)
+        raw = self.grpo_args
+        try:
+            extra = raw if isinstance(raw, dict) else (yaml.safe_load(raw) if raw and raw.strip() else {})
+        except yaml.YAMLError as exc:
+            raise ValueError(f"grpo_args is not a YAML/JSON mapping ({str(exc).splitlines()[0]}); write it like "
+                             "'{epsilon_high: 0.28, warmup_steps: 0.05}'") from None
+        if not isinstance(extra, dict):
+            raise ValueError(f"grpo_args must be a mapping of trl.GRPOConfig fields, got {raw!r}; write it like "
+                             "'{epsilon_high: 0.28}'")
+        known = {f.name for f in dataclasses.fields(GRPOConfig)}
+        for name in extra:
+            if name not in known:
+                close = difflib.get_close_matches(str(name), known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"grpo_args: {name!r} is not a trl.GRPOConfig field{hint}")
+            if name in GRPO_FLAGS:
+                raise ValueError(f"grpo_args: set {name!r} with --{GRPO_FLAGS[name]} instead")
+        return dict(extra)
+
+    def grpo_config(self, output_dir: str):
+        """The `trl.GRPOConfig` of this run: the fields above under TRL's names, then ``grpo_args``."""
+        from trl import GRPOConfig
+
+        fields = {trl_name: getattr(self, ours) for trl_name, ours in GRPO_FLAGS.items()}
+        cuda = cuda_available()
+        fields.update(
+            output_dir=output_dir, bf16=self.bf16 and cuda, use_cpu=not cuda, seed=self.seed,
+            save_strategy="steps", save_only_model=False, disable_dropout=True,
+            # one token budget per turn; vLLM's context must hold the longest conversation and one more turn
+            vllm_max_model_length=self.max_length + self.max_new_tokens,
+            remove_unused_columns=False, log_completions=False)
+        fields.update(self.grpo_extra())
+        return GRPOConfig(**fields)
+
+
+# TRL's GRPOConfig field -> the flag of ours that sets it
+GRPO_FLAGS = {
+    "max_steps": "grpo_steps", "learning_rate": "grpo_learning_rate", "lr_scheduler_type": "grpo_lr_scheduler_type",
+    "num_generations": "num_generations", "per_device_train_batch_size": "grpo_batch_size",
+    "gradient_accumulation_steps": "grpo_gradient_accumulation", "beta": "beta", "epsilon": "epsilon",
+    "loss_type": "loss_type", "num_iterations": "num_iterations", "scale_rewards": "scale_rewards",
+    "mask_truncated_completions": "mask_truncated_completions", "temperature": "temperature", "top_p": "top_p",
+    "top_k": "top_k", "repetition_penalty": "repetition_penalty", "max_completion_length": "max_new_tokens",
+    "activation_checkpointing": "gradient_checkpointing", "save_steps": "save_steps", "logging_steps": "logging_steps",
+    "report_to": "report_to", "use_vllm": "use_vllm", "vllm_mode": "vllm_mode",
+    "vllm_server_base_url": "vllm_server_base_url", "vllm_gpu_memory_utilization": "vllm_gpu_memory_utilization",
+    "vllm_importance_sampling_correction": "vllm_importance_sampling_correction",
+}
+LOSS_TYPES = ("dapo", "grpo", "dr_grpo", "bnpo", "cispo", "sapo", "luspo", "vespo")
 
 
 def cuda_available() -> bool:

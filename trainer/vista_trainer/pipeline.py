@@ -18,11 +18,9 @@ synthesis, initialisation, evaluation and every file of the run directory are th
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
-import random
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -57,10 +55,6 @@ class Pipeline:
         # One process, or one of those `accelerate launch` started. The others wait at a barrier while the main
         # process synthesises, loads a checkpoint or evaluates: hours, not NCCL's default ten minutes.
         self.state = PartialState(cpu=not cuda_available(), timeout=timedelta(hours=BARRIER_HOURS))
-        if self.state.distributed_type == "FSDP":
-            raise ValueError("vista-train does not take accelerate's FSDP config: launch without it and add --fsdp "
-                             "(GRPO shards the policy itself with PyTorch FSDP; SFT runs data-parallel), or "
-                             "--use_peft (LoRA) where the model with its optimiser state does not fit one device")
         if config.cpu_threads:
             import torch
 
@@ -155,8 +149,9 @@ class Pipeline:
     def policy_dir(self, name: str) -> Path:
         return self.run_dir / "policies" / name
 
-    def load(self, name: str):
-        return load_policy(self.policy_dir(name), min_pixels=self.cfg.min_pixels, max_pixels=self.cfg.max_pixels)
+    def load(self, name: str, dtype: str = "float32"):
+        return load_policy(self.policy_dir(name), min_pixels=self.cfg.min_pixels, max_pixels=self.cfg.max_pixels,
+                           dtype=dtype)
 
     # ---- stages ---------------------------------------------------------------------------------------------
     def synthesize(self) -> dict:
@@ -211,7 +206,7 @@ class Pipeline:
     def sft(self) -> dict:
         from .sft import run_sft
 
-        model, processor = self.load("init")
+        model, processor = self.load("init", dtype=self.train_dtype())
         codec = ChatCodec(processor, self.cfg.max_length)
         records = list(sft_records(self.expert_dir()))
         args = self.cfg.sft_config(str(self.run_dir / "sft"))
@@ -225,40 +220,51 @@ class Pipeline:
         return summary
 
     def grpo(self) -> dict:
-        from .grpo import GRPORunner
+        from .grpo import build_trainer, last_checkpoint
+        from .rollout import EpisodeRollout
 
-        model, processor = self.load("sft")
-        # with LoRA the reference is the same model with its adapters off: no copy
-        ref_model = copy.deepcopy(model) if self.cfg.beta > 0 and not self.cfg.use_peft else None
-        codec = ChatCodec(processor, self.cfg.max_length)
-        args = self.cfg.grpo_config(str(self.run_dir / "grpo"))
-        prompts = self.system_prompt()
-
-        def draw(step: int, n: int) -> list[vista.Example]:
-            return self.examples("train", n, seed=GRPO_SEED_BASE + step * n)
-
-        runner = GRPORunner(model, ref_model, codec, args, draw=draw, registry=self.registry,
-                            env_kwargs=self.env_kwargs(), out_dir=self.run_dir / "grpo", system_prompt=prompts,
-                            on_metrics=self.metric, tool_names=self.offered_tools(),
-                            peft_config=self.cfg.peft_config(), shard=self.cfg.fsdp)
-        import torch
-
-        # each process samples its own episodes; a checkpoint then restores the random state of every process that
-        # wrote it (a run resumed with more processes keeps these seeds on the new ones)
-        torch.manual_seed(self.cfg.seed + self.state.process_index)
-        random.seed(self.cfg.seed + self.state.process_index)
-        if self.cfg.resume:
-            runner.resume()
+        cfg = self.cfg
+        model, processor = self.load("sft", dtype=self.train_dtype())
+        codec = ChatCodec(processor, cfg.max_length)
+        args = cfg.grpo_config(str(self.run_dir / "grpo"))
+        args.disable_tqdm = not self.progress
+        rollout = EpisodeRollout(self.examples("train", grpo_examples_needed(args), seed=GRPO_SEED_BASE), codec,
+                                 registry=self.registry, env_kwargs=self.env_kwargs(),
+                                 system_prompt=self.system_prompt())
+        trainer = build_trainer(model, codec, args, rollout, reward_name=cfg.reward, tool_names=self.offered_tools(),
+                                peft_config=cfg.peft_config(), on_metrics=self.metric)
+        checkpoint = last_checkpoint(args.output_dir) if cfg.resume else None
+        if checkpoint:
+            log.info("resuming GRPO from %s", checkpoint)
         started = time.perf_counter()
-        records = runner.train(progress=self.progress)
-        trained = runner.merged_model()  # sharded, every process takes part in gathering the weights
-        if self.state.is_main_process:
-            save_policy(trained, processor, self.policy_dir("grpo"))
-        summary = {"steps": runner.step, "seconds": time.perf_counter() - started}
-        if records:
-            summary.update(first_reward=records[0]["reward"], last_reward=records[-1]["reward"])
+        result = trainer.train(resume_from_checkpoint=checkpoint)
+        self.save_trained(trainer, processor, "grpo")
+        steps = [entry for entry in trainer.state.log_history if "reward" in entry]
+        summary = {"steps": trainer.state.global_step, "seconds": time.perf_counter() - started,
+                   "train_loss": result.training_loss, "sampled_tokens": rollout.sampled_tokens}
+        if steps:
+            summary.update(first_reward=steps[0]["reward"], last_reward=steps[-1]["reward"])
         self.finish("grpo", summary)
         return summary
+
+    def train_dtype(self) -> str:
+        """Weights in bfloat16 where the run trains in bf16 on a GPU (TRL's bf16 autocasts the rest)."""
+        return "bfloat16" if self.cfg.bf16 and cuda_available() else "float32"
+
+    def save_trained(self, trainer, processor, name: str) -> None:
+        """Save a trainer's policy as a plain model (LoRA merged); every process calls it (FSDP gathers the
+        weights), the main process writes."""
+        from .grpo import trained_model
+
+        if getattr(trainer, "is_fsdp_enabled", False):
+            state = trainer.accelerator.get_state_dict(trainer.model)
+            if self.state.is_main_process:
+                model = trainer.accelerator.unwrap_model(trainer.model)
+                model.save_pretrained(self.policy_dir(name), state_dict=state)
+                save_policy(None, processor, self.policy_dir(name))
+            return
+        if self.state.is_main_process:
+            save_policy(trained_model(trainer), processor, self.policy_dir(name))
 
     def evaluate(self, which: tuple = EVALUATIONS) -> dict:
         import torch
@@ -325,6 +331,14 @@ class Pipeline:
             shared = [self.stages]
             broadcast_object_list(shared, from_process=0)
             self.stages = shared[0]
+
+
+def grpo_examples_needed(args) -> int:
+    """Training examples GRPO draws over the run (``args`` a `trl.GRPOConfig`): one per group of every generation
+    batch, so no example is played twice."""
+    generations = -(-args.max_steps * args.gradient_accumulation_steps
+                    // (args.steps_per_generation * args.num_iterations))
+    return max(1, generations * args.generation_batch_size // args.num_generations)
 
 
 def results_table(results: dict, episodes: int, tasks: list[str]) -> str:

@@ -233,8 +233,11 @@ def _rgb(image: Image.Image) -> Image.Image:
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def collate(batch: Sequence[Encoded], pad_id: int, *, left: bool = False) -> dict[str, torch.Tensor]:
-    """Pad a batch; ``labels`` are the input ids on the policy's tokens and -100 elsewhere."""
+def collate(batch: Sequence[Encoded], pad_id: int, *, left: bool = False,
+            image_token_id: int | None = None) -> dict[str, torch.Tensor]:
+    """Pad a batch; ``labels`` are the input ids on the policy's tokens and -100 elsewhere. With Qwen-VL's image
+    grids and ``image_token_id``, ``mm_token_type_ids`` marks the image tokens, so the model gives them 3-D rotary
+    positions (as TRL's GRPO forward pass and generation do)."""
     width = max(len(e.input_ids) for e in batch)
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     attention = torch.zeros((len(batch), width), dtype=torch.long)
@@ -253,6 +256,8 @@ def collate(batch: Sequence[Encoded], pad_id: int, *, left: bool = False) -> dic
         grids = [e.image_grid_thw for e in batch if e.image_grid_thw is not None]
         if grids:  # Qwen-VL's per-image patch grid; InternVL has none
             out["image_grid_thw"] = torch.cat(grids)
+            if image_token_id is not None:
+                out["mm_token_type_ids"] = (ids == image_token_id).long() * attention
     return out
 
 
@@ -272,31 +277,40 @@ class ModelPolicy:
 
     @torch.no_grad()
     def generate(self, observations: Sequence[dict]) -> list[str]:
+        """The next turn of each observation. Each row has its own budget (``max_new_tokens`` or the room left in
+        the context): one long conversation does not shorten the others' turns; one with no room gets ""."""
         tokenizer = self.codec.tokenizer
         encoded = [self.codec.encode_observation(o)[0] for o in observations]
-        room = self.codec.max_length - max(len(e.input_ids) for e in encoded)
-        if room < 1:
-            return ["" for _ in observations]  # no room left in the context: an empty turn (a format error)
-        batch = collate(encoded, tokenizer.pad_token_id, left=True)
+        rooms = [min(self.max_new_tokens, self.codec.max_length - len(e.input_ids)) for e in encoded]
+        turns = ["" for _ in observations]
+        rows = [i for i, room in enumerate(rooms) if room >= 1]
+        if not rows:
+            return turns
+        batch = collate([encoded[i] for i in rows], tokenizer.pad_token_id, left=True,
+                        image_token_id=getattr(self.codec.processor, "image_token_id", None))
         device = next(self.model.parameters()).device
         inputs = {k: v.to(device) for k, v in batch.items() if k not in ("labels", "policy_mask")}
         sample = self.temperature > 0
         was_training = self.model.training
         self.model.eval()
         out = self.model.generate(
-            **inputs, max_new_tokens=min(self.max_new_tokens, room), do_sample=sample,
+            **inputs, max_new_tokens=max(rooms[i] for i in rows), do_sample=sample,
             temperature=self.temperature if sample else None, top_p=self.top_p if sample else None,
             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, **self.generate_kwargs)
         self.model.train(was_training)
         new = out[:, batch["input_ids"].shape[1]:]
-        self.generated_tokens += int((new != tokenizer.pad_token_id).sum())  # rows that stopped early are padded
-        return [tokenizer.decode(row, skip_special_tokens=True) for row in new]
+        for row, i in enumerate(rows):
+            ids = new[row, :rooms[i]]
+            self.generated_tokens += int((ids != tokenizer.pad_token_id).sum())  # rows that stopped are padded
+            turns[i] = tokenizer.decode(ids, skip_special_tokens=True)
+        return turns
 
 
 def save_policy(model, processor, path: str | Path) -> None:
     """Save a policy so that `load_policy` restores it (the tiny model's processor is rebuilt from its parts)."""
     path = Path(path)
-    model.save_pretrained(path)
+    if model is not None:  # None: the weights were written already (gathered from several processes)
+        model.save_pretrained(path)
     processor.tokenizer.save_pretrained(path)
     processor.image_processor.save_pretrained(path)
     marker = {"processor": type(processor).__name__}

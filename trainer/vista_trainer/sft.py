@@ -23,12 +23,13 @@ class PolicyTokenCollator:
     """Pads encoded conversations into a batch the VLM takes, labels on the policy's tokens only. The dataset's rows
     are indices into ``items``: pixel tensors stay tensors instead of round-tripping through Arrow."""
 
-    def __init__(self, items: Sequence[Encoded], pad_id: int):
+    def __init__(self, items: Sequence[Encoded], pad_id: int, image_token_id: int | None = None):
         self.items = list(items)
         self.pad_id = pad_id
+        self.image_token_id = image_token_id
 
     def __call__(self, rows: Sequence[dict]) -> dict[str, torch.Tensor]:
-        out = collate([self.items[row["index"]] for row in rows], self.pad_id)
+        out = collate([self.items[row["index"]] for row in rows], self.pad_id, image_token_id=self.image_token_id)
         out.pop("policy_mask")
         return out
 
@@ -66,7 +67,8 @@ def run_sft(model, codec: ChatCodec, records: Sequence[dict], sft_args,
     if not items:
         raise ValueError("no expert trajectory fits the context: synthesise more or raise max_length")
     trainer = SFTTrainer(model=model, args=sft_args, train_dataset=Dataset.from_dict({"index": range(len(items))}),
-                         data_collator=PolicyTokenCollator(items, codec.tokenizer.pad_token_id),
+                         data_collator=PolicyTokenCollator(items, codec.tokenizer.pad_token_id,
+                                                           getattr(codec.processor, "image_token_id", None)),
                          processing_class=codec.processor, callbacks=[Forward()], peft_config=peft_config)
     result = trainer.train()
     history = [entry for entry in trainer.state.log_history if "loss" in entry]

@@ -1,0 +1,319 @@
+"""GRPO's rollout: `VistaEnv` episodes played for `trl.GRPOTrainer`, token for token as the policy sampled them.
+
+`EpisodeRollout` is the trainer's ``rollout_func``. TRL hands it this process's prompts (each already repeated
+``num_generations`` times); each names one training example (`example_prompt`). Every example is played as a
+`VistaEnv` episode: vista's parser, validation, E1-E6 attribution, tools and reward, unchanged. The live episodes
+of the batch are stepped together, one batched generation per turn.
+
+What comes back per episode is what the loss must see:
+
+- ``prompt_ids``: the opening conversation (system prompt, question, image tokens) and the assistant header;
+- ``completion_ids``: every turn's ids **as sampled** (never decoded and encoded again, so a turn cut at the token
+  budget has no ``<|im_end|>`` it did not write, and a special token it sampled stays), with the environment's
+  tokens between turns (closing the turn where the policy did not, the tool response, the next assistant header);
+- ``env_mask``: 1 on the policy's tokens, 0 on the environment's;
+- ``logprobs``: per completion token, the log-probability the policy gave the sampled token at the sampling
+  temperature (what TRL's loss computes; 0 on environment tokens). With transformers, read off the logits the
+  generation computed (the output head's forward hook, gathered once the token is known); with vLLM, vLLM's;
+- ``images``: every image the episode showed, in the order of their image tokens (prompt and tool responses);
+- ``episode_reward`` and ``trajectory``: the environment's reward and trajectory, for the reward function.
+
+The decoded text of a turn is what the environment reads. Each turn's token budget is its own: the configured
+``max_completion_length`` (tokens per turn) or the room left in ``max_length``, whichever is smaller, so one long
+episode never shortens another's turns. An episode whose context is full ends there (the environment is told of
+empty turns until it ends the episode); one whose opening alone does not fit has no policy token, and its reward is
+None, which TRL leaves out of its group's baseline.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+import vista
+from PIL import Image
+from transformers import StoppingCriteria, StoppingCriteriaList
+from vista.executor import ToolExecutor
+from vista.trajectory import Trajectory
+from vista.trajlog import to_chat
+
+from .policy import IM_END, ChatCodec
+
+EXAMPLE_PROMPT = re.compile(r"^\[vista example (\d+)\]")
+
+
+def example_prompt(index: int, example: vista.Example) -> str:
+    """The dataset prompt naming training example ``index`` (readable in TRL's completion logs)."""
+    return f"[vista example {index}] {example.task}: {example.question}"
+
+
+@dataclass
+class TokenEpisode:
+    """One episode as token ids: the prompt, then the completion (policy turns and environment tokens)."""
+
+    env: vista.VistaEnv
+    prompt_ids: list[int]
+    images: list[Image.Image]
+    pixel_values: list[torch.Tensor]
+    image_grid_thw: list[torch.Tensor]
+    messages_seen: int
+    completion_ids: list[int] = field(default_factory=list)
+    env_mask: list[int] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)
+    trajectory: Trajectory | None = None
+    reward: float | None = None
+    # where the last environment tokens began (completion length, images, pixel chunks): undone if no turn follows
+    bridge: tuple[int, int, int] | None = None
+
+    @property
+    def ids(self) -> list[int]:
+        return self.prompt_ids + self.completion_ids
+
+    @property
+    def done(self) -> bool:
+        return self.trajectory is not None
+
+
+@dataclass
+class Turns:
+    """A batch of generated turns: the sampled ids and their logprobs at the sampling temperature, per row."""
+
+    ids: list[list[int]]
+    logprobs: list[list[float]]
+
+
+# generate(trainer, episodes, budgets) -> Turns: one turn per episode, at most budgets[i] tokens for row i
+Generate = Callable[[object, Sequence[TokenEpisode], Sequence[int]], Turns]
+
+
+class LogprobRecorder(StoppingCriteria):
+    """Records, at every generation step, the log-probability of the sampled token at ``temperature`` under the
+    logits the model computed: the output head's forward hook keeps the last position's log-softmax, and this
+    stopping criterion (called once the step's token is appended) gathers the token's entry. Only one step's
+    distribution is held at a time. It never stops generation."""
+
+    def __init__(self, temperature: float):
+        self.temperature = temperature
+        self.current: torch.Tensor | None = None
+        self.steps: list[torch.Tensor] = []
+
+    def on_logits(self, module, inputs, output) -> None:
+        self.current = torch.log_softmax(output[:, -1, :].float() / self.temperature, dim=-1)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs) -> torch.Tensor:
+        self.steps.append(self.current.gather(-1, input_ids[:, -1:]).squeeze(-1))
+        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+    def result(self) -> torch.Tensor:
+        return torch.stack(self.steps, dim=1).cpu() if self.steps else torch.zeros(0, 0)
+
+
+def generation_inputs(episodes: Sequence[TokenEpisode], pad_id: int, image_token_id: int | None) -> dict:
+    """Left-padded ids of every episode so far with the pixels of every image they hold."""
+    width = max(len(e.ids) for e in episodes)
+    ids = torch.full((len(episodes), width), pad_id, dtype=torch.long)
+    attention = torch.zeros_like(ids)
+    for row, episode in enumerate(episodes):
+        n = len(episode.ids)
+        ids[row, width - n:] = torch.tensor(episode.ids)
+        attention[row, width - n:] = 1
+    inputs = {"input_ids": ids, "attention_mask": attention}
+    pixels = [p for e in episodes for p in e.pixel_values]
+    if pixels:
+        inputs["pixel_values"] = torch.cat(pixels)
+        grids = [g for e in episodes for g in e.image_grid_thw]
+        if grids:  # Qwen-VL: the image grid, and which tokens are image tokens (3-D rotary positions)
+            inputs["image_grid_thw"] = torch.cat(grids)
+            inputs["mm_token_type_ids"] = (ids == image_token_id).long() * attention
+    return inputs
+
+
+def cut(ids: Sequence[int], logprobs: Sequence[float], eos: set[int], budget: int) -> tuple[list[int], list[float]]:
+    """A generated row up to its first end-of-turn token (kept), at most ``budget`` tokens."""
+    ids, logprobs = list(ids), list(logprobs)
+    for i, token in enumerate(ids):
+        if token in eos:
+            ids, logprobs = ids[:i + 1], logprobs[:i + 1]
+            break
+    return ids[:budget], logprobs[:budget]
+
+
+def transformers_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Sequence[int]) -> Turns:
+    """One turn per episode with transformers' ``generate`` on the trainer's model, as TRL generates: its
+    generation config (temperature, top_p, top_k, min_p, repetition penalty, suppressed image token), its unwrapping
+    for generation (DeepSpeed/FSDP gathering, gradient checkpointing off)."""
+    from trl.distributed import DistributedBackend
+    from trl.models import unwrap_model_for_generation
+
+    tokenizer = trainer.processing_class.tokenizer
+    inputs = generation_inputs(episodes, tokenizer.pad_token_id,
+                               getattr(trainer.processing_class, "image_token_id", None))
+    inputs = {k: v.to(trainer.accelerator.device) for k, v in inputs.items()}
+    config = copy.deepcopy(trainer.generation_config)
+    config.max_new_tokens = max(budgets)
+    recorder = LogprobRecorder(trainer.temperature)
+    args = trainer.args
+    with (unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator,
+                                      gather_deepspeed3_params=args.ds3_gather_for_generation,
+                                      generation_kwargs=trainer.generation_kwargs,
+                                      gradient_checkpointing_kwargs=args.gradient_checkpointing_kwargs) as model,
+          torch.no_grad(),
+          DistributedBackend(trainer.accelerator).summon_full_params(trainer.model_wrapped, recurse=False)):
+        was_training = model.training
+        model.eval()
+        hook = model.get_output_embeddings().register_forward_hook(recorder.on_logits)
+        try:
+            out = model.generate(**inputs, generation_config=config,
+                                 stopping_criteria=StoppingCriteriaList([recorder]))
+        finally:
+            hook.remove()
+            model.train(was_training)
+    new = out[:, inputs["input_ids"].shape[1]:].cpu().tolist()
+    logprobs = recorder.result().tolist()
+    eos = set(trainer.eos_token_ids)
+    rows = [cut(ids, lps, eos, budget) for ids, lps, budget in zip(new, logprobs, budgets)]
+    return Turns([r[0] for r in rows], [r[1] for r in rows])
+
+
+def vllm_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Sequence[int]) -> Turns:
+    """One turn per episode with TRL's vLLM engine (colocate or server; TRL syncs the weights before the
+    rollout), sampling as configured; vLLM's logprobs of the sampled tokens come back with them."""
+    engine = trainer.vllm_generation
+    images = [list(e.images) or None for e in episodes]
+    configured = engine.max_completion_length
+    engine.max_completion_length = max(budgets)
+    try:
+        _, completions, logprobs, _ = engine.generate(prompts=[e.ids for e in episodes],
+                                                      images=images if any(images) else None, num_generations=1)
+    finally:
+        engine.max_completion_length = configured
+    eos = set(trainer.eos_token_ids)
+    rows = [cut(ids, [lp[0] for lp in lps], eos, budget) for ids, lps, budget in zip(completions, logprobs, budgets)]
+    return Turns([r[0] for r in rows], [r[1] for r in rows])
+
+
+class EpisodeRollout:
+    """``rollout_func`` for `trl.GRPOTrainer`: plays ``examples[i]`` for every prompt `example_prompt` made.
+
+    ``env_kwargs`` go to every `VistaEnv` (tools, reward, max_turns, split); ``system_prompt(task)`` gives a task's
+    system prompt template (None: the core's). ``generate`` replaces the trainer's generation (tests script turns
+    with it); by default transformers, or vLLM where the trainer uses it."""
+
+    def __init__(self, examples: Sequence[vista.Example], codec: ChatCodec, *, registry: vista.Registry,
+                 env_kwargs: dict, system_prompt: Callable[[str], str | None] = lambda task: None,
+                 generate: Generate | None = None, executor: ToolExecutor | None = None):
+        self.examples = list(examples)
+        self.codec = codec
+        self.registry = registry
+        self.env_kwargs = dict(env_kwargs)
+        self.system_prompt = system_prompt
+        self.generate = generate
+        self.executor = executor or ToolExecutor()
+        tokenizer = codec.tokenizer
+        self.im_end = tokenizer.convert_tokens_to_ids(IM_END)
+        self.newline = tokenizer("\n")["input_ids"]
+        self.sampled_tokens = 0  # every policy token generated, for throughput figures
+
+    def dataset(self):
+        """The training dataset TRL draws prompts from: one row per example."""
+        from datasets import Dataset
+
+        return Dataset.from_dict({"prompt": [example_prompt(i, e) for i, e in enumerate(self.examples)]})
+
+    def example_for(self, prompt) -> vista.Example:
+        text = prompt if isinstance(prompt, str) else prompt[-1]["content"]
+        match = EXAMPLE_PROMPT.match(text if isinstance(text, str) else "")
+        if match is None or int(match.group(1)) >= len(self.examples):
+            raise ValueError(f"GRPO prompt {str(text)[:80]!r} names no example of this rollout: train on the "
+                             "dataset EpisodeRollout.dataset() makes")
+        return self.examples[int(match.group(1))]
+
+    # ---- TRL's rollout_func -----------------------------------------------------------------------------------
+    def __call__(self, prompts: list, trainer) -> dict:
+        episodes = self.play([self.example_for(p) for p in prompts], trainer)
+        placeholder = [trainer.eos_token_ids[0]]
+        return {
+            "prompt_ids": [e.prompt_ids for e in episodes],
+            # TRL needs a token per completion: an episode that never had room for a turn gets one masked out
+            "completion_ids": [e.completion_ids or placeholder for e in episodes],
+            "logprobs": [e.logprobs or [0.0] for e in episodes],
+            "env_mask": [e.env_mask or [0] for e in episodes],
+            "images": [e.images for e in episodes],
+            "episode_reward": [e.reward for e in episodes],
+            "trajectory": [e.trajectory for e in episodes],
+        }
+
+    def play(self, examples: Sequence[vista.Example], trainer) -> list[TokenEpisode]:
+        generate = self.generate or (vllm_generate if trainer.use_vllm else transformers_generate)
+        episodes = [self.start(example) for example in examples]
+        budget, limit = trainer.args.max_completion_length, self.codec.max_length
+        while True:
+            live = [e for e in episodes if not e.done]
+            for episode in [e for e in live if limit - len(e.ids) < 1]:
+                self.abandon(episode)
+            live = [e for e in live if not e.done]
+            if not live:
+                return episodes
+            budgets = [min(budget, limit - len(e.ids)) for e in live]
+            turns = generate(trainer, live, budgets)
+            for episode, ids, logprobs in zip(live, turns.ids, turns.logprobs):
+                self.sampled_tokens += len(ids)
+                self.step(episode, ids, logprobs)
+
+    def start(self, example: vista.Example) -> TokenEpisode:
+        task = self.registry.task(example.task)
+        env = vista.VistaEnv(task, registry=self.registry, executor=self.executor,
+                             system_prompt=self.system_prompt(task.name), **self.env_kwargs)
+        observation, _ = env.reset(options={"example": example})
+        chat = to_chat(observation["messages"], observation["images"])
+        encoded = self.codec.encode(chat["messages"], chat["images"], generation_prompt=True)
+        return TokenEpisode(env=env, prompt_ids=encoded.input_ids, images=list(chat["images"]),
+                            pixel_values=[encoded.pixel_values] if encoded.pixel_values is not None else [],
+                            image_grid_thw=[encoded.image_grid_thw] if encoded.image_grid_thw is not None else [],
+                            messages_seen=len(observation["messages"]))
+
+    def step(self, episode: TokenEpisode, ids: list[int], logprobs: list[float]) -> None:
+        """The environment plays the decoded turn; the sampled ids join the completion, then the environment's
+        answer as tokens: the turn's closing, the tool response (images expanded), the next assistant header."""
+        text = self.codec.tokenizer.decode(ids, skip_special_tokens=True)
+        observation, reward, terminated, truncated, info = episode.env.step(text)
+        episode.completion_ids += ids
+        episode.env_mask += [1] * len(ids)
+        episode.logprobs += list(logprobs)
+        episode.bridge = None
+        if terminated or truncated:
+            episode.trajectory, episode.reward = info["trajectory"], float(reward)
+            return
+        # the messages after the assistant message the environment recorded for this turn
+        chat = to_chat(observation["messages"][episode.messages_seen + 1:], observation["images"])
+        encoded = self.codec.encode(chat["messages"], chat["images"], generation_prompt=True)
+        closing = self.newline if ids and ids[-1] == self.im_end else [self.im_end, *self.newline]
+        episode.bridge = (len(episode.completion_ids), len(episode.images), len(episode.pixel_values))
+        tokens = closing + encoded.input_ids
+        episode.completion_ids += tokens
+        episode.env_mask += [0] * len(tokens)
+        episode.logprobs += [0.0] * len(tokens)
+        episode.images += chat["images"]
+        if encoded.pixel_values is not None:
+            episode.pixel_values.append(encoded.pixel_values)
+            if encoded.image_grid_thw is not None:
+                episode.image_grid_thw.append(encoded.image_grid_thw)
+        episode.messages_seen = len(observation["messages"])
+
+    def abandon(self, episode: TokenEpisode) -> None:
+        """The context is full: the environment ends the episode on empty turns. The last environment tokens, which
+        no turn follows, leave the completion; an episode with no policy token at all is left unscored."""
+        if episode.bridge is not None:
+            length, images, chunks = episode.bridge
+            del episode.completion_ids[length:], episode.env_mask[length:], episode.logprobs[length:]
+            del episode.images[images:], episode.pixel_values[chunks:], episode.image_grid_thw[chunks:]
+        while True:
+            _, reward, terminated, truncated, info = episode.env.step("")
+            if terminated or truncated:
+                break
+        episode.trajectory = info["trajectory"]
+        episode.trajectory.metadata["context_full"] = True
+        episode.reward = float(reward) if episode.completion_ids else None
