@@ -1,7 +1,8 @@
 """One process of the multi-process tests, started by torchrun (gloo, CPU). ``scripted``: one GRPO step of
 `trl.GRPOTrainer` with a scripted policy (the same episodes however the batch is split over processes) and no
 gradient clipping; saves the averaged gradients and the weights after the step, which must not depend on the number
-of processes. ``pipeline``: the whole recipe with LoRA, every process running the stages that are theirs."""
+of processes. ``lockstep``: processes whose episodes last different numbers of turns generate in step.
+``pipeline``: the whole recipe with LoRA, every process running the stages that are theirs."""
 
 from __future__ import annotations
 
@@ -67,6 +68,41 @@ def scripted(root: Path) -> None:
             torch.save({k: v.clone() for k, v in weights.items()}, root / f"weights-{processes}.pt")
 
 
+def lockstep(root: Path) -> None:
+    """Generation as sharded weights need it (every process generating as often as the busiest, synced):
+    process 0 plays a short question for every turn, process 1 a long one whose context is full after one turn."""
+    import vista
+    from vista_trainer.rollout import transformers_generate
+
+    model, processor = load_policy(root / "policy", min_pixels=4 * 28 * 28, max_pixels=16 * 28 * 28)
+    config = VistaTrainConfig(run_dir=str(root), num_generations=2, grpo_batch_size=2, grpo_gradient_accumulation=1,
+                              max_new_tokens=16, grpo_steps=1, beta=0.0, save_steps=100, reward="brevity",
+                              grpo_args="{shuffle_dataset: false}")  # process 0 gets example 0, process 1 example 1
+    calls = []
+
+    def counted(trainer, episodes, budgets):
+        calls.append(len(episodes))
+        return transformers_generate(trainer, episodes, budgets, synced=True)
+
+    with registered_plugin(toy_plugin) as registry:
+        short = next(iter(registry.task("bar_height").load("train", seed=1000, limit=1)))
+        codec = ChatCodec(processor, 1024)
+        rollout = EpisodeRollout([short], codec, registry=registry, generate=counted, lockstep=True,
+                                 env_kwargs={"tools": "recommended", "max_turns": 2, "reward": "brevity"})
+        codec.max_length = len(rollout.start(short).prompt_ids) + 300  # room for three turns of the short one
+        for words in range(1, 400):  # a question leaving room for one turn only
+            long = vista.Example(id="long", task="bar_height", images=short.images, answer="3",
+                                 answer_type="integer", question=short.question + " Think hard." * words,
+                                 metadata=short.metadata)
+            if len(rollout.start(long).prompt_ids) > codec.max_length - 24:
+                break
+        rollout.examples = [short, long]
+        trainer = build_trainer(model, codec, config.grpo_config(str(root / "grpo-lockstep")), rollout,
+                                reward_name="brevity")
+        trainer.train()
+        (root / f"calls-{trainer.accelerator.process_index}.txt").write_text(" ".join(map(str, calls)))
+
+
 def pipeline(root: Path) -> None:
     config = VistaTrainConfig(run_dir=str(root / "run"), tasks="bar_height", expert_episodes=8, sft_epochs=1,
                               grpo_steps=1, save_steps=1, num_generations=2, grpo_batch_size=2,
@@ -79,7 +115,7 @@ def pipeline(root: Path) -> None:
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    {"scripted": scripted, "pipeline": pipeline}[sys.argv[2]](Path(sys.argv[1]))
+    {"scripted": scripted, "lockstep": lockstep, "pipeline": pipeline}[sys.argv[2]](Path(sys.argv[1]))
     if torch.distributed.is_initialized():  # leave together: a process exiting while another still uses the
         torch.distributed.barrier()         # group can abort in gloo's threads
         torch.distributed.destroy_process_group()

@@ -300,6 +300,16 @@ def test_two_processes_take_the_step_one_process_takes(policy_dir, tmp_path):
     assert moved and all(not torch.equal(after_two[k], start[k]) for k in moved)
 
 
+def test_two_processes_generate_in_lockstep_where_weights_are_sharded(policy_dir):
+    """Sharded weights (FSDP, DeepSpeed, vLLM tensor parallelism) are gathered collectively, so every process must
+    generate as often as the busiest: the one whose episodes ended keeps generating one throw-away token."""
+    root = policy_dir.parent
+    torchrun(root, "lockstep")
+    busy, idle = ((root / f"calls-{rank}.txt").read_text().split() for rank in (0, 1))
+    assert len(busy) == len(idle) >= 2  # as many turns as the short episodes took; the long ones ended after one
+    assert set(busy) == {"2"} and idle == ["2"] + ["1"] * (len(idle) - 1)
+
+
 def test_two_process_lora_recipe_runs_each_stage_where_it_belongs(tmp_path):
     """`vista-train`'s recipe under torchrun with LoRA: synthesis, initialisation and evaluation once (main
     process), SFT and GRPO on both; the stages' files are whole and written once."""

@@ -6,7 +6,8 @@ from vista_trainer.pipeline import Pipeline
 
 def test_the_whole_recipe_runs_and_a_rerun_resumes(registry, tmp_path, capsys):
     config = VistaTrainConfig(run_dir=str(tmp_path / "run"), tasks="bar_height", expert_episodes=8, sft_epochs=1,
-                              grpo_steps=1, save_steps=1, num_generations=2, grpo_batch_size=4, grpo_gradient_accumulation=1,
+                              grpo_steps=1, save_steps=1, num_generations=2, grpo_batch_size=4,
+                              grpo_gradient_accumulation=1,
                               eval_episodes=4, max_new_tokens=16, hidden_size=64, num_layers=1, num_heads=2,
                               vision_hidden_size=32, vocab_size=400, max_length=1024)
     Pipeline(config, registry=registry, progress=False).run(("synthesize", "init", "sft", "grpo", "evaluate"))

@@ -25,10 +25,10 @@ PAPER_SFT = dict(sft_learning_rate=2e-6, sft_epochs=1, sft_batch_size=8, sft_gra
                  max_length=16384)
 # the paper's RL batch: 128 episodes per step, 8 per forward pass; on 8 devices that is 8 x 2 x 8 (TRL's
 # per-device batch and accumulation)
-PAPER_RL = dict(grpo_learning_rate=5e-7, num_generations=8, beta=1e-3, grpo_batch_size=8, grpo_gradient_accumulation=2,
-                grpo_steps=300, gradient_checkpointing=True, temperature=0.7, max_turns=3, use_vllm=True, vllm_mode="colocate",
-                max_new_tokens=1024, bf16=True, expert="teacher", min_pixels=256 * 28 * 28,
-                max_pixels=1280 * 28 * 28, system_prompt="full")
+PAPER_RL = dict(grpo_learning_rate=5e-7, num_generations=8, beta=1e-3, grpo_batch_size=8,
+                grpo_gradient_accumulation=2, grpo_steps=300, gradient_checkpointing=True, temperature=0.7,
+                max_turns=3, use_vllm=True, vllm_mode="colocate", max_new_tokens=1024, bf16=True, expert="teacher",
+                min_pixels=256 * 28 * 28, max_pixels=1280 * 28 * 28, system_prompt="full")
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny-cpu": {},
     "qwen2.5-vl-7b": dict(model_name_or_path="Qwen/Qwen2.5-VL-7B-Instruct", **PAPER_SFT, **PAPER_RL),
@@ -119,7 +119,7 @@ class VistaTrainConfig:
     sft_batch_size: int = _f(8, "SFT micro-batch size per device.")
     sft_gradient_accumulation: int = _f(1, "SFT gradient accumulation (the paper's batch 128 = 8 x 16).")
     # ---- stage 2: GRPO (trl.GRPOTrainer; each field below is the TRL field it names, with TRL's meaning) -------
-    grpo_steps: int = _f(24, "GRPO optimiser steps (TRL's max_steps; the paper: 300).")
+    grpo_steps: int = _f(48, "GRPO optimiser steps (TRL's max_steps; the paper: 300).")
     grpo_learning_rate: float = _f(1e-4, "GRPO learning rate (TRL's learning_rate; the paper: 5e-7).")
     grpo_lr_scheduler_type: str = _f("constant", "GRPO learning-rate schedule (TRL's lr_scheduler_type: constant, "
                                                  "linear, cosine, ...).")
@@ -193,17 +193,18 @@ class VistaTrainConfig:
             raise ValueError(f"num_generations must be >= 2 (advantages are relative within a group), "
                              f"got {self.num_generations}")
         processes = int(os.environ.get("WORLD_SIZE", "1"))  # set by accelerate launch / torchrun
-        episodes = self.grpo_batch_size * self.grpo_gradient_accumulation * processes
+        extra = self.grpo_extra()  # a malformed or unknown --grpo_args field is reported here, before any stage runs
+        per_generation = extra.get("steps_per_generation") or self.grpo_gradient_accumulation
+        episodes = extra.get("generation_batch_size") or self.grpo_batch_size * per_generation * processes
         if episodes % self.num_generations:
-            raise ValueError(f"a GRPO step's {episodes} episodes (grpo_batch_size {self.grpo_batch_size} x "
-                             f"grpo_gradient_accumulation {self.grpo_gradient_accumulation} x {processes} "
-                             f"process(es)) must be a multiple of num_generations ({self.num_generations}), so that "
-                             "every group is whole; change one of them")
+            raise ValueError(f"a GRPO generation batch of {episodes} episodes (grpo_batch_size {self.grpo_batch_size} "
+                             f"x {per_generation} passes per generation x {processes} process(es)) must be a multiple "
+                             f"of num_generations ({self.num_generations}), so that every group is whole; change one "
+                             "of them")
         for name, allowed in (("loss_type", LOSS_TYPES), ("scale_rewards", ("group", "batch", "none"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)} (TRL's meanings), got "
                                  f"{getattr(self, name)!r}")
-        self.grpo_extra()  # a malformed or unknown --grpo_args field is reported here, before any stage runs
         if self.tiny and self.hidden_size % self.num_heads:
             raise ValueError(f"num_heads ({self.num_heads}) must divide hidden_size ({self.hidden_size})")
         if self.tiny and (self.hidden_size // self.num_heads) % 8:
@@ -298,8 +299,8 @@ class VistaTrainConfig:
                 close = difflib.get_close_matches(str(name), known, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise ValueError(f"grpo_args: {name!r} is not a trl.GRPOConfig field{hint}")
-            if name in GRPO_FLAGS:
-                raise ValueError(f"grpo_args: set {name!r} with --{GRPO_FLAGS[name]} instead")
+            if name in GRPO_FLAGS or name in ALIASES:
+                raise ValueError(f"grpo_args: set {name!r} with --{GRPO_FLAGS.get(name) or ALIASES[name]} instead")
         return dict(extra)
 
     def grpo_config(self, output_dir: str):
@@ -310,10 +311,11 @@ class VistaTrainConfig:
         cuda = cuda_available()
         fields.update(
             output_dir=output_dir, bf16=self.bf16 and cuda, use_cpu=not cuda, seed=self.seed,
-            save_strategy="steps", save_only_model=False, disable_dropout=True,
+            save_strategy="steps", save_only_model=False, save_total_limit=2, disable_dropout=True,
             # one token budget per turn; vLLM's context must hold the longest conversation and one more turn
             vllm_max_model_length=self.max_length + self.max_new_tokens,
-            remove_unused_columns=False, log_completions=False)
+            # images are not gathered to every process for logging (a collective only batches with images reach)
+            remove_unused_columns=False, log_completions=False, log_multimodal=False)
         fields.update(self.grpo_extra())
         return GRPOConfig(**fields)
 
@@ -331,6 +333,9 @@ GRPO_FLAGS = {
     "vllm_server_base_url": "vllm_server_base_url", "vllm_gpu_memory_utilization": "vllm_gpu_memory_utilization",
     "vllm_importance_sampling_correction": "vllm_importance_sampling_correction",
 }
+# transformers' deprecated names of fields the flags set (the new name, set by us, would silently win)
+ALIASES = {"gradient_checkpointing": "gradient_checkpointing", "gradient_checkpointing_kwargs":
+           "grpo_args '{activation_checkpointing_kwargs: ...}'"}
 LOSS_TYPES = ("dapo", "grpo", "dr_grpo", "bnpo", "cispo", "sapo", "luspo", "vespo")
 
 

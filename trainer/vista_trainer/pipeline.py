@@ -6,7 +6,7 @@
     run_dir/experts/{played,kept}/  expert episodes (TrajectoryLog) and the outcome-filtered ones
     run_dir/experts/dense/          the kept ones with densified reasoning (when densify_base_url is set)
     run_dir/policies/{init,sft,grpo}/  the untrained, behaviour-cloned and GRPO policies
-    run_dir/grpo/checkpoints/       GRPO checkpoints (model, optimiser, step)
+    run_dir/grpo/checkpoint-<step>/ TRL's GRPO checkpoints (model, optimiser, scheduler, random states; the last 2)
     run_dir/eval/<policy>/          evaluation episodes (TrajectoryLog) on held-out test seeds
     run_dir/results.md              the final table
 
@@ -149,9 +149,8 @@ class Pipeline:
     def policy_dir(self, name: str) -> Path:
         return self.run_dir / "policies" / name
 
-    def load(self, name: str, dtype: str = "float32"):
-        return load_policy(self.policy_dir(name), min_pixels=self.cfg.min_pixels, max_pixels=self.cfg.max_pixels,
-                           dtype=dtype)
+    def load(self, name: str):
+        return load_policy(self.policy_dir(name), min_pixels=self.cfg.min_pixels, max_pixels=self.cfg.max_pixels)
 
     # ---- stages ---------------------------------------------------------------------------------------------
     def synthesize(self) -> dict:
@@ -206,7 +205,7 @@ class Pipeline:
     def sft(self) -> dict:
         from .sft import run_sft
 
-        model, processor = self.load("init", dtype=self.train_dtype())
+        model, processor = self.load("init")
         codec = ChatCodec(processor, self.cfg.max_length)
         records = list(sft_records(self.expert_dir()))
         args = self.cfg.sft_config(str(self.run_dir / "sft"))
@@ -224,7 +223,9 @@ class Pipeline:
         from .rollout import EpisodeRollout
 
         cfg = self.cfg
-        model, processor = self.load("sft", dtype=self.train_dtype())
+        # float32 weights (the optimiser's master copy) under bf16 autocast: an update of lr 5e-7 would round away on
+        # bfloat16 weights
+        model, processor = self.load("sft")
         codec = ChatCodec(processor, cfg.max_length)
         args = cfg.grpo_config(str(self.run_dir / "grpo"))
         args.disable_tqdm = not self.progress
@@ -246,10 +247,6 @@ class Pipeline:
             summary.update(first_reward=steps[0]["reward"], last_reward=steps[-1]["reward"])
         self.finish("grpo", summary)
         return summary
-
-    def train_dtype(self) -> str:
-        """Weights in bfloat16 where the run trains in bf16 on a GPU (TRL's bf16 autocasts the rest)."""
-        return "bfloat16" if self.cfg.bf16 and cuda_available() else "float32"
 
     def save_trained(self, trainer, processor, name: str) -> None:
         """Save a trainer's policy as a plain model (LoRA merged); every process calls it (FSDP gathers the

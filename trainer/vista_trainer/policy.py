@@ -333,6 +333,8 @@ def load_policy(path: str | Path, *, min_pixels: int, max_pixels: int, dtype: st
                                              marker["max_patches"], marker["image_seq_length"])
     elif "internvl" in _model_type(path):  # InternVL tiles images into patches: the pixel bounds are Qwen-VL's
         processor = AutoProcessor.from_pretrained(str(path))
+        # the processor tiles by default, its image processor alone does not; TRL's GRPO forward calls the latter
+        processor.image_processor.crop_to_patches = True
     else:
         processor = AutoProcessor.from_pretrained(str(path), min_pixels=min_pixels, max_pixels=max_pixels)
     model = AutoModelForImageTextToText.from_pretrained(str(path), dtype=getattr(torch, dtype))

@@ -28,9 +28,10 @@ None, which TRL leaves out of its group's baseline.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 import vista
@@ -40,7 +41,7 @@ from vista.executor import ToolExecutor
 from vista.trajectory import Trajectory
 from vista.trajlog import to_chat
 
-from .policy import IM_END, ChatCodec
+from .policy import IM_END, ChatCodec, _rgb
 
 EXAMPLE_PROMPT = re.compile(r"^\[vista example (\d+)\]")
 
@@ -111,6 +112,26 @@ class LogprobRecorder(StoppingCriteria):
         return torch.stack(self.steps, dim=1).cpu() if self.steps else torch.zeros(0, 0)
 
 
+def placeholder_ids(processor) -> set[int]:
+    """The image/video placeholder tokens of ``processor``: a turn must never contain one (no pixels stand behind)."""
+    return {i for i in (getattr(processor, "image_token_id", None), getattr(processor, "video_token_id", None))
+            if i is not None}
+
+
+def needs_lockstep(trainer) -> bool:
+    """Whether generation is collective across processes: sharded weights gathered per forward or per call."""
+    return bool(getattr(trainer, "is_fsdp_enabled", False) or getattr(trainer, "is_deepspeed_enabled", False)
+                or (trainer.use_vllm and trainer.args.vllm_tensor_parallel_size > 1))
+
+
+def any_process(trainer, flag: bool) -> bool:
+    """``flag`` or-ed over every training process."""
+    accelerator = trainer.accelerator
+    if accelerator.num_processes == 1:
+        return flag
+    return bool(accelerator.reduce(torch.tensor([int(flag)], device=accelerator.device), "sum").item())
+
+
 def generation_inputs(episodes: Sequence[TokenEpisode], pad_id: int, image_token_id: int | None) -> dict:
     """Left-padded ids of every episode so far with the pixels of every image they hold."""
     width = max(len(e.ids) for e in episodes)
@@ -141,10 +162,12 @@ def cut(ids: Sequence[int], logprobs: Sequence[float], eos: set[int], budget: in
     return ids[:budget], logprobs[:budget]
 
 
-def transformers_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Sequence[int]) -> Turns:
+def transformers_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Sequence[int], *,
+                          synced: bool | None = None) -> Turns:
     """One turn per episode with transformers' ``generate`` on the trainer's model, as TRL generates: its
     generation config (temperature, top_p, top_k, min_p, repetition penalty, suppressed image token), its unwrapping
-    for generation (DeepSpeed/FSDP gathering, gradient checkpointing off)."""
+    for generation (DeepSpeed/FSDP gathering, gradient checkpointing off). ``synced`` (default: `needs_lockstep`)
+    keeps every process stepping until all are done, as sharded weights need."""
     from trl.distributed import DistributedBackend
     from trl.models import unwrap_model_for_generation
 
@@ -156,6 +179,7 @@ def transformers_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Se
     config.max_new_tokens = max(budgets)
     recorder = LogprobRecorder(trainer.temperature)
     args = trainer.args
+    synced = needs_lockstep(trainer) if synced is None else synced
     with (unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator,
                                       gather_deepspeed3_params=args.ds3_gather_for_generation,
                                       generation_kwargs=trainer.generation_kwargs,
@@ -166,7 +190,7 @@ def transformers_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Se
         model.eval()
         hook = model.get_output_embeddings().register_forward_hook(recorder.on_logits)
         try:
-            out = model.generate(**inputs, generation_config=config,
+            out = model.generate(**inputs, generation_config=config, synced_gpus=synced,
                                  stopping_criteria=StoppingCriteriaList([recorder]))
         finally:
             hook.remove()
@@ -204,8 +228,10 @@ class EpisodeRollout:
 
     def __init__(self, examples: Sequence[vista.Example], codec: ChatCodec, *, registry: vista.Registry,
                  env_kwargs: dict, system_prompt: Callable[[str], str | None] = lambda task: None,
-                 generate: Generate | None = None, executor: ToolExecutor | None = None):
+                 generate: Generate | None = None, executor: ToolExecutor | None = None,
+                 lockstep: bool | None = None):
         self.examples = list(examples)
+        self.lockstep = lockstep
         self.codec = codec
         self.registry = registry
         self.env_kwargs = dict(env_kwargs)
@@ -234,34 +260,49 @@ class EpisodeRollout:
     # ---- TRL's rollout_func -----------------------------------------------------------------------------------
     def __call__(self, prompts: list, trainer) -> dict:
         episodes = self.play([self.example_for(p) for p in prompts], trainer)
-        placeholder = [trainer.eos_token_ids[0]]
+        # TRL needs a token per completion: an episode that never had room for a turn is one token of prompt and one
+        # of completion, masked out, with no image (its reward is None: no advantage, no baseline)
+        stub = [trainer.eos_token_ids[0]]
         return {
-            "prompt_ids": [e.prompt_ids for e in episodes],
-            # TRL needs a token per completion: an episode that never had room for a turn gets one masked out
-            "completion_ids": [e.completion_ids or placeholder for e in episodes],
+            "prompt_ids": [e.prompt_ids if e.completion_ids else stub for e in episodes],
+            "completion_ids": [e.completion_ids or stub for e in episodes],
             "logprobs": [e.logprobs or [0.0] for e in episodes],
             "env_mask": [e.env_mask or [0] for e in episodes],
-            "images": [e.images for e in episodes],
+            "images": [e.images if e.completion_ids else [] for e in episodes],
             "episode_reward": [e.reward for e in episodes],
             "trajectory": [e.trajectory for e in episodes],
         }
 
     def play(self, examples: Sequence[vista.Example], trainer) -> list[TokenEpisode]:
-        generate = self.generate or (vllm_generate if trainer.use_vllm else transformers_generate)
+        lockstep = needs_lockstep(trainer) if self.lockstep is None else self.lockstep
+        generate = self.generate or (vllm_generate if trainer.use_vllm
+                                     else functools.partial(transformers_generate, synced=lockstep))
         episodes = [self.start(example) for example in examples]
         budget, limit = trainer.args.max_completion_length, self.codec.max_length
+        placeholders = placeholder_ids(trainer.processing_class)
         while True:
             live = [e for e in episodes if not e.done]
             for episode in [e for e in live if limit - len(e.ids) < 1]:
                 self.abandon(episode)
             live = [e for e in live if not e.done]
-            if not live:
+            if lockstep:  # every process generates as often as the busiest: sharded weights gather collectively
+                if not any_process(trainer, bool(live)):
+                    return episodes
+                if not live:  # this process is done: one throw-away token on its first opening keeps it in step
+                    first = episodes[0]
+                    generate(trainer, [replace(first, completion_ids=[], pixel_values=first.pixel_values[:1],
+                                               image_grid_thw=first.image_grid_thw[:1])], [1])
+                    continue
+            elif not live:
                 return episodes
             budgets = [min(budget, limit - len(e.ids)) for e in live]
             turns = generate(trainer, live, budgets)
             for episode, ids, logprobs in zip(live, turns.ids, turns.logprobs):
-                self.sampled_tokens += len(ids)
-                self.step(episode, ids, logprobs)
+                # a sampled image/video placeholder would have no pixels: the turn ends before it (the tokens kept
+                # are the sampled prefix, so still on-policy)
+                stop = next((i for i, t in enumerate(ids) if t in placeholders), len(ids))
+                self.sampled_tokens += stop
+                self.step(episode, list(ids[:stop]), list(logprobs[:stop]))
 
     def start(self, example: vista.Example) -> TokenEpisode:
         task = self.registry.task(example.task)
@@ -270,7 +311,7 @@ class EpisodeRollout:
         observation, _ = env.reset(options={"example": example})
         chat = to_chat(observation["messages"], observation["images"])
         encoded = self.codec.encode(chat["messages"], chat["images"], generation_prompt=True)
-        return TokenEpisode(env=env, prompt_ids=encoded.input_ids, images=list(chat["images"]),
+        return TokenEpisode(env=env, prompt_ids=encoded.input_ids, images=[_rgb(i) for i in chat["images"]],
                             pixel_values=[encoded.pixel_values] if encoded.pixel_values is not None else [],
                             image_grid_thw=[encoded.image_grid_thw] if encoded.image_grid_thw is not None else [],
                             messages_seen=len(observation["messages"]))
@@ -296,7 +337,7 @@ class EpisodeRollout:
         episode.completion_ids += tokens
         episode.env_mask += [0] * len(tokens)
         episode.logprobs += [0.0] * len(tokens)
-        episode.images += chat["images"]
+        episode.images += [_rgb(i) for i in chat["images"]]
         if encoded.pixel_values is not None:
             episode.pixel_values.append(encoded.pixel_values)
             if encoded.image_grid_thw is not None:
