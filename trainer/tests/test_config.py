@@ -86,3 +86,11 @@ def test_every_grpo_field_reaches_trl_with_trl_meaning(tmp_path):
     path.write_text("grpo_args:\n  epsilon_high: 0.3\n  warmup_steps: 0.1\n")
     grpo = parse_config(["--config", str(path)]).grpo_config(str(tmp_path))
     assert (grpo.epsilon_high, grpo.warmup_steps) == (0.3, 0.1)
+
+
+def test_cli_reports_an_unknown_plugin_or_task_without_a_traceback(capsys, tmp_path):
+    assert main(["--plugins", "nosuchplugin", "--run_dir", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("vista-train: selected plugin(s) nosuchplugin not installed") and "Traceback" not in err
+    assert main(["--tasks", "nosuchtask", "--run_dir", str(tmp_path / "b")]) == 2
+    assert "unknown task(s) ['nosuchtask']" in capsys.readouterr().err

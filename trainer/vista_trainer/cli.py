@@ -67,7 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # a cross-field check: say it without a traceback
         print(f"vista-train: configuration error: {exc}", file=sys.stderr)
         return 2
-    pipeline = Pipeline(config)
+    from vista.errors import VistaError
+
+    try:
+        pipeline = Pipeline(config)
+    except (VistaError, ValueError) as exc:  # an unknown plugin or task, a bad selection: one line, no traceback
+        print(f"vista-train: {exc}", file=sys.stderr)
+        return 2
     print(f"vista-train {command}: run directory {pipeline.run_dir}; tasks "
           f"{', '.join(t.name for t in pipeline.tasks)}; tools offered {', '.join(pipeline.offered_tools())}",
           flush=True)
