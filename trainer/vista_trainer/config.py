@@ -220,7 +220,7 @@ class VistaTrainConfig:
                              "with transformers on CPU: drop --use_vllm or pick a paper preset")
         if self.vllm_mode not in ("colocate", "server"):
             raise ValueError(f"vllm_mode must be 'colocate' or 'server', got {self.vllm_mode!r}")
-        if self.use_vllm and self.vllm_mode == "server" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        if self.use_vllm and self.vllm_mode == "server" and processes > 1:
             raise ValueError("vllm_mode='server' with several training processes is not supported for multi-turn "
                              "episodes: TRL's server client is a collective call, and each process's episodes end at "
                              "different turns; use vllm_mode='colocate' or one training process")

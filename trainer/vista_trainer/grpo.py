@@ -46,6 +46,7 @@ from pathlib import Path
 from trl import GRPOTrainer
 
 from .episodes import episode_metrics
+from .rollout import placeholder_ids
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +146,7 @@ def build_trainer(model, codec, args, rollout, *, reward_name: str, tool_names: 
     check_trl_version()
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is TRL-experimental, used deliberately
     callbacks = [metrics_callback(on_metrics)] if on_metrics is not None else []
-    placeholders = sorted({i for i in (getattr(codec.processor, "image_token_id", None),
-                                       getattr(codec.processor, "video_token_id", None)) if i is not None})
+    placeholders = sorted(placeholder_ids(codec.processor))
     if placeholders and not args.use_vllm:
         # TRL suppresses the image token; a sampled video token would as surely break the forward pass (video
         # features that do not exist), so neither is ever generated

@@ -41,7 +41,7 @@ from vista.executor import ToolExecutor
 from vista.trajectory import Trajectory
 from vista.trajlog import to_chat
 
-from .policy import IM_END, ChatCodec, _rgb
+from .policy import IM_END, ChatCodec, Encoded, _rgb, collate
 
 EXAMPLE_PROMPT = re.compile(r"^\[vista example (\d+)\]")
 
@@ -133,23 +133,12 @@ def any_process(trainer, flag: bool) -> bool:
 
 
 def generation_inputs(episodes: Sequence[TokenEpisode], pad_id: int, image_token_id: int | None) -> dict:
-    """Left-padded ids of every episode so far with the pixels of every image they hold."""
-    width = max(len(e.ids) for e in episodes)
-    ids = torch.full((len(episodes), width), pad_id, dtype=torch.long)
-    attention = torch.zeros_like(ids)
-    for row, episode in enumerate(episodes):
-        n = len(episode.ids)
-        ids[row, width - n:] = torch.tensor(episode.ids)
-        attention[row, width - n:] = 1
-    inputs = {"input_ids": ids, "attention_mask": attention}
-    pixels = [p for e in episodes for p in e.pixel_values]
-    if pixels:
-        inputs["pixel_values"] = torch.cat(pixels)
-        grids = [g for e in episodes for g in e.image_grid_thw]
-        if grids:  # Qwen-VL: the image grid, and which tokens are image tokens (3-D rotary positions)
-            inputs["image_grid_thw"] = torch.cat(grids)
-            inputs["mm_token_type_ids"] = (ids == image_token_id).long() * attention
-    return inputs
+    """Left-padded ids of every episode so far with the pixels of every image they hold (`collate`'s batch, so
+    Qwen-VL's image tokens get the same 3-D rotary positions as in SFT and in TRL's forward pass)."""
+    encoded = [Encoded(e.ids, [0] * len(e.ids), torch.cat(e.pixel_values) if e.pixel_values else None,
+                       torch.cat(e.image_grid_thw) if e.image_grid_thw else None) for e in episodes]
+    batch = collate(encoded, pad_id, left=True, image_token_id=image_token_id)
+    return {k: v for k, v in batch.items() if k not in ("labels", "policy_mask")}
 
 
 def cut(ids: Sequence[int], logprobs: Sequence[float], eos: set[int], budget: int) -> tuple[list[int], list[float]]:
