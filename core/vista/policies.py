@@ -125,14 +125,28 @@ class TransformersPolicy:
 
     @classmethod
     def from_pretrained(cls, path: str, **kwargs: Any) -> TransformersPolicy:
-        from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor, AutoTokenizer
+        """A VLM with its processor (`vista.hf.load_processor`: Qwen-VL and InternVL load for images only, without
+        torchvision), else a text-only causal LM with its tokenizer. A directory that `vista-train` saved holds the
+        processor the policy was trained with."""
+        from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, AutoTokenizer
 
+        from .hf import load_processor
+
+        if os.path.isdir(path) and not os.path.isfile(os.path.join(path, "config.json")):
+            raise PolicyError(f"'{path}' holds no model (no config.json); give the directory a policy was saved in, "
+                              "e.g. runs/vista-train/policies/grpo")
         try:
-            processor = AutoProcessor.from_pretrained(path)
+            processor = load_processor(path)
+            if not hasattr(processor, "image_processor"):
+                raise ValueError("a tokenizer only")
             model = AutoModelForImageTextToText.from_pretrained(path)
         except (ValueError, OSError):
-            processor = AutoTokenizer.from_pretrained(path)
-            model = AutoModelForCausalLM.from_pretrained(path)
+            try:
+                processor = AutoTokenizer.from_pretrained(path)
+                model = AutoModelForCausalLM.from_pretrained(path)
+            except OSError as exc:
+                raise PolicyError(f"cannot load a transformers model from '{path}': {str(exc).splitlines()[0]}") \
+                    from None
         return cls(model.eval(), processor, **kwargs)
 
     def __call__(self, observation: dict) -> str:

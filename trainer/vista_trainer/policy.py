@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 from PIL import Image
+from vista.hf import image_only_processor, load_processor, model_type
 from vista.trajlog import to_chat
 
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
@@ -60,21 +61,13 @@ def train_tokenizer(corpus: Iterable[str], vocab_size: int, extra_special_tokens
 
 
 def build_processor(tokenizer, min_pixels: int, max_pixels: int):
-    """Qwen2.5-VL's processor for images only: its video processor needs torchvision, which the registry ships as
-    a CUDA build that does not import with CPU torch, and the PIL image processor for the same reason."""
-    from transformers import Qwen2_5_VLProcessor
+    """Qwen2.5-VL's processor for images only, on the PIL image processor (`vista.hf`: its video processor and the
+    fast image processor need torchvision, which the registry ships as a CUDA build that does not import with CPU
+    torch)."""
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
-    from transformers.processing_utils import ProcessorMixin
-
-    class ImageQwen2_5_VLProcessor(Qwen2_5_VLProcessor):
-        def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
-            self.image_token, self.video_token = IMAGE_PAD, VIDEO_PAD
-            self.image_token_id = tokenizer.convert_tokens_to_ids(IMAGE_PAD)
-            self.video_token_id = tokenizer.convert_tokens_to_ids(VIDEO_PAD)
-            ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
 
     image_processor = Qwen2VLImageProcessorPil(min_pixels=min_pixels, max_pixels=max_pixels)
-    return ImageQwen2_5_VLProcessor(image_processor=image_processor, tokenizer=tokenizer, chat_template=CHAT_TEMPLATE)
+    return image_only_processor("qwen2_5_vl", tokenizer, image_processor, chat_template=CHAT_TEMPLATE)
 
 
 INTERNVL_TOKENS = {"start_image_token": "<img>", "end_image_token": "</img>", "context_image_token": "<IMG_CONTEXT>",
@@ -82,32 +75,15 @@ INTERNVL_TOKENS = {"start_image_token": "<img>", "end_image_token": "</img>", "c
 
 
 def build_internvl_processor(tokenizer, image_size: int = 448, max_patches: int = 12, image_seq_length: int = 256):
-    """InternVL3's processor for images only (its video processor needs torchvision), on the PIL image processor:
-    each image is tiled into at most ``max_patches`` squares of ``image_size`` plus a thumbnail, each square
-    ``image_seq_length`` image tokens between ``<img>`` and ``</img>``. ``tokenizer`` carries `INTERNVL_TOKENS`."""
-    import re
-
-    from transformers import InternVLProcessor
+    """InternVL3's processor for images only (`vista.hf`), on the PIL image processor: each image is tiled into at
+    most ``max_patches`` squares of ``image_size`` plus a thumbnail, each square ``image_seq_length`` image tokens
+    between ``<img>`` and ``</img>``. ``tokenizer`` carries `INTERNVL_TOKENS`."""
     from transformers.models.got_ocr2.image_processing_pil_got_ocr2 import GotOcr2ImageProcessorPil
-    from transformers.processing_utils import ProcessorMixin
-
-    class ImageInternVLProcessor(InternVLProcessor):
-        def __init__(self, image_processor=None, tokenizer=None, image_seq_length: int = 256, chat_template=None,
-                     **kwargs):
-            ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
-            self.image_seq_length = image_seq_length
-            self.start_image_token, self.end_image_token = tokenizer.start_image_token, tokenizer.end_image_token
-            self.start_image_token_id = tokenizer.start_image_token_id
-            self.end_image_token_id = tokenizer.end_image_token_id
-            self.image_token, self.image_token_id = tokenizer.context_image_token, tokenizer.context_image_token_id
-            self.video_token = tokenizer.video_token
-            self.multimodal_pattern = re.compile(f"(?P<image>{re.escape(self.image_token)})|"
-                                                 f"(?P<video>{re.escape(self.video_token)})")
 
     image_processor = GotOcr2ImageProcessorPil(size={"height": image_size, "width": image_size},
                                                crop_to_patches=True, max_patches=max_patches)
-    return ImageInternVLProcessor(image_processor=image_processor, tokenizer=tokenizer,
-                                  image_seq_length=image_seq_length, chat_template=CHAT_TEMPLATE)
+    return image_only_processor("internvl", tokenizer, image_processor, chat_template=CHAT_TEMPLATE,
+                                image_seq_length=image_seq_length)
 
 
 def build_tiny_model(tokenizer, hidden_size: int, layers: int, heads: int, vision_hidden_size: int,
@@ -321,27 +297,12 @@ def save_policy(model, processor, path: str | Path) -> None:
 
 
 def load_policy(path: str | Path, *, min_pixels: int, max_pixels: int, dtype: str = "float32"):
-    """A model and processor from a `save_policy` directory, a local checkpoint or a hub id."""
-    from transformers import AutoModelForImageTextToText, AutoProcessor, PreTrainedTokenizerFast
+    """A model and processor from a `save_policy` directory, a local checkpoint or a hub id; the processor is
+    `vista.hf.load_processor`'s, the one `vista eval --policy hf:<path>` uses. Qwen-VL's pixel bounds are the
+    run's; InternVL tiles images into patches of its own size."""
+    from transformers import AutoModelForImageTextToText
 
-    marker_path = Path(path) / "vista_policy.json"
-    marker = json.loads(marker_path.read_text()) if marker_path.exists() else {}
-    if marker.get("processor") == "ImageQwen2_5_VLProcessor":
-        processor = build_processor(PreTrainedTokenizerFast.from_pretrained(str(path)), min_pixels, max_pixels)
-    elif marker.get("processor") == "ImageInternVLProcessor":
-        processor = build_internvl_processor(PreTrainedTokenizerFast.from_pretrained(str(path)), marker["image_size"],
-                                             marker["max_patches"], marker["image_seq_length"])
-    elif "internvl" in _model_type(path):  # InternVL tiles images into patches: the pixel bounds are Qwen-VL's
-        processor = AutoProcessor.from_pretrained(str(path))
-        # the processor tiles by default, its image processor alone does not; TRL's GRPO forward calls the latter
-        processor.image_processor.crop_to_patches = True
-    else:
-        processor = AutoProcessor.from_pretrained(str(path), min_pixels=min_pixels, max_pixels=max_pixels)
+    bounds = {"min_pixels": min_pixels, "max_pixels": max_pixels} if model_type(path).startswith("qwen2") else {}
+    processor = load_processor(path, **bounds)
     model = AutoModelForImageTextToText.from_pretrained(str(path), dtype=getattr(torch, dtype))
     return model, processor
-
-
-def _model_type(path: str | Path) -> str:
-    from transformers import AutoConfig
-
-    return getattr(AutoConfig.from_pretrained(str(path)), "model_type", "")
