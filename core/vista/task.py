@@ -73,6 +73,8 @@ class Task:
     - `recommended_tools`: names of tools that help on this task (a prior for the prompt and for experts).
     - `prompt_template`: overrides the environment's user prompt for this task (placeholders {question}, {choices}).
     - `distribution`: "id" for the paper's in-distribution sets (and procedural tasks), "ood" for its test-only sets.
+    - `checked_on`: what the loader has been tested against: "real_files" (a sample of the publisher's release),
+      "documented_schema" (fixtures written from the publisher's documentation only), "generated" (procedural).
     """
 
     name: ClassVar[str] = ""
@@ -85,6 +87,7 @@ class Task:
     recommended_tools: ClassVar[tuple[str, ...]] = ()
     prompt_template: ClassVar[str | None] = None
     distribution: ClassVar[str] = "id"  # "id": in-distribution (training) set, "ood": out-of-distribution test set
+    checked_on: ClassVar[str | None] = None  # "real_files", "documented_schema" or "generated"; None: not stated
 
     @property
     def id(self) -> str:
@@ -114,6 +117,16 @@ class Task:
             return DataStatus(present=True, location="generated")
         where = self.resolve_data_dir(data_dir)
         return DataStatus(present=bool(where and where.exists()), location=str(where) if where else None)
+
+    def info(self, data_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+        """What listings show about the task (`vista tasks`): its id, category, splits, provenance (`checked_on`)
+        and whether its data is present."""
+        status = self.data_status(data_dir)
+        return {"name": self.name, "id": self.id, "gym_id": f"vista/{self.id}", "category": self.category,
+                "splits": list(self.splits), "procedural": self.procedural, "distribution": self.distribution,
+                "checked_on": "generated" if self.procedural else self.checked_on,
+                "data_present": status.present, "data_location": status.location,
+                "how_to_get": status.how_to_get or None}
 
     def __repr__(self) -> str:
         return f"<Task {self.id} ({self.category})>"

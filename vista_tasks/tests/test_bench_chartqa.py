@@ -35,3 +35,14 @@ def test_reads_the_hugging_face_parquet_layout(tmp_path, fx):
     ])
     examples = fx.assert_task_checks(ChartQA(), tmp_path, "test")
     assert [(e.answer, e.metadata["source"]) for e in examples] == [("4", "human"), ("87.3", "augmented")]
+
+
+def test_the_real_test_files_load_from_the_release_root_or_inside_it(shared_data):
+    task = ChartQA()
+    inside = list(task.load("test", shared_data / "chartqa" / "ChartQA Dataset"))
+    from_root = list(task.load("test", shared_data / "chartqa"))
+    assert len(inside) == len(from_root) == 110
+    assert len({e.id for e in inside}) == 110
+    for example in inside:
+        assert task.score(example.answer, example) == 1.0, example.id
+        assert task.score("no answer here", example) == 0.0, example.id

@@ -15,3 +15,13 @@ def test_reads_qa_pairs_with_binary_answers(tmp_path, fx):
     assert task.score("Yes, it is the minimum.", examples[0]) == 1.0
     assert task.score("No.", examples[0]) == 0.0
     assert task.score("true", examples[1]) == 0.0
+
+
+def test_every_question_of_the_official_sample_loads_with_a_unique_id(shared_data, fx):
+    task = FigureQA()
+    examples = list(task.load("sample_train1", shared_data / "figureqa"))
+    assert len(examples) == 688 and len({e.id for e in examples}) == 688
+    assert sum(fx.verify_images(e) for e in examples[:20]) == 20
+    for example in examples:
+        assert task.score(example.answer, example) == 1.0, example.id
+        assert task.score("no" if example.answer == "yes" else "yes", example) == 0.0, example.id

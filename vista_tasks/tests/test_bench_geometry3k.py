@@ -21,3 +21,16 @@ def test_reads_the_release_and_matches_choices_by_letter_text_or_value(tmp_path,
     assert task.score("6.5", example) == 0.0
     assert task.score("9.1", example) == 0.0              # close to no choice
     assert task.score("B", example) == 0.0
+
+
+def test_the_ten_real_problems_load_with_their_text_logic_forms(shared_data, fx):
+    task = Geometry3K()
+    examples = list(task.load("train", shared_data / "geometry3k"))
+    assert len(examples) == 10 and len({e.id for e in examples}) == 10
+    assert all(fx.verify_images(e) == 1 for e in examples)
+    assert all(e.metadata["text_logic_form"] and e.metadata["diagram_logic_form"] for e in examples)
+    for example in examples:
+        letter = example.metadata["answer_letter"]
+        assert task.score(f"({letter})", example) == 1.0, example.id
+        wrong = next(c for c in "ABCD" if c != letter and example.choices["ABCD".index(c)] != example.answer)
+        assert task.score(wrong, example) == 0.0, example.id

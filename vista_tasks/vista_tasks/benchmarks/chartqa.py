@@ -21,13 +21,25 @@ class ChartQA(Benchmark):
     category = "chart"
     description = "ChartQA: visual and logical questions about real-world charts (human and machine written)."
     splits = ("test", "val", "train")
+    checked_on = "real_files"
     data_env = "VISTA_DATA_CHARTQA"
     homepage = "https://github.com/vis-nlp/ChartQA (ChartQA Dataset) or https://huggingface.co/datasets/HuggingFaceM4/ChartQA"
     layout = """\
   <folder>/<split>/<split>_human.json, <split>_augmented.json   lists of {imgname, query, label}
+  (<folder> is the release's `ChartQA Dataset/` or the folder holding it)
   <folder>/<split>/png/<imgname>                                the charts (<split> is train, val or test)
 or the Hugging Face layout: <folder>/data/<split>-*.parquet (image, query, label, human_or_machine)"""
     recommended_tools = ("chart_to_table", "ocr_read_text", "zoom", "python_exec")
+
+    def data_root(self, data_dir) -> Path:
+        """The release root or its `ChartQA Dataset/` folder, where the split folders are."""
+        root = super().data_root(data_dir)
+        inner = root / "ChartQA Dataset"
+        return inner if inner.is_dir() else root
+
+    def has_split(self, root: Path, split: str) -> bool:
+        inner = root / "ChartQA Dataset"
+        return bool(self.split_files(inner if inner.is_dir() else root, split))
 
     def split_files(self, root: Path, split: str) -> list[Path]:
         files = [p for p in (root / split / f"{split}_human.json", root / split / f"{split}_augmented.json")

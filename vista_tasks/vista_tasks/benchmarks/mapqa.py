@@ -1,5 +1,10 @@
 """MapQA (Chang et al., NeurIPS 2022 workshop): questions about US choropleth maps (values, regions, lists of
-states), in three subsets: MapQA-U (uniform KFF style), MapQA-R (regenerated styles), MapQA-S (synthetic data)."""
+states), in three subsets: MapQA-U (uniform KFF style), MapQA-R (regenerated styles), MapQA-S (synthetic data).
+
+Checked against the publisher's README (OSU-slatelab/MapQA) only: each subset has `questions/train-QA.json`,
+`dev-QA.json` and `test-QA.json`. The same README calls the middle split "val" when it describes MapQA-R, so
+`dev` also reads a `val-QA.json`, and `val` is accepted as a name of the `dev` split. `data_dir` may be the
+folder holding the subsets or one subset's folder."""
 
 from __future__ import annotations
 
@@ -11,7 +16,9 @@ from vista import Example
 
 from ..answers import final_span
 from ..scoring import score_answer
-from .base import Benchmark, read_json, typed_answer
+from .base import Benchmark, DatasetFormatError, read_json, typed_answer
+
+SPLIT_ALIASES = {"val": "dev"}
 
 
 def _item_set(text: str) -> set[str]:
@@ -22,28 +29,41 @@ class MapQA(Benchmark):
     name = "mapqa"
     category = "chart"
     description = "MapQA: questions on choropleth maps of the US: retrieve a value, compare regions, list states."
-    splits = ("test", "val", "train")
+    splits = ("test", "dev", "train")
+    checked_on = "documented_schema"
     data_env = "VISTA_DATA_MAPQA"
     homepage = "https://github.com/OSU-slatelab/MapQA (MapQA_V3.0 archive)"
     layout = """\
-  <folder>/MapQA_<subset>/questions/<split>-QA.json   lists of {question_id, question, answer (string, number
-                                                      or list of strings), map_id, question_template_id, ...}
-  <folder>/MapQA_<subset>/images/<map_id>             the maps (<subset> is U, R, S or V; every subset found is
-                                                      read, in name order)"""
+  <folder>/<subset>/questions/<split>-QA.json   lists of {question_id, map_id, question_type,
+                                                question_template_id, question, answer (a string, a number or
+                                                a list of strings), ...}; <split> is train, dev or test
+  <folder>/<subset>/images/<map_id>             the maps (every subset found, e.g. MapQA_U, MapQA_R, MapQA_S,
+                                                is read, in name order; <folder> may also be one subset)"""
     recommended_tools = ("ocr_read_text", "zoom", "crop")
 
+    def check_split(self, split: str) -> None:
+        super().check_split(SPLIT_ALIASES.get(split, split))
+
     def split_files(self, root: Path, split: str) -> list[Path]:
-        return sorted(root.glob(f"MapQA_*/questions/{split}-QA.json"))
+        split = SPLIT_ALIASES.get(split, split)
+        names = [f"{split}-QA.json"] + (["val-QA.json"] if split == "dev" else [])
+        found = []
+        for subset in [root, *sorted(p for p in root.iterdir() if p.is_dir())] if root.is_dir() else []:
+            found += [subset / "questions" / name for name in names if (subset / "questions" / name).is_file()][:1]
+        return found
 
     def read(self, root: Path, split: str, files: list[Path]) -> Iterator[Example]:
         for path in files:
             subset = path.parent.parent
-            for index, item in enumerate(read_json(path)):
+            items = read_json(path)
+            if not isinstance(items, list):
+                raise DatasetFormatError(f"{path} should hold a list of questions, as MapQA's README documents")
+            for index, item in enumerate(items):
                 raw = item["answer"]
                 items = [str(a) for a in raw] if isinstance(raw, list) else None
                 answer, answer_type = (", ".join(items), "text") if items else typed_answer(str(raw), None)
                 yield self.example(
-                    id=f"{subset.name}/{split}/{item.get('question_id', index)}",
+                    id=f"{subset.name}/{path.stem.removesuffix('-QA')}/{item.get('question_id', index)}",
                     images=[str(subset / "images" / item["map_id"])], question=item["question"],
                     answer=answer, answer_type=answer_type,
                     metadata={"subset": subset.name, "answer_items": items, "map_id": item["map_id"],

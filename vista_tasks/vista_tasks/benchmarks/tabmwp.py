@@ -43,13 +43,14 @@ class TabMWP(Benchmark):
     category = "math"
     distribution = "ood"
     description = "TabMWP: grade-school math word problems over a table given as an image."
-    splits = ("test", "test1k", "dev", "dev1k", "train", "minitrain")
+    splits = ("test", "test1k", "dev", "dev1k", "train")
+    checked_on = "real_files"
     data_env = "VISTA_DATA_TABMWP"
     homepage = "https://github.com/lupantech/PromptPG (data/tabmwp)"
     layout = """\
   <folder>/problems_<split>.json   dict pid -> problem (question, choices, answer, unit, table, table_for_pd,
-                                   ques_type, ans_type, solution, ...), splits test, test1k, dev, dev1k, train,
-                                   minitrain
+                                   ques_type, ans_type, solution, ...), splits test, test1k, dev, dev1k, train
+                                   (the files PromptPG ships in data/tabmwp)
   <folder>/tables/<pid>.png        the table of each problem, rendered"""
     recommended_tools = ("ocr_read_table", "calculator", "python_exec")
 
