@@ -1,5 +1,7 @@
 """A-OKVQA (Schwenk et al., ECCV 2022): commonsense and world-knowledge questions on COCO images; the
-direct-answer setting, scored by VQA accuracy."""
+direct-answer setting, scored as the official evaluation does (allenai/aokvqa, evaluation/eval_predictions.py):
+questions marked `difficult_direct_answer` are left out, and a prediction scores min(#direct answers equal to it
+/ 3, 1), comparing strings exactly (no normalisation). Checked against that script and load_aokvqa.py only."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 
 from vista import Example
 
-from ..scoring import vqa_accuracy
+from ..answers import final_span
 from .base import Benchmark, hf_image, parquet_files, read_json, read_parquet
 from .vizwiz import consensus_answer
 
@@ -20,6 +22,7 @@ class AOKVQA(Benchmark):
     category = "general_vqa"
     description = "A-OKVQA: questions needing outside knowledge about COCO images; 10 direct answers each."
     splits = ("val", "train", "test")
+    checked_on = "documented_schema"
     data_env = "VISTA_DATA_AOKVQA"
     homepage = "https://github.com/allenai/aokvqa (aokvqa_v1p0.tar.gz; images from COCO 2017)"
     layout = """\
@@ -36,11 +39,14 @@ or the Hugging Face layout: <folder>/data/validation-*.parquet"""
     def read(self, root: Path, split: str, files: list[Path]) -> Iterator[Example]:
         if files[0].suffix == ".json":
             for item in read_json(files[0]):
+                if item.get("difficult_direct_answer"):
+                    continue
                 image = root / "coco" / f"{split}2017" / f"{int(item['image_id']):012d}.jpg"
                 yield self._example(item, str(image))
         else:
             for row in read_parquet(files):
-                yield self._example(row, hf_image(row["image"]))
+                if not row.get("difficult_direct_answer"):
+                    yield self._example(row, hf_image(row["image"]))
 
     def _example(self, item: dict, image) -> Example:
         answers = list(item.get("direct_answers") or [])
@@ -55,5 +61,8 @@ or the Hugging Face layout: <folder>/data/validation-*.parquet"""
         )
 
     def score(self, prediction: str | None, example: Example) -> float:
-        """A-OKVQA's direct-answer metric: min(#annotators who gave the answer / 3, 1)."""
-        return vqa_accuracy(prediction, example.metadata["direct_answers"], leave_one_out=False)
+        """eval_predictions.py's direct-answer accuracy: min(#direct answers exactly equal to the answer / 3, 1)."""
+        if prediction is None:
+            return 0.0
+        predicted = final_span(str(prediction)).strip()
+        return min(1.0, sum(predicted == answer for answer in example.metadata["direct_answers"]) / 3.0)

@@ -32,17 +32,25 @@ def _field(item: dict, names: tuple[str, ...], position: int) -> str:
     raise DatasetFormatError(f"item {position} has none of the fields {', '.join(names)}")
 
 
+def image_root(root: Path, item: dict) -> Path:
+    """The release's README lays images out under `<root>/images/<source>/`; `image` names them from there
+    (a path that already starts with `images/` is read from `<root>`)."""
+    image = str(item.get("image") or "")
+    return root if image.startswith("images/") else root / "images"
+
+
 class ThinkVL(Benchmark):
     name = "thinkvl"
     category = "general_vqa"
     description = "ThinkVL (VLAA-Thinking GRPO split): mixed-domain visual questions with short verifiable answers."
     splits = ("train",)
+    checked_on = "documented_schema"
     data_env = "VISTA_DATA_THINKVL"
     homepage = "https://huggingface.co/datasets/UCSC-VLAA/VLAA-Thinking"
     layout = """\
   <folder>/VLAA-Thinking-GRPO-25K.json (or train-grpo.json)   list of {id, image, question (or problem),
                                                               answer (or gt), ds_name, ...}
-  <folder>/images/<source>/...                                the images (`image` is relative to <folder>)
+  <folder>/images/<source>/...                                the images (`image` is relative to images/)
 or a Hugging Face parquet export: <folder>/data/train-*.parquet (image, question|problem, answer)"""
     recommended_tools = ("zoom", "ocr_read_text", "python_exec")
 
@@ -58,7 +66,7 @@ or a Hugging Face parquet export: <folder>/data/train-*.parquet (image, question
             answer, answer_type = typed_answer(final_span(_field(item, _ANSWER_FIELDS, position)).strip(" ."),
                                                choices)
             image = hf_image(item.get("image") if item.get("image") is not None else (item.get("images") or [None])[0],
-                             root)
+                             root if files[0].suffix != ".json" else image_root(root, item))
             yield self.example(id=str(item.get("id", position)), images=[image] if image is not None else [],
                                question=question, choices=choices, answer=answer, answer_type=answer_type,
                                metadata={"source": item.get("ds_name")})
