@@ -14,6 +14,7 @@ from .base import Benchmark, hf_image, parquet_files, read_json, read_parquet
 
 class AI2D(Benchmark):
     name = "ai2d"
+    checked_on = "documented_schema"
     category = "science"
     distribution = "ood"
     description = "AI2D: questions about science diagrams (life cycles, food webs, parts of things), four choices."

@@ -48,6 +48,7 @@ class _ClevrQuestions(Benchmark):
 
 class CLEVR(_ClevrQuestions):
     name = "clevr"
+    checked_on = "documented_schema"
     description = "CLEVR: compositional questions about rendered 3-D scenes (attributes, counting, comparison)."
     splits = ("val", "train", "test")
     data_env = "VISTA_DATA_CLEVR"

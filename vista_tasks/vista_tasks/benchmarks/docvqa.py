@@ -53,6 +53,7 @@ class _DocumentQA(Benchmark):
 
 class DocVQA(_DocumentQA):
     name = "docvqa"
+    checked_on = "documented_schema"
     description = "DocVQA (single page): questions answered by a span of an industry document."
     data_env = "VISTA_DATA_DOCVQA"
     homepage = "https://rrc.cvc.uab.es/?ch=17 (Task 1, Single Page DocVQA) or https://huggingface.co/datasets/lmms-lab/DocVQA"
@@ -74,6 +75,7 @@ or the Hugging Face layout: <folder>/DocVQA/validation-*.parquet (split names va
 
 class InfographicVQA(_DocumentQA):
     name = "infographicvqa"
+    checked_on = "documented_schema"
     description = "InfographicVQA: questions on infographics needing layout, text, graphics and arithmetic."
     data_env = "VISTA_DATA_INFOGRAPHICVQA"
     homepage = "https://rrc.cvc.uab.es/?ch=17 (Task 3, InfographicVQA) or https://huggingface.co/datasets/lmms-lab/infographicvqa"

@@ -15,6 +15,7 @@ QUESTION_TYPES = ("choose_img", "choose_txt", "fill_in_blank")
 
 class IconQA(Benchmark):
     name = "iconqa"
+    checked_on = "real_files"
     category = "general_vqa"
     distribution = "ood"
     description = "IconQA: icon and abstract-diagram questions: pick an image, pick a text, or fill in the blank."

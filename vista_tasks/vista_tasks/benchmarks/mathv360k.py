@@ -23,6 +23,7 @@ def conversation_pair(item: dict) -> tuple[str, str]:
 
 class MathV360K(Benchmark):
     name = "mathv360k"
+    checked_on = "documented_schema"
     category = "math"
     description = "MathV360K: math VQA (FigureQA, TabMWP, GeoQA+, IconQA, ... seeds and synthesized questions)."
     splits = ("train",)

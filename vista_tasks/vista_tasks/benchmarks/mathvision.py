@@ -23,6 +23,7 @@ def _free_form_type(answer: str) -> str:
 
 class MathVision(Benchmark):
     name = "mathvision"
+    checked_on = "real_files"
     category = "math"
     description = "MATH-Vision: math competition problems whose statement needs the figure."
     splits = ("testmini", "test")

@@ -41,6 +41,7 @@ def _official_choice(span: str, choices: list[str]) -> int | None:
 
 class MathVista(Benchmark):
     name = "mathvista"
+    checked_on = "real_files"
     category = "math"
     distribution = "ood"
     description = "MathVista: math reasoning over charts, diagrams, figures and natural images."

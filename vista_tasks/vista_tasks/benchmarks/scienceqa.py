@@ -14,6 +14,7 @@ HF_SPLITS = {"val": "validation", "test": "test", "train": "train", "minival": "
 
 class ScienceQA(Benchmark):
     name = "scienceqa"
+    checked_on = "real_files"
     category = "science"
     description = "ScienceQA: grade 1-12 science multiple-choice questions; many with an image context."
     splits = ("test", "val", "train", "minival", "minitrain")

@@ -24,6 +24,7 @@ def consensus_answer(answers: Sequence[str]) -> str | None:
 
 class VizWiz(Benchmark):
     name = "vizwiz"
+    checked_on = "documented_schema"
     category = "general_vqa"
     description = "VizWiz-VQA: blind people's photos and spoken questions; 10 crowd answers each."
     splits = ("val", "train", "test")
