@@ -34,3 +34,18 @@ def test_clevr_math_reads_the_hugging_face_parquet_layout(tmp_path, fx):
     assert left.metadata["template"] == "subtraction" and task.distribution == "ood"
     assert task.score("4 objects", left) == 1.0 and task.score("5", left) == 0.0
     assert task.score("\\boxed{5}", spheres) == 1.0
+
+
+def test_clevr_math_reads_the_publishers_json_with_each_questions_image_split(tmp_path, fx):
+    # dali-does/clevr-math, clevr-math-loader.py: clevr-math-<split>.json holds {"questions": [...]}; the image is
+    # CLEVR_v1.0/images/<the question's split>/<image_filename>, and its `id` is that file name.
+    question = {"split": "val", "image_filename": "CLEVR_val_000007.png", "template_filename": "subtraction.json"}
+    fx.write_json(tmp_path / "clevr-math-val.json", {"questions": [
+        {**question, "question": "Subtract all cubes. How many objects are left?", "answer": 3},
+        {**question, "question": "Subtract all spheres. How many objects are left?", "answer": 5}]})
+    fx.write_png(tmp_path / "CLEVR_v1.0" / "images" / "val" / "CLEVR_val_000007.png")
+    task = ClevrMath()
+    cubes, spheres = fx.assert_task_checks(task, tmp_path, "val")
+    assert [cubes.id, spheres.id] == ["val-0", "val-1"]
+    assert cubes.metadata["template"] == "subtraction" and cubes.images == spheres.images
+    assert task.score("3", cubes) == 1.0 and task.score("5", cubes) == 0.0
