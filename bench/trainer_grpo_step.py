@@ -26,8 +26,8 @@ from pathlib import Path
 import torch
 import vista
 from transformers import PrinterCallback, TrainerCallback
+from vista.prompts import render_system
 from vista_trainer.config import VistaTrainConfig, cuda_available
-from vista_trainer.episodes import compact_system_prompt
 from vista_trainer.grpo import build_trainer
 from vista_trainer.policy import ChatCodec, build_processor, build_tiny_model, load_policy, save_policy, train_tokenizer
 from vista_trainer.rollout import EpisodeRollout
@@ -115,7 +115,7 @@ def main() -> None:
                               use_peft=args.lora, max_turns=2, system_prompt="compact",
                               gradient_checkpointing=args.shape != "tiny")
     examples = list(task.load("train", seed=10_000, limit=args.steps * args.prompts))
-    system_prompt = compact_system_prompt(vista.VistaEnv(task, tools="recommended", registry=registry).tools)
+    system_prompt = render_system(vista.VistaEnv(task, tools="recommended", registry=registry).tools, 2, "compact")
     env_kwargs = {"tools": "recommended", "max_turns": 2, "reward": "hierarchical"}
     device = torch.cuda.get_device_name() if cuda_available() else "CPU"
     results = {}
@@ -127,7 +127,7 @@ def main() -> None:
         clock = StepClock()
         if name.startswith("vista"):
             rollout = EpisodeRollout(examples, codec, registry=registry, env_kwargs=env_kwargs,
-                                     system_prompt=lambda _: system_prompt)
+                                     system_prompt=lambda _: "compact")
             trainer = build_trainer(model, codec, grpo_args, rollout, reward_name="hierarchical",
                                     peft_config=config.peft_config())
         else:

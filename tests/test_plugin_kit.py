@@ -42,7 +42,7 @@ def test_the_template_copied_and_renamed_installs_and_is_discovered(tmp_path):
     assert not [p for p in source.rglob("*") if "myplugin" in p.name or (p.is_file() and "myplugin" in p.read_text())]
     site = tmp_path / "site"
     pip_install_target([source], site)
-    listing = vista_cli("--plugins", "all", "plugins", site=site)
+    listing = vista_cli("--plugins", "all", "plugins", "--json", site=site)
     plugin = next(p for p in json.loads(listing.stdout)["plugins"] if p["name"] == "acmecharts")
     assert plugin["distribution"] == "vista-acmecharts" and plugin["module"] == "vista_acmecharts"
     assert (plugin["tools"], plugin["tasks"], plugin["rewards"]) == (
@@ -72,7 +72,7 @@ def test_the_example_plugin_is_discovered_through_its_entry_point(example_entry_
 
 
 def test_vista_check_plugin_example_reports_no_problems():
-    completed = vista_cli("check-plugin", "example")
+    completed = vista_cli("check-plugin", "example", "--json")
     assert completed.returncode == 0 and json.loads(completed.stdout) == [], completed.stdout + completed.stderr
 
 

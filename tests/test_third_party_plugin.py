@@ -112,7 +112,7 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def listing(site) -> dict:
-    completed = vista_cli("--plugins", "all", "plugins", site=site)
+    completed = vista_cli("--plugins", "all", "plugins", "--json", site=site)
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout)
 
@@ -150,9 +150,9 @@ def test_its_tool_is_called_with_validation(site, tmp_path):
 
 
 def test_check_plugin_passes_the_good_one_and_explains_the_broken_ones(site):
-    good = vista_cli("check-plugin", "acme", site=site)
+    good = vista_cli("check-plugin", "acme", "--json", site=site)
     assert good.returncode == 0 and json.loads(good.stdout) == [], good.stdout
-    broken = vista_cli("check-plugin", "acme_broken", site=site)
+    broken = vista_cli("check-plugin", "acme_broken", "--json", site=site)
     problems = json.loads(broken.stdout)
     assert broken.returncode == 1 and [p["level"] for p in problems] == ["error"]
     assert "a_dependency_nobody_installed" in problems[0]["message"]

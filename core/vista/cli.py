@@ -1,8 +1,8 @@
 """The `vista` command.
 
-    vista plugins                     JSON: every plugin, its version, hooks and what it registers
-    vista tools [--family chart]      name, family and argument schema of each tool
-    vista tasks                       name, category, splits and whether the data is present
+    vista plugins                     every plugin, its version, hooks and what it registers
+    vista tools [--family chart]      name, family and description of each tool (--json: with argument schemas)
+    vista tasks                       name, category, splits, provenance and whether the data is present
     vista call TOOL --image PATH --args JSON      validate and run one tool
     vista check-plugin NAME           check everything a plugin registers
     vista serve [--ray]               serve tools over HTTP
@@ -36,43 +36,89 @@ def _print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-@command("plugins", "list plugins (JSON): name, version, hooks, what each registers, and failures")
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON for machines instead of a table")
+
+
+def _table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
+    """A table for people on stdout (rich); wide enough not to wrap when piped."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, title=title, title_justify="left", header_style="bold", box=None, pad_edge=False)
+    for row in rows:
+        table.add_row(*("–" if v is None or v == "" else str(v) for v in row))
+    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200, highlight=False)
+    console.print(table)
+
+
+@command("plugins", "list plugins: name, version, what each registers, and the ones that failed to load",
+         _json_flag)
 def _plugins(args: argparse.Namespace, registry: Registry) -> int:
-    _print_json({
-        "plugins": [info.model_dump() for info in registry.plugins.values()],
-        "failures": [failure.model_dump() for failure in registry.failures],
-    })
+    if args.json:
+        _print_json({"plugins": [info.model_dump() for info in registry.plugins.values()],
+                     "failures": [failure.model_dump() for failure in registry.failures]})
+        return 0
+    _table(None, ["plugin", "distribution", "version", "tools", "tasks", "rewards"],
+           [[i.name, i.distribution or ("built in" if i.builtin else None), i.version, len(i.tools), len(i.tasks),
+             ", ".join(i.rewards)] for i in registry.plugins.values()])
+    for failure in registry.failures:
+        print(f"failed: {failure}", file=sys.stderr)
     return 0
 
 
 def _tools_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--family", help="only tools of this family")
+    parser.add_argument("--family", help="only tools of this family (perception, chart, diagram, math, ...)")
+    _json_flag(parser)
 
 
-@command("tools", "list tools (JSON): name, family, description, argument schema", _tools_arguments)
+@command("tools", "list tools: name, family, plugin, batching and description (--json adds argument schemas)",
+         _tools_arguments)
 def _tools(args: argparse.Namespace, registry: Registry) -> int:
-    _print_json([
-        {"name": tool.name, "family": tool.family, "plugin": registry.owners[("tool", name)],
-         "description": tool.description, "batching": tool.supports_batching, "schema": tool.argument_schema()}
-        for name, tool in sorted(registry.tools.items()) if args.family in (None, tool.family)
-    ])
+    families = sorted({tool.family for tool in registry.tools.values()})
+    if args.family is not None and args.family not in families:
+        raise VistaError(f"no tool of family '{args.family}'; the loaded families are {', '.join(families) or 'none'}"
+                         " (`vista plugins` lists what is loaded)")
+    tools = [(name, tool) for name, tool in sorted(registry.tools.items()) if args.family in (None, tool.family)]
+    if args.json:
+        _print_json([{"name": name, "family": tool.family, "plugin": registry.owners[("tool", name)],
+                      "description": tool.description, "batching": tool.supports_batching,
+                      "schema": tool.argument_schema()} for name, tool in tools])
+        return 0
+    _table(None, ["tool", "family", "plugin", "batching", "description"],
+           [[name, tool.family, registry.owners[("tool", name)], "yes" if tool.supports_batching else "",
+             _first_sentence(tool.description)] for name, tool in tools])
     return 0
 
 
+def _first_sentence(text: str, limit: int = 90) -> str:
+    sentence = text.strip().split(". ")[0].rstrip(".")
+    return sentence if len(sentence) <= limit else sentence[:limit - 1] + "…"
+
+
 def _tasks_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", help="where to look for the datasets (default: each task's environment variable)")
+    parser.add_argument("--data-dir", help="datasets root, each task in <data-dir>/<task> (default: each task's "
+                                           "environment variable VISTA_DATA_<TASK>, then $VISTA_DATA_DIR/<task>)")
+    _json_flag(parser)
 
 
-@command("tasks", "list tasks (JSON): name, category, splits, whether the data is present", _tasks_arguments)
+@command("tasks", "list tasks: name, category, splits, what the loader was checked on, whether the data is present",
+         _tasks_arguments)
 def _tasks(args: argparse.Namespace, registry: Registry) -> int:
     rows = []
     for name, task in sorted(registry.tasks.items()):
-        status = task.data_status(args.data_dir and f"{args.data_dir}/{name}")
-        rows.append({"name": name, "id": task.id, "gym_id": f"vista/{task.id}", "category": task.category,
-                     "splits": list(task.splits), "procedural": task.procedural, "data_present": status.present,
-                     "data_location": status.location, "how_to_get": status.how_to_get or None,
-                     "plugin": registry.owners[("task", name)]})
-    _print_json(rows)
+        info = task.info(args.data_dir and f"{args.data_dir}/{name}") if hasattr(task, "info") else {}
+        rows.append({**info, "plugin": registry.owners[("task", name)]})
+    if args.json:
+        _print_json(rows)
+        return 0
+    _table(None, ["task", "category", "dist", "splits", "checked on", "data"],
+           [[r["name"], r["category"], r.get("distribution"), ",".join(r["splits"]), r.get("checked_on"),
+             "generated" if r["procedural"] else ("present" if r["data_present"] else "absent")] for r in rows])
+    absent = [r for r in rows if not r["procedural"] and not r["data_present"]]
+    if absent:
+        print(f"{len(absent)} datasets absent: set VISTA_DATA_DIR to the folder holding them (or --data-dir); "
+              "`vista tasks --json` says where each was looked for and how to get it", file=sys.stderr)
     return 0
 
 
@@ -116,6 +162,7 @@ def _call(args: argparse.Namespace, registry: Registry) -> int:
 
 def _check_plugin_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="plugin name as `vista plugins` lists it")
+    _json_flag(parser)
 
 
 @command("check-plugin", "run check_tool/check_task on everything a plugin registers; report problems with fixes",
@@ -124,7 +171,17 @@ def _check_plugin(args: argparse.Namespace, registry: Registry) -> int:
     from .plugin_check import check_plugin
 
     problems = check_plugin(args.name, registry)
-    _print_json([problem.model_dump() for problem in problems])
+    if args.json:
+        _print_json([problem.model_dump() for problem in problems])
+    else:
+        info = registry.plugins.get(args.name)
+        what = (f"{len(info.tools)} tools, {len(info.tasks)} tasks, {len(info.rewards)} rewards"
+                if info is not None else "nothing loaded")
+        for problem in problems:
+            print(problem)
+        errors = sum(1 for p in problems if p.level == "error")
+        print(f"plugin '{args.name}' ({what}): " + (f"{errors} errors, {len(problems) - errors} warnings"
+                                                     if problems else "no problems found"))
     return 1 if any(problem.level == "error" for problem in problems) else 0
 
 
@@ -168,23 +225,32 @@ def _serve(args: argparse.Namespace, registry: Registry) -> int:
 
 def _eval_arguments(parser: argparse.ArgumentParser) -> None:
     from .evaluation import MODES
+    from .prompts import SYSTEM_PROMPTS
 
     parser.add_argument("--policy", required=True,
                         help="oracle | openai:<base_url> (with --model) | hf:<path or hub id> | python:<module>:<fn>")
     parser.add_argument("--model", help="model name for an openai: policy")
-    parser.add_argument("--tasks", required=True, help="comma list of task names or ids")
-    parser.add_argument("--split", default="test")
+    parser.add_argument("--tasks", required=True, help="comma list of task names or ids (`vista tasks` lists them)")
+    parser.add_argument("--split", default="test", help="split of every task (default test)")
     parser.add_argument("--limit", type=int, default=50, help="examples per task (0: the whole split)")
-    parser.add_argument("--samples", type=int, default=1, help="episodes per example")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--samples", type=int, default=1, help="episodes per example; accuracy averages over them")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of procedural examples and of sampling (vista-train evaluates on seed 0)")
     parser.add_argument("--mode", default="tools", choices=sorted(MODES),
                         help="; ".join(f"{k}: {v}" for k, v in MODES.items()))
-    parser.add_argument("--max-turns", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--system-prompt", default="full", choices=sorted(SYSTEM_PROMPTS),
+                        help="full: every tool's JSON schema (the paper's); compact: tool and argument names only "
+                             "(what vista-train's policies are trained with by default)")
+    parser.add_argument("--max-turns", type=int, default=3, help="tool turns per episode (default 3)")
+    parser.add_argument("--max-new-tokens", type=int, default=None,
+                        help="most tokens an hf: policy writes per turn (default 256; vista-train's default 96)")
+    parser.add_argument("--concurrency", type=int, default=8,
+                        help="episodes in flight; tool latencies in the report include the waiting this causes")
     parser.add_argument("--data-dir", help="datasets root (<data-dir>/<task>)")
     parser.add_argument("--run-dir", required=True, help="where trajectories and reports go; rerun to resume")
     parser.add_argument("--tool-server", help="use the tools of this `vista serve` URL instead of local ones")
     parser.add_argument("--training-metrics", help="metrics.jsonl of a training run, for curves in the report")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (they are off when not a terminal)")
 
 
 @command("eval", "evaluate a policy on tasks; writes results.json, results.md and report.html", _eval_arguments)
@@ -198,34 +264,72 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
         attach_remote_tools(registry, args.tool_server)
     config = EvalConfig(tasks=[t.strip() for t in args.tasks.split(",")], split=args.split,
                         limit=args.limit or None, samples=args.samples, seed=args.seed, mode=args.mode,
-                        max_turns=args.max_turns, concurrency=args.concurrency, data_dir=args.data_dir)
-    options = {"model": args.model} if args.model else {}
-    results = evaluate(args.policy, config, args.run_dir, registry=registry, policy_options=options)
+                        max_turns=args.max_turns, concurrency=args.concurrency, data_dir=args.data_dir,
+                        system_prompt=args.system_prompt)
+    options: dict[str, Any] = {"model": args.model} if args.model else {}
+    if args.max_new_tokens is not None:
+        if not args.policy.startswith(("hf:", "openai:")):
+            raise VistaError("--max-new-tokens applies to hf: and openai: policies only")
+        options["max_new_tokens" if args.policy.startswith("hf:") else "max_tokens"] = args.max_new_tokens
+    results = evaluate(args.policy, config, args.run_dir, registry=registry, policy_options=options,
+                       progress=not args.quiet and sys.stderr.isatty())
     metrics = load_metrics(args.training_metrics) if args.training_metrics else None
     paths = write_reports(args.run_dir, results, training_metrics=metrics)
     print(markdown(results, args.run_dir))
-    print(f"reports: {', '.join(str(p) for p in paths.values())}", file=sys.stderr)
+    print(f"reports: {', '.join(str(p) for p in paths.values())}; browse the episodes: vista view {args.run_dir}",
+          file=sys.stderr)
     return 0
 
 
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dirs", nargs="+", help="run directories holding results.json")
+    parser.add_argument("run_dirs", nargs="+",
+                        help="evaluation run directories (each with results.json), or folders above them")
+
+
+def result_dirs(paths: list[str]) -> list:
+    """The evaluation runs named: each path holding results.json, or every run below a path that holds none."""
+    from pathlib import Path
+
+    found = []
+    for given in paths:
+        path = Path(given)
+        if (path / "results.json").is_file():
+            found.append(path)
+            continue
+        if not path.is_dir():
+            raise VistaError(f"'{given}' is not a directory; give evaluation run directories (`vista eval --run-dir`)")
+        below = sorted(p.parent for p in path.rglob("results.json"))
+        if not below:
+            raise VistaError(f"no results.json in or below '{given}'; `vista eval --run-dir DIR` writes one, and "
+                             "`vista-train` one per policy in <run_dir>/eval/*")
+        print(f"{given}: comparing the {len(below)} evaluations below it", file=sys.stderr)
+        found += below
+    return found
 
 
 @command("compare", "compare evaluation runs side by side (Markdown)", _compare_arguments)
 def _compare(args: argparse.Namespace, registry: Registry) -> int:
-    from pathlib import Path
-
     from .report import compare
 
-    runs = [(Path(d).name, json.loads((Path(d) / "results.json").read_text())) for d in args.run_dirs]
+    dirs = result_dirs(args.run_dirs)
+    names = [d.name for d in dirs]
+    if len(set(names)) < len(names):  # the same last component twice: name runs by their whole path
+        names = [d.as_posix() for d in dirs]
+    runs = []
+    for name, directory in zip(names, dirs):
+        try:
+            runs.append((name, json.loads((directory / "results.json").read_text())))
+        except ValueError as exc:
+            raise VistaError(f"{directory / 'results.json'} is not valid JSON ({exc}); rerun `vista eval` on it") \
+                from None
     print(compare(runs))
     return 0
 
 
 def _view_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("run_dir", help="an evaluation run directory, or a folder above several (e.g. a vista-train "
+                                        "run: its evaluations are in <run_dir>/eval/*)")
+    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free port)")
 
 
 @command("view", "browse a run's trajectories in the browser (http://127.0.0.1:PORT)", _view_arguments)
@@ -233,7 +337,7 @@ def _view(args: argparse.Namespace, registry: Registry) -> int:
     from .viewer import make_server
 
     server = make_server(args.run_dir, args.port)
-    print(f"serving {args.run_dir} at http://127.0.0.1:{server.server_address[1]} (Ctrl-C to stop)")
+    print(f"serving {args.run_dir} at http://127.0.0.1:{server.server_address[1]} (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -261,10 +365,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         registry = load_plugins(args.plugins)
-        return _COMMANDS[args.command][0](args, registry)
+        code = _COMMANDS[args.command][0](args, registry)
+        sys.stdout.flush()
+        return code
     except (VistaError, ValueError, KeyError) as exc:  # input faults: a clear line, not a traceback
         print(f"vista: error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader went away (`vista tools | head`): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

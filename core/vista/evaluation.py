@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -23,7 +24,7 @@ from .attribution import error_attribution
 from .builtin.hierarchical_reward import format_problems
 from .executor import ToolExecutor
 from .policies import load_policy
-from .prompts import USER_PROMPT
+from .prompts import SYSTEM_PROMPTS, USER_PROMPT
 from .rollout import EpisodeSpec, RolloutRunner
 from .task import Example
 from .trajectory import Trajectory
@@ -57,6 +58,9 @@ class EvalConfig:
     """Episodes in flight."""
     data_dir: str | None = None
     """Root folder of the datasets (each task in <data_dir>/<task name>), else each task's environment variable."""
+    system_prompt: str = "full"
+    """System prompt: a name in `vista.prompts.SYSTEM_PROMPTS` (``full``, ``compact``) or a `str.format` template;
+    evaluate a trained policy with the prompt it was trained with (vista-train's default is ``compact``)."""
 
     def validate(self) -> EvalConfig:
         if not self.tasks:
@@ -65,6 +69,9 @@ class EvalConfig:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got '{self.mode}'")
         if self.samples < 1 or self.concurrency < 1 or self.max_turns < 0:
             raise ValueError("samples and concurrency must be >= 1 and max_turns >= 0")
+        if "{" not in self.system_prompt and self.system_prompt not in SYSTEM_PROMPTS:
+            raise ValueError(f"system_prompt must be one of {', '.join(SYSTEM_PROMPTS)} or a template with "
+                             f"{{tools}} or {{tool_signatures}}, got '{self.system_prompt}'")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be >= 1 or None, got {self.limit}")
         return self
@@ -79,7 +86,8 @@ def _examples(task, config: EvalConfig) -> list[Example]:
 
 
 def _env_kwargs(config: EvalConfig, task) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"split": config.split, "max_turns": config.max_turns}
+    kwargs: dict[str, Any] = {"split": config.split, "max_turns": config.max_turns,
+                              "system_prompt": config.system_prompt}
     if config.mode == "tools":
         kwargs["tools"] = "recommended"
     elif config.mode == "no_tools":
@@ -92,39 +100,94 @@ def _env_kwargs(config: EvalConfig, task) -> dict[str, Any]:
     return kwargs
 
 
+class _Progress:
+    """Episodes done per task with the running accuracy (rich), on stderr; silent when not shown."""
+
+    def __init__(self, show: bool):
+        self.bars = None
+        if show:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bars = Progress(TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("accuracy {task.fields[accuracy]}"), TimeRemainingColumn(), transient=False)
+        self.ids: dict[str, Any] = {}
+        self.scores: dict[str, list[float]] = defaultdict(list)
+
+    def __enter__(self) -> _Progress:
+        if self.bars is not None:
+            self.bars.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bars is not None:
+            self.bars.stop()
+
+    def add(self, task: str, total: int, done: list[Trajectory]) -> None:
+        self.scores[task] = [t.score or 0.0 for t in done]
+        if self.bars is not None:
+            self.ids[task] = self.bars.add_task(task, total=total, completed=len(done), accuracy=self._accuracy(task))
+
+    def _accuracy(self, task: str) -> str:
+        scores = self.scores[task]
+        return f"{100 * statistics.fmean(scores):5.1f}%" if scores else "   – "
+
+    def episode(self, trajectory: Trajectory) -> None:
+        self.scores[trajectory.task].append(trajectory.score or 0.0)
+        if self.bars is not None and trajectory.task in self.ids:
+            self.bars.update(self.ids[trajectory.task], advance=1, accuracy=self._accuracy(trajectory.task))
+
+
 def evaluate(policy: str | Callable, config: EvalConfig, run_dir: str | Path, *,
              registry: plugins.Registry | None = None, policy_options: dict | None = None,
-             on_episode: Callable[[Trajectory], None] | None = None) -> dict:
-    """Evaluate and write ``results.json`` beside the trajectories; returns the results."""
+             on_episode: Callable[[Trajectory], None] | None = None, progress: bool = False) -> dict:
+    """Evaluate and write ``results.json`` beside the trajectories; returns the results. ``progress`` shows a bar
+    per task with its running accuracy on stderr. The run directory is made only once the tasks, their examples
+    and the policy have loaded, so a bad input leaves nothing behind; a rerun on the same directory resumes."""
     config.validate()
     registry = registry or plugins.get_registry()
     run_dir = Path(run_dir)
-    log = TrajectoryLog(run_dir)
-    (run_dir / "eval_config.json").write_text(json.dumps(
-        {**asdict(config), "policy": policy if isinstance(policy, str) else repr(policy)}, indent=2))
     tasks = [registry.task(name) for name in config.tasks]
     examples = {task.name: _examples(task, config) for task in tasks}
     if isinstance(policy, str):
         policy = load_policy(policy, examples={(e.task, e.id): e for ex in examples.values() for e in ex},
                              tasks=registry.tasks, **(policy_options or {}))
+    log = TrajectoryLog(run_dir)
+    (run_dir / "eval_config.json").write_text(json.dumps(
+        {**asdict(config), "policy": policy if isinstance(policy, str) else repr(policy)}, indent=2))
     keys: set[str] = set()
     executor = ToolExecutor()
+    specs = {task.name: [EpisodeSpec(task.name, example=e, seed=config.seed, sample=k)
+                         for e in examples[task.name] for k in range(config.samples)] for task in tasks}
+    logged = {t.metadata.get("episode_key"): t for t in log.read()}
 
-    async def play_all() -> None:  # one event loop for every task: async policies keep their connections
+    async def play_all(bars: _Progress) -> None:  # one event loop for every task: async policies keep connections
+        def episode_done(trajectory: Trajectory) -> None:
+            bars.episode(trajectory)
+            if on_episode is not None:
+                on_episode(trajectory)
+
         for task in tasks:
-            specs = [EpisodeSpec(task.name, example=e, seed=config.seed, sample=k)
-                     for e in examples[task.name] for k in range(config.samples)]
-            keys.update(spec.key for spec in specs)
+            bars.add(task.name, len(specs[task.name]), [logged[s.key] for s in specs[task.name] if s.key in logged])
+        for task in tasks:
+            keys.update(spec.key for spec in specs[task.name])
             await RolloutRunner(policy, concurrency=config.concurrency, log=log, registry=registry,
-                                executor=executor, on_episode=on_episode, **_env_kwargs(config, task)).arun(specs)
+                                executor=executor, on_episode=episode_done,
+                                **_env_kwargs(config, task)).arun(specs[task.name])
 
     try:
-        asyncio.run(play_all())
+        with _Progress(progress) as bars:
+            asyncio.run(play_all(bars))
     finally:
         executor.close()
-    trajectories = [t for t in log.read() if t.metadata.get("episode_key") in keys]
-    results = summarize(trajectories, registry)
+    logged_now = [(i, t) for i, t in enumerate(log.read()) if t.metadata.get("episode_key") in keys]
+    results = summarize([t for _, t in logged_now], registry)
+    # index: the episode's place in the log, which is how `vista view RUN_DIR` numbers it (the report links there)
+    results["episodes"] = [{"index": i, "task": t.task, "example_id": t.example_id, "sample": t.metadata.get("sample"),
+                            "correct": bool(t.correct), "reward": t.reward,
+                            "primary_error": t.primary_error.value if t.primary_error else None}
+                           for i, t in logged_now]
     results["config"] = asdict(config)
+    results["host"] = {"cpu_cores": os.cpu_count()}
     (run_dir / "results.json").write_text(json.dumps(results, indent=2))
     return results
 

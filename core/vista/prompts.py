@@ -1,7 +1,10 @@
 """The system and user prompt templates of the paper's protocol, with the tools' JSON schemas injected.
 
 Both are plain `str.format` templates, so a task (`Task.prompt_template`) or a user (`VistaEnv(system_prompt=...)`)
-can replace them. System placeholders: {tools} (one JSON object per line), {max_turns}. User placeholders:
+can replace them. System placeholders: {tools} (one JSON object per line), {tool_signatures} (``name(arg, ...)``
+per tool, no schemas), {max_turns}. `SYSTEM_PROMPTS` names the built-in system templates: ``full`` (the paper's, with
+every tool's JSON schema) and ``compact`` (tool names and argument names only, for small context budgets; the
+trainer's default). User placeholders:
 {question}, {choices} (formatted options or ''), {answer_format} (how to write the answer for this answer type).
 """
 
@@ -23,6 +26,12 @@ in the order they appear; tools take an image by its name.
 
 Available tools (name, description, JSON schema of the arguments):
 {tools}"""
+
+SYSTEM_PROMPT_COMPACT = ("Think inside <think></think>, then either call tools, each as <tool_call>{{\"name\": "
+                         "..., \"arguments\": {{...}}}}</tool_call>, or answer inside <answer></answer>. At most "
+                         "{max_turns} tool turns. Tools: {tool_signatures}.")
+
+SYSTEM_PROMPTS = {"full": SYSTEM_PROMPT, "compact": SYSTEM_PROMPT_COMPACT}
 
 SYSTEM_PROMPT_NO_TOOLS = """You are a visual reasoning assistant.
 First think step by step inside <think> </think>, then give the final answer inside <answer> </answer>."""
@@ -50,10 +59,17 @@ def format_choices(choices: list[str] | None) -> str:
     return "\nOptions:\n" + "\n".join(f"({letters[i]}) {choice}" for i, choice in enumerate(choices))
 
 
+def tool_signatures(tools: Iterable[Tool]) -> str:
+    return "; ".join(f"{t.name}({', '.join(t.argument_schema().get('properties', {}))})" for t in tools)
+
+
 def render_system(tools: list[Tool], max_turns: int, template: str | None = None) -> str:
-    if not tools and template is None:
+    """The system prompt: ``template`` is a `str.format` template or a name in `SYSTEM_PROMPTS` (default
+    ``full``); with no tools, a named template gives the no-tools prompt."""
+    if not tools and (template is None or template in SYSTEM_PROMPTS):
         return SYSTEM_PROMPT_NO_TOOLS
-    return (template or SYSTEM_PROMPT).format(tools=tool_block(tools), max_turns=max_turns)
+    template = SYSTEM_PROMPTS.get(template or "full", template)
+    return template.format(tools=tool_block(tools), tool_signatures=tool_signatures(tools), max_turns=max_turns)
 
 
 def render_user(question: str, choices: list[str] | None, answer_type: str, template: str | None = None) -> str:

@@ -1,5 +1,6 @@
 """Reports of evaluation results: a paper-style Markdown table, the error-attribution and tool-usage tables, a
-self-contained HTML page with inline SVG plots, and a side-by-side comparison of runs."""
+self-contained HTML page (the same tables as HTML, inline SVG plots of accuracy, errors, tool use and latency, and
+every episode linked to `vista view`), and a side-by-side comparison of runs."""
 
 from __future__ import annotations
 
@@ -35,9 +36,18 @@ def paper_table(runs: Sequence[tuple[str, dict]]) -> str:
     return "\n".join(lines)
 
 
-def tools_markdown(tools: dict) -> str:
+def latency_note(results: dict) -> str:
+    config, host = results.get("config", {}), results.get("host", {})
+    if "concurrency" not in config:
+        return ""
+    cores = f" on {host['cpu_cores']} CPU cores" if host.get("cpu_cores") else ""
+    return (f"Latencies are per call as the episodes saw them, with {config['concurrency']} episodes in flight{cores}: "
+            "they include waiting for a free worker (`--concurrency` sets it).")
+
+
+def tools_markdown(tools: dict, note: str = "") -> str:
     lines = [f"Tool calls: {tools['calls']} ({tools['calls_per_episode']:.2f} per episode; "
-             f"{_pct(tools['episodes_with_tools'])}% of episodes use a tool)", "",
+             f"{_pct(tools['episodes_with_tools'])}% of episodes use a tool)", *([note] if note else []), "",
              "| tool | calls | share | p50 s | p95 s | failure rate | failures by class |",
              "|---|---:|---:|---:|---:|---:|---|"]
     for name, row in tools["per_tool"].items():
@@ -56,7 +66,7 @@ def markdown(results: dict, name: str = "run") -> str:
     return "\n\n".join([
         f"# Evaluation: {name}", "## Accuracy", paper_table([(name, results)]), "\n".join(per_task),
         "## Error attribution (primary error of failed episodes)", attribution_markdown(results["errors"]),
-        "## Tool usage", tools_markdown(results["tools"]),
+        "## Tool usage", tools_markdown(results["tools"], latency_note(results)),
     ]) + "\n"
 
 
@@ -93,14 +103,67 @@ def _curve(title: str, points: Sequence[tuple[float, float]]) -> str:
             f'<text x="4" y="{sy(y0) + 4:.1f}">{y0:.3g}</text></svg></figure>')
 
 
-def html_report(results: dict, name: str = "run", training_metrics: list[dict] | None = None) -> str:
-    """A self-contained page: the tables of `markdown` and plots of accuracy per task, error classes, tool usage, and
-    reward/accuracy/tool-call curves when a training run's metrics are given."""
+def _html_blocks(text: str) -> str:
+    """Our Markdown (headings, paragraphs and pipe tables, as `markdown` writes them) as HTML."""
+    out, table = [], []
+
+    def flush() -> None:
+        if not table:
+            return
+        rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in table]
+        align = ["right" if c.endswith(":") else "left" for c in rows[1]] if len(rows) > 1 else []
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+        body = "".join("<tr>" + "".join(f'<td style="text-align:{a}">{html.escape(c)}</td>'
+                                        for c, a in zip(r, align or ["left"] * len(r))) + "</tr>" for r in rows[2:])
+        out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        table.clear()
+
+    for line in text.splitlines():
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        flush()
+        if line.startswith("## "):
+            out.append(f"<h2>{html.escape(line[3:])}</h2>")
+        elif line.startswith("# "):
+            continue  # the page has its own title
+        elif line.strip():
+            out.append(f"<p>{html.escape(line)}</p>")
+    flush()
+    return "\n".join(out)
+
+
+def _episodes_html(results: dict, run_dir: str | None) -> str:
+    episodes = results.get("episodes") or []
+    if not episodes:
+        return ""
+    base = "http://127.0.0.1:8765/"
+    rows = "".join(
+        f"<tr><td><a href='{base}#{e['index']}'>{html.escape(e['task'])} / {html.escape(str(e['example_id']))}</a>"
+        f"</td><td class='{'ok' if e['correct'] else 'bad'}'>{'correct' if e['correct'] else 'wrong'}</td>"
+        f"<td style='text-align:right'>{e['reward'] if e['reward'] is not None else '–'}</td>"
+        f"<td>{html.escape(e['primary_error'] or '')}</td></tr>" for e in episodes)
+    where = html.escape(run_dir or "RUN_DIR")
+    return (f"<h2>Episodes</h2><p>Each links to the viewer: start it with <code>vista view {where}</code> "
+            f"(port 8765).</p><details><summary>{len(episodes)} episodes</summary><table><thead><tr><th>episode</th>"
+            f"<th>result</th><th>reward</th><th>primary error</th></tr></thead><tbody>{rows}</tbody></table>"
+            "</details>")
+
+
+def html_report(results: dict, name: str = "run", training_metrics: list[dict] | None = None,
+                run_dir: str | None = None) -> str:
+    """A self-contained page: the tables of `markdown` as HTML tables, plots of accuracy per task, error classes,
+    tool usage and tool latency, reward/accuracy/tool-call curves when a training run's metrics are given, and
+    every episode linked to the viewer (`vista view`)."""
+    per_tool = results["tools"]["per_tool"]
     plots = [
         _bars("Accuracy per task", [(t, r["accuracy"]) for t, r in results["per_task"].items()]),
         _bars("Primary error of failed episodes", [(c, v["share"]) for c, v in results["errors"]["primary"].items()]),
-        _bars("Share of tool calls", [(t, r["share"]) for t, r in results["tools"]["per_tool"].items()]),
+        _bars("Share of tool calls", [(t, r["share"]) for t, r in per_tool.items()]),
     ]
+    if per_tool:
+        plots.append(_bars("Tool latency, median (s)", [(t, r["latency_p50_s"]) for t, r in per_tool.items()],
+                           unit=" s", scale=1.0))
     collapse = ""
     if training_metrics:
         for key in ("reward", "accuracy", "tool_calls_per_episode"):
@@ -109,12 +172,13 @@ def html_report(results: dict, name: str = "run", training_metrics: list[dict] |
         verdict = detect_tool_collapse(training_metrics)
         collapse = (f"<p class='{'bad' if verdict['collapsed'] else 'ok'}'>Tool-use collapse: "
                     f"{'DETECTED' if verdict['collapsed'] else 'not detected'} ({html.escape(verdict['reason'])})</p>")
-    table = html.escape(markdown(results, name))
+    tables = _html_blocks(markdown(results, name))
     embedded = json.dumps(results).replace("</", "<\\/")  # raw text inside <script>: only "</" needs escaping
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>vista eval: {html.escape(name)}</title>
-<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}pre{{background:#f6f6f6;padding:1em;
-overflow:auto}}.bad{{color:#b00}}.ok{{color:#070}}</style></head><body><h1>Evaluation: {html.escape(name)}</h1>
-{collapse}{''.join(plots)}<h2>Tables</h2><pre>{table}</pre>
+<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}table{{border-collapse:collapse;margin:.5em 0}}
+th,td{{border:1px solid #ccc;padding:.25em .6em}}th{{background:#f0f0f0}}.bad{{color:#b00}}.ok{{color:#070}}
+</style></head><body><h1>Evaluation: {html.escape(name)}</h1>
+{collapse}{tables}<h2>Plots</h2>{''.join(plots)}{_episodes_html(results, run_dir)}
 <script type="application/json" id="results">{embedded}</script></body></html>"""
 
 
@@ -125,7 +189,7 @@ def write_reports(run_dir: str | Path, results: dict, name: str | None = None,
     paths = {"json": run_dir / "results.json", "markdown": run_dir / "results.md", "html": run_dir / "report.html"}
     paths["json"].write_text(json.dumps(results, indent=2))
     paths["markdown"].write_text(markdown(results, name))
-    paths["html"].write_text(html_report(results, name, training_metrics))
+    paths["html"].write_text(html_report(results, name, training_metrics, run_dir=str(run_dir)))
     return paths
 
 

@@ -87,13 +87,3 @@ def episode_metrics(trajectories: Sequence[Trajectory], tool_names: Sequence[str
     for name in sorted(set(tool_names) | set(counts)):
         out[f"tools/{name}"] = float(counts.get(name, 0))
     return out
-
-
-def compact_system_prompt(tools: Sequence[vista.Tool]) -> str:
-    """A short system prompt naming each tool with its argument names (no JSON schemas): for small context
-    budgets, where the full schemas would be most of every sequence. A `str.format` template like the core's."""
-    listing = "; ".join(f"{t.name}({', '.join(t.argument_schema().get('properties', {}))})" for t in tools)
-    text = ("Think inside <think></think>, then either call tools, each as <tool_call>{\"name\": ..., "
-            "\"arguments\": {...}}</tool_call>, or answer inside <answer></answer>. At most {max_turns} tool turns. "
-            f"Tools: {listing}.")
-    return text.replace("{", "{{").replace("}", "}}").replace("{{max_turns}}", "{max_turns}")

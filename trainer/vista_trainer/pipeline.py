@@ -28,10 +28,11 @@ from typing import Any
 
 import vista
 from vista.executor import ToolExecutor
+from vista.prompts import render_system
 from vista.trajlog import TrajectoryLog
 
 from .config import VistaTrainConfig, cuda_available
-from .episodes import compact_system_prompt, episode_metrics, play
+from .episodes import episode_metrics, play
 from .experts import TeacherExpert, sft_records, synthesize
 from .policy import ChatCodec, ModelPolicy, build_processor, build_tiny_model, load_policy, save_policy, train_tokenizer
 
@@ -113,11 +114,14 @@ class Pipeline:
                 "max_turns": self.cfg.max_turns, "split": "train"}
 
     def system_prompt(self, tools: bool = True):
-        if not tools or self.cfg.system_prompt == "full":
-            return lambda task: None
-        prompts = {t.name: compact_system_prompt(vista.VistaEnv(t, tools=self.cfg.tools, registry=self.registry).tools)
-                   for t in self.tasks}
-        return lambda task: prompts[task]
+        """Each task's system template (a name in `vista.prompts.SYSTEM_PROMPTS`); with no tools, the core's
+        no-tools prompt."""
+        style = self.cfg.system_prompt if tools else None
+        return lambda task: style
+
+    def rendered_system_prompts(self) -> list[str]:
+        return [render_system(vista.VistaEnv(t, tools=self.cfg.tools, registry=self.registry).tools,
+                              self.cfg.max_turns, self.cfg.system_prompt) for t in self.tasks]
 
     def offered_tools(self) -> list[str]:
         return sorted({tool.name for t in self.tasks
@@ -191,7 +195,7 @@ class Pipeline:
         else:
             corpus = [part["text"] for record in sft_records(self.expert_dir())
                       for message in record["messages"] for part in message["content"] if part["type"] == "text"]
-            corpus += [self.system_prompt()(t.name) or "" for t in self.tasks]
+            corpus += self.rendered_system_prompts()
             corpus += [e.question for e in self.examples("train", 200, seed=GRPO_SEED_BASE)]
             tokenizer = train_tokenizer(corpus, cfg.vocab_size)
             processor = build_processor(tokenizer, cfg.min_pixels, cfg.max_pixels)

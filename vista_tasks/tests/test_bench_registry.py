@@ -24,7 +24,7 @@ def test_vista_tasks_lists_every_benchmark_with_its_data_status(tmp_path, shared
     (tmp_path / "tabmwp").symlink_to(shared_data / "tabmwp")
     listing = subprocess.run(
         [sys.executable, "-c", "import sys; from vista.cli import main; sys.exit(main(sys.argv[1:]))",
-         "tasks", "--data-dir", str(tmp_path)],
+         "tasks", "--json", "--data-dir", str(tmp_path)],
         cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ, "VISTA_PLUGINS": "tasks"})
     assert listing.returncode == 0, listing.stderr
     rows = {row["name"]: row for row in json.loads(listing.stdout)}
