@@ -36,3 +36,18 @@ def test_unigeo_reads_calculation_files(tmp_path, fx):
     task = UniGeo()
     (example,) = fx.assert_task_checks(task, tmp_path, "test")
     assert example.question == "Find ∠2 ." and example.answer == "40°"
+
+
+def test_geoqa_reads_token_list_and_a_float_diagram(tmp_path, fx):
+    # chen-judge/GeoQA utils.py (SeqReader): the problem is ' '.join(token_list); the image is an array scaled by
+    # 1/255 there, so its dtype is not fixed.
+    problem = _problem(3, 1)
+    del problem["English_problem"]
+    problem["token_list"] = ["如图", "，", "∠", "1", "=", "N_0", "°"]
+    problem["image"] = np.full((10, 12), 0.5, dtype=np.float64)
+    _write(tmp_path / "test.pk", [problem])
+    task = GeoQA()
+    (example,) = fx.assert_task_checks(task, tmp_path, "test")
+    assert example.question == "如图，∠ 1 = 50 °"
+    assert example.open_images()[0].getpixel((0, 0)) == 127
+    assert task.score("50", example) == 1.0 and task.score("40", example) == 0.0
