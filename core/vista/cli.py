@@ -312,9 +312,10 @@ def _compare(args: argparse.Namespace, registry: Registry) -> int:
     from .report import compare
 
     dirs = result_dirs(args.run_dirs)
-    names = [d.name for d in dirs]
-    if len(set(names)) < len(names):  # the same last component twice: name runs by their whole path
-        names = [d.as_posix() for d in dirs]
+    depth = 1  # name each run by the fewest trailing path parts that tell them apart (eval/bc, cli-eval/bc)
+    while len({"/".join(d.parts[-depth:]) for d in dirs}) < len(dirs) and depth < max(len(d.parts) for d in dirs):
+        depth += 1
+    names = ["/".join(d.parts[-depth:]) for d in dirs]
     runs = []
     for name, directory in zip(names, dirs):
         try:

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 from vista_trainer.config import VistaTrainConfig
 from vista_trainer.pipeline import Pipeline
@@ -15,8 +16,8 @@ def test_the_whole_recipe_runs_and_a_rerun_resumes(registry, tmp_path, capsys):
     stages = json.loads((run / "stages.json").read_text())
     assert set(stages) == {"synthesize", "init", "sft", "grpo", "evaluate"}
     assert stages["synthesize"]["kept"] == 8 and stages["grpo"]["steps"] == 1
-    assert set(stages["evaluate"]) == {"untrained", "bc", "bc+grpo", "bc+grpo, no tools"}
-    assert stages["evaluate"]["bc+grpo, no tools"]["tools/measure_bar"] == 0  # no tool was offered
+    assert set(stages["evaluate"]) == {"untrained", "bc", "bc+grpo", "bc+grpo, tools removed"}
+    assert stages["evaluate"]["bc+grpo, tools removed"]["tools/measure_bar"] == 0  # no tool was offered
     table = (run / "results.md").read_text()
     assert table.count("\n| ") == 5  # header and four policies
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
@@ -29,3 +30,44 @@ def test_the_whole_recipe_runs_and_a_rerun_resumes(registry, tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.count("done earlier") == 4
     assert len([json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]) == len(records)
+
+
+def test_a_trained_policy_is_evaluated_compared_and_browsed_through_the_cli(tmp_path, capsys):
+    """The user's loop after `vista-train`: the saved policy loads in `vista eval --policy hf:<dir>` with the
+    processor it was trained with and plays the same episodes as the trainer's evaluation; `vista compare` and
+    `vista view` take the trainer's evaluation folders."""
+    import shlex
+
+    import vista
+    from vista.cli import main as vista_main
+    from vista.viewer import load_runs
+
+    run = tmp_path / "run"
+    config = VistaTrainConfig(run_dir=str(run), tasks="shape_scene", expert_episodes=4, sft_epochs=1,
+                              eval_episodes=3, max_new_tokens=24, hidden_size=64, num_layers=1, num_heads=2,
+                              vision_hidden_size=32, vocab_size=400, max_length=1024)
+    Pipeline(config, registry=vista.load_plugins("all"), progress=False).run(("synthesize", "init", "sft", "evaluate"))
+    for label in ("untrained", "bc"):
+        assert {"results.json", "results.md", "report.html"} <= {p.name for p in (run / "eval" / label).iterdir()}
+    trainer_results = json.loads((run / "eval" / "bc" / "results.json").read_text())
+    command = trainer_results["config"]["same_as"]
+    assert command in (run / "results.md").read_text()
+    capsys.readouterr()
+
+    assert vista_main(["--plugins", "all", *shlex.split(command)[1:], "--quiet"]) == 0
+    cli_dir = Path(shlex.split(command)[-1])
+    cli_results = json.loads((cli_dir / "results.json").read_text())
+    answers = lambda results_dir: sorted(  # noqa: E731
+        (t.example_id, t.final_answer, len(t.tool_calls)) for t in vista.TrajectoryLog(results_dir).read())
+    assert answers(cli_dir) == answers(run / "eval" / "bc")  # greedy: the same turns, so the same answers
+    assert cli_results["per_task"]["shape_scene"]["accuracy"] == trainer_results["per_task"]["shape_scene"]["accuracy"]
+
+    capsys.readouterr()
+    assert vista_main(["--plugins", "none", "compare", str(run / "eval" / "untrained"), str(run / "eval" / "bc"),
+                       str(cli_dir)]) == 0
+    table = capsys.readouterr().out
+    assert "| eval/untrained |" in table and "| eval/bc |" in table and "| cli-eval/bc |" in table
+    assert vista_main(["--plugins", "none", "compare", str(run)]) == 0  # a folder above them: every evaluation
+    # the viewer shows every log below the run: the evaluations and the expert demonstrations (played and kept)
+    assert [name for name, _, _ in load_runs(run)] == ["cli-eval/bc", "eval/bc", "eval/untrained", "experts/kept",
+                                                      "experts/played"]

@@ -21,14 +21,17 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import vista
+from vista.evaluation import summarize
 from vista.executor import ToolExecutor
 from vista.prompts import render_system
+from vista.report import load_metrics, write_reports
 from vista.trajlog import TrajectoryLog
 
 from .config import VistaTrainConfig, cuda_available
@@ -38,8 +41,10 @@ from .policy import ChatCodec, ModelPolicy, build_processor, build_tiny_model, l
 
 log = logging.getLogger(__name__)
 
+# (label, policy, tools offered). The last row is the tool-trained policy with its tools taken away at evaluation:
+# it shows how much the policy leans on them, not the paper's w/o-tools ablation (trained without tools).
 EVALUATIONS = (("untrained", "init", True), ("bc", "sft", True), ("bc+grpo", "grpo", True),
-               ("bc+grpo, no tools", "grpo", False))
+               ("bc+grpo, tools removed", "grpo", False))
 GRPO_SEED_BASE = 100_000  # training seeds of GRPO start here, apart from the expert episodes' seeds
 BARRIER_HOURS = 24  # how long processes wait for one another under `accelerate launch`
 
@@ -286,19 +291,66 @@ class Pipeline:
                 episodes += play(policy.generate, examples[start:start + 16], registry=self.registry,
                                  executor=ToolExecutor(), env_kwargs={**self.env_kwargs(tools), "split": "test"},
                                  system_prompt=self.system_prompt(tools))
-            store = TrajectoryLog(self.run_dir / "eval" / label.replace(", ", "-").replace("+", "_").replace(" ", "_"))
+            where = self.eval_dir(label)
+            if where.exists():  # an evaluation cut short: play it again whole
+                shutil.rmtree(where)
+            store = TrajectoryLog(where)
             for episode in episodes:
                 store.append(episode.trajectory, episode.images)
             metrics = episode_metrics([e.trajectory for e in episodes], self.offered_tools())
             metrics["seconds"] = time.perf_counter() - started
             results[label] = metrics
+            self.write_eval_reports(where, label, policy_name, tools, len(examples))
             self.metric({"stage": "evaluate", "policy": label, "episodes": len(episodes), **metrics})
             log.info("%s: accuracy %.3f format %.3f", label, metrics["accuracy"], metrics["format_rate"])
         self.stages["evaluate"] = results
         self.stages_path.write_text(json.dumps(self.stages, indent=2))
         table = results_table(results, len(examples), [t.name for t in self.tasks])
-        (self.run_dir / "results.md").write_text(table + "\n")
+        (self.run_dir / "results.md").write_text(table + "\n\n" + self.next_steps(len(examples)) + "\n")
         return results
+
+    def eval_dir(self, label: str) -> Path:
+        return self.run_dir / "eval" / label.replace(", ", "-").replace("+", "_").replace(" ", "_")
+
+    def eval_command(self, label: str, policy_name: str, tools: bool, examples: int) -> str:
+        """The `vista eval` command that plays the same episodes with the same prompt and limits (into
+        <run_dir>/cli-eval/<label>)."""
+        run_dir = self.run_dir / "cli-eval" / self.eval_dir(label).name
+        tasks = ",".join(t.name for t in self.tasks)
+        return (f"vista eval --policy hf:{self.policy_dir(policy_name)} --tasks {tasks} "
+                f"--limit {-(-examples // len(self.tasks))} --seed 0 --mode {'tools' if tools else 'no_tools'} "
+                f"--system-prompt {self.cfg.system_prompt} --max-turns {self.cfg.max_turns} "
+                f"--max-new-tokens {self.cfg.max_new_tokens} --run-dir {run_dir}")
+
+    def write_eval_reports(self, where: Path, label: str, policy_name: str, tools: bool, examples: int) -> None:
+        """results.json, results.md and report.html of one evaluation, as `vista eval` writes them, so that
+        `vista compare <run_dir>/eval/*` and `vista view <run_dir>` work on the demo's evaluations too."""
+        trajectories = list(TrajectoryLog(where).read())
+        results = summarize(trajectories, self.registry)
+        results["episodes"] = [{"index": i, "task": t.task, "example_id": t.example_id, "sample": 0,
+                                "correct": bool(t.correct), "reward": t.reward,
+                                "primary_error": t.primary_error.value if t.primary_error else None}
+                               for i, t in enumerate(trajectories)]
+        results["config"] = {"policy": label, "tasks": [t.name for t in self.tasks], "split": "test", "seed": 0,
+                             "mode": "tools" if tools else "no_tools", "system_prompt": self.cfg.system_prompt,
+                             "max_turns": self.cfg.max_turns, "concurrency": 16,
+                             "same_as": self.eval_command(label, policy_name, tools, examples)}
+        training = None
+        metrics_path = self.run_dir / "metrics.jsonl"
+        if metrics_path.exists() and policy_name == "grpo":
+            training = [m for m in load_metrics(metrics_path) if m.get("stage") == "grpo"]
+        write_reports(where, results, name=label, training_metrics=training)
+
+    def next_steps(self, examples: int) -> str:
+        run = self.run_dir
+        label, final = next(((lab, p) for lab, p, tools in reversed(EVALUATIONS)
+                             if tools and (self.policy_dir(p) / "vista_policy.json").exists()), ("untrained", "init"))
+        return "\n".join([
+            "Next:",
+            f"- compare the policies: `vista compare {run}/eval/*`",
+            f"- browse their episodes: `vista view {run}` (each eval/*/report.html links its episodes there)",
+            f"- evaluate the {final} policy elsewhere, the same episodes through the CLI: "
+            f"`{self.eval_command(label, final, True, examples)}`"])
 
     DISTRIBUTED = ("sft", "grpo")  # stages every process runs; the others run on the main process alone
 
@@ -321,6 +373,7 @@ class Pipeline:
             print("== evaluate", flush=True)
             results = self.evaluate()
             print(results_table(results, self.cfg.eval_episodes, [t.name for t in self.tasks]), flush=True)
+            print("\n" + self.next_steps(self.cfg.eval_episodes), flush=True)
         self.state.wait_for_everyone()
 
     def _share_stages(self) -> None:
@@ -350,6 +403,9 @@ def results_table(results: dict, episodes: int, tasks: list[str]) -> str:
             m = results[label]
             rows.append(f"| {label} | {m['accuracy']:.3f} | {m['format_rate']:.3f} | {m['reward']:.3f} | "
                         f"{m['tool_calls_per_episode']:.2f} |")
+    if EVALUATIONS[-1][0] in results:
+        rows += ["", f"'{EVALUATIONS[-1][0]}': the tool-trained policy with no tools offered at evaluation (how much "
+                     "it leans on them), not the paper's w/o-tools ablation, which trains without tools."]
     return "\n".join(rows)
 
 
