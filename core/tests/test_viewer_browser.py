@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from test_env import call, expert
 from vista.evaluation import EvalConfig, evaluate
+from vista.report import write_reports
 from vista.viewer import serve_in_background
 
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser is Debian's)")
@@ -22,16 +23,24 @@ def crop_then_answer(obs):
     return "<think>guess</think><answer>1</answer>" if n % 2 else f"<think>so</think><answer>{value * factor}</answer>"
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                    reason="Debian's chromium is not installed (.ci/run installs it)")
+
+
+def launch(p):
+    return p.chromium.launch(executable_path=CHROMIUM, args=[
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+
+
+@needs_chromium
 def test_viewer_loads_filters_and_shows_a_trajectory(registry, tmp_path):
     evaluate(expert, EvalConfig(tasks=["multiply"], limit=3), tmp_path, registry=registry)
     evaluate(crop_then_answer, EvalConfig(tasks=["multiply"], limit=4, seed=100), tmp_path, registry=registry)
     server, url = serve_in_background(tmp_path)
     try:
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            browser = launch(p)
             page = browser.new_page()
             page.goto(url)
             page.wait_for_selector(".row")
@@ -49,9 +58,50 @@ def test_viewer_loads_filters_and_shows_a_trajectory(registry, tmp_path):
             images = page.locator("#detail img")
             assert images.count() >= 2  # the question's image and the crop the tool returned
             assert page.evaluate("document.querySelector('#detail img').naturalWidth") > 0
+            # each tool output once (in its call, not again as the tool message), the system prompt folded
+            assert page.inner_text("#detail").count("<tool_response>") == 0
+            assert page.locator("#detail details summary").first.inner_text() == "system prompt"
+            assert not page.locator("#detail details").first.evaluate("d => d.open")
+            page.select_option("#f-tool", "")
+            page.select_option("#sort", "reward+")
+            rewards = [float(r.split("reward ")[1].split(" ")[0]) for r in page.locator(".row small").all_inner_texts()]
+            assert rewards == sorted(rewards, reverse=True) and len(rewards) == 7
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "viewer.png"), full_page=True)
             browser.close()
     finally:
         server.shutdown()
     assert (ARTIFACTS / "viewer.png").stat().st_size > 1000
+
+
+@needs_chromium
+def test_the_html_report_renders_tables_and_links_each_episode_to_the_viewer(registry, tmp_path):
+    results = evaluate(crop_then_answer, EvalConfig(tasks=["multiply"], limit=4, seed=100), tmp_path,
+                       registry=registry)
+    paths = write_reports(tmp_path, results)
+    server, url = serve_in_background(tmp_path, port=0)
+    try:
+        with playwright.sync_playwright() as p:
+            browser = launch(p)
+            page = browser.new_page()
+            page.goto(paths["html"].resolve().as_uri())
+            assert page.locator("pre").count() == 0 and page.locator("table").count() >= 4
+            header = page.locator("table").first.locator("th").all_inner_texts()
+            assert header[:2] == ["run", "multiply"] and page.locator("svg").count() >= 3
+            cell = page.locator("table").first.locator("td").nth(1)
+            assert cell.inner_text() == f"{100 * results['per_task']['multiply']['accuracy']:.1f}"
+            box = cell.bounding_box()
+            assert box is not None and box["width"] > 10 and box["height"] > 10  # laid out as a table cell
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+            link = page.locator("details a").nth(2)
+            assert link.get_attribute("href").endswith("#2")
+            viewer = browser.new_page()  # the link, on the viewer this test serves on another port
+            viewer.goto(url + "/#2")
+            viewer.wait_for_selector(".call")
+            episode = results["episodes"][2]
+            assert f"{episode['task']} / {episode['example_id']}" in viewer.inner_text("#detail h2")
+            browser.close()
+    finally:
+        server.shutdown()
+    assert (ARTIFACTS / "report.png").stat().st_size > 1000

@@ -70,7 +70,8 @@ def markdown(results: dict, name: str = "run") -> str:
     ]) + "\n"
 
 
-def _bars(title: str, items: Sequence[tuple[str, float]], unit: str = "%", scale: float = 100.0) -> str:
+def _bars(title: str, items: Sequence[tuple[str, float]], unit: str = "%", scale: float = 100.0,
+          digits: int = 1) -> str:
     width, bar_h, left = 640, 22, 180
     height = 40 + bar_h * len(items)
     top = max([v * scale for _, v in items] + [1e-9])
@@ -80,7 +81,7 @@ def _bars(title: str, items: Sequence[tuple[str, float]], unit: str = "%", scale
         w = (width - left - 60) * (value * scale) / top
         rows.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">{html.escape(label)}</text>'
                     f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{bar_h - 6}" fill="#4c78a8"/>'
-                    f'<text x="{left + w + 4:.1f}" y="{y + 15}">{value * scale:.1f}{unit}</text>')
+                    f'<text x="{left + w + 4:.1f}" y="{y + 15}">{value * scale:.{digits}f}{unit}</text>')
     return (f'<figure><svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-size="12" '
             f'font-family="sans-serif"><text x="4" y="16" font-weight="bold">{html.escape(title)}</text>'
             + "".join(rows) + "</svg></figure>")
@@ -163,7 +164,7 @@ def html_report(results: dict, name: str = "run", training_metrics: list[dict] |
     ]
     if per_tool:
         plots.append(_bars("Tool latency, median (s)", [(t, r["latency_p50_s"]) for t, r in per_tool.items()],
-                           unit=" s", scale=1.0))
+                           unit=" s", scale=1.0, digits=3))
     collapse = ""
     if training_metrics:
         for key in ("reward", "accuracy", "tool_calls_per_episode"):
