@@ -45,12 +45,22 @@ def set_fields(argv: Sequence[str]) -> set[str]:
 
 def parse_config(argv: Sequence[str], prog: str = "vista-train"):
     """`VistaTrainConfig` from flags and an optional ``--config`` YAML file (flags win)."""
+    import argparse
+
     from trl import TrlParser
 
     from .config import VistaTrainConfig, explicit_fields
 
+    parser = TrlParser((VistaTrainConfig,), prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="vista-train: expert trajectories, behaviour cloning (TRL SFTTrainer), multi-turn "
+                                   "GRPO (TRL GRPOTrainer) over VistaEnv, and evaluation.",
+                       epilog="\n\n".join(__doc__.split("\n\n")[:2]) + "\n\n--config FILE reads a YAML file of "
+                              "these fields (flags win); every flag above is a field of VistaTrainConfig.")
+    for action in parser._actions:  # transformers gives a bool's negation the field's own help
+        if action.option_strings and action.option_strings[0].startswith("--no_"):
+            action.help = f"turn {action.option_strings[0][5:]} off"
     with explicit_fields(set_fields(argv)):
-        (config,) = TrlParser((VistaTrainConfig,), prog=prog).parse_args_and_config(list(argv))
+        (config,) = parser.parse_args_and_config(list(argv))
     return config
 
 
