@@ -18,7 +18,7 @@ DISTRIBUTIONS = {
 
 
 def vista(*args: str) -> object:
-    proc = subprocess.run([VISTA, *args], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([VISTA, *args, "--json"], capture_output=True, text=True, timeout=300)  # machine output
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
