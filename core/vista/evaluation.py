@@ -182,14 +182,18 @@ def evaluate(policy: str | Callable, config: EvalConfig, run_dir: str | Path, *,
     logged_now = [(i, t) for i, t in enumerate(log.read()) if t.metadata.get("episode_key") in keys]
     results = summarize([t for _, t in logged_now], registry)
     # index: the episode's place in the log, which is how `vista view RUN_DIR` numbers it (the report links there)
-    results["episodes"] = [{"index": i, "task": t.task, "example_id": t.example_id, "sample": t.metadata.get("sample"),
-                            "correct": bool(t.correct), "reward": t.reward,
-                            "primary_error": t.primary_error.value if t.primary_error else None}
-                           for i, t in logged_now]
+    results["episodes"] = episode_rows(logged_now)
     results["config"] = asdict(config)
     results["host"] = {"cpu_cores": os.cpu_count()}
     (run_dir / "results.json").write_text(json.dumps(results, indent=2))
     return results
+
+
+def episode_rows(indexed: Iterable[tuple[int, Trajectory]]) -> list[dict]:
+    """One row per episode for reports: ``index`` is its place in its log (how `vista view` numbers it)."""
+    return [{"index": i, "task": t.task, "example_id": t.example_id, "sample": t.metadata.get("sample", 0),
+             "correct": bool(t.correct), "reward": t.reward,
+             "primary_error": t.primary_error.value if t.primary_error else None} for i, t in indexed]
 
 
 def _percentile(values: list[float], q: float) -> float:

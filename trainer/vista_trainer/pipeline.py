@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import vista
-from vista.evaluation import summarize
+from vista.evaluation import episode_rows, summarize
 from vista.executor import ToolExecutor
 from vista.prompts import render_system
 from vista.report import load_metrics, write_reports
@@ -300,7 +300,7 @@ class Pipeline:
             metrics = episode_metrics([e.trajectory for e in episodes], self.offered_tools())
             metrics["seconds"] = time.perf_counter() - started
             results[label] = metrics
-            self.write_eval_reports(where, label, policy_name, tools, len(examples))
+            self.write_eval_reports(where, [e.trajectory for e in episodes], label, policy_name, tools, len(examples))
             self.metric({"stage": "evaluate", "policy": label, "episodes": len(episodes), **metrics})
             log.info("%s: accuracy %.3f format %.3f", label, metrics["accuracy"], metrics["format_rate"])
         self.stages["evaluate"] = results
@@ -322,15 +322,12 @@ class Pipeline:
                 f"--system-prompt {self.cfg.system_prompt} --max-turns {self.cfg.max_turns} "
                 f"--max-new-tokens {self.cfg.max_new_tokens} --run-dir {run_dir}")
 
-    def write_eval_reports(self, where: Path, label: str, policy_name: str, tools: bool, examples: int) -> None:
+    def write_eval_reports(self, where: Path, trajectories: list, label: str, policy_name: str, tools: bool,
+                           examples: int) -> None:
         """results.json, results.md and report.html of one evaluation, as `vista eval` writes them, so that
         `vista compare <run_dir>/eval/*` and `vista view <run_dir>` work on the demo's evaluations too."""
-        trajectories = list(TrajectoryLog(where).read())
         results = summarize(trajectories, self.registry)
-        results["episodes"] = [{"index": i, "task": t.task, "example_id": t.example_id, "sample": 0,
-                                "correct": bool(t.correct), "reward": t.reward,
-                                "primary_error": t.primary_error.value if t.primary_error else None}
-                               for i, t in enumerate(trajectories)]
+        results["episodes"] = episode_rows(enumerate(trajectories))  # the order they were appended to the log
         results["config"] = {"policy": label, "tasks": [t.name for t in self.tasks], "split": "test", "seed": 0,
                              "mode": "tools" if tools else "no_tools", "system_prompt": self.cfg.system_prompt,
                              "max_turns": self.cfg.max_turns, "concurrency": 16,
