@@ -27,26 +27,96 @@ class ImageDecodeError(VistaError):
         self.too_large = too_large
 
 
+# The formats an image may arrive in, recognised by their first bytes before any decoder sees them: a file in any
+# other format (EPS, PSD, TIFF, ICO, ... whatever Pillow plugins are installed) is refused without being parsed.
+ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+_ALLOWED_NAMES = "PNG, JPEG, WebP, GIF (first frame) or BMP"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# PNG metadata chunks the framework never uses; dropped before decoding, so that a large (compressed) text chunk
+# or colour profile does not trip Pillow's MAX_TEXT_CHUNK / MAX_TEXT_MEMORY guards and refuse a good picture
+_PNG_DROPPED_CHUNKS = frozenset({b"tEXt", b"zTXt", b"iTXt", b"iCCP", b"eXIf"})
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The allowed format whose signature ``head`` (the first 12 bytes or more) starts with, or None."""
+    if head.startswith(_PNG_SIGNATURE):
+        return "PNG"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if head[:2] == b"BM":
+        return "BMP"
+    return None
+
+
+def strip_png_metadata(data: bytes) -> bytes:
+    """``data`` without its text, ICC-profile and EXIF chunks (pixels untouched); unchanged when it has none or is
+    not a well-formed chunk sequence (the decoder then reports what is wrong)."""
+    if not data.startswith(_PNG_SIGNATURE):
+        return data
+    keep, pos, dropped = [], len(_PNG_SIGNATURE), False
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        end = pos + 12 + length  # length, type, data, CRC
+        if end > len(data):
+            return data
+        if data[pos + 4:pos + 8] in _PNG_DROPPED_CHUNKS:
+            dropped = True
+        else:
+            keep.append((pos, end))
+        pos = end
+    if not dropped:
+        return data
+    view = memoryview(data)
+    return b"".join([_PNG_SIGNATURE, *(view[start:end] for start, end in keep), bytes(view[pos:])])
+
+
 def open_image(source: ImageLike, max_pixels: int | None = None) -> Image.Image:
     """Open a PIL image from a path, bytes or an image; converts to RGB unless it is already L/RGB/RGBA.
-    The size is checked against ``max_pixels`` (default MAX_IMAGE_PIXELS) before a single pixel is decoded."""
+
+    Only `ALLOWED_FORMATS` are accepted, recognised by their signature before any decoder runs (GIF and animated
+    PNG/WebP: the first frame). The size is checked against ``max_pixels`` (default MAX_IMAGE_PIXELS) before a
+    single pixel is decoded. Every failure is an `ImageDecodeError` saying what was wrong."""
     limit = max_pixels or MAX_IMAGE_PIXELS
+    if isinstance(source, Image.Image):
+        image = source
+    else:
+        try:
+            data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        except OSError as exc:
+            raise ImageDecodeError(f"cannot read image {_describe(source)}: {exc}") from exc
+        image = _decode(data, limit, _describe(source))
+    if image.mode not in ("L", "RGB", "RGBA"):
+        image = image.convert("RGB")
+    return image
+
+
+def _decode(data: bytes, limit: int, what: str) -> Image.Image:
+    kind = sniff_format(data[:16])
+    if kind is None:
+        raise ImageDecodeError(f"image {what} is not {_ALLOWED_NAMES} (it starts with {data[:8]!r}); "
+                               "convert it to PNG")
+    if kind == "PNG":
+        data = strip_png_metadata(data)
     try:
-        if isinstance(source, Image.Image):
-            image = source
-        elif isinstance(source, bytes):
-            image = Image.open(io.BytesIO(source))
-        else:
-            image = Image.open(Path(source))
+        image = Image.open(io.BytesIO(data), formats=[kind])
         if image.width * image.height > limit:
             raise ImageDecodeError(
                 f"image of {image.width}x{image.height} pixels exceeds the limit of {limit} pixels; downscale it",
                 too_large=True)
         image.load()
-    except (OSError, Image.DecompressionBombError) as exc:
-        raise ImageDecodeError(f"cannot open image {_describe(source)}: {exc}") from exc
-    if image.mode not in ("L", "RGB", "RGBA"):
-        image = image.convert("RGB")
+    except Image.DecompressionBombError as exc:
+        raise ImageDecodeError(f"image {what} is too large: {exc}; downscale it", too_large=True) from exc
+    except ImageDecodeError:
+        raise
+    except Image.UnidentifiedImageError:
+        raise ImageDecodeError(f"image {what} starts like {kind} but is not a readable {kind} file; "
+                               "send it re-encoded as PNG") from None
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, struct.error... on bad data
+        raise ImageDecodeError(f"cannot decode {kind} image {what}: {type(exc).__name__}: {exc}") from exc
     return image
 
 
@@ -74,12 +144,12 @@ def image_to_base64(image: Image.Image) -> str:
     return base64.b64encode(image_to_png(image)).decode("ascii")
 
 
-def image_from_base64(data: str) -> Image.Image:
+def image_from_base64(data: str, max_pixels: int | None = None) -> Image.Image:
     try:
         raw = base64.b64decode(data, validate=True)
     except ValueError as exc:
         raise ImageDecodeError(f"image is not valid base64: {exc}") from exc
-    return open_image(raw)
+    return open_image(raw, max_pixels)
 
 
 class ImageStore:
