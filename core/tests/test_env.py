@@ -50,7 +50,8 @@ def test_correct_tool_using_episode_gets_reward_one(env):
     assert response["role"] == "tool" and "<tool_response>scale:" in response["content"][0]["text"]
     obs, reward, terminated, truncated, info = env.step(expert(obs))
     assert terminated and not truncated and reward == 1.0
-    assert info["reward_components"] == {"repetition": 0.0, "format": 1.0, "correctness": 1.0}
+    assert info["reward_components"] == {"repetition": 0.0, "format": 0.0, "correctness": 1.0}
+    assert sum(info["reward_components"].values()) == reward
     assert info["correct"] and info["primary_error"] is None
 
 
@@ -89,9 +90,8 @@ def test_repetitive_episode_gets_the_call_repetition_tier(env):
 def test_repeated_lines_and_loops_get_harsher_tiers(env):
     env.reset(seed=7)
     line = "Let me look at the picture more carefully now."
-    env.step(f"<think>{line}</think>" + call("scale", value=1))
-    *_, reward, _, _, _ = env.step(f"<think>{line}</think><answer>1</answer>")
-    assert reward == -2.0
+    *_, reward, _, _, info = env.step(f"<think>{line}\n{line}</think><answer>1</answer>")
+    assert reward == -2.0 and "turn 1" in info["trajectory"].metadata["reward_details"]["repetition"]
     env.reset(seed=8)
     loop = " ".join(["the bar is tall and the bar is"] * 4)
     *_, reward, _, _, info = env.step(f"<think>{loop}</think><answer>1</answer>")

@@ -11,7 +11,7 @@ from vista.report import compare, html_report, markdown, write_reports
 
 def scripted(obs):
     """Seeds 0-5 of the test split: ids test-0 .. test-5. Even ids: the expert (correct, one scale call).
-    id 1: an E3 call never fixed, then a wrong answer. id 3: a wrong answer without tools (E6).
+    id 1: an E3 call never fixed, then a wrong answer. id 3: a wrong answer without tools (NO_TOOL: the paper's E6 follows valid tool output).
     id 5: no <answer> at all until truncation (FORMAT)."""
     n = int(obs["example_id"].split("-")[1])
     if n % 2 == 0:
@@ -36,7 +36,7 @@ def test_eval_table_matches_a_hand_count(registry, tmp_path):
     assert results["averages"]["overall"] == pytest.approx(0.5)
     errors = results["errors"]
     assert errors["failed"] == 3
-    assert {k: v["count"] for k, v in errors["primary"].items() if v["count"]} == {"E3": 1, "E6": 1, "FORMAT": 1}
+    assert {k: v["count"] for k, v in errors["primary"].items() if v["count"]} == {"E3": 1, "NO_TOOL": 1, "FORMAT": 1}
     tools = results["tools"]["per_tool"]["scale"]
     assert tools["calls"] == 4 and tools["failure_rate"] == pytest.approx(1 / 4)
     assert tools["failures_by_class"] == {"E3": 1}

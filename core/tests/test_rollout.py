@@ -150,12 +150,12 @@ def test_error_attribution_table_counts(registry):
         if obs["turn"] == 0 and seed % 3 == 1:
             return expert(obs)
         if obs["turn"] == 0:
-            return "<think>t</think><answer>-5</answer>"  # no tools, wrong: E6
+            return "<think>t</think><answer>-5</answer>"  # no tools, wrong: NO_TOOL
         return expert(obs) if seed % 3 == 1 else "<think>t</think><answer>-5</answer>"
 
     trajectories = RolloutRunner(policy, tools=["scale"]).run(EpisodeSpec("multiply", seed=s) for s in range(9))
     table = error_attribution(trajectories)
     assert table["episodes"] == 9 and table["failed"] == 6
-    assert table["primary"]["E3"]["count"] == 3 and table["primary"]["E6"]["count"] == 3
+    assert table["primary"]["E3"]["count"] == 3 and table["primary"]["NO_TOOL"]["count"] == 3
     assert table["per_call_rate"]["E3"] == pytest.approx(3 / 6)
     assert "| E3 |" in attribution_markdown(table)

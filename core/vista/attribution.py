@@ -2,20 +2,25 @@
 error-attribution table over a set of trajectories.
 
 Primary error of a trajectory (None when its answer is correct): the first *unrecovered* tool-call error of
-class E1–E5, where a call error is recovered when a later call to the same tool ran and succeeded; else FORMAT when
-the protocol was violated (no answer, broken tags); else TOOL_FAILURE when a tool crashed or timed out; else E6 (the
-tool outputs were valid, or no tool was needed, and the answer is still wrong).
+class E1–E5; else FORMAT when the protocol was violated (no answer, broken tags); else TOOL_FAILURE when a tool
+crashed or timed out; else E6 when some tool returned valid output and the answer is still wrong; else NO_TOOL (a
+wrong answer reached without any valid tool output, which the paper's E6 does not cover).
+
+A call error is *recovered* when a later call succeeded: any later call for E1 (a call that is not JSON or names no
+tool has no tool to retry), a later call to the same tool for E2–E5.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from .errors import TAXONOMY, ErrorClass
-from .trajectory import StepRecord, Trajectory
+from .trajectory import StepRecord, ToolCallRecord, Trajectory
 
 _CALL_CLASSES = (ErrorClass.E1, ErrorClass.E2, ErrorClass.E3, ErrorClass.E4, ErrorClass.E5)
+# every class a failed trajectory can be attributed to, in the order tables list them
+PRIMARY_CLASSES = (*TAXONOMY, ErrorClass.NO_TOOL, ErrorClass.FORMAT, ErrorClass.TOOL_FAILURE)
 
 
 def step_error_classes(step: StepRecord) -> list[ErrorClass]:
@@ -25,23 +30,33 @@ def step_error_classes(step: StepRecord) -> list[ErrorClass]:
     return classes
 
 
+def succeeded(call: ToolCallRecord) -> bool:
+    """The call validated, ran and returned output without error."""
+    return call.valid and call.error is None and (call.output_text is not None or call.output_data is not None)
+
+
+def recovered(calls: Sequence[ToolCallRecord], index: int) -> bool:
+    """Whether the error of ``calls[index]`` was recovered from by a later successful call (see the module doc)."""
+    error = calls[index].error
+    later = [call for call in calls[index + 1:] if succeeded(call)]
+    if error is None or error.error_class is ErrorClass.E1:
+        return bool(later)
+    name = calls[index].name or error.tool
+    return any(call.name == name for call in later)
+
+
 def primary_error(trajectory: Trajectory) -> ErrorClass | None:
     if trajectory.correct:
         return None
     calls = trajectory.tool_calls
     for i, call in enumerate(calls):
-        if call.error is None or call.error.error_class not in _CALL_CLASSES:
-            continue
-        name = call.name or call.error.tool
-        recovered = any(later.error is None and later.output_text is not None and later.name == name
-                        for later in calls[i + 1:])
-        if not recovered:
+        if call.error is not None and call.error.error_class in _CALL_CLASSES and not recovered(calls, i):
             return call.error.error_class
     if trajectory.format_errors or trajectory.final_answer is None:
         return ErrorClass.FORMAT
     if any(call.error is not None and call.error.error_class is ErrorClass.TOOL_FAILURE for call in calls):
         return ErrorClass.TOOL_FAILURE
-    return ErrorClass.E6
+    return ErrorClass.E6 if any(succeeded(call) for call in calls) else ErrorClass.NO_TOOL
 
 
 def error_attribution(trajectories: Iterable[Trajectory]) -> dict:
@@ -52,7 +67,7 @@ def error_attribution(trajectories: Iterable[Trajectory]) -> dict:
     primary = Counter((t.primary_error or primary_error(t)) for t in failed)
     calls = [call for t in trajectories for call in t.tool_calls]
     per_call = Counter(call.error.error_class for call in calls if call.error is not None)
-    classes = (*TAXONOMY, ErrorClass.FORMAT, ErrorClass.TOOL_FAILURE)
+    classes = PRIMARY_CLASSES
     return {
         "episodes": len(trajectories),
         "failed": len(failed),

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -37,6 +39,8 @@ from .tool import Tool, ToolContext, ToolResult
 from .trajectory import ContentPart, Message, StepRecord, ToolCallRecord, Trajectory
 from .validation import ValidatedCall, parse_and_validate
 
+log = logging.getLogger(__name__)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 CORRECT_THRESHOLD = 0.5  # a score at or above this counts as correct (binary scorers give 0 or 1; ANLS is graded)
 _FRAGMENTS = ("<think>", "</think>", "<tool_call>", "</tool_call>", "<answer>", "</answer>", '{"name": ',
               '"arguments": {}', "}", " the ", "3", "B", "\n")
@@ -221,13 +225,22 @@ class VistaEnv(gymnasium.Env[dict, str]):
             raise TypeError(f"action must be the text of one policy turn (str), got {type(action).__name__}")
         self.turn += 1
         limit = self.action_space.max_length
+        length = len(action)
+        # a lone surrogate (an OpenAI-style endpoint's JSON can carry "\ud800") is no Unicode text: it could be
+        # neither parsed nor written to the log, so it becomes U+FFFD and the turn says so
+        action, surrogates = _SURROGATE.subn("\ufffd", action)
         parsed = parse_turn(action[:limit])
         step = StepRecord(index=self.turn, action=action[:limit], think=parsed.think, answer=parsed.answer,
                           format_errors=list(parsed.format_errors))
-        if len(action) > limit:  # only the first max_action_chars are read: a runaway generation cannot stall us
+        if surrogates:
+            step.format_errors.append(ClassifiedError(
+                error_class=ErrorClass.FORMAT, code="invalid_unicode",
+                message=f"the turn has {surrogates} unpaired surrogate code point(s), which are not text; "
+                        f"they were replaced by U+FFFD"))
+        if length > limit:  # only the first max_action_chars are read: a runaway generation cannot stall us
             step.format_errors.append(ClassifiedError(
                 error_class=ErrorClass.FORMAT, code="action_too_long",
-                message=f"the turn has {len(action)} characters; only the first {limit} were read"))
+                message=f"the turn has {length} characters; only the first {limit} were read"))
         self._append(Message(role="assistant", content=[ContentPart.of_text(action)]))
         pending: list[tuple[ToolCallRecord, ValidatedCall]] = []
         may_call = parsed.answer is None and self.turn <= self.max_turns
@@ -297,9 +310,12 @@ class VistaEnv(gymnasium.Env[dict, str]):
         t.final_answer = t.steps[-1].answer if terminated else None
         try:
             t.score = float(self.task.score(t.final_answer, self.example))
-        except Exception as exc:  # a scorer bug must not end the rollout; the trajectory records it
+        except Exception as exc:  # a scorer bug must not end the rollout: it is recorded, logged and counted
             t.score = 0.0
             t.metadata["score_error"] = f"{type(exc).__name__}: {exc}"
+            log.warning("task '%s' failed to score example '%s' (%s); the episode counts as wrong and its "
+                        "trajectory records the error under metadata.score_error", self.task.name,
+                        self.example.id, t.metadata["score_error"])
         t.correct = t.score >= CORRECT_THRESHOLD
         result = self.reward_fn.compute(t, self.example, self.task)
         t.reward, t.reward_components = result.total, dict(result.components)

@@ -1,8 +1,10 @@
 """The error taxonomy E1–E6, and the classified error every failed step carries.
 
 E1–E4 are the policy's mistakes when calling a tool, E5 is a tool breaking its own contract, E6 is reasoning that
-went wrong after valid tool output. Two more classes sit beside them: protocol format violations (FORMAT) and
-infrastructure failures that are nobody's reasoning error (TOOL_FAILURE: a tool crashed, timed out or was unreachable).
+went wrong after valid tool output. Three more classes sit beside them: a wrong answer reached without any valid tool
+output (NO_TOOL: the paper's E6 is reasoning *after* valid tool output, so reasoning alone is kept apart), protocol
+format violations (FORMAT) and infrastructure failures that are nobody's reasoning error (TOOL_FAILURE: a tool
+crashed, timed out or was unreachable).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class ErrorClass(str, Enum):
     E4 = "E4"
     E5 = "E5"
     E6 = "E6"
+    NO_TOOL = "NO_TOOL"
     FORMAT = "FORMAT"
     TOOL_FAILURE = "TOOL_FAILURE"
 
@@ -36,6 +39,7 @@ ERROR_DESCRIPTIONS: dict[ErrorClass, str] = {
     ErrorClass.E4: "wrong argument content: valid by schema but semantically wrong",
     ErrorClass.E5: "tool output invalid: the tool's output violates its output schema",
     ErrorClass.E6: "wrong reasoning: final answer wrong after valid tool output",
+    ErrorClass.NO_TOOL: "wrong answer without valid tool output: reasoning alone (not E6, which follows tool output)",
     ErrorClass.FORMAT: "protocol format violation: tags missing, unbalanced, out of order or repeated",
     ErrorClass.TOOL_FAILURE: "tool failure: the tool crashed, timed out or was unreachable",
 }

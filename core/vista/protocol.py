@@ -4,6 +4,12 @@ A policy turn is `<think>…</think>` followed by either one or more `<tool_call
 `<answer>…</answer>`. A call is canonical, ``{"name": "zoom", "arguments": {"factor": 2}}``, or in the paper's
 dialect, ``{"tool": "zoom", "task": "enlarge", "factor": 2}`` (every key but `tool` and `task` is an argument).
 Parsing never raises: every deviation becomes a `ClassifiedError` (FORMAT for the turn, E1 for a call).
+
+What a call may carry is bounded to what the rest of the pipeline (pydantic records, the JSONL log, the tools) can
+hold: at most `MAX_CALL_CHARS` characters and `MAX_DEPTH` levels of nesting (E1 beyond either). Integers longer than
+`MAX_INT_DIGITS` digits are read as floats (infinite when out of range) and JavaScript's ``NaN``/``Infinity`` are
+read as what they say, so that validation reports every non-finite number, ``1e999``, ``NaN`` or a 400-digit
+integer alike, as the argument value fault it is (E3).
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ TAGS = ("think", "tool_call", "answer", "tool_response")
 _TAG = re.compile(r"<(/?)(" + "|".join(TAGS) + r")\s*>")
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 CANONICAL_KEYS = ("name", "arguments")
+MAX_CALL_CHARS = 65536
+MAX_DEPTH = 32
+MAX_INT_DIGITS = 64
 
 
 class ToolCall(BaseModel):
@@ -124,13 +133,20 @@ def parse_call(raw: str) -> tuple[ToolCall | None, ClassifiedError | None]:
     if not body:
         return None, _e1("empty_call", "the <tool_call> block is empty; write "
                                        '{"name": "<tool>", "arguments": {...}} inside it')
+    if len(body) > MAX_CALL_CHARS:
+        return None, _e1("call_too_long", f"the tool call has {len(body)} characters; a call may have at most "
+                                          f"{MAX_CALL_CHARS}: pass images by name, not by content")
     try:
-        obj = json.loads(body, parse_constant=_reject_constant)
+        obj = json.loads(body, parse_int=_parse_int,
+                         object_pairs_hook=_reject_duplicate_keys)
     except (ValueError, RecursionError) as exc:
         detail = (f"{exc.msg} at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError)
                   else "nested too deeply" if isinstance(exc, RecursionError) else str(exc))
         return None, _e1("not_json", f"the tool call is not valid JSON ({detail}); write "
                                      '{"name": "<tool>", "arguments": {...}} with double-quoted keys')
+    if _depth(obj) > MAX_DEPTH:
+        return None, _e1("too_deep", f"the tool call nests arrays/objects more than {MAX_DEPTH} levels deep; "
+                                     "arguments are flat values, lists of numbers or small objects")
     if not isinstance(obj, dict):
         return None, _e1("not_object", f"the tool call must be one JSON object, got a JSON {_json_type(obj)}; "
                                        "put each call in its own <tool_call> block")
@@ -156,18 +172,46 @@ def parse_call(raw: str) -> tuple[ToolCall | None, ClassifiedError | None]:
     arguments = obj["arguments"]
     if isinstance(arguments, str):  # OpenAI-style: arguments as a JSON-encoded string
         try:
-            arguments = json.loads(arguments)
+            arguments = json.loads(arguments, parse_int=_parse_int,
+                                   object_pairs_hook=_reject_duplicate_keys)
         except (ValueError, RecursionError):
             return None, _e1("arguments_not_json", f"'arguments' of '{name}' is a string that is not JSON; "
                                                    "make it a JSON object", tool=name)
+    if _depth(arguments) > MAX_DEPTH - 1:
+        return None, _e1("too_deep", f"'arguments' of '{name}' nest more than {MAX_DEPTH - 1} levels deep; "
+                                     "arguments are flat values, lists of numbers or small objects", tool=name)
     if not isinstance(arguments, dict):
         return None, _e1("arguments_not_object", f"'arguments' of '{name}' must be a JSON object, "
                                                  f"got a JSON {_json_type(arguments)}", tool=name)
     return ToolCall(name=name, arguments=arguments), None
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON; write a number or null")
+def _parse_int(digits: str) -> int | float:
+    # Python refuses to convert integers of more than 4300 digits (and tools cannot use a 65-digit one): a float
+    # keeps the value's magnitude, or becomes infinite, which validation reports as a non-finite value (E3)
+    return int(digits) if len(digits) <= MAX_INT_DIGITS else float(digits)
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"the key {repeated!r} appears twice in one object; give each key once")
+    return obj
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON (a scalar is 0), without recursion, stopping early past `MAX_DEPTH`."""
+    depth, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            depth = max(depth, level)
+            if depth > MAX_DEPTH:
+                return depth
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return depth
 
 
 def _parse_paper_dialect(obj: dict) -> tuple[ToolCall | None, ClassifiedError | None]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Union
 
@@ -60,6 +62,41 @@ class OracleSolution(BaseModel):
     steps: list[OracleStep]
     answer: str
     rationale: str = ""
+    evidence: list[str] = Field(default_factory=list)
+    """What the tool outputs must show for `answer` to follow from them: the values the rationale reads off the
+    image ("27", "Ann", "red cube"), and the result of a computing step. An expert demonstration whose tool outputs
+    lack one of them (a misread table, a failed tool) contradicts its own answer and is not kept for behaviour
+    cloning (see `evidence_missing`)."""
+
+
+_TOKEN = re.compile(r"-?\d+(?:[.,]\d+)*|[^\W\d_]+")
+
+
+def _tokens(text: str) -> list[str]:
+    out = []
+    for token in _TOKEN.findall(text.casefold()):
+        if token[-1].isdigit():
+            try:
+                value = float(token.replace(",", ""))
+            except ValueError:
+                pass
+            else:
+                token = repr(value) if math.isfinite(value) else token
+        out.append(token)
+    return out
+
+
+def evidence_missing(evidence: Sequence[str], text: str) -> list[str]:
+    """The items of ``evidence`` that ``text`` does not show. An item is shown when its tokens (words case-folded,
+    numbers compared by value: "27" matches "27.0" and "1,200" matches "1200") occur in ``text`` consecutively."""
+    tokens = _tokens(text)
+    missing = []
+    for item in evidence:
+        wanted = _tokens(item)
+        n = len(wanted)
+        if n and not any(tokens[i:i + n] == wanted for i in range(len(tokens) - n + 1)):
+            missing.append(item)
+    return missing
 
 
 class Task:

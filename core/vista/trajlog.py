@@ -9,19 +9,25 @@ A crash can at worst leave a partial last line; opening the log repairs it (the 
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import os
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
+from pydantic import BaseModel
 
 from .images import ImageStore
 from .trajectory import Message, Trajectory
 
 log = logging.getLogger(__name__)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MAX_DEPTH = 64
 
 
 class TrajectoryLog:
@@ -51,7 +57,7 @@ class TrajectoryLog:
         for ref, image in images.items():
             if not self.images.path(ref).exists():
                 self.images.put(image)
-        line = trajectory.model_dump_json() + "\n"
+        line = _json_line(trajectory) + "\n"
         with self._lock, open(self.path, "a", encoding="utf-8") as handle:
             handle.write(line)
             handle.flush()
@@ -87,6 +93,39 @@ class TrajectoryLog:
         record = to_chat(trajectory.messages[:2], self.images, tool_role=tool_role)
         return {"prompt": record["messages"], "images": record["images"], "answer": trajectory.ground_truth,
                 "task": trajectory.task, "example_id": trajectory.example_id}
+
+
+def _json_line(trajectory: Trajectory) -> str:
+    """The trajectory as one JSON line. A record that pydantic cannot serialise (a tool's output nested deeper than
+    its limit, an unpaired surrogate in a tool's text) is written scrubbed rather than lost: surrogates become
+    U+FFFD, nesting below `_MAX_DEPTH` becomes a placeholder string, and ``metadata.log_scrubbed`` says so."""
+    try:
+        return trajectory.model_dump_json()
+    except ValueError as exc:  # PydanticSerializationError is a ValueError
+        log.warning("trajectory %s could not be serialised as is (%s); writing it scrubbed", trajectory.id, exc)
+        data = _scrub(trajectory, 0)
+        data["metadata"]["log_scrubbed"] = str(exc)[:200]
+        return json.dumps(data, ensure_ascii=False)
+
+
+def _scrub(value: Any, depth: int) -> Any:
+    if depth > _MAX_DEPTH:
+        return "<nested too deeply to log>"
+    if isinstance(value, BaseModel):
+        value = {name: getattr(value, name) for name in type(value).model_fields}
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_scrub(str(k), depth): _scrub(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v, depth + 1) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # as pydantic writes them
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # enums
+        return value.value
+    return _SURROGATE.sub("\ufffd", str(value))
 
 
 def to_chat(messages: list[Message] | list[dict], images: ImageStore | Mapping[str, Image.Image],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,12 @@ def validate_call(call: ToolCall, tools: Mapping[str, Tool]) -> tuple[ValidatedC
     arguments = dict(call.arguments)
     if call.dialect == "paper" and call.task is not None and tool.task_argument:
         arguments.setdefault(tool.task_argument, call.task)
+    where = _non_finite(arguments)
+    if where is not None:
+        return None, ClassifiedError(
+            error_class=ErrorClass.E3, code="non_finite_number", tool=tool.name, argument=where,
+            message=f"argument '{where}' of '{tool.name}' is not a finite number (infinite, NaN or too large); "
+                    f"write an ordinary number")
     errors = sorted(_validator(tool).iter_errors(arguments), key=_priority)
     if errors:
         return None, _classify_schema_errors(tool, errors)
@@ -78,6 +85,20 @@ def parse_and_validate(raw: str, tools: Mapping[str, Tool]) -> tuple[ToolCall | 
         return None, None, error
     validated, error = validate_call(call, tools)
     return call, validated, error
+
+
+def _non_finite(arguments: dict[str, Any]) -> str | None:
+    """The path of the first infinite or NaN number in the arguments (JSON Schema's `number` admits them)."""
+    stack: list[tuple[list[Any], Any]] = [([key], value) for key, value in arguments.items()]
+    while stack:
+        path, value = stack.pop(0)
+        if isinstance(value, float) and not math.isfinite(value):
+            return _path_label(path)
+        if isinstance(value, dict):
+            stack.extend((path + [key], child) for key, child in value.items())
+        elif isinstance(value, list):
+            stack.extend((path + [i], child) for i, child in enumerate(value))
+    return None
 
 
 def _priority(error: jsonschema.ValidationError) -> tuple[int, int]:

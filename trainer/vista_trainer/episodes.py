@@ -15,7 +15,7 @@ from typing import Any
 
 import vista
 from PIL import Image
-from vista.attribution import primary_error
+from vista.attribution import PRIMARY_CLASSES, primary_error
 from vista.builtin.hierarchical_reward import format_problems, repetition_penalty
 from vista.errors import ErrorClass
 from vista.executor import ToolExecutor
@@ -64,7 +64,7 @@ def format_ok(trajectory: Trajectory) -> bool:
 
 
 def episode_metrics(trajectories: Sequence[Trajectory], tool_names: Sequence[str] = ()) -> dict[str, float]:
-    """Accuracy, format rate, repetition rate, reward, E1-E5 per tool call, E6 and FORMAT as primary errors of
+    """Accuracy, format rate, repetition rate, reward, E1-E5 per tool call, every primary error class (E1-E6, NO_TOOL, FORMAT, TOOL_FAILURE) of
     failed episodes, and tool-call counts per tool (``tools/<name>``, every offered tool present, zeros included)."""
     n = len(trajectories) or 1
     calls = [call for t in trajectories for call in t.tool_calls]
@@ -82,7 +82,7 @@ def episode_metrics(trajectories: Sequence[Trajectory], tool_names: Sequence[str
     }
     for cls in CALL_CLASSES:
         out[f"errors/{cls.value}_per_call"] = per_call.get(cls, 0) / len(calls) if calls else 0.0
-    for cls in (*CALL_CLASSES, ErrorClass.E6, ErrorClass.FORMAT, ErrorClass.TOOL_FAILURE):
+    for cls in PRIMARY_CLASSES:
         out[f"errors/{cls.value}_primary_rate"] = primary.get(cls, 0) / n
     for name in sorted(set(tool_names) | set(counts)):
         out[f"tools/{name}"] = float(counts.get(name, 0))

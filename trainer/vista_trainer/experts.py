@@ -1,6 +1,8 @@
 """Expert trajectories for behaviour cloning: scripted experts that replay a task's oracle solution through the real
 environment (the tools run for real and the last turn's reasoning quotes what they returned), a teacher model behind
-an OpenAI-compatible endpoint, and outcome filtering (only episodes whose answer scores correct are kept).
+an OpenAI-compatible endpoint, and outcome filtering: only episodes whose answer scores correct and whose tool calls
+all ran are kept, and an oracle's episode only when its tools' outputs show the solution's evidence (the values its
+answer follows from: a misread table must not teach the policy to answer against what the tool said).
 
 Both experts are ordinary `RolloutRunner` policies, so their episodes are `Trajectory` records in the shared schema,
 written by `TrajectoryLog`: ``<dir>/played`` holds every episode (a killed run resumes there), ``<dir>/kept`` the
@@ -9,6 +11,7 @@ filtered ones that SFT reads.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -19,6 +22,7 @@ from typing import Any
 import vista
 from vista.images import image_to_base64
 from vista.protocol import ToolCall, render_turn
+from vista.task import evidence_missing
 from vista.rollout import EpisodeSpec, RolloutRunner
 from vista.trajectory import Trajectory
 from vista.trajlog import TrajectoryLog, to_chat
@@ -52,6 +56,16 @@ class OracleExpert:
 
     def tool_turns(self, example_id: str) -> int:
         return len(_turns(self._plans[example_id]))
+
+    def unsupported(self, trajectory: Trajectory) -> list[str]:
+        """The planned solution's evidence that the episode's tool outputs do not show (empty: the answer follows
+        from what the tools returned, or the episode is not one of this expert's)."""
+        solution = self._plans.get(trajectory.example_id)
+        if solution is None:
+            return []
+        said = "\n".join(call.output_text if call.output_text is not None else json.dumps(call.output_data)
+                         for call in trajectory.tool_calls if call.error is None and call.valid)
+        return evidence_missing(solution.evidence, said)
 
     def __call__(self, observation: dict) -> str:
         solution = self._plans.get(observation["example_id"])
@@ -140,6 +154,7 @@ class SynthesisReport:
     played: int
     kept: int
     skipped_no_oracle: int
+    unsupported: int = 0  # correct episodes dropped because the tools' outputs did not show the answer's evidence
 
     @property
     def kept_rate(self) -> float:
@@ -149,7 +164,9 @@ class SynthesisReport:
 def synthesize(out_dir: str | Path, examples: Sequence[vista.Example], *, policy: Callable | None = None,
                concurrency: int = 4, registry: vista.Registry | None = None,
                on_episode: Callable[[Trajectory], None] | None = None, **env_kwargs: Any) -> SynthesisReport:
-    """Play ``examples`` with ``policy`` (default: the oracle expert), keep the correct ones in ``out_dir/kept``.
+    """Play ``examples`` with ``policy`` (default: a new oracle expert), keep the correct ones in ``out_dir/kept``.
+    Several calls into one ``out_dir`` (a task at a time) should share one `OracleExpert`, whose plans tell which
+    kept episodes are supported by their tools' outputs.
 
     Resumable: episodes already in ``out_dir/played`` are not played again, and ``kept`` is rebuilt from it."""
     registry = registry or vista.get_registry()
@@ -157,6 +174,7 @@ def synthesize(out_dir: str | Path, examples: Sequence[vista.Example], *, policy
     skipped = 0
     if policy is None:
         policy = OracleExpert(registry)
+    if isinstance(policy, OracleExpert):  # one expert over several calls keeps every call's plans (and evidence)
         playable = []
         for example in examples:
             if policy.expect(example) and policy.tool_turns(example.id) <= env_kwargs.get("max_turns", 3):
@@ -168,16 +186,18 @@ def synthesize(out_dir: str | Path, examples: Sequence[vista.Example], *, policy
     runner = RolloutRunner(policy, concurrency=concurrency, log=played, registry=registry, on_episode=on_episode,
                            **env_kwargs)
     runner.run(EpisodeSpec(task=e.task, example=e) for e in examples)
-    kept = rebuild_kept(out_dir)
-    return SynthesisReport(played=len(played), kept=kept, skipped_no_oracle=skipped)
+    supported = (lambda t: not policy.unsupported(t)) if isinstance(policy, OracleExpert) else None
+    kept, unsupported = rebuild_kept(out_dir, supported=supported)
+    return SynthesisReport(played=len(played), kept=kept, skipped_no_oracle=skipped, unsupported=unsupported)
 
 
 def _natural_key(text: str) -> list:
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
 
 
-def rebuild_kept(out_dir: str | Path) -> int:
-    """Write ``out_dir/kept`` afresh from ``out_dir/played`` through the outcome filter; returns how many.
+def rebuild_kept(out_dir: str | Path, supported: Callable[[Trajectory], bool] | None = None) -> tuple[int, int]:
+    """Write ``out_dir/kept`` afresh from ``out_dir/played`` through the outcome filter and, when given, the
+    ``supported`` test (the answer follows from the tool outputs); returns (kept, correct but unsupported).
 
     Episodes are played concurrently, so ``played`` is in finishing order; ``kept`` is in (task, example) order, so
     that what SFT trains on (and the tiny tokenizer trained on it) does not depend on which episode finished first."""
@@ -187,13 +207,17 @@ def rebuild_kept(out_dir: str | Path) -> int:
     if kept_path.exists():
         kept_path.unlink()
     kept = TrajectoryLog(out_dir / "kept")
-    count = 0
+    count = unsupported = 0
     for trajectory in sorted(played, key=lambda t: (t.task, _natural_key(t.example_id))):
-        if keep(trajectory):
-            refs = {ref for m in trajectory.messages for ref in m.image_refs}
-            kept.append(trajectory, {ref: played.images.get(ref) for ref in refs})
-            count += 1
-    return count
+        if not keep(trajectory):
+            continue
+        if supported is not None and not supported(trajectory):
+            unsupported += 1
+            continue
+        refs = {ref for m in trajectory.messages for ref in m.image_refs}
+        kept.append(trajectory, {ref: played.images.get(ref) for ref in refs})
+        count += 1
+    return count, unsupported
 
 
 def sft_records(log_dir: str | Path) -> Iterable[dict]:

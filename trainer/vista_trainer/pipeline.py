@@ -36,7 +36,7 @@ from vista.trajlog import TrajectoryLog
 
 from .config import VistaTrainConfig, cuda_available
 from .episodes import episode_metrics, play
-from .experts import TeacherExpert, sft_records, synthesize
+from .experts import OracleExpert, TeacherExpert, sft_records, synthesize
 from .policy import ChatCodec, ModelPolicy, build_processor, build_tiny_model, load_policy, save_policy, train_tokenizer
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ class Pipeline:
     # ---- stages ---------------------------------------------------------------------------------------------
     def synthesize(self) -> dict:
         cfg = self.cfg
-        policy = None
+        policy = OracleExpert(self.registry)
         if cfg.expert == "teacher":
             policy = TeacherExpert(cfg.teacher_base_url, cfg.teacher_model, max_tokens=cfg.max_new_tokens,
                                    api_key=os.environ.get("VISTA_TEACHER_API_KEY"))
@@ -178,7 +178,7 @@ class Pipeline:
                                 system_prompt=prompts(task.name), **self.env_kwargs())
             played, kept, skipped = report.played, report.kept, skipped + report.skipped_no_oracle
         summary = {"played": played, "kept": kept, "kept_rate": kept / played if played else 0.0,
-                   "skipped_no_oracle": skipped, "seconds": time.perf_counter() - started}
+                   "skipped_no_oracle": skipped, "unsupported_by_tools": report.unsupported, "seconds": time.perf_counter() - started}
         if kept == 0:
             raise RuntimeError(f"no expert trajectory passed the outcome filter ({played} played); look at "
                                f"{self.run_dir / 'experts' / 'played'} for the tool errors and wrong answers")
