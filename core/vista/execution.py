@@ -5,9 +5,11 @@ Nothing a tool does escapes as an exception: a crash becomes a TOOL_FAILURE resu
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jsonschema
@@ -18,6 +20,64 @@ from .images import ImageLike
 from .protocol import ToolCall
 from .tool import Tool, ToolArguments, ToolContext, ToolResult
 from .validation import validate_call
+
+
+class CallScope:
+    """The time limit and the cancellation of one call, visible to the tool code running it (`current_scope()`).
+
+    Python cannot stop a thread, so a call that is abandoned (past its time limit, its client gone, the server
+    shutting down) is stopped cooperatively: a tool that delegates work to a child process (the sympy workers,
+    `python_exec`) gives that work no more than `remaining()` and kills the child when the scope is cancelled.
+    Tools that ignore the scope run as before."""
+
+    def __init__(self, deadline: float | None = None):
+        self.deadline = deadline  # time.monotonic() seconds, or None for no limit
+        self.cancelled = False
+        self._callbacks: list[Callable[[], Any]] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def within(cls, seconds: float | None) -> CallScope:
+        return cls(None if seconds is None else time.monotonic() + seconds)
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (negative once past), or None without one."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def on_cancel(self, callback: Callable[[], Any]) -> Callable[[], None]:
+        """Run ``callback()`` when the scope is cancelled (at once if it already is); returns a function that
+        unregisters it. Callbacks run in the cancelling thread, so they must be quick and thread-safe (a kill)."""
+        with self._lock:
+            if not self.cancelled:
+                self._callbacks.append(callback)
+                return lambda: self._discard(callback)
+        callback()
+        return lambda: None
+
+    def _discard(self, callback: Callable[[], Any]) -> None:
+        with self._lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self.cancelled:
+                return
+            self.cancelled = True
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # a child already gone: nothing left to stop
+                pass
+
+
+_SCOPE: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar("vista_call_scope", default=None)
+
+
+def current_scope() -> CallScope | None:
+    """The scope of the call this thread is running, when its runner set one (the tool server, `ToolExecutor`)."""
+    return _SCOPE.get()
 
 
 @functools.cache
@@ -79,17 +139,23 @@ def _result_of_exception(tool: Tool, exc: Exception) -> ToolResult:
     return ToolResult.failure(tool.name, _failure(tool, exc))
 
 
-def run_validated(tool: Tool, arguments: ToolArguments, ctx: ToolContext, *, name_images: bool = True) -> ToolResult:
+def run_validated(tool: Tool, arguments: ToolArguments, ctx: ToolContext, *, name_images: bool = True,
+                  scope: CallScope | None = None) -> ToolResult:
     """Run one validated call; every outcome, including a crash, is a ToolResult.
 
     With ``name_images=False`` the images the tool returned are not added to ``ctx`` yet: a caller that may give up
     on the call (a timeout) adds them with `name_images` once it takes the result, so a call that finishes after
-    its timeout cannot add an image the episode never saw and shift the names of later ones."""
+    its timeout cannot add an image the episode never saw and shift the names of later ones. ``scope`` is what
+    `current_scope()` returns to the tool while it runs."""
     start = time.perf_counter()
+    token = _SCOPE.set(scope) if scope is not None else None
     try:
         result = check_output(tool, tool.run(arguments, ctx))
     except Exception as exc:  # the contract: a crashed tool becomes an error result, never a crashed episode
         result = _result_of_exception(tool, exc)
+    finally:
+        if token is not None:
+            _SCOPE.reset(token)
     result.latency_s = time.perf_counter() - start
     return name_images_in(result, ctx) if name_images else result
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from .execution import arun_validated, name_images_in, run_validated, timeout_result
+from .execution import CallScope, arun_validated, name_images_in, run_validated, timeout_result
 from .tool import Tool, ToolContext, ToolResult
 from .validation import ValidatedCall
 
@@ -52,10 +52,12 @@ class ToolExecutor:
         with self._guard:
             sem = self._thread_sems.setdefault(tool.name, threading.BoundedSemaphore(self._limit(tool.name)))
         with sem:
-            future = self.pool.submit(run_validated, tool, call.arguments, ctx, name_images=False)
+            scope = CallScope.within(self.timeout_for(tool))
+            future = self.pool.submit(run_validated, tool, call.arguments, ctx, name_images=False, scope=scope)
             try:
                 return name_images_in(future.result(timeout=self.timeout_for(tool)), ctx)
             except FutureTimeout:
+                scope.cancel()  # a tool that works in a child process stops it now
                 return timeout_result(tool.name, self.timeout_for(tool))
 
     async def arun(self, call: ValidatedCall, ctx: ToolContext) -> ToolResult:
@@ -66,13 +68,16 @@ class ToolExecutor:
             self._async_sems[key] = asyncio.Semaphore(self._limit(tool.name))
         async with self._async_sems[key]:
             timeout = self.timeout_for(tool)
+            scope = CallScope.within(timeout)
             try:
                 if hasattr(tool, "arun"):
                     return await asyncio.wait_for(arun_validated(tool, call.arguments, ctx), timeout)
                 result = await asyncio.wait_for(asyncio.wrap_future(
-                    self.pool.submit(run_validated, tool, call.arguments, ctx, name_images=False)), timeout)
+                    self.pool.submit(run_validated, tool, call.arguments, ctx, name_images=False, scope=scope)),
+                    timeout)
                 return name_images_in(result, ctx)
             except asyncio.TimeoutError:
+                scope.cancel()
                 return timeout_result(tool.name, timeout)
 
     def close(self) -> None:

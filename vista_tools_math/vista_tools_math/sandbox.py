@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from vista.execution import current_scope
+
 BOOT = Path(__file__).with_name("sandbox_boot.py")
 
 
@@ -113,7 +115,19 @@ def run_python(code: str, limits: SandboxLimits = SandboxLimits()) -> SandboxRun
             stderr=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True)
         os.close(write_fd)
         write_fd = -1
-        streams, stopped = _collect(process, read_fd, limits)
+        # the caller's deadline (the tool server's counts queue time) may come before our own wall-clock limit, and
+        # a cancelled call (its caller gone) stops the program at once
+        scope = current_scope()
+        wall_s = limits.wall_s
+        if scope is not None and scope.deadline is not None:
+            wall_s = min(wall_s, max(scope.remaining(), 0.0))
+        forget = scope.on_cancel(lambda: _kill_group(process.pid)) if scope is not None else (lambda: None)
+        try:
+            streams, stopped = _collect(process, read_fd, limits, wall_s)
+        finally:
+            forget()
+        if stopped is None and scope is not None and scope.cancelled:
+            stopped = "wall"
         exit_code = process.wait()
     finally:
         if write_fd >= 0:
@@ -138,11 +152,19 @@ def run_python(code: str, limits: SandboxLimits = SandboxLimits()) -> SandboxRun
     return run
 
 
-def _collect(process: subprocess.Popen, report_fd: int, limits: SandboxLimits) -> tuple[dict[str, bytes], str | None]:
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _collect(process: subprocess.Popen, report_fd: int, limits: SandboxLimits,
+             wall_s: float) -> tuple[dict[str, bytes], str | None]:
     """Read stdout, stderr and the violation report until the child exits; stop it at the wall-clock deadline or
     when its output passes the bound. Returns the bytes read and why we stopped it (None when it ended by itself)."""
     chunks: dict[str, bytearray] = {"stdout": bytearray(), "stderr": bytearray(), "report": bytearray()}
-    deadline = time.monotonic() + limits.wall_s
+    deadline = time.monotonic() + wall_s
     stopped: str | None = None
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ, "stdout")
@@ -163,10 +185,7 @@ def _collect(process: subprocess.Popen, report_fd: int, limits: SandboxLimits) -
                 stopped = "output"
                 break
     if stopped is not None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _kill_group(process.pid)
     process.stdout.close()
     process.stderr.close()
     out = {name: bytes(buf) for name, buf in chunks.items()}

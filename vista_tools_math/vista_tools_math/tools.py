@@ -17,7 +17,7 @@ NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,23}$"
 
 @functools.cache
 def shared_worker() -> SympyWorker:
-    """One sympy worker process for the three symbolic tools of this process."""
+    """One pool of sympy worker processes for the three symbolic tools of this process."""
     return SympyWorker()
 
 

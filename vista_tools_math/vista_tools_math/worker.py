@@ -1,8 +1,10 @@
-"""A long-lived child process that runs the sympy work, so that time and memory are bounded for real.
+"""Long-lived child processes that run the sympy work, so that time and memory are bounded for real.
 
-sympy can spend minutes in `solve` or `integrate`, and a Python thread cannot be stopped, so the work runs in a child
-process (started lazily, reused across calls) with an address-space limit; a call that overruns its time limit kills
-the child and the next call starts a fresh one. Requests and replies are JSON lines on the child's stdin/stdout.
+sympy can spend minutes in `solve` or `integrate`, and a Python thread cannot be stopped, so the work runs in child
+processes (a pool of up to VISTA_MATH_WORKERS, started lazily, reused across calls) with an address-space limit. A
+call that overruns its time limit, or whose caller gave up on it (the tool server's deadline, which counts queue
+time, or a cancelled call: `vista.execution.current_scope()`), kills its child; a replacement starts at once in the
+background, so the calls after it do not wait behind it. Requests and replies are JSON lines on stdin/stdout.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import time
 from typing import Any
 
 from vista import ToolArgumentError, ToolUnavailableError
+from vista.execution import current_scope
 
 DEFAULT_TIMEOUT_S = float(os.environ.get("VISTA_MATH_TIMEOUT_S", 10.0))
 MEMORY_LIMIT_BYTES = int(os.environ.get("VISTA_MATH_MEMORY_MB", 2048)) * 2**20
+WORKERS = int(os.environ.get("VISTA_MATH_WORKERS", min(4, os.cpu_count() or 1)))
 STARTUP_TIMEOUT_S = 60.0  # importing sympy on a busy machine; not counted against the policy's time limit
 
 
@@ -53,18 +57,21 @@ def _serve() -> None:
         out.flush()
 
 
-class SympyWorker:
-    """The parent's handle on the child. Thread-safe: calls are serialised, one child per handle."""
+class _Child:
+    """One worker process. Not thread-safe by itself: the pool hands it to one call at a time."""
 
-    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S):
-        self.timeout_s = timeout_s
+    def __init__(self) -> None:
         self._process: subprocess.Popen | None = None
-        self._lock = threading.Lock()
         self._buffer = b""
 
-    def _start(self) -> subprocess.Popen:
-        if self._process is not None and self._process.poll() is None:
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> subprocess.Popen:
+        if self.alive:
             return self._process
+        self.kill()
         self._buffer = b""
         self._process = subprocess.Popen(
             [sys.executable, "-c", "from vista_tools_math.worker import _serve; _serve()"],
@@ -73,43 +80,53 @@ class SympyWorker:
             # is the distribution, not the package) must not come first on the child's sys.path
             env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONSAFEPATH": "1"})
         if self._read_line(self._process, STARTUP_TIMEOUT_S) is None:
-            self._kill()
+            self.kill()
             raise ToolUnavailableError(f"the sympy worker process did not start within {STARTUP_TIMEOUT_S:g} s; "
                                        "check that sympy is installed (pip install sympy)")
         return self._process
 
-    def stop(self) -> None:
-        with self._lock:
-            self._kill()
-
-    def _kill(self) -> None:
+    def kill(self) -> None:
         if self._process is not None:
             self._process.kill()
             self._process.wait()
             self._process = None
 
-    def call(self, op: str, timeout_s: float | None = None, **args: Any) -> dict[str, Any]:
-        """Run ``op`` in the child; returns ``{"data", "text"}``. Raises ToolArgumentError for input the policy
-        should fix (parse errors, a computation past the time limit) and ToolUnavailableError if the child dies."""
-        timeout = timeout_s or self.timeout_s
-        with self._lock:
-            process = self._start()
+    def interrupt(self) -> None:
+        """Kill the process from another thread (a cancelled call); the owner's read then ends at once."""
+        process = self._process
+        if process is not None:
+            process.kill()
+
+    def call(self, op: str, timeout: float, args: dict[str, Any]) -> bytes:
+        scope = current_scope()
+        # a cancelled call (its caller gone, or the server shutting down) kills the child from the cancelling
+        # thread; the read below then ends at once
+        forget = scope.on_cancel(self.interrupt) if scope is not None else (lambda: None)
+        try:
             try:
+                process = self.start()
+                if scope is not None and scope.cancelled:
+                    raise ToolUnavailableError("cancelled")  # before any work: reported as stopped below
+                if scope is not None and scope.deadline is not None:
+                    timeout = min(timeout, max(scope.remaining(), 0.0))
                 process.stdin.write((json.dumps({"op": op, "args": args}) + "\n").encode())
-            except BrokenPipeError:
-                self._kill()
-                raise ToolUnavailableError("the sympy worker process exited; the next call starts a new one") from None
-            line = self._read_line(process, timeout)
-            if line is None:
-                self._kill()
-                raise ToolArgumentError(f"the computation did not finish within {timeout:g} s and was stopped; "
-                                        "simplify the expression, substitute numbers, or split the problem")
-        reply = json.loads(line)
-        if not reply["ok"] and reply["kind"] == "crash":
-            raise RuntimeError(f"the sympy worker failed: {reply['message']}")
-        if not reply["ok"]:
-            raise ToolArgumentError(reply["message"], argument=reply.get("argument"))
-        return reply
+                line = self._read_line(process, timeout)
+            except (BrokenPipeError, ToolUnavailableError) as exc:
+                self.kill()
+                if scope is not None and scope.cancelled:
+                    raise _stopped(timeout) from None
+                if isinstance(exc, BrokenPipeError):
+                    raise ToolUnavailableError("the sympy worker process exited; the next call starts a new one") \
+                        from None
+                raise
+        finally:
+            forget()
+        if line is None:
+            self.kill()
+            raise _stopped(timeout)
+        if scope is not None and scope.cancelled:
+            self.kill()  # cancelled just after the reply came: the child may be dying, never hand it on
+        return line
 
     def _read_line(self, process: subprocess.Popen, timeout: float) -> bytes | None:
         """The child's next reply line, or None when none came within ``timeout``."""
@@ -122,7 +139,7 @@ class SympyWorker:
                     return None
                 chunk = os.read(process.stdout.fileno(), 1 << 16)
                 if not chunk:
-                    self._kill()
+                    self.kill()
                     raise ToolUnavailableError(
                         "the sympy worker process exited unexpectedly (out of memory, or it failed to start: run "
                         "`python -c 'from vista_tools_math.worker import _serve'` to see why); the next call "
@@ -130,3 +147,79 @@ class SympyWorker:
                 self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line
+
+
+def _stopped(timeout: float) -> ToolArgumentError:
+    return ToolArgumentError(f"the computation did not finish within {timeout:.3g} s and was stopped; "
+                             "simplify the expression, substitute numbers, or split the problem")
+
+
+class SympyWorker:
+    """The parent's handle on a pool of up to ``size`` children. Thread-safe: concurrent calls run in parallel in
+    different children; when all are busy a call waits for one (within its scope's deadline)."""
+
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, size: int = WORKERS):
+        if size < 1:
+            raise ValueError(f"a sympy worker pool needs at least one process, got size={size}")
+        self.timeout_s, self.size = timeout_s, size
+        self._idle: list[_Child] = []
+        self._count = 0  # children made and not dropped: idle, busy or starting
+        self._ready = threading.Condition()
+
+    def _acquire(self) -> _Child:
+        scope = current_scope()
+        with self._ready:
+            while True:
+                if self._idle:
+                    return self._idle.pop()
+                if self._count < self.size:
+                    self._count += 1
+                    return _Child()
+                remaining = scope.remaining() if scope is not None else None
+                if scope is not None and (scope.cancelled or (remaining is not None and remaining <= 0)):
+                    raise ToolUnavailableError(f"all {self.size} sympy worker processes stayed busy until this "
+                                               "call's time limit; retry later")
+                self._ready.wait(0.05 if remaining is None else min(remaining, 0.05))
+
+    def _give_back(self, child: _Child) -> None:
+        if child.alive:
+            with self._ready:
+                self._idle.append(child)
+                self._ready.notify()
+            return
+        # its child was killed (time limit, cancellation, crash): start the replacement now, off the caller's
+        # thread, so that the next call finds a warm process instead of paying sympy's import
+        threading.Thread(target=self._restart, args=(child,), name="vista-sympy-restart", daemon=True).start()
+
+    def _restart(self, child: _Child) -> None:
+        try:
+            child.start()
+        except ToolUnavailableError:
+            with self._ready:
+                self._count -= 1
+                self._ready.notify()
+            return
+        self._give_back(child)
+
+    def stop(self) -> None:
+        """Kill every idle child; busy ones are killed when their call ends."""
+        with self._ready:
+            idle, self._idle = self._idle, []
+            self._count -= len(idle)
+        for child in idle:
+            child.kill()
+
+    def call(self, op: str, timeout_s: float | None = None, **args: Any) -> dict[str, Any]:
+        """Run ``op`` in a child; returns ``{"data", "text"}``. Raises ToolArgumentError for input the policy
+        should fix (parse errors, a computation past the time limit) and ToolUnavailableError if the child dies."""
+        child = self._acquire()
+        try:
+            line = child.call(op, timeout_s or self.timeout_s, args)
+        finally:
+            self._give_back(child)
+        reply = json.loads(line)
+        if not reply["ok"] and reply["kind"] == "crash":
+            raise RuntimeError(f"the sympy worker failed: {reply['message']}")
+        if not reply["ok"]:
+            raise ToolArgumentError(reply["message"], argument=reply.get("argument"))
+        return reply
