@@ -3,6 +3,7 @@
     vista-train --plugins all                        synthesise -> SFT -> GRPO -> evaluate (tiny-cpu preset)
     vista-train synthesize|sft|grpo|evaluate [...]  one stage (earlier stages must have run in the same run_dir)
     vista-train --config run.yaml --grpo_steps 20    YAML config, flags override it
+    vista-train --seeds 0,1,2 --ablation full,no_tools   the recipe per seed and ablation, rows as mean +- s.e.
     vista-train --preset qwen2.5-vl-7b --teacher_base_url http://host:8000/v1 --teacher_model ...
 
 Every field of `VistaTrainConfig` is a flag (`vista-train --help` lists them with their documentation).
@@ -79,13 +80,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from vista.errors import VistaError
 
+    from .study import is_study, run_study
+
+    if is_study(config):  # several seeds or ablations: one run each, then the table with standard errors
+        try:
+            run_study(config, COMMANDS[command])
+        except (VistaError, ValueError) as exc:
+            print(f"vista-train: {exc}", file=sys.stderr)
+            return 2
+        return 0
     try:
         pipeline = Pipeline(config)
     except (VistaError, ValueError) as exc:  # an unknown plugin or task, a bad selection: one line, no traceback
         print(f"vista-train: {exc}", file=sys.stderr)
         return 2
     print(f"vista-train {command}: run directory {pipeline.run_dir}; tasks "
-          f"{', '.join(t.name for t in pipeline.tasks)}; tools offered {', '.join(pipeline.offered_tools())}",
+          f"{', '.join(t.name for t in pipeline.tasks)}; tools offered {', '.join(pipeline.offered_tools()) or 'none'}",
           flush=True)
     pipeline.run(COMMANDS[command])  # ends with every process at a barrier
     if pipeline.state.num_processes > 1:

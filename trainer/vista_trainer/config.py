@@ -37,6 +37,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "internvl3-14b": dict(model_name_or_path="OpenGVLab/InternVL3-14B-hf", **PAPER_SFT, **PAPER_RL),
 }
 STAGES = ("synthesize", "sft", "grpo", "evaluate")
+ABLATIONS = ("full", "no_rl", "no_tools")
 _EXPLICIT: ContextVar[frozenset[str]] = ContextVar("vista_explicit_fields", default=frozenset())
 
 
@@ -65,6 +66,13 @@ class VistaTrainConfig:
     seed: int = _f(0, "Seed of model initialisation, sampling and the data order.")
     resume: bool = _f(True, "Continue a run found in run_dir: finished stages are skipped, GRPO restarts from its "
                             "last checkpoint, expert episodes already played are not played again.")
+    ablation: str = _f("full", "Which recipe to run, the paper's ablations: 'full' (untrained, BC, BC+GRPO, all with "
+                               "tools), 'no_rl' (w/o RL: stops after BC, no GRPO step), 'no_tools' (w/o tools: experts "
+                               "answer without calling tools, and SFT, GRPO and evaluation offer none: chain of thought "
+                               "only). A comma-separated list (full,no_tools) runs each into run_dir/<ablation>.")
+    seeds: str = _f("", "Comma-separated seeds (0,1,2): run the recipe once per seed (and per ablation) into "
+                        "run_dir/seed-<k>/<ablation>, then print every row as mean +- standard error over seeds and "
+                        "episodes (run_dir/results.md). Empty: one run at --seed.")
     plugins: str = _f("all", "Which vista plugins to load ('all' or a comma-separated list of plugin names).")
     tasks: str = _f("auto", "Comma-separated task names to train and evaluate on; 'auto' takes the procedural tasks "
                             "listed in default_tasks that are registered, else every procedural task with an oracle.")
@@ -179,7 +187,30 @@ class VistaTrainConfig:
     def tiny(self) -> bool:
         return self.model_name_or_path is None
 
+    @property
+    def ablations(self) -> list[str]:
+        return [a.strip() for a in self.ablation.split(",") if a.strip()]
+
+    @property
+    def seed_list(self) -> list[int]:
+        return [int(s) for s in self.seeds.split(",") if s.strip()]
+
+    @property
+    def uses_tools(self) -> bool:
+        """False for the w/o-tools ablation, whose whole recipe offers no tool."""
+        return self.ablations != ["no_tools"] and self.tools != "none"
+
     def validate(self) -> None:
+        unknown = [a for a in self.ablations if a not in ABLATIONS]
+        if unknown or not self.ablations:
+            raise ValueError(f"ablation must be one or more of {', '.join(ABLATIONS)} (comma-separated), got "
+                             f"{self.ablation!r}")
+        try:
+            seeds = self.seed_list
+        except ValueError:
+            raise ValueError(f"seeds must be comma-separated integers like 0,1,2, got {self.seeds!r}") from None
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds repeat a seed: {self.seeds!r}; give each once")
         if self.expert not in ("oracle", "teacher"):
             raise ValueError(f"expert must be 'oracle' or 'teacher', got {self.expert!r}")
         if self.expert == "teacher" and not (self.teacher_base_url and self.teacher_model):

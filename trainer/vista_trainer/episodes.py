@@ -8,6 +8,7 @@ after them (parser, validation, execution, reward) are the environment's, unchan
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ def episode_metrics(trajectories: Sequence[Trajectory], tool_names: Sequence[str
         "format_rate": sum(format_ok(t) for t in trajectories) / n,
         "repetition_rate": sum(repetition_penalty(t)[0] < 0 for t in trajectories) / n,
         "reward": sum(t.reward or 0.0 for t in trajectories) / n,
+        "reward_sd": statistics.pstdev([t.reward or 0.0 for t in trajectories]) if trajectories else 0.0,
         "tool_calls_per_episode": len(calls) / n,
         "turns_per_episode": sum(len(t.steps) for t in trajectories) / n,
     }

@@ -36,10 +36,13 @@ class OracleExpert:
     """Plays `Task.oracle(example)`: one turn per oracle tool step (its thought, then the call), then a closing turn
     whose thought restates the last tool response and the oracle's rationale, and the oracle's answer.
 
-    Examples are looked up by the observation's ``example_id``; `expect` registers the ones to be played."""
+    Examples are looked up by the observation's ``example_id``; `expect` registers the ones to be played. With
+    ``use_tools=False`` (the w/o-tools ablation) the expert calls no tool: one turn, its reasoning the oracle's
+    rationale, then the answer."""
 
-    def __init__(self, registry: vista.Registry | None = None):
+    def __init__(self, registry: vista.Registry | None = None, *, use_tools: bool = True):
         self.registry = registry or vista.get_registry()
+        self.use_tools = use_tools
         self._plans: dict[str, vista.OracleSolution] = {}
 
     def expect(self, example: vista.Example) -> bool:
@@ -55,13 +58,13 @@ class OracleExpert:
         return True
 
     def tool_turns(self, example_id: str) -> int:
-        return len(_turns(self._plans[example_id]))
+        return len(_turns(self._plans[example_id])) if self.use_tools else 0
 
     def unsupported(self, trajectory: Trajectory) -> list[str]:
         """The planned solution's evidence that the episode's tool outputs do not show (empty: the answer follows
         from what the tools returned, or the episode is not one of this expert's)."""
         solution = self._plans.get(trajectory.example_id)
-        if solution is None:
+        if solution is None or not self.use_tools:
             return []
         said = "\n".join(call.output_text if call.output_text is not None else json.dumps(call.output_data)
                          for call in trajectory.tool_calls if call.error is None and call.valid)
@@ -71,7 +74,7 @@ class OracleExpert:
         solution = self._plans.get(observation["example_id"])
         if solution is None:
             raise KeyError(f"no oracle plan for example '{observation['example_id']}'; call expect(example) first")
-        turns = _turns(solution)
+        turns = _turns(solution) if self.use_tools else []
         turn = observation["turn"]
         if turn < len(turns) and observation["turns_left"] > 0:
             think, calls = turns[turn]

@@ -41,10 +41,14 @@ from .policy import ChatCodec, ModelPolicy, build_processor, build_tiny_model, l
 
 log = logging.getLogger(__name__)
 
-# (label, policy, tools offered). The last row is the tool-trained policy with its tools taken away at evaluation:
-# it shows how much the policy leans on them, not the paper's w/o-tools ablation (trained without tools).
-EVALUATIONS = (("untrained", "init", True), ("bc", "sft", True), ("bc+grpo", "grpo", True),
-               ("bc+grpo, tools removed", "grpo", False))
+# (label, policy, tools offered) of each ablation's evaluations. The w/o-tools ablation trains and evaluates without
+# tools (the paper's); 'bc' of the full recipe is the w/o-RL policy (no_rl trains the same one and stops there).
+EVALUATIONS = {
+    "full": (("untrained", "init", True), ("bc", "sft", True), ("bc+grpo", "grpo", True)),
+    "no_rl": (("untrained", "init", True), ("bc", "sft", True)),
+    "no_tools": (("untrained, no tools", "init", False), ("bc, no tools", "sft", False),
+                 ("bc+grpo, no tools", "grpo", False)),
+}
 GRPO_SEED_BASE = 100_000  # training seeds of GRPO start here, apart from the expert episodes' seeds
 BARRIER_HOURS = 24  # how long processes wait for one another under `accelerate launch`
 
@@ -114,23 +118,34 @@ class Pipeline:
         mixed = [e for group in zip(*per_task) for e in group]
         return mixed[:count]
 
+    @property
+    def ablation(self) -> str:
+        (ablation,) = self.cfg.ablations  # a list of ablations is a study (vista_trainer.study), one Pipeline each
+        return ablation
+
+    def evaluations(self) -> tuple[tuple[str, str, bool], ...]:
+        return EVALUATIONS[self.ablation]
+
     def env_kwargs(self, tools: bool = True) -> dict[str, Any]:
+        tools = tools and self.cfg.uses_tools
         return {"tools": self.cfg.tools if tools else "none", "reward": self.cfg.reward,
                 "max_turns": self.cfg.max_turns, "split": "train"}
 
     def system_prompt(self, tools: bool = True):
         """Each task's system template (a name in `vista.prompts.SYSTEM_PROMPTS`); with no tools, the core's
         no-tools prompt."""
-        style = self.cfg.system_prompt if tools else None
+        style = self.cfg.system_prompt if tools and self.cfg.uses_tools else None
         return lambda task: style
 
     def rendered_system_prompts(self) -> list[str]:
-        return [render_system(vista.VistaEnv(t, tools=self.cfg.tools, registry=self.registry).tools,
-                              self.cfg.max_turns, self.cfg.system_prompt) for t in self.tasks]
+        tools = self.env_kwargs()["tools"]
+        return [render_system(vista.VistaEnv(t, tools=tools, registry=self.registry).tools,
+                              self.cfg.max_turns, self.system_prompt()(t.name)) for t in self.tasks]
 
     def offered_tools(self) -> list[str]:
+        tools = self.env_kwargs()["tools"]
         return sorted({tool.name for t in self.tasks
-                       for tool in vista.VistaEnv(t, tools=self.cfg.tools, registry=self.registry).tools})
+                       for tool in vista.VistaEnv(t, tools=tools, registry=self.registry).tools})
 
     # ---- bookkeeping ----------------------------------------------------------------------------------------
     def done(self, stage: str) -> bool:
@@ -164,7 +179,7 @@ class Pipeline:
     # ---- stages ---------------------------------------------------------------------------------------------
     def synthesize(self) -> dict:
         cfg = self.cfg
-        policy = OracleExpert(self.registry)
+        policy = OracleExpert(self.registry, use_tools=cfg.uses_tools)
         if cfg.expert == "teacher":
             policy = TeacherExpert(cfg.teacher_base_url, cfg.teacher_model, max_tokens=cfg.max_new_tokens,
                                    api_key=os.environ.get("VISTA_TEACHER_API_KEY"))
@@ -272,9 +287,10 @@ class Pipeline:
         if self.state.is_main_process:
             save_policy(trained_model(trainer), processor, self.policy_dir(name))
 
-    def evaluate(self, which: tuple = EVALUATIONS) -> dict:
+    def evaluate(self, which: tuple | None = None) -> dict:
         import torch
 
+        which = which or self.evaluations()
         examples = self.examples("test", self.cfg.eval_episodes, seed=0)
         results = dict(self.stages.get("evaluate", {}))
         for label, policy_name, tools in which:
@@ -305,7 +321,7 @@ class Pipeline:
             log.info("%s: accuracy %.3f format %.3f", label, metrics["accuracy"], metrics["format_rate"])
         self.stages["evaluate"] = results
         self.stages_path.write_text(json.dumps(self.stages, indent=2))
-        table = results_table(results, len(examples), [t.name for t in self.tasks])
+        table = results_table(results, len(examples), [t.name for t in self.tasks], self.evaluations())
         (self.run_dir / "results.md").write_text(table + "\n\n" + self.next_steps(len(examples)) + "\n")
         return results
 
@@ -340,14 +356,14 @@ class Pipeline:
 
     def next_steps(self, examples: int) -> str:
         run = self.run_dir
-        label, final = next(((lab, p) for lab, p, tools in reversed(EVALUATIONS)
-                             if tools and (self.policy_dir(p) / "vista_policy.json").exists()), ("untrained", "init"))
+        label, final, tools = next(((lab, p, t) for lab, p, t in reversed(self.evaluations())
+                                    if (self.policy_dir(p) / "vista_policy.json").exists()), self.evaluations()[0])
         return "\n".join([
             "Next:",
             f"- compare the policies: `vista compare {run}/eval/*`",
             f"- browse their episodes: `vista view {run}` (each eval/*/report.html links its episodes there)",
             f"- evaluate the {final} policy elsewhere, the same episodes through the CLI: "
-            f"`{self.eval_command(label, final, True, examples)}`"])
+            f"`{self.eval_command(label, final, tools, examples)}`"])
 
     DISTRIBUTED = ("sft", "grpo")  # stages every process runs; the others run on the main process alone
 
@@ -355,6 +371,8 @@ class Pipeline:
         order = (("synthesize", self.synthesize), ("init", self.init_policy), ("sft", self.sft),
                  ("grpo", self.grpo))
         main = self.state.is_main_process
+        if self.ablation == "no_rl":  # the w/o-RL ablation: no GRPO step
+            stages = tuple(s for s in stages if s != "grpo")
         for name, stage in order:
             if name in stages and not self.done(name) and (main or name in self.DISTRIBUTED):
                 if main:
@@ -369,7 +387,8 @@ class Pipeline:
         if "evaluate" in stages and main:
             print("== evaluate", flush=True)
             results = self.evaluate()
-            print(results_table(results, self.cfg.eval_episodes, [t.name for t in self.tasks]), flush=True)
+            print(results_table(results, self.cfg.eval_episodes, [t.name for t in self.tasks], self.evaluations()),
+                  flush=True)
             print("\n" + self.next_steps(self.cfg.eval_episodes), flush=True)
         self.state.wait_for_everyone()
 
@@ -392,17 +411,15 @@ def grpo_examples_needed(args) -> int:
     return max(1, generations * args.generation_batch_size // args.num_generations)
 
 
-def results_table(results: dict, episodes: int, tasks: list[str]) -> str:
+def results_table(results: dict, episodes: int, tasks: list[str],
+                  evaluations: tuple[tuple[str, str, bool], ...] = EVALUATIONS["full"]) -> str:
     rows = [f"Held-out test seeds: {episodes} episodes over {', '.join(tasks)}", "",
             "| policy | accuracy | format rate | mean reward | tool calls / episode |", "|---|---:|---:|---:|---:|"]
-    for label, _, _ in EVALUATIONS:
+    for label, _, _ in evaluations:
         if label in results:
             m = results[label]
             rows.append(f"| {label} | {m['accuracy']:.3f} | {m['format_rate']:.3f} | {m['reward']:.3f} | "
                         f"{m['tool_calls_per_episode']:.2f} |")
-    if EVALUATIONS[-1][0] in results:
-        rows += ["", f"'{EVALUATIONS[-1][0]}': the tool-trained policy with no tools offered at evaluation (how much "
-                     "it leans on them), not the paper's w/o-tools ablation, which trains without tools."]
     return "\n".join(rows)
 
 
