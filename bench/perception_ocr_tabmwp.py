@@ -14,13 +14,19 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import time
 from pathlib import Path
+
+from rich.console import Console
+from rich.progress import track
 
 from vista import ToolContext, call_tool
 from vista_tools_perception.layout import Table
 from vista_tools_perception.ocr_tools import OcrReadTable
 from vista_tools_perception.table_scoring import match_table
+
+STDERR = Console(stderr=True)  # the progress bar; the figures go to stdout
 
 TABMWP = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "tabmwp"
 
@@ -61,7 +67,8 @@ def main() -> None:
         call_tool(tool.name, {"backend": backend}, [args.data / "tables" / f"{ids[0]}.png"], tools=tools)
         cells = correct = loose = exact = header_ok = failed = 0
         seconds = 0.0
-        for pid in ids:
+        for pid in track(ids, description=f"{backend:9s}", disable=not sys.stderr.isatty(), console=STDERR,
+                         transient=True):
             if (backend, pid) in done:
                 record = done[(backend, pid)]
                 cells, correct, loose = cells + record["cells"], correct + record["correct"], \

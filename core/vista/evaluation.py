@@ -100,8 +100,9 @@ def _env_kwargs(config: EvalConfig, task) -> dict[str, Any]:
     return kwargs
 
 
-class _Progress:
-    """Episodes done per task with the running accuracy (rich), on stderr; silent when not shown."""
+class EpisodeProgress:
+    """Episodes done per task with the running accuracy (rich), on stderr; silent when not shown. Used by
+    `evaluate` and by the trainer's expert synthesis."""
 
     def __init__(self, show: bool):
         self.bars = None
@@ -113,7 +114,7 @@ class _Progress:
         self.ids: dict[str, Any] = {}
         self.scores: dict[str, list[float]] = defaultdict(list)
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> EpisodeProgress:
         if self.bars is not None:
             self.bars.start()
         return self
@@ -160,7 +161,7 @@ def evaluate(policy: str | Callable, config: EvalConfig, run_dir: str | Path, *,
                          for e in examples[task.name] for k in range(config.samples)] for task in tasks}
     logged = {t.metadata.get("episode_key"): t for t in log.read()}
 
-    async def play_all(bars: _Progress) -> None:  # one event loop for every task: async policies keep connections
+    async def play_all(bars: EpisodeProgress) -> None:  # one event loop for every task: async policies keep connections
         def episode_done(trajectory: Trajectory) -> None:
             bars.episode(trajectory)
             if on_episode is not None:
@@ -175,7 +176,7 @@ def evaluate(policy: str | Callable, config: EvalConfig, run_dir: str | Path, *,
                                 **_env_kwargs(config, task)).arun(specs[task.name])
 
     try:
-        with _Progress(progress) as bars:
+        with EpisodeProgress(progress) as bars:
             asyncio.run(play_all(bars))
     finally:
         executor.close()

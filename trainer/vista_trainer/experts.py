@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import vista
+from vista.evaluation import EpisodeProgress
 from vista.images import image_to_base64
 from vista.protocol import ToolCall, render_turn
 from vista.task import evidence_missing
@@ -166,12 +168,14 @@ class SynthesisReport:
 
 def synthesize(out_dir: str | Path, examples: Sequence[vista.Example], *, policy: Callable | None = None,
                concurrency: int = 4, registry: vista.Registry | None = None,
-               on_episode: Callable[[Trajectory], None] | None = None, **env_kwargs: Any) -> SynthesisReport:
+               on_episode: Callable[[Trajectory], None] | None = None, progress: bool = False,
+               **env_kwargs: Any) -> SynthesisReport:
     """Play ``examples`` with ``policy`` (default: a new oracle expert), keep the correct ones in ``out_dir/kept``.
     Several calls into one ``out_dir`` (a task at a time) should share one `OracleExpert`, whose plans tell which
     kept episodes are supported by their tools' outputs.
 
-    Resumable: episodes already in ``out_dir/played`` are not played again, and ``kept`` is rebuilt from it."""
+    Resumable: episodes already in ``out_dir/played`` are not played again, and ``kept`` is rebuilt from it.
+    ``progress`` shows a bar per task with the running share of correct episodes on stderr (when it is a terminal)."""
     registry = registry or vista.get_registry()
     out_dir = Path(out_dir)
     skipped = 0
@@ -186,9 +190,20 @@ def synthesize(out_dir: str | Path, examples: Sequence[vista.Example], *, policy
                 skipped += 1
         examples = playable
     played = TrajectoryLog(out_dir / "played")
-    runner = RolloutRunner(policy, concurrency=concurrency, log=played, registry=registry, on_episode=on_episode,
-                           **env_kwargs)
-    runner.run(EpisodeSpec(task=e.task, example=e) for e in examples)
+    with EpisodeProgress(progress and sys.stderr.isatty()) as bars:
+        done = list(played)
+        for task in sorted({e.task for e in examples}):
+            ids = {e.id for e in examples if e.task == task}
+            bars.add(task, len(ids), [t for t in done if t.task == task and t.example_id in ids])
+
+        def episode_done(trajectory: Trajectory) -> None:
+            bars.episode(trajectory)
+            if on_episode is not None:
+                on_episode(trajectory)
+
+        runner = RolloutRunner(policy, concurrency=concurrency, log=played, registry=registry,
+                               on_episode=episode_done, **env_kwargs)
+        runner.run(EpisodeSpec(task=e.task, example=e) for e in examples)
     supported = (lambda t: not policy.unsupported(t)) if isinstance(policy, OracleExpert) else None
     kept, unsupported = rebuild_kept(out_dir, supported=supported)
     return SynthesisReport(played=len(played), kept=kept, skipped_no_oracle=skipped, unsupported=unsupported)

@@ -189,7 +189,7 @@ class Pipeline:
         played = kept = skipped = 0
         for task in self.tasks:  # one runner per task: each task has its own system prompt (its tools)
             report = synthesize(self.run_dir / "experts", [e for e in examples if e.task == task.name],
-                                policy=policy, registry=self.registry, concurrency=2,
+                                policy=policy, registry=self.registry, concurrency=2, progress=self.progress,
                                 system_prompt=prompts(task.name), **self.env_kwargs())
             played, kept, skipped = report.played, report.kept, skipped + report.skipped_no_oracle
         summary = {"played": played, "kept": kept, "kept_rate": kept / played if played else 0.0,
@@ -222,7 +222,8 @@ class Pipeline:
             model = build_tiny_model(tokenizer, cfg.hidden_size, cfg.num_layers, cfg.num_heads,
                                      cfg.vision_hidden_size, cfg.vision_depth, cfg.seed)
         save_policy(model, processor, self.policy_dir("init"))
-        summary = {"parameters": sum(p.numel() for p in model.parameters()), "vocab": len(processor.tokenizer)}
+        summary = {"parameters": sum(p.numel() for p in model.parameters()),
+                   "vocab": len(getattr(processor, "tokenizer", processor))}  # a text-only policy: its tokenizer
         self.finish("init", summary)
         return summary
 
