@@ -11,7 +11,8 @@ from vista.report import compare, html_report, markdown, write_reports
 
 def scripted(obs):
     """Seeds 0-5 of the test split: ids test-0 .. test-5. Even ids: the expert (correct, one scale call).
-    id 1: an E3 call never fixed, then a wrong answer. id 3: a wrong answer without tools (NO_TOOL: the paper's E6 follows valid tool output).
+    id 1: an E3 call never fixed, then a wrong answer. id 3: a wrong answer without tools (NO_TOOL: the paper's E6
+    follows valid tool output).
     id 5: no <answer> at all until truncation (FORMAT)."""
     n = int(obs["example_id"].split("-")[1])
     if n % 2 == 0:
@@ -84,3 +85,30 @@ def test_cli_eval_rejects_bad_input_clearly(registry, tmp_path, capsys):
     code = vista_main(["--plugins", "none", "eval", "--policy", "nonsense:x", "--tasks", "multiply",
                        "--run-dir", str(tmp_path)])
     assert code == 1
+
+
+def test_table5_modes_reasoning_and_tools_apart_and_together(registry, tmp_path):
+    """The paper's Table 5: w/ Tools (tools, no reasoning), w/ Reasoning (no tools), w/ T&R (both)."""
+    from vista.evaluation import TABLE5_MODES
+
+    seen = {}
+
+    def no_reasoning(obs):
+        seen.setdefault("prompt", obs["messages"][1]["content"][-1]["text"])
+        seen.setdefault("system", obs["messages"][0]["content"][0]["text"])
+        turn = expert(obs)
+        return "<think></think>" + turn.split("</think>", 1)[1]
+
+    results = {}
+    for column, mode in TABLE5_MODES.items():
+        seen.clear()
+        config = EvalConfig(tasks=["multiply"], limit=4, seed=0, max_turns=2, mode=mode)
+        results[column] = evaluate(no_reasoning, config, tmp_path / mode, registry=registry)
+        if mode == "tools_only":
+            assert "Do not reason" in seen["prompt"] and "scale" in seen["system"]
+        if mode == "no_tools":
+            assert "scale" not in seen["system"]
+    # the same empty-reasoning turns: valid when no reasoning is asked for, a format fault when it is
+    assert results["w/ Tools"]["format_rate"] == 1.0 and results["w/ Tools"]["averages"]["overall"] == 1.0
+    assert results["w/ T&R"]["format_rate"] == 0.0
+    assert results["w/ Reasoning"]["errors"]["per_call_rate"]["E1"] == 1.0  # no tool exists to call

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import plugins
 from .attribution import error_attribution
-from .builtin.hierarchical_reward import format_problems
+from .builtin.hierarchical_reward import HierarchicalReward, format_valid
 from .executor import ToolExecutor
 from .policies import load_policy
 from .prompts import SYSTEM_PROMPTS, USER_PROMPT
@@ -35,7 +35,11 @@ MODES: dict[str, str] = {
     "no_tools": "no tools: plain chain of thought",
     "all_tools": "every registered tool, no hint",
     "prior": "every registered tool, with the task's recommended tools named in the question (tool-selection prior)",
+    "tools_only": "the task's recommended tools, no reasoning: an empty <think> is asked for and not penalised",
 }
+# The paper's Table 5 (tools and reasoning apart and together) in these modes
+TABLE5_MODES = {"w/ Tools": "tools_only", "w/ Reasoning": "no_tools", "w/ T&R": "tools"}
+NO_REASONING = ("\nDo not reason: write an empty <think></think>, then call a tool or answer directly.")
 
 
 @dataclass
@@ -88,7 +92,7 @@ def _examples(task, config: EvalConfig) -> list[Example]:
 def _env_kwargs(config: EvalConfig, task) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"split": config.split, "max_turns": config.max_turns,
                               "system_prompt": config.system_prompt}
-    if config.mode == "tools":
+    if config.mode in ("tools", "tools_only"):
         kwargs["tools"] = "recommended"
     elif config.mode == "no_tools":
         kwargs["tools"] = "none"
@@ -97,6 +101,9 @@ def _env_kwargs(config: EvalConfig, task) -> dict[str, Any]:
     if config.mode == "prior" and task.recommended_tools:
         hint = ", ".join(task.recommended_tools)
         kwargs["user_prompt"] = (task.prompt_template or USER_PROMPT) + f"\nTools likely to help here: {hint}."
+    if config.mode == "tools_only":
+        kwargs["user_prompt"] = (task.prompt_template or USER_PROMPT) + NO_REASONING
+        kwargs["reward"] = HierarchicalReward(min_think_words=0)
     return kwargs
 
 
@@ -233,7 +240,7 @@ def summarize(trajectories: list[Trajectory], registry: plugins.Registry) -> dic
         per_task[name] = {
             "n": len(items),
             "accuracy": statistics.fmean(t.score or 0.0 for t in items),
-            "format_rate": statistics.fmean(0.0 if format_problems(t) else 1.0 for t in items),
+            "format_rate": statistics.fmean(1.0 if format_valid(t) else 0.0 for t in items),
             "tool_calls_per_episode": statistics.fmean(len(t.tool_calls) for t in items),
             "distribution": task.distribution if task is not None else "id",
             "category": getattr(task, "category", ""),

@@ -17,7 +17,7 @@ from typing import Any
 import vista
 from PIL import Image
 from vista.attribution import PRIMARY_CLASSES, primary_error
-from vista.builtin.hierarchical_reward import format_problems, repetition_penalty
+from vista.builtin.hierarchical_reward import format_valid, repetition_penalty
 from vista.errors import ErrorClass
 from vista.executor import ToolExecutor
 from vista.trajectory import Trajectory
@@ -60,8 +60,9 @@ def play(generate: Callable[[Sequence[dict]], list[str]], examples: Sequence[vis
 
 
 def format_ok(trajectory: Trajectory) -> bool:
-    """The hierarchical reward's format test: well-formed turns, valid calls (no E1-E3), one final answer."""
-    return not format_problems(trajectory)
+    """The hierarchical reward's format test: well-formed turns with reasoning, valid calls (no E1-E3), one final
+    answer."""
+    return format_valid(trajectory)
 
 
 def episode_metrics(trajectories: Sequence[Trajectory], tool_names: Sequence[str] = ()) -> dict[str, float]:

@@ -152,6 +152,16 @@ def format_problems(trajectory: Trajectory, *, min_think_words: int = 1,
     return problems
 
 
+VALID = "valid"
+
+
+def format_valid(trajectory: Trajectory) -> bool:
+    """The format verdict of the reward the episode was judged by (its own think rule and recovery option), else
+    of the default rule."""
+    verdict = trajectory.metadata.get("reward_details", {}).get("format")
+    return verdict == VALID if verdict is not None else not format_problems(trajectory)
+
+
 class HierarchicalReward(Reward):
     name = "hierarchical"
     description = "repetition penalty, then format, then correctness (the paper's reward)"
@@ -172,15 +182,15 @@ class HierarchicalReward(Reward):
     def compute(self, trajectory: Trajectory, example: Example, task: Task) -> RewardResult:
         r_rep, why = repetition_penalty(trajectory, self.repetition)
         components = {"repetition": r_rep, "format": 0.0, "correctness": 0.0}
-        if r_rep < 0:
-            return RewardResult(total=r_rep, components=components, details={"repetition": why})
+        # the format is judged whatever the tier (reports count it), though the reward takes it only without repetition
         problems = format_problems(trajectory, min_think_words=self.min_think_words,
                                    forgive_recovered_calls=self.forgive_recovered_calls)
+        details = {"format": "; ".join(problems[:3]) if problems else VALID}
+        if r_rep < 0:
+            return RewardResult(total=r_rep, components=components, details={"repetition": why, **details})
         if problems:
             components["format"] = self.format_penalty
-            return RewardResult(total=self.format_penalty, components=components,
-                                details={"format": "; ".join(problems[:3])})
-        details = {"format": "valid"}
+            return RewardResult(total=self.format_penalty, components=components, details=details)
         score = trajectory.score if trajectory.score is not None else task.score(trajectory.final_answer, example)
         if "score_error" in trajectory.metadata:
             details["correctness"] = f"the scorer raised: {trajectory.metadata['score_error']}"
