@@ -84,13 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if is_study(config):  # several seeds or ablations: one run each, then the table with standard errors
         try:
-            run_study(config, COMMANDS[command])
+            run_study(config, COMMANDS[command], progress=sys.stderr.isatty())
         except (VistaError, ValueError) as exc:
             print(f"vista-train: {exc}", file=sys.stderr)
             return 2
         return 0
     try:
-        pipeline = Pipeline(config)
+        pipeline = Pipeline(config, progress=sys.stderr.isatty())  # progress bars only on a terminal
     except (VistaError, ValueError) as exc:  # an unknown plugin or task, a bad selection: one line, no traceback
         print(f"vista-train: {exc}", file=sys.stderr)
         return 2
