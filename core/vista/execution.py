@@ -94,6 +94,9 @@ def _failure(tool: Tool, exc: BaseException) -> ClassifiedError:
     if isinstance(exc, ToolUnavailableError):
         return ClassifiedError(error_class=ErrorClass.TOOL_FAILURE, code="unavailable", tool=tool.name,
                                message=f"tool '{tool.name}' is unavailable: {exc}")
+    if isinstance(exc, TimeoutError):  # the caller's deadline (`CallScope`) stopped it: the same as a timeout
+        return ClassifiedError(error_class=ErrorClass.TOOL_FAILURE, code="timeout", tool=tool.name,
+                               message=f"tool '{tool.name}' timed out: {exc}")
     return ClassifiedError(error_class=ErrorClass.TOOL_FAILURE, code="crashed", tool=tool.name,
                            message=f"tool '{tool.name}' failed: {type(exc).__name__}: {exc}")
 

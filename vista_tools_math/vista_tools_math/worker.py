@@ -25,7 +25,10 @@ from vista.execution import current_scope
 DEFAULT_TIMEOUT_S = float(os.environ.get("VISTA_MATH_TIMEOUT_S", 10.0))
 MEMORY_LIMIT_BYTES = int(os.environ.get("VISTA_MATH_MEMORY_MB", 2048)) * 2**20
 WORKERS = int(os.environ.get("VISTA_MATH_WORKERS", min(4, os.cpu_count() or 1)))
-STARTUP_TIMEOUT_S = 60.0  # importing sympy on a busy machine; not counted against the policy's time limit
+STARTUP_TIMEOUT_S = 60.0
+# a computation is not started with less of its caller's time left than this: it would most likely be killed at the
+# deadline, and a killed child costs a restart (a second or more of start-up) that the calls after it may wait for
+MIN_START_S = 0.25  # importing sympy on a busy machine; not counted against the policy's time limit
 
 
 def _serve() -> None:
@@ -98,23 +101,32 @@ class _Child:
             process.kill()
 
     def call(self, op: str, timeout: float, args: dict[str, Any]) -> bytes:
+        """Run one request in the child within ``timeout`` (the pool's own limit, or the time left to the caller's
+        scope when that is less) and return the reply line. Past our own limit the expression is the policy's to
+        simplify (ToolArgumentError, E4); past the caller's deadline, or cancelled, it is the caller's timeout
+        (TimeoutError, a TOOL_FAILURE 'timeout' like the server's own)."""
         scope = current_scope()
+        own = timeout
         # a cancelled call (its caller gone, or the server shutting down) kills the child from the cancelling
         # thread; the read below then ends at once
         forget = scope.on_cancel(self.interrupt) if scope is not None else (lambda: None)
         try:
             try:
+                if scope is not None and scope.deadline is not None and scope.remaining() < MIN_START_S:
+                    raise _Late
                 process = self.start()
                 if scope is not None and scope.cancelled:
-                    raise ToolUnavailableError("cancelled")  # before any work: reported as stopped below
-                if scope is not None and scope.deadline is not None:
+                    raise _Late
+                if scope is not None and scope.deadline is not None:  # what is left after the start-up
                     timeout = min(timeout, max(scope.remaining(), 0.0))
                 process.stdin.write((json.dumps({"op": op, "args": args}) + "\n").encode())
                 line = self._read_line(process, timeout)
+            except _Late:  # nothing sent: the child stays, warm, for the next call
+                raise _caller_gave_up(scope) from None
             except (BrokenPipeError, ToolUnavailableError) as exc:
                 self.kill()
                 if scope is not None and scope.cancelled:
-                    raise _stopped(timeout) from None
+                    raise _caller_gave_up(scope) from None
                 if isinstance(exc, BrokenPipeError):
                     raise ToolUnavailableError("the sympy worker process exited; the next call starts a new one") \
                         from None
@@ -123,7 +135,10 @@ class _Child:
             forget()
         if line is None:
             self.kill()
-            raise _stopped(timeout)
+            if timeout < own:
+                raise _caller_gave_up(scope)
+            raise ToolArgumentError(f"the computation did not finish within {own:g} s and was stopped; "
+                                    "simplify the expression, substitute numbers, or split the problem")
         if scope is not None and scope.cancelled:
             self.kill()  # cancelled just after the reply came: the child may be dying, never hand it on
         return line
@@ -149,9 +164,15 @@ class _Child:
         return line
 
 
-def _stopped(timeout: float) -> ToolArgumentError:
-    return ToolArgumentError(f"the computation did not finish within {timeout:.3g} s and was stopped; "
-                             "simplify the expression, substitute numbers, or split the problem")
+class _Late(Exception):
+    """The caller gave up, or has too little time left to start: the child is not worth its restart."""
+
+
+def _caller_gave_up(scope) -> TimeoutError:
+    if scope.cancelled:
+        return TimeoutError("the call was cancelled (its caller stopped waiting) and its computation stopped")
+    return TimeoutError("the caller's time limit (which counts time spent queued) ran out before the computation "
+                        "finished; retry when the server is less busy, or simplify the expression")
 
 
 class SympyWorker:
@@ -171,15 +192,24 @@ class SympyWorker:
         with self._ready:
             while True:
                 if self._idle:
-                    return self._idle.pop()
+                    child = self._idle.pop()
+                    break
                 if self._count < self.size:
                     self._count += 1
-                    return _Child()
+                    child = _Child()  # started by its first call, in the caller's thread
+                    break
                 remaining = scope.remaining() if scope is not None else None
                 if scope is not None and (scope.cancelled or (remaining is not None and remaining <= 0)):
                     raise ToolUnavailableError(f"all {self.size} sympy worker processes stayed busy until this "
                                                "call's time limit; retry later")
                 self._ready.wait(0.05 if remaining is None else min(remaining, 0.05))
+            if not self._idle and self._count < self.size:
+                # keep a warm child in reserve while the pool may grow: the next call (one that comes while this
+                # one runs, or after it is killed) does not pay the child's start-up (about a second)
+                self._count += 1
+                threading.Thread(target=self._restart, args=(_Child(),), name="vista-sympy-start",
+                                 daemon=True).start()
+        return child
 
     def _give_back(self, child: _Child) -> None:
         if child.alive:
