@@ -14,9 +14,18 @@ class ServeConfig:
     token: str | None = None
     """Bearer token every request must carry (Authorization: Bearer ...); None disables the check."""
     max_body_bytes: int = 32 * 1024 * 1024
-    """Largest request body accepted; larger requests get 413."""
+    """Largest request body accepted; larger requests get 413, refused from their Content-Length before the body is
+    read (a body sent without one is cut off when it passes the limit)."""
+    max_inflight_bytes: int = 128 * 1024 * 1024
+    """Request bodies the server receives or works on at once, in bytes, across all tools; a request that does not
+    fit gets 503 + Retry-After before its body is read. With `max_image_pixels` it bounds the memory requests take."""
+    max_json_values: int = 100_000
+    """Most JSON values in one request body (counted before parsing); more get 413. Images, being strings, count 1."""
+    max_batch_calls: int = 256
+    """Most calls in one POST /tools/{name}/batch; more get 413. Each call counts against its tool's queue."""
     max_image_pixels: int = 40_000_000
-    """Largest decoded image (width*height) accepted; bigger ones (decompression bombs) get 413."""
+    """Largest decoded size of one call's images together (sum of width*height); bigger ones (decompression
+    bombs) get 413, refused from the image headers before a pixel is decoded."""
     concurrency: int = 4
     """Calls of one tool running at once (batched tools: batches at once is 1, this bounds waiting batches)."""
     max_queue: int = 64
@@ -30,15 +39,24 @@ class ServeConfig:
     per_tool: dict[str, dict] = field(default_factory=dict)
     """Overrides per tool name of concurrency, max_queue, timeout_s, max_batch_size, max_wait_ms."""
     retry_after_s: int = 1
-    """Retry-After hint sent with 503 when a tool's queue is full."""
+    """Retry-After hint sent with 503 when a tool's queue (or the server's body budget) is full."""
+    shutdown_grace_s: float = 5.0
+    """On SIGTERM: calls in progress get this long to finish; then they are cancelled (worker processes killed)
+    and answered 503, and the process exits, within about this plus 2 s."""
 
     def validate(self) -> ServeConfig:
         if self.host not in ("127.0.0.1", "localhost", "::1") and not self.token:
             raise ValueError(f"binding to {self.host} exposes the tools to the network: set a token "
                              "(--token / VISTA_SERVE_TOKEN) or bind to 127.0.0.1")
-        for name in ("concurrency", "max_queue", "max_batch_size", "max_body_bytes", "max_image_pixels"):
+        for name in ("concurrency", "max_queue", "max_batch_size", "max_body_bytes", "max_image_pixels",
+                     "max_json_values", "max_batch_calls"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.max_inflight_bytes < self.max_body_bytes:
+            raise ValueError(f"max_inflight_bytes ({self.max_inflight_bytes}) must be at least max_body_bytes "
+                             f"({self.max_body_bytes}), or the largest accepted body could never be received")
+        if self.shutdown_grace_s < 0:
+            raise ValueError(f"shutdown_grace_s must be >= 0, got {self.shutdown_grace_s}")
         if self.timeout_s <= 0:
             raise ValueError(f"timeout_s must be > 0, got {self.timeout_s}")
         if self.max_wait_ms < 0:

@@ -1,27 +1,128 @@
 """The FastAPI tool server behind `vista serve`: tools loaded once and kept resident, dynamic batching, limits.
 
-Endpoints: GET /health, GET /tools (schemas), POST /tools/{name}/call, POST /tools/{name}/batch, GET /metrics.
-A call's validation error comes back as a classified ToolResult (HTTP 200), exactly as in process; HTTP errors are
-for the transport: 401 (token), 404 (no such route), 413 (body or image too large), 400 (undecodable image),
-503 + Retry-After (queue full).
+Endpoints: GET /health (open, no token), GET /tools (schemas), POST /tools/{name}/call, POST /tools/{name}/batch,
+GET /metrics; without a token also /docs, /redoc and /openapi.json (with one they are off: a browser cannot send it).
+
+A call's validation error comes back as a classified ToolResult (HTTP 200), exactly as in process, and so does a call
+to a tool the server does not have (E1). HTTP errors are for the transport, each a one-line JSON
+``{"error": "..."}`` saying what was wrong and what to do: 400 (body not JSON, image not decodable or not an accepted
+format), 401 (token), 404 (batch to an unknown tool), 408 (body not received before the call's deadline),
+413 (body, batch, JSON or images too large), 422 (body of the wrong shape), 503 + Retry-After (queue or body budget
+full, or shutting down).
+
+What the event loop does per request is bounded and small: check the token and Content-Length, take the call's
+place in its queue and its bytes in the body budget (refusing at once when either is full), receive the body, then
+hand it to a worker thread (`ToolService`), so /health answers whatever the calls carry.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import json
+import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from .config import ServeConfig
 from .service import Overloaded, ToolService
-from .wire import BatchRequest, CallRequest, ImageRejected, decode_images
+from .wire import CallRequest, RequestRejected, error_json
+
+_JSON = "application/json"
 
 
-def _error(status: int, message: str, **headers: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+def _error(status: int, message: str, **headers: str) -> Response:
+    return Response(error_json(message), status_code=status, media_type=_JSON, headers=headers)
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class BearerGuard:
+    """ASGI middleware: every path but /health needs ``Authorization: Bearer <token>`` (the scheme in any case,
+    RFC 7235)."""
+
+    def __init__(self, app, token: str):
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"] != "/health":
+            supplied = b""
+            for key, value in scope["headers"]:
+                if key == b"authorization":
+                    supplied = value
+                    break
+            scheme, _, credentials = supplied.strip().partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(credentials.strip(), self.token):
+                response = _error(401, "missing or wrong bearer token; send 'Authorization: Bearer <token>'",
+                                  **{"WWW-Authenticate": "Bearer"})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class _Budget:
+    """The body bytes one request holds in the server's budget, all given back at its end."""
+
+    def __init__(self, service: ToolService):
+        self.service, self.held = service, 0
+
+    def take(self, count: int) -> None:
+        self.service.take_bytes(count)
+        self.held += count
+
+    def give_back(self) -> None:
+        self.service.give_bytes(self.held)
+        self.held = 0
+
+
+async def _read_body(receive, declared: int | None, limit: int, budget: _Budget) -> bytearray:
+    """The request body, refused (413) as soon as it passes ``limit``; without a Content-Length its bytes are
+    taken from the budget as they arrive."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGone
+        chunk = message.get("body", b"")
+        if chunk:
+            if len(body) + len(chunk) > limit:
+                raise RequestRejected(f"the request body exceeds the limit of {limit} bytes; send smaller images "
+                                      "(or fewer calls per batch)", 413)
+            if declared is None:
+                budget.take(len(chunk))
+            body += chunk
+        if not message.get("more_body", False):
+            return body
+
+
+async def _disconnected(receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _answer(work: asyncio.Future, receive, stopping: asyncio.Future | None):
+    """Wait for ``work``, unless the client goes away (None) or the server stops answering calls (503); either
+    way ``work`` is cancelled, which cancels its calls' scopes and so kills their child processes."""
+    watcher = asyncio.ensure_future(_disconnected(receive))
+    try:
+        await asyncio.wait([work, watcher] + ([stopping] if stopping is not None else []),
+                           return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        finished = work.done()
+        if not finished:
+            work.cancel()
+    if finished:
+        return work.result()
+    if stopping is not None and stopping.done():
+        return _error(503, "the tool server is shutting down; retry on another server or after its restart",
+                      **{"Retry-After": "1"})
+    return None
 
 
 def create_app(service: ToolService) -> FastAPI:
@@ -29,28 +130,15 @@ def create_app(service: ToolService) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        service.start()
         yield
         service.close()
 
-    app = FastAPI(title="vista tool server", version="1", lifespan=lifespan)
-
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        if config.token is not None and request.url.path != "/health":
-            supplied = request.headers.get("authorization", "")
-            if not hmac.compare_digest(supplied.encode(), f"Bearer {config.token}".encode()):
-                return _error(401, "missing or wrong bearer token; send 'Authorization: Bearer <token>'")
-        declared = request.headers.get("content-length")
-        if declared is not None and int(declared) > config.max_body_bytes:
-            return _error(413, f"request body of {declared} bytes exceeds the limit of {config.max_body_bytes}")
-        if request.method == "POST":
-            body = b""
-            async for chunk in request.stream():  # enforce the limit on what arrives, whatever the header said
-                body += chunk
-                if len(body) > config.max_body_bytes:
-                    return _error(413, f"request body exceeds the limit of {config.max_body_bytes} bytes")
-            request._body = body
-        return await call_next(request)
+    docs = {} if config.token is None else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+    app = FastAPI(title="vista tool server", version="1", lifespan=lifespan, **docs)
+    if config.token is not None:
+        app.add_middleware(BearerGuard, token=config.token)
+    specs = json.dumps(service.specs()).encode()
 
     @app.get("/health")
     async def health():
@@ -58,38 +146,71 @@ def create_app(service: ToolService) -> FastAPI:
 
     @app.get("/tools")
     async def tools():
-        return service.specs()
+        return Response(specs, media_type=_JSON)
 
-    async def one(name: str, call: CallRequest) -> dict:
-        loop = asyncio.get_running_loop()
-        # decoding and PNG-encoding images is CPU work: off the event loop, so /health and other calls stay live
-        images = await loop.run_in_executor(service.pool, decode_images, call.images, config.max_image_pixels)
-        result = await service.call(name, call.arguments, images)
-        return await loop.run_in_executor(service.pool, lambda: result.model_dump(mode="json"))
-
-    @app.post("/tools/{name}/call")
-    async def call_tool(name: str, call: CallRequest):
+    async def admitted(request: Request, name: str, batch: bool) -> Response:
+        arrival = time.monotonic()
+        declared = request.headers.get("content-length")
         try:
-            return await one(name, call)
+            declared = int(declared) if declared is not None else None
+        except ValueError:
+            return _error(400, f"Content-Length {declared[:40]!r} is not a number")
+        if declared is not None and declared > config.max_body_bytes:
+            # refused before reading a byte; closing spares the server the upload it would otherwise drain
+            return _error(413, f"request body of {declared} bytes exceeds the limit of {config.max_body_bytes}; "
+                               "send smaller images (or fewer calls per batch)", Connection="close")
+        budget = _Budget(service)
+        try:
+            service.admit(name)
         except Overloaded as exc:
             return _error(503, str(exc), **{"Retry-After": str(exc.retry_after_s)})
-        except ImageRejected as exc:
-            return _error(exc.status, str(exc))
-
-    @app.post("/tools/{name}/batch")
-    async def call_batch(name: str, batch: BatchRequest):
-        if name in service.tools and len(batch.calls) > service.room(name):
-            # admit a batch whole or not at all, so that no admitted half runs for a caller who got 503
-            return _error(503, f"a batch of {len(batch.calls)} calls does not fit the {service.room(name)} free "
-                               f"places of tool '{name}'; retry later or split the batch",
-                          **{"Retry-After": str(config.retry_after_s)})
         try:
-            results = await asyncio.gather(*(one(name, call) for call in batch.calls))
+            if declared is not None:
+                budget.take(declared)
+            deadline = service.deadline(name, arrival)
+            try:
+                async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
+                    body = await _read_body(request.receive, declared, config.max_body_bytes, budget)
+            except TimeoutError:
+                return _error(408, f"the request body did not arrive within the call's time limit of "
+                                   f"{config.for_tool(name, 'timeout_s'):g} s; send it faster or in smaller calls")
+            holder = [body]
+            del body
+            run = service.batch_body if batch else service.call_body
+            outcome = await _answer(asyncio.ensure_future(run(name, holder, arrival)), request.receive,
+                                    service.stopping)
+            if outcome is None or isinstance(outcome, Response):
+                return outcome if outcome is not None else _error(499, "client closed the request")
+            return Response(outcome, media_type=_JSON)
         except Overloaded as exc:
             return _error(503, str(exc), **{"Retry-After": str(exc.retry_after_s)})
-        except ImageRejected as exc:
+        except RequestRejected as exc:
             return _error(exc.status, str(exc))
-        return {"results": results}
+        except _ClientGone:
+            return _error(499, "client closed the request")
+        finally:
+            service.release(name)
+            budget.give_back()
+
+    call_schema = CallRequest.model_json_schema()
+    batch_schema = {"type": "object", "required": ["calls"], "properties": {
+        "calls": {"type": "array", "items": call_schema, "maxItems": config.max_batch_calls}}}
+
+    @app.post("/tools/{name}/call", openapi_extra={"requestBody": {
+        "required": True, "content": {_JSON: {"schema": call_schema}}}})
+    async def call_tool(request: Request, name: str):
+        """One call: a ToolResult (classified errors included), or a transport error."""
+        if name not in service.tools:
+            return Response(service.unknown_tool(name), media_type=_JSON)  # E1, without reading the body
+        return await admitted(request, name, batch=False)
+
+    @app.post("/tools/{name}/batch", openapi_extra={"requestBody": {
+        "required": True, "content": {_JSON: {"schema": batch_schema}}}})
+    async def call_batch(request: Request, name: str):
+        """Up to `max_batch_calls` calls of one tool, admitted all or none: ``{"results": [ToolResult, ...]}``."""
+        if name not in service.tools:
+            return _error(404, f"there is no tool named '{name[:80]}' on this server; GET /tools lists them")
+        return await admitted(request, name, batch=True)
 
     @app.get("/metrics")
     async def metrics():
@@ -98,9 +219,28 @@ def create_app(service: ToolService) -> FastAPI:
     return app
 
 
-def serve(service: ToolService) -> None:
-    """Run the server in the foreground until interrupted."""
+def _uvicorn_server(app: FastAPI, service: ToolService):
+    """uvicorn's server, where SIGTERM/SIGINT give the calls in progress `shutdown_grace_s` before they are
+    stopped; uvicorn's own graceful timeout (a second later) cancels whatever is left."""
     import uvicorn
 
     config: ServeConfig = service.config
-    uvicorn.run(create_app(service), host=config.host, port=config.port, log_level="info")
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            first = not self.should_exit
+            super().handle_exit(sig, frame)
+            stopping = service.stopping
+            if first and stopping is not None:
+                loop = stopping.get_loop()
+                loop.call_soon_threadsafe(loop.call_later, config.shutdown_grace_s, service.stop_calls)
+
+    return Server(uvicorn.Config(app, host=config.host, port=config.port, log_level="info",
+                                 timeout_graceful_shutdown=config.shutdown_grace_s + 1))
+
+
+def serve(service: ToolService) -> None:
+    """Run the server in the foreground until SIGINT/SIGTERM: then it stops accepting connections, lets calls in
+    progress finish for `shutdown_grace_s`, answers the rest 503 (their worker processes killed) and exits, within
+    about `shutdown_grace_s` + 2 s."""
+    _uvicorn_server(create_app(service), service).run()

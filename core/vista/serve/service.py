@@ -1,34 +1,50 @@
-"""The transport-independent tool service: validation, admission control, dynamic batching, timeouts, metrics.
-The FastAPI server and the Ray Serve deployments both call it, so a call is judged the same everywhere."""
+"""The transport-independent tool service: validation, admission control, dynamic batching, deadlines, metrics.
+The FastAPI server and the Ray Serve deployments both call it, so a call is judged the same everywhere.
+
+A call's life: the server admits it (a place in its tool's queue, and its body's bytes in the server's budget)
+before reading its body; its deadline runs from its arrival, so time in the queue counts; it waits for one of the
+tool's `concurrency` slots; then one hop to a worker thread parses, validates, decodes its images, runs the tool and
+encodes the result, so the event loop only moves bytes. A slot is given back when the thread is done, not when the
+caller stops waiting: a tool that hangs holds its own slots and no others, and the threads stay bounded. A call
+given up on (past its deadline, client gone, shutdown) has its `CallScope` cancelled, which stops the tools that
+work in child processes (the sympy workers, `python_exec`) at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from PIL import Image
 
 from ..errors import VistaError
-from ..execution import arun_validated, run_validated, run_validated_batch, timeout_result
+from ..execution import CallScope, arun_validated, run_validated, run_validated_batch, timeout_result
 from ..protocol import ToolCall
 from ..tool import Tool, ToolArguments, ToolContext, ToolResult
 from ..validation import validate_call
 from .config import ServeConfig
 from .metrics import ServeMetrics
+from .wire import RequestRejected, batch_calls, call_fields, decode_images, parse_json, result_json
 
 
 class Overloaded(VistaError):
-    def __init__(self, tool: str, retry_after_s: int):
-        super().__init__(f"tool '{tool}' is at capacity; retry after {retry_after_s} s")
+    def __init__(self, tool: str, retry_after_s: int, message: str | None = None):
+        super().__init__(message or f"tool '{tool}' is at capacity; retry after {retry_after_s} s")
         self.retry_after_s = retry_after_s
+
+
+class ShuttingDown(VistaError):
+    """The server stopped before the call finished (SIGTERM): 503, retry on another replica or after restart."""
 
 
 class DynamicBatcher:
     """Groups concurrent calls of one tool into `run_batch` calls: up to ``max_batch_size`` per batch, the first
-    call waiting at most ``max_wait_s`` for companions. One batch runs at a time (the model is resident once)."""
+    call waiting at most ``max_wait_s`` for companions. One batch runs at a time (the model is resident once).
+    A call whose caller stopped waiting (deadline, disconnect) before its batch started is left out."""
 
     def __init__(self, tool: Tool, max_batch_size: int, max_wait_s: float, pool: ThreadPoolExecutor,
                  metrics: ServeMetrics):
@@ -58,7 +74,7 @@ class DynamicBatcher:
                     batch.append(await asyncio.wait_for(self.queue.get(), remaining))
                 except asyncio.TimeoutError:
                     break
-            batch = [item for item in batch if not item[2].cancelled()]
+            batch = [item for item in batch if not item[2].done()]
             if not batch:
                 continue
             self.metrics.batch_size.labels(self.tool.name).observe(len(batch))
@@ -75,11 +91,19 @@ class ToolService:
         self.tools = dict(tools)
         self.config = (config or ServeConfig()).validate()
         self.metrics = metrics or ServeMetrics()
-        self.pool = ThreadPoolExecutor(max_workers=max(4, self.config.concurrency * len(self.tools) or 4),
-                                       thread_name_prefix="vista-serve")
+        # threads: each tool's running calls (bounded by its slots), one batch per batching tool, and a few for
+        # parsing batch bodies; created on demand
+        threads = sum(self.config.for_tool(name, "concurrency") for name in self.tools)
+        threads += sum(1 for tool in self.tools.values() if tool.supports_batching) + 4
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vista-serve")
         self._inflight: dict[str, int] = {}
-        self._sems: dict[str, asyncio.Semaphore] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self._batchers: dict[str, DynamicBatcher] = {}
+        self._scopes: set[CallScope] = set()
+        self.body_bytes = 0  # bytes of request bodies admitted now: being received, or their calls in progress
+        self.stopping: asyncio.Future | None = None  # done once the server has stopped answering calls
+
+    # -- admission ------------------------------------------------------------------------------------------------
 
     def specs(self) -> list[dict[str, Any]]:
         return [{"name": t.name, "family": t.family, "description": t.description, "schema": t.argument_schema(),
@@ -92,58 +116,227 @@ class ToolService:
         capacity = self.config.for_tool(name, "concurrency") + self.config.for_tool(name, "max_queue")
         return capacity - self._inflight.get(name, 0)
 
-    def _admit(self, name: str) -> None:
-        capacity = self.config.for_tool(name, "concurrency") + self.config.for_tool(name, "max_queue")
-        if self._inflight.get(name, 0) >= capacity:
-            self.metrics.rejected.labels(name).inc()
-            raise Overloaded(name, self.config.retry_after_s)
-        self._inflight[name] = self._inflight.get(name, 0) + 1
+    def admit(self, name: str, count: int = 1, batch: int | None = None) -> None:
+        """Count ``count`` calls of ``name`` against its queue, all or none; `Overloaded` when they do not fit
+        (``batch``: the size of the batch they belong to, for the message)."""
+        if count > self.room(name):
+            self.metrics.rejected.labels(name).inc(count)
+            if batch is None:
+                raise Overloaded(name, self.config.retry_after_s)
+            raise Overloaded(name, self.config.retry_after_s,
+                             f"a batch of {batch} calls does not fit the free places of tool '{name}'; "
+                             f"retry after {self.config.retry_after_s} s or split the batch")
+        self._inflight[name] = self._inflight.get(name, 0) + count
         self.metrics.queue_depth.labels(name).set(self._inflight[name])
 
-    def _release(self, name: str) -> None:
-        self._inflight[name] -= 1
+    def release(self, name: str, count: int = 1) -> None:
+        self._inflight[name] -= count
         self.metrics.queue_depth.labels(name).set(self._inflight[name])
+
+    @contextmanager
+    def admitted(self, name: str, count: int = 1, batch: int | None = None):
+        self.admit(name, count, batch)
+        try:
+            yield
+        finally:
+            self.release(name, count)
+
+    def take_bytes(self, count: int) -> None:
+        """Reserve ``count`` bytes of the server's body budget (`max_inflight_bytes`); `Overloaded` when full."""
+        if self.body_bytes + count > self.config.max_inflight_bytes:
+            raise Overloaded("(server)", self.config.retry_after_s,
+                             f"the server is already receiving or working on {self.body_bytes} bytes of requests "
+                             f"(limit {self.config.max_inflight_bytes}); retry after {self.config.retry_after_s} s")
+        self.body_bytes += count
+
+    def give_bytes(self, count: int) -> None:
+        self.body_bytes -= count
+
+    # -- calls ----------------------------------------------------------------------------------------------------
+
+    def deadline(self, name: str, arrival: float) -> float:
+        """When a call of ``name`` that arrived at ``arrival`` (time.monotonic) must be answered."""
+        return arrival + self.config.for_tool(name, "timeout_s")
+
+    def unknown_tool(self, name: str) -> bytes:
+        """The E1 result for a call to a tool this server does not have (no body needed to say so)."""
+        _, error = validate_call(ToolCall(name=name, arguments={}), self.tools)
+        result = ToolResult.failure(name, error)
+        self.metrics.observe("(unknown)", result, 0.0)  # one label: a client must not mint metric series at will
+        return result_json(result)
+
+    async def call_body(self, name: str, body: list[bytes | bytearray], arrival: float) -> bytes:
+        """Answer one admitted call whose raw JSON body is ``body[0]`` (handed over: the parsing thread drops it
+        as soon as it is parsed). Returns the ToolResult as JSON bytes; raises `RequestRejected` for a body the
+        client must fix. Classified errors (E2-E5, timeouts) are results, as in process."""
+        return await self._one(self.tools[name], body, self.deadline(name, arrival), "")
+
+    async def batch_body(self, name: str, body: list[bytes | bytearray], arrival: float) -> bytes:
+        """Answer a batch whose first call is admitted already: parsed off the event loop, its size checked, the
+        other calls admitted all or none, then each run like a single call. Returns ``{"results": [...]}`` bytes."""
+        tool = self.tools[name]
+        deadline = self.deadline(name, arrival)
+        calls = await self._in_thread(self._parse_batch, body)
+        with self.admitted(name, max(len(calls) - 1, 0), batch=len(calls)):
+            tasks = [asyncio.ensure_future(self._one(tool, [call], deadline, f" of calls[{i}]"))
+                     for i, call in enumerate(calls)]
+            del calls
+            try:
+                results = await asyncio.gather(*tasks)
+            except BaseException:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
+        return b'{"results":[' + b",".join(results) + b"]}"
+
+    def _parse_batch(self, body: list) -> list[Any]:
+        return batch_calls(parse_json(body.pop(), self.config.max_json_values), self.config.max_batch_calls)
 
     async def call(self, name: str, arguments: dict[str, Any], images: Mapping[str, Image.Image]) -> ToolResult:
-        """Validate and run one call. Raises `Overloaded` when the tool's queue is full; everything else is a
-        ToolResult (classified errors included)."""
-        start = time.perf_counter()
-        validated, error = validate_call(ToolCall(name=name, arguments=arguments), self.tools)
-        if error is not None:
-            result = ToolResult.failure(name, error)
+        """Validate and run one call given as Python objects (images decoded): admission, deadline and metrics as
+        over HTTP. Raises `Overloaded` when the tool's queue is full."""
+        if name not in self.tools:
+            _, error = validate_call(ToolCall(name=name, arguments=arguments), self.tools)
+            return ToolResult.failure(name, error)
+        with self.admitted(name):
+            return await self._one(self.tools[name], (arguments, dict(images)), self.deadline(name, time.monotonic()),
+                                   "", raw=False)
+
+    async def _one(self, tool: Tool, call: Any, deadline: float, where: str, raw: bool = True) -> Any:
+        """Run one admitted call within its deadline; a call given up on is cancelled (its scope)."""
+        scope = CallScope(deadline)
+        self._scopes.add(scope)
+        start = time.monotonic()
+        try:
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
+                return await self._execute(tool, call, scope, where, raw)
+        except TimeoutError:
+            scope.cancel()
+            result = timeout_result(tool.name, self.config.for_tool(tool.name, "timeout_s"))
+            self.metrics.observe(tool.name, result, time.monotonic() - start)
+            return result_json(result) if raw else result
+        except BaseException:
+            scope.cancel()
+            raise
+        finally:
+            self._scopes.discard(scope)
+
+    def _fast(self, tool: Tool) -> bool:
+        """Whether a call runs entirely in one thread hop: an in-process tool without `arun` or `run_batch`."""
+        return not tool.supports_batching and not hasattr(tool, "arun") and type(self)._run is ToolService._run
+
+    async def _execute(self, tool: Tool, call: Any, scope: CallScope, where: str, raw: bool) -> Any:
+        start = time.monotonic()
+        slot = self._slot(tool.name)
+        await slot.acquire()
+        if self._fast(tool):
+            return await self._in_thread(self._work, tool, call, scope, where, raw, start, slot=slot)
+        # a batching tool waits in its batcher without a slot (the batcher runs one batch at a time, and slots
+        # would cap the batch size); remote tools and Ray replicas run under theirs
+        batched = tool.supports_batching and type(self)._run is ToolService._run
+        try:
+            prepared = await self._in_thread(self._prepare, tool, call, where, raw, start)
+            if not isinstance(prepared, tuple):
+                return prepared  # a validation error, as a result
+            result = None if batched else await self._run(tool, *prepared)
+        finally:
+            slot.release()
+        if batched:
+            result = await self._run(tool, *prepared)
+        del prepared
+        return await self._in_thread(self._finish, tool, result, raw, start)
+
+    def _slot(self, name: str) -> asyncio.Semaphore:
+        slot = self._slots.get(name)
+        if slot is None:
+            slot = self._slots[name] = asyncio.Semaphore(self.config.for_tool(name, "concurrency"))
+        return slot
+
+    async def _in_thread(self, fn, *args, slot: asyncio.Semaphore | None = None) -> Any:
+        """``fn(*args)`` in the pool. With ``slot``, the slot is given back when the thread is done, even if the
+        caller stopped waiting: a thread cannot be stopped, and a slot must not be reused while it runs."""
+        future: Future = self.pool.submit(fn, *args)
+        if slot is not None:
+            loop = asyncio.get_running_loop()
+            future.add_done_callback(lambda _: _call_soon(loop, slot.release))
+        return await asyncio.wrap_future(future)
+
+    def _work(self, tool: Tool, call: Any, scope: CallScope, where: str, raw: bool, start: float) -> Any:
+        """The one hop of an in-process call: parse, validate, decode, run, encode."""
+        prepared = self._prepare(tool, call, where, raw, start)
+        if not isinstance(prepared, tuple):
+            return prepared
+        if scope.cancelled:  # given up on while it waited for this thread: nobody will read the result
+            return b"" if raw else None
+        arguments, ctx = prepared
+        del prepared
+        return self._finish(tool, run_validated(tool, arguments, ctx, scope=scope), raw, start)
+
+    def _prepare(self, tool: Tool, call: Any, where: str, raw: bool, start: float) -> Any:
+        """(arguments, context) of a valid call, or its validation error as a finished result."""
+        if raw:
+            body = call.pop()
+            if isinstance(body, (bytes, bytearray)):
+                body = parse_json(body, self.config.max_json_values)
+            arguments, images = call_fields(body, "the call" + where if where else "the request body")
+            del body
         else:
-            self._admit(name)
-            try:
-                result = await self._run(validated.tool, validated.arguments, ToolContext(dict(images)))
-            finally:
-                self._release(name)
-        # unknown names share one label: a client must not be able to mint metric series at will
-        self.metrics.observe(name if name in self.tools else "(unknown)", result, time.perf_counter() - start)
-        return result
+            arguments, images = call
+        try:
+            validated, error = validate_call(ToolCall(name=tool.name, arguments=arguments), self.tools)
+        except Exception as exc:  # validation must never fail, but a request must never become a 500 either
+            raise RequestRejected(f"the arguments{where} could not be checked ({type(exc).__name__}: {exc}); "
+                                  "send plain JSON values, nested less deeply", 422) from None
+        if error is not None:
+            return self._finish(tool, ToolResult.failure(tool.name, error), raw, start)
+        if raw:
+            decoded = decode_images(images, self.config.max_image_pixels, where)
+            images.clear()  # the base64 text: no longer needed while the tool runs
+            images = decoded
+        return validated.arguments, ToolContext(images)
+
+    def _finish(self, tool: Tool, result: ToolResult, raw: bool, start: float) -> Any:
+        self.metrics.observe(tool.name, result, time.monotonic() - start)
+        return result_json(result) if raw else result
 
     async def _run(self, tool: Tool, arguments: ToolArguments, ctx: ToolContext) -> ToolResult:
-        """Execute one admitted, validated call (overridden by the Ray gateway to forward it to a replica)."""
-        timeout = self.config.for_tool(tool.name, "timeout_s")
-        try:
-            if tool.supports_batching:
-                batcher = self._batchers.get(tool.name)
-                if batcher is None:
-                    batcher = self._batchers[tool.name] = DynamicBatcher(
-                        tool, self.config.for_tool(tool.name, "max_batch_size"),
-                        self.config.for_tool(tool.name, "max_wait_ms") / 1000, self.pool, self.metrics)
-                return await asyncio.wait_for(batcher.submit(arguments, ctx), timeout)
-            sem = self._sems.setdefault(tool.name, asyncio.Semaphore(self.config.for_tool(tool.name, "concurrency")))
-            async with sem:
-                if hasattr(tool, "arun"):
-                    return await asyncio.wait_for(arun_validated(tool, arguments, ctx), timeout)
-                loop = asyncio.get_running_loop()
-                return await asyncio.wait_for(loop.run_in_executor(self.pool, run_validated, tool, arguments, ctx),
-                                              timeout)
-        except asyncio.TimeoutError:
-            return timeout_result(tool.name, timeout)
+        """Execute one validated call that is not a plain in-process one (a batching or remote tool); overridden
+        by the Ray gateway to forward every call to a replica. Runs within the caller's deadline."""
+        if tool.supports_batching:
+            batcher = self._batchers.get(tool.name)
+            if batcher is None:
+                batcher = self._batchers[tool.name] = DynamicBatcher(
+                    tool, self.config.for_tool(tool.name, "max_batch_size"),
+                    self.config.for_tool(tool.name, "max_wait_ms") / 1000, self.pool, self.metrics)
+            return await batcher.submit(arguments, ctx)
+        if hasattr(tool, "arun"):
+            return await arun_validated(tool, arguments, ctx)
+        return await self._in_thread(run_validated, tool, arguments, ctx)
+
+    # -- shutdown -------------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Called on the server's event loop before it serves."""
+        self.stopping = asyncio.get_running_loop().create_future()
+
+    def stop_calls(self) -> None:
+        """Stop answering: calls in progress are cancelled (their child processes killed) and answered 503."""
+        if self.stopping is not None and not self.stopping.done():
+            self.stopping.set_result(None)
+        for scope in list(self._scopes):
+            scope.cancel()
 
     def close(self) -> None:
+        self.stop_calls()
         for batcher in self._batchers.values():
             if batcher.worker is not None:
                 batcher.worker.cancel()
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback) -> None:
+    try:
+        loop.call_soon_threadsafe(callback)
+    except RuntimeError:  # the loop is closed: the server is gone, and its slots with it
+        pass
