@@ -56,7 +56,8 @@ with registered_plugin(sample_plugin, "sample") as registry:
 
 CONFIG = dict(token=TOKEN, max_body_bytes=8_000_000, max_inflight_bytes=16_000_000,
               per_tool={"sleep": {"concurrency": 2, "max_queue": 200},
-                        "symbolic": {"concurrency": 1, "max_queue": 20, "timeout_s": 2.0}})
+                        "symbolic": {"concurrency": 1, "max_queue": 20, "timeout_s": 2.0},
+                        "scale": {"timeout_s": 1.0}})
 SLOW = {"expression": "(a+b+c+d+x+y)^60", "operation": "expand"}  # sympy needs minutes for it
 
 
@@ -105,6 +106,20 @@ def health_latencies(url: str, probes: int = 15, gap_s: float = 0.05) -> list[fl
             latencies.append(time.perf_counter() - start)
             time.sleep(gap_s)
     return latencies
+
+
+def raw_exchange(port: int, request: bytes) -> str:
+    """Send ``request`` as is on a new connection; the whole response (headers and body) as text."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        reply = b""
+        while b"\r\n\r\n" not in reply or len(reply.partition(b"\r\n\r\n")[2]) < int(
+                reply.lower().partition(b"content-length: ")[2].split(b"\r\n")[0] or 0):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    return reply.decode()
 
 
 def png_bytes(image: Image.Image, **options) -> bytes:
@@ -301,10 +316,8 @@ def test_body_limits_are_enforced_before_reading(hostile_server):
     url, _ = hostile_server
     port = int(url.rsplit(":", 1)[1])
     # a declared gigabyte is refused from its header alone: no byte of it is sent
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(b"POST /tools/scale/call HTTP/1.1\r\nHost: x\r\nAuthorization: bearer " + TOKEN.encode() +
-                     b"\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n")
-        reply = sock.recv(65536).decode()
+    reply = raw_exchange(port, b"POST /tools/scale/call HTTP/1.1\r\nHost: x\r\nAuthorization: bearer " +
+                         TOKEN.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n")
     assert reply.startswith("HTTP/1.1 413") and "exceeds the limit of 8000000" in reply
     # without a Content-Length the body is cut off as it passes the limit
 
@@ -314,6 +327,11 @@ def test_body_limits_are_enforced_before_reading(hostile_server):
 
     response = httpx.post(f"{url}/tools/scale/call", content=chunks(), headers=AUTH, timeout=30)
     assert response.status_code == 413 and "limit of 8000000" in one_line_error(response)
+    # a body that trickles in holds its place only until the call's deadline (scale's: 1 s)
+    start = time.monotonic()
+    reply = raw_exchange(port, b"POST /tools/scale/call HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                         TOKEN.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+    assert reply.startswith("HTTP/1.1 408") and "time limit of 1 s" in reply and time.monotonic() - start < 3
     # the auth scheme is case-insensitive (RFC 7235)
     lower = httpx.post(f"{url}/tools/scale/call", json={"arguments": {"value": 2, "factor": 3}},
                        headers={"Authorization": f"bEaReR {TOKEN}"})
