@@ -78,6 +78,15 @@ def test_view_on_a_busy_port_is_one_line(registry, tmp_path):
     assert completed.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in one_line_error(completed.stderr)
 
 
+def test_serve_on_a_busy_port_is_one_line_before_any_tool_loads():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        completed = run_cli("--plugins", "none", "serve", "--port", str(port))
+    assert completed.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in one_line_error(completed.stderr)
+
+
 @pytest.mark.parametrize("bad", [["--policy", "nonsense:x"], ["--tasks", "no_such_task"]], ids=["policy", "task"])
 def test_a_failed_eval_leaves_no_run_directory(registry, tmp_path, capsys, bad):
     args = {"--policy": "oracle", "--tasks": "multiply", **dict(zip(bad[::2], bad[1::2]))}

@@ -200,12 +200,27 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-gpus", type=float, default=0.0, help="Ray Serve: GPUs per replica of batching tools")
 
 
+def _check_port_free(host: str, port: int) -> None:
+    import socket
+
+    if not port:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise VistaError(f"cannot listen on {host}:{port} ({exc.strerror}); pick another with --port, or "
+                             "--port 0 for any free one") from None
+
+
 @command("serve", "serve tools over HTTP: models resident, dynamic batching, limits, metrics", _serve_arguments)
 def _serve(args: argparse.Namespace, registry: Registry) -> int:
     import os
 
     from .serve.config import ServeConfig
 
+    _check_port_free(args.host, args.port)  # before any model loads: a busy port is one line, at once
     names = [n.strip() for n in args.tools.split(",")] if args.tools else sorted(registry.tools)
     tools = {name: registry.tool(name) for name in names}
     config = ServeConfig(host=args.host, port=args.port, token=args.token or os.environ.get("VISTA_SERVE_TOKEN"),
