@@ -21,7 +21,9 @@ from contextlib import contextmanager
 import httpx
 import pytest
 from PIL import Image, PngImagePlugin
-from serving import HERE, free_port, wait_healthy
+from serving import HERE, free_port, server_in_thread, wait_healthy
+from vista.serve.config import ServeConfig
+from vista.serve.service import ToolService
 
 psutil = pytest.importorskip("psutil")
 pytest.importorskip("vista_tools_math")
@@ -381,3 +383,11 @@ def test_sigterm_exits_within_the_documented_bound_with_slow_calls_in_flight():
         assert statuses.count(503) >= 2 and set(statuses) <= {503, -1}
         time.sleep(0.5)
         assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_without_a_token_the_docs_are_served(tools):
+    with server_in_thread(ToolService(tools, ServeConfig())) as url:
+        assert httpx.get(f"{url}/docs").status_code == 200
+        schema = httpx.get(f"{url}/openapi.json").json()
+        body = schema["paths"]["/tools/{name}/call"]["post"]["requestBody"]["content"]["application/json"]
+        assert set(body["schema"]["properties"]) == {"arguments", "images"}

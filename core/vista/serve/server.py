@@ -179,9 +179,9 @@ def create_app(service: ToolService) -> FastAPI:
             run = service.batch_body if batch else service.call_body
             outcome = await _answer(asyncio.ensure_future(run(name, holder, arrival)), request.receive,
                                     service.stopping)
-            if outcome is None or isinstance(outcome, Response):
-                return outcome if outcome is not None else _error(499, "client closed the request")
-            return Response(outcome, media_type=_JSON)
+            if outcome is None:
+                return _error(499, "client closed the request")
+            return outcome if isinstance(outcome, Response) else Response(outcome, media_type=_JSON)
         except Overloaded as exc:
             return _error(503, str(exc), **{"Retry-After": str(exc.retry_after_s)})
         except RequestRejected as exc:
