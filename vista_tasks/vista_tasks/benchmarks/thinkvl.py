@@ -1,8 +1,16 @@
 """ThinkVL: the RL split of VLAA-Thinking (Chen et al., 2025, "SFT or RL?"): verifiable visual reasoning
-questions drawn from CLEVR-Math, GeoQA170K, ChartQA, DocVQA, VizWiz, ArxivQA, ALLaVA and synthetic data."""
+questions drawn from CLEVR-Math, GeoQA170K, ChartQA, DocVQA, VizWiz, ArxivQA, ALLaVA and synthetic data.
+
+Read as the publisher documents it (README of github.com/UCSC-VLAA/VLAA-Thinking, "Dataset Download" and
+"Examples", and utils/download_dataset.sh): `VLAA-Thinking-GRPO-25K.json` beside an `images/` folder holding one
+folder per source; each record is {id, image ("clevr_math/CLEVR_train_027977.png", relative to images/), question,
+gt (a number, a letter, or worked steps ending in "†Answer: ..."), ds_answer, caption, meta}. GeoQA questions list
+their options as "Choices:\nA: ...\nB: ..." lines. Also accepted: `problem`/`answer` field names, an `image` that
+already starts with `images/`, and a Hugging Face parquet export."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +38,23 @@ def _field(item: dict, names: tuple[str, ...], position: int) -> str:
         if item.get(name) not in (None, ""):
             return str(item[name])
     raise DatasetFormatError(f"item {position} has none of the fields {', '.join(names)}")
+
+
+_CHOICES_BLOCK = re.compile(r"\n\s*Choices:\s*\n(.*)\Z", re.S)
+_COLON_CHOICE = re.compile(r"^\s*([A-Z])\s*[:.]\s*(.+?)\s*$")
+
+
+def choices_listed(question: str) -> list[str] | None:
+    """The options of a question: "(A) ..." lines, or the release's "Choices:" block of "A: ..." lines (in order
+    A, B, C...)."""
+    found = choices_in_question(question)
+    block = _CHOICES_BLOCK.search(question)
+    if found or not block:
+        return found
+    lines = [_COLON_CHOICE.match(line) for line in block.group(1).strip().splitlines()]
+    if len(lines) < 2 or not all(lines) or [m.group(1) for m in lines] != [chr(65 + i) for i in range(len(lines))]:
+        return None
+    return [m.group(2) for m in lines]
 
 
 def image_root(root: Path, item: dict) -> Path:
@@ -62,11 +87,17 @@ or a Hugging Face parquet export: <folder>/data/train-*.parquet (image, question
         rows = read_json(files[0]) if files[0].suffix == ".json" else read_parquet(files)
         for position, item in enumerate(rows):
             question = _field(item, _QUESTION_FIELDS, position).replace("<image>", "").strip()
-            choices = choices_in_question(question)
+            choices = choices_listed(question)
             answer, answer_type = typed_answer(final_span(_field(item, _ANSWER_FIELDS, position)).strip(" ."),
                                                choices)
             image = hf_image(item.get("image") if item.get("image") is not None else (item.get("images") or [None])[0],
                              root if files[0].suffix != ".json" else image_root(root, item))
             yield self.example(id=str(item.get("id", position)), images=[image] if image is not None else [],
                                question=question, choices=choices, answer=answer, answer_type=answer_type,
-                               metadata={"source": item.get("ds_name")})
+                               metadata={"source": item.get("ds_name") or _source(item)})
+
+
+def _source(item: dict) -> str | None:
+    """The source dataset: the first folder of `image` under images/ (the documented records carry no ds_name)."""
+    parts = [part for part in str(item.get("image") or "").split("/") if part and part != "images"]
+    return parts[0] if len(parts) > 1 else None
