@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,21 +14,25 @@ from ..answers import (
     extract_answer,
     final_span,
     letter_of,
-    most_similar_choice,
+    levenshtein,
     parse_list,
     parse_number,
 )
 from ..scoring import numbers_match
-from .base import Benchmark, first_present, hf_image, parquet_files, read_json, read_parquet
+from .base import Benchmark, DatasetFormatError, first_present, hf_image, parquet_files, read_json, read_parquet
 
 _PAREN_LETTER = re.compile(r"\(([a-zA-Z])\)")
 _ANSWER_TYPES = {"integer": "integer", "float": "float", "list": "list", "text": "text"}
 
 
 def _official_choice(span: str, choices: list[str]) -> int | None:
-    """MathVista's reading of a multiple-choice answer: a letter in parentheses ("(B) 145°") or a bare letter
-    names the choice at that position, before any choice text is compared (so "(b)" is choice B even when a
-    choice's text is "(b)"); then a choice's text; then the most similar choice."""
+    """MathVista's reading of a multiple-choice extraction (`normalize_extracted_answer` in
+    evaluation/calculate_score.py): the first letter in parentheses ("(B) 145°") or a bare letter names the choice at
+    that position, before any choice text is compared (so "(b)" is choice B even when a choice's text is "(b)");
+    otherwise the choice with the least Levenshtein distance to the raw extraction (the first on a tie). Before that
+    last step a span that is a choice's text up to case and spacing, or starts "option B", is that choice (our
+    stand-in for the GPT extraction of evaluation/extract_answer.py, which returns a response equal to a choice as
+    it is)."""
     span = span.strip()
     if not span:
         return None
@@ -35,8 +40,13 @@ def _official_choice(span: str, choices: list[str]) -> int | None:
     candidate = letter.group(1).upper() if letter else span.rstrip(".").strip()
     if len(candidate) == 1 and "A" <= candidate <= letter_of(len(choices) - 1):
         return ord(candidate) - ord("A")
-    picked = choice_index(span, choices)
-    return picked if picked is not None else most_similar_choice(span, choices)
+    if span in choices:
+        return choices.index(span)
+    picked = choice_index(span, choices, free_text=False)
+    if picked is not None:
+        return picked
+    distances = [levenshtein(span, choice) for choice in choices]
+    return distances.index(min(distances))
 
 
 class MathVista(Benchmark):
@@ -71,19 +81,36 @@ or the Hugging Face layout: <folder>/data/testmini-*.parquet (images embedded in
 
     def _example(self, pid: str, problem: dict, images: list) -> Example:
         multi_choice = problem["question_type"] == "multi_choice"
+        answer, answer_type = problem.get("answer"), problem.get("answer_type")
+        if answer_type not in _ANSWER_TYPES:
+            raise DatasetFormatError(f"MathVista problem {pid}: unknown answer_type {answer_type!r}")
+        if answer not in (None, ""):       # the test split ships no answers
+            if multi_choice and answer not in (problem.get("choices") or []):
+                raise DatasetFormatError(f"MathVista problem {pid}: the answer {answer!r} is not one of its choices")
+            if not multi_choice and answer_type == "float" and problem.get("precision") is None:
+                raise DatasetFormatError(f"MathVista problem {pid}: a float answer without a precision")
         return self.example(
             id=str(pid), images=[i for i in images if i is not None], question=problem["question"],
-            choices=problem.get("choices") or None, answer=problem.get("answer"),
-            answer_type="multiple_choice" if multi_choice else _ANSWER_TYPES[problem["answer_type"]],
-            metadata={"question_type": problem["question_type"], "mathvista_answer_type": problem["answer_type"],
+            choices=problem.get("choices") or None, answer=answer,
+            answer_type="multiple_choice" if multi_choice else _ANSWER_TYPES[answer_type],
+            metadata={"question_type": problem["question_type"], "mathvista_answer_type": answer_type,
                       "precision": problem.get("precision"), "unit": problem.get("unit"),
                       "query": problem.get("query"), **(problem.get("metadata") or {})},
         )
 
     def score(self, prediction: str | None, example: Example) -> float:
-        """MathVista's rule (`normalize_extracted_answer` + `safe_equal`): a choice is read from a letter or the
-        most similar option text; integers compare as int(float(x)); floats after rounding to the problem's
-        `precision`; lists item by item."""
+        """MathVista's official scoring, `normalize_extracted_answer` and `safe_equal` of
+        evaluation/calculate_score.py (github.com/lupantech/MathVista), applied to the answer span of the response
+        (the official pipeline first extracts it with GPT-4, evaluation/extract_answer.py; `final_span` and the
+        typed extraction of `vista_tasks.answers` stand in for that step):
+
+        - multi_choice: a letter ("(B)", "B") names that choice, else the most similar choice text; right when that
+          choice equals the answer;
+        - integer: `str(int(float(x))) == answer` (so 2.7 reads as 2);
+        - float: `str(round(float(x), int(precision))) == answer`, the gold answer as the release writes it;
+        - list: the list equals the answer item by item (the official `str(extraction) == answer`, spacing aside).
+        A free-form `text` answer, which the release does not have (calculate_score.py has no rule for it), is
+        compared as a number."""
         if prediction is None or example.answer in (None, ""):
             return 0.0
         prediction = str(prediction)
@@ -94,12 +121,12 @@ or the Hugging Face layout: <folder>/data/testmini-*.parquet (images embedded in
             predicted, gold = parse_list(extract_answer(prediction, "list")), parse_list(example.answer)
             return float(predicted is not None and predicted == gold)
         number = parse_number(extract_answer(prediction, example.answer_type))
-        gold = parse_number(example.answer)
-        if number is None or gold is None:
+        if number is None or not math.isfinite(number):
             return 0.0
+        answer = str(example.answer)
         if example.answer_type == "integer":
-            return float(int(number) == int(gold))
+            return float(str(int(number)) == answer)
         if example.answer_type == "float":
-            precision = int(example.metadata.get("precision") or 0)
-            return float(numbers_match(round(number, precision), round(gold, precision)))
-        return float(numbers_match(number, gold))
+            precision = example.metadata.get("precision")
+            return float(precision is not None and str(round(number, int(precision))) == answer)
+        return float(numbers_match(number, parse_number(answer)))
