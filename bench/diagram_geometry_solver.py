@@ -5,11 +5,20 @@
                then geometry_solve;
 - text only:   geometry_text_to_cdl on the prose alone, then geometry_solve (what the diagram adds).
 
-Problems come from vista_tasks' `geometry_diagram` task when it is installed (scored by the task's own scorer), and
+Real problems: the Geometry3K problems in ../shared/data/geometry3k (the release's per-problem folders), solved two
+ways and scored by vista_tasks' Geometry3K scorer (Inter-GPS's nearest-choice rule), beside Inter-GPS's published
+accuracy on the Geometry3K test set (Lu et al., ACL 2021: 57.5% with its own diagram and text parsers,
+78.3% from the annotated logic forms):
+
+- annotated:   geometry_solve on the annotated text and diagram logic forms (logic_form.json) converted to our CDL
+               (vista_tools_diagram.intergps);
+- image+text:  geometry_formalize on img_diagram.png and problem_text, then geometry_solve.
+
+Procedural problems come from vista_tasks' `geometry_diagram` task when it is installed (scored by the task's own scorer), and
 from the generator in vista_tools_diagram/tests/geometry_problems.py, whose prose leaves more to the diagram.
 Also reports how well the diagram's labelled points and drawn segments are recovered.
 
-    .venv/bin/python bench/diagram_geometry_solver.py [--per-difficulty 30] [--own 48]
+    .venv/bin/python bench/diagram_geometry_solver.py [--per-difficulty 30] [--own 48] [--geometry3k DIR]
 """
 
 from __future__ import annotations
@@ -127,12 +136,69 @@ def own_rows(n: int) -> list[dict]:
     return rows
 
 
+def geometry3k_rows(root: Path) -> list[dict]:
+    """One row per Geometry3K problem under `root` (split folders of <id>/ problems): right or not each way."""
+    import json
+
+    from PIL import Image
+    from vista_tasks.benchmarks import Geometry3K
+    from vista_tools_diagram.intergps import convert
+
+    task, rows = Geometry3K(), []
+    for split in task.splits:
+        if not task.has_split(root, split):
+            continue
+        for example in task.load(split, root):
+            folder = root / split / example.id
+            form = json.loads((folder / "logic_form.json").read_text(encoding="utf-8"))
+            text = json.loads((folder / "data.json").read_text(encoding="utf-8"))["problem_text"]
+            t0 = time.perf_counter()
+            converted = convert(form.get("text_logic_form", []), form.get("diagram_logic_form", []),
+                                point_positions=form.get("point_positions"), line_instances=form.get("line_instances"))
+            annotated = _value(converted.constraints, converted.goal) if converted.goal else None
+            t1 = time.perf_counter()
+            with Image.open(example.images[0]) as image:
+                result = formalize(image.convert("RGB"), text)
+            image_text = _value(result.constraints, result.goal) if result.goal else None
+            t2 = time.perf_counter()
+            right = {name: value is not None and task.score(f"{float(value)}", example) == 1.0
+                     for name, value in (("annotated", annotated), ("image_text", image_text))}
+            rows.append({"id": f"{split}/{example.id}", "kind": ",".join(example.metadata.get("problem_type_goal")
+                                                                         or []) or "?",
+                         **right, "skipped": len(converted.skipped), "t_annotated": t1 - t0, "t_image": t2 - t1})
+    return rows
+
+
+def _report_geometry3k(rows: list[dict]) -> None:
+    n = len(rows)
+    print(f"\n== Geometry3K (real release problems): {n} problems, scored by the nearest-choice rule")
+    print(f"{'problem':<12}{'goal':<10}{'annotated':>11}{'image+text':>12}{'forms left out':>16}")
+    for row in rows:
+        print(f"{row['id']:<12}{row['kind']:<10}{'right' if row['annotated'] else '-':>11}"
+              f"{'right' if row['image_text'] else '-':>12}{row['skipped']:>16}")
+    for key, label, published in (("annotated", "from annotated logic forms", "78.3%"),
+                                  ("image_text", "from diagram + text (geometry_formalize)", "57.5%")):
+        solved = sum(r[key] for r in rows)
+        print(f"solved right {label}: {solved}/{n} = {solved / n:.1%}   (Inter-GPS, Geometry3K test: {published})")
+    print(f"seconds per problem: annotated {sum(r['t_annotated'] for r in rows) / n:.2f}, "
+          f"image+text {sum(r['t_image'] for r in rows) / n:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-difficulty", type=int, default=30, help="vista_tasks problems per difficulty")
     parser.add_argument("--own", type=int, default=48, help="problems from the package's own generator")
+    parser.add_argument("--geometry3k", type=Path, default=HERE.parent.parent / "shared" / "data" / "geometry3k",
+                        help="a Geometry3K release folder (train/<id>/...); skipped when absent")
+    parser.add_argument("--only-geometry3k", action="store_true", help="run only the Geometry3K part")
     args = parser.parse_args()
     random.seed(0)
+    if args.geometry3k.is_dir():
+        _report_geometry3k(geometry3k_rows(args.geometry3k))
+    else:
+        print(f"no Geometry3K data at {args.geometry3k}; skipping the real problems")
+    if args.only_geometry3k:
+        return
     rows = vista_tasks_rows(args.per_difficulty)
     if rows:
         _report("vista_tasks geometry_diagram (difficulties 0-2)", rows)
