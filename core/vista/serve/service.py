@@ -321,14 +321,15 @@ class ToolService:
         self.stopping = asyncio.get_running_loop().create_future()
 
     def stop_calls(self) -> None:
-        """Stop answering: calls in progress are cancelled (their child processes killed) and answered 503."""
+        """Stop answering: each request in progress answers 503 and cancels its calls (their scopes, so their child
+        processes are killed). Their results are not waited for: one that came back first would be a 200."""
         if self.stopping is not None and not self.stopping.done():
             self.stopping.set_result(None)
-        for scope in list(self._scopes):
-            scope.cancel()
 
     def close(self) -> None:
         self.stop_calls()
+        for scope in list(self._scopes):  # calls without a request (the Python API) or missed by it
+            scope.cancel()
         for batcher in self._batchers.values():
             if batcher.worker is not None:
                 batcher.worker.cancel()
