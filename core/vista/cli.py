@@ -193,8 +193,18 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="calls of one tool at once")
     parser.add_argument("--max-queue", type=int, default=64, help="waiting calls per tool before 503")
     parser.add_argument("--timeout", type=float, default=60.0, help="per-call time limit in seconds")
-    parser.add_argument("--max-batch-size", type=int, default=8)
-    parser.add_argument("--max-wait-ms", type=float, default=5.0)
+    parser.add_argument("--max-batch-size", type=int, default=8, help="dynamic batching: most calls in one batch")
+    parser.add_argument("--max-wait-ms", type=float, default=5.0,
+                        help="dynamic batching: longest wait for a batch to fill")
+    parser.add_argument("--max-body-mb", type=float, default=32.0,
+                        help="largest request body (MiB), refused with 413 before it is read")
+    parser.add_argument("--max-inflight-mb", type=float, default=128.0,
+                        help="request bodies held at once, server-wide (MiB); over it: 503 + Retry-After")
+    parser.add_argument("--max-batch-calls", type=int, default=256, help="most calls in one POST /tools/<name>/batch")
+    parser.add_argument("--max-json-values", type=int, default=100_000,
+                        help="most JSON values in one body, counted before parsing")
+    parser.add_argument("--shutdown-grace", type=float, default=5.0,
+                        help="seconds calls in flight get to finish after SIGTERM; the rest are answered 503")
     parser.add_argument("--ray", action="store_true", help="deploy with Ray Serve (each tool a deployment)")
     parser.add_argument("--replicas", type=int, default=1, help="Ray Serve: replicas per tool")
     parser.add_argument("--num-gpus", type=float, default=0.0, help="Ray Serve: GPUs per replica of batching tools")
@@ -225,7 +235,11 @@ def _serve(args: argparse.Namespace, registry: Registry) -> int:
     tools = {name: registry.tool(name) for name in names}
     config = ServeConfig(host=args.host, port=args.port, token=args.token or os.environ.get("VISTA_SERVE_TOKEN"),
                          concurrency=args.concurrency, max_queue=args.max_queue, timeout_s=args.timeout,
-                         max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms).validate()
+                         max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
+                         max_body_bytes=int(args.max_body_mb * 2**20),
+                         max_inflight_bytes=int(args.max_inflight_mb * 2**20),
+                         max_batch_calls=args.max_batch_calls, max_json_values=args.max_json_values,
+                         shutdown_grace_s=args.shutdown_grace).validate()
     if args.ray:
         from .serve.ray_app import serve_with_ray
 
