@@ -93,7 +93,7 @@ def analyse(table: dict, operation: str, labels: list[str], series: str | None) 
     if operation in ("argmax", "argmin"):
         pick = max if operation == "argmax" else min
         label = pick(values, key=values.get)
-        return label, f"{'largest' if operation == 'argmax' else 'smallest'} {name} among {shown}: {label}"
+        return label, f"{name}: {shown}; the {'largest' if operation == 'argmax' else 'smallest'} is {label}"
     if operation == "compare":
         (a, va), (b, vb) = values.items()
         if va == vb:
