@@ -93,6 +93,18 @@ def test_unpaired_surrogates_are_replaced_and_said(env, tmp_path):
     assert back.steps[0].action == trajectory.steps[0].action
 
 
+def test_a_surrogate_escaped_inside_a_call_is_e1_and_never_reaches_the_observation(env):
+    """JSON's \\ud800 decodes to a lone surrogate: the call is refused before its name or arguments are echoed."""
+    env.reset(seed=4)
+    obs, *_, info = env.step('<think>t</think><tool_call>{"name":"\\ud800","arguments":{"v":"\\udfff"}}</tool_call>')
+    [record] = info["tool_calls"]
+    assert record["error"]["error_class"] == "E1" and record["error"]["code"] == "invalid_unicode"
+    text = "".join(part.get("text") or "" for m in obs["messages"] for part in m["content"])
+    text.encode("utf-8")  # no lone surrogate anywhere in what the policy will be shown
+    _, error = parse_call('{"name": "scale", "arguments": "{\\"value\\": \\"\\\\ud800\\"}"}')
+    assert error.code == "invalid_unicode"
+
+
 def test_duplicate_keys_and_huge_integers_get_clear_errors():
     _, error = parse_call('{"name": "scale", "name": "crop", "arguments": {}}')
     assert error.error_class is ErrorClass.E1 and "'name' appears twice" in error.message

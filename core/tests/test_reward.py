@@ -146,3 +146,38 @@ def test_a_wrong_answer_without_tool_output_is_not_e6(registry):
     trajectory, *_ = episode(registry, ["<think>no tools needed</think><answer>-1</answer>"])
     assert trajectory.primary_error is ErrorClass.NO_TOOL
     assert ErrorClass.NO_TOOL.description.startswith("wrong answer without valid tool output")
+
+
+@pytest.mark.parametrize("loop", ["1 2 3 4 5 6 7 8 9 " * 200, "= + = + ( ) " * 300, "27 + 5 + 7 + 9 = 48\n" * 100,
+                                  "loop" * 1000, "我们重复这个循环" * 300], ids=["digits", "operators", "arithmetic",
+                                                                             "unspaced", "cjk"])
+def test_a_loop_in_any_script_is_a_loop(registry, loop):
+    """Numbers and operators are not words, but a long run of them looping is still degenerate."""
+    trajectory, *_ = episode(registry, [lambda v, f: f"<think>so {loop}</think><answer>{v * f}</answer>"])
+    assert trajectory.correct and trajectory.reward == -3.0
+    assert "compress" in trajectory.metadata["reward_details"]["repetition"]
+
+
+def test_reasoning_in_numbers_is_reasoning(registry):
+    trajectory, *_ = episode(registry, [lambda v, f: f"<think>{v} * {f} = {v * f}</think><answer>{v * f}</answer>"])
+    assert trajectory.reward == 1.0
+
+
+def test_a_call_error_is_recovered_only_by_a_later_turn(registry):
+    """A garbage call beside a valid one in the same turn: the policy never saw the error, so nothing was
+    recovered."""
+    trajectory, *_ = episode(registry, [
+        lambda v, f: '<think>two calls</think><tool_call>{"nme": 1}</tool_call>' + call("scale", value=v, factor=f),
+        "<think>wrong on purpose</think><answer>-1</answer>",
+    ])
+    assert primary_error(trajectory) is ErrorClass.E1
+
+
+def test_a_tool_failure_retried_with_success_leaves_the_blame_to_reasoning(registry):
+    env = VistaEnv("multiply", tools=["scale", "crashing"], max_turns=3)
+    env.reset(seed=0)
+    env.step("<think>try</think>" + call("crashing"))
+    env.step("<think>again</think>" + call("crashing"))
+    *_, info = env.step("<think>give up</think><answer>-1</answer>")
+    assert info["trajectory"].primary_error is ErrorClass.TOOL_FAILURE  # never recovered
+    env.close()

@@ -6,14 +6,15 @@ class E1–E5; else FORMAT when the protocol was violated (no answer, broken tag
 crashed or timed out; else E6 when some tool returned valid output and the answer is still wrong; else NO_TOOL (a
 wrong answer reached without any valid tool output, which the paper's E6 does not cover).
 
-A call error is *recovered* when a later call succeeded: any later call for E1 (a call that is not JSON or names no
-tool has no tool to retry), a later call to the same tool for E2–E5.
+A call error is *recovered* when a call in a later turn (after the policy saw the error) succeeded: any call for E1 (a
+call that is not JSON or names no tool has no tool to retry), a call to the same tool for E2–E5 and TOOL_FAILURE (a
+crash or timeout retried with success leaves the answer to the reasoning: E6 if it is wrong).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from .errors import TAXONOMY, ErrorClass
 from .trajectory import StepRecord, ToolCallRecord, Trajectory
@@ -35,13 +36,15 @@ def succeeded(call: ToolCallRecord) -> bool:
     return call.valid and call.error is None and (call.output_text is not None or call.output_data is not None)
 
 
-def recovered(calls: Sequence[ToolCallRecord], index: int) -> bool:
-    """Whether the error of ``calls[index]`` was recovered from by a later successful call (see the module doc)."""
-    error = calls[index].error
-    later = [call for call in calls[index + 1:] if succeeded(call)]
-    if error is None or error.error_class is ErrorClass.E1:
+def recovered(trajectory: Trajectory, index: int) -> bool:
+    """Whether the error of the trajectory's ``index``-th tool call was recovered from by a successful call in a
+    later turn, after the policy saw the error (see the module doc)."""
+    placed = [(step.index, call) for step in trajectory.steps for call in step.tool_calls]
+    turn, failed = placed[index]
+    later = [call for step, call in placed[index + 1:] if step > turn and succeeded(call)]
+    if failed.error is None or failed.error.error_class is ErrorClass.E1:
         return bool(later)
-    name = calls[index].name or error.tool
+    name = failed.name or failed.error.tool
     return any(call.name == name for call in later)
 
 
@@ -50,11 +53,12 @@ def primary_error(trajectory: Trajectory) -> ErrorClass | None:
         return None
     calls = trajectory.tool_calls
     for i, call in enumerate(calls):
-        if call.error is not None and call.error.error_class in _CALL_CLASSES and not recovered(calls, i):
+        if call.error is not None and call.error.error_class in _CALL_CLASSES and not recovered(trajectory, i):
             return call.error.error_class
     if trajectory.format_errors or trajectory.final_answer is None:
         return ErrorClass.FORMAT
-    if any(call.error is not None and call.error.error_class is ErrorClass.TOOL_FAILURE for call in calls):
+    if any(call.error is not None and call.error.error_class is ErrorClass.TOOL_FAILURE
+           and not recovered(trajectory, i) for i, call in enumerate(calls)):
         return ErrorClass.TOOL_FAILURE
     return ErrorClass.E6 if any(succeeded(call) for call in calls) else ErrorClass.NO_TOOL
 

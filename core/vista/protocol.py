@@ -29,6 +29,8 @@ CANONICAL_KEYS = ("name", "arguments")
 MAX_CALL_CHARS = 65536
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 64
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ToolCall(BaseModel):
@@ -144,6 +146,9 @@ def parse_call(raw: str) -> tuple[ToolCall | None, ClassifiedError | None]:
                   else "nested too deeply" if isinstance(exc, RecursionError) else str(exc))
         return None, _e1("not_json", f"the tool call is not valid JSON ({detail}); write "
                                      '{"name": "<tool>", "arguments": {...}} with double-quoted keys')
+    if _SURROGATE_ESCAPE.search(body) and _has_surrogate(obj):
+        return None, _e1("invalid_unicode", "the tool call escapes half of a UTF-16 surrogate pair (like \\ud800), "
+                                            "which is not a character; write the character itself")
     if _depth(obj) > MAX_DEPTH:
         return None, _e1("too_deep", f"the tool call nests arrays/objects more than {MAX_DEPTH} levels deep; "
                                      "arguments are flat values, lists of numbers or small objects")
@@ -177,6 +182,10 @@ def parse_call(raw: str) -> tuple[ToolCall | None, ClassifiedError | None]:
         except (ValueError, RecursionError):
             return None, _e1("arguments_not_json", f"'arguments' of '{name}' is a string that is not JSON; "
                                                    "make it a JSON object", tool=name)
+    if isinstance(obj["arguments"], str) and _has_surrogate(arguments):
+        return None, _e1("invalid_unicode", f"'arguments' of '{name}' escape half of a UTF-16 surrogate pair "
+                                            "(like \\ud800), which is not a character; write the character itself",
+                         tool=name)
     if _depth(arguments) > MAX_DEPTH - 1:
         return None, _e1("too_deep", f"'arguments' of '{name}' nest more than {MAX_DEPTH - 1} levels deep; "
                                      "arguments are flat values, lists of numbers or small objects", tool=name)
@@ -199,6 +208,22 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
         raise ValueError(f"the key {repeated!r} appears twice in one object; give each key once")
     return obj
+
+
+def _has_surrogate(value: Any) -> bool:
+    """Whether a string anywhere in parsed JSON (keys included) holds an unpaired surrogate (iterative)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _depth(value: Any) -> int:

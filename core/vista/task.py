@@ -69,7 +69,10 @@ class OracleSolution(BaseModel):
     cloning (see `evidence_missing`)."""
 
 
-_TOKEN = re.compile(r"-?\d+(?:[.,]\d+)*|[^\W\d_]+")
+# a number: thousands grouped by commas only in threes ("1,200", not the list "27,5,7,9"), a sign only where it
+# follows no word or digit ("-3", but "10-3" is 10 and 3); or a run of letters
+_TOKEN = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|(?<![\w.])-\d+(?:\.\d+)?|\d+(?:\.\d+)?"
+                    r"|[^\W\d_]+")
 
 
 def _tokens(text: str) -> list[str]:

@@ -88,16 +88,18 @@ def parse_and_validate(raw: str, tools: Mapping[str, Tool]) -> tuple[ToolCall | 
 
 
 def _non_finite(arguments: dict[str, Any]) -> str | None:
-    """The path of the first infinite or NaN number in the arguments (JSON Schema's `number` admits them)."""
-    stack: list[tuple[list[Any], Any]] = [([key], value) for key, value in arguments.items()]
+    """The path of the first infinite or NaN number in the arguments (JSON Schema's `number` admits them); a
+    depth-first walk, linear in the arguments' size, that builds a path only for containers and the culprit."""
+    stack: list[tuple[tuple, Any]] = [((), arguments)]
     while stack:
-        path, value = stack.pop(0)
-        if isinstance(value, float) and not math.isfinite(value):
-            return _path_label(path)
-        if isinstance(value, dict):
-            stack.extend((path + [key], child) for key, child in value.items())
-        elif isinstance(value, list):
-            stack.extend((path + [i], child) for i, child in enumerate(value))
+        path, container = stack.pop()
+        items = container.items() if isinstance(container, dict) else enumerate(container)
+        for key, value in items:
+            if isinstance(value, float):
+                if not math.isfinite(value):
+                    return _path_label([*path, key])
+            elif isinstance(value, (dict, list)):
+                stack.append(((*path, key), value))
     return None
 
 

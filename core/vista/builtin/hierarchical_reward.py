@@ -14,14 +14,16 @@ turns only (never the prompt or tool responses); words are runs of letters, so n
 quotes a tool response (a run of 4 or more consecutive words it contains) is cut out before counting, once per turn:
 quoting the tool is not repeating oneself, but quoting it over and over within a turn is.
 
-    -3.0  degenerate loop:    some word n-gram (n = 8) occurs 3 or more times over the policy's turns
+    -3.0  degenerate loop:    some word n-gram (n = 8) occurs 3 or more times over the policy's turns, or the
+                              policy's text (200+ bytes) compresses (zlib) to under 15% of its size: a loop in any
+                              script, of digits or symbols as well as of words (prose compresses to 40-80%)
     -2.0  repeated line:      within one turn, a line of at least 20 characters and 3 words (tags stripped,
                               whitespace collapsed, case-folded) occurs 2 or more times
     -1.5  repeated tool call: the same tool called twice with the same arguments (compared as canonical JSON)
      0    none of the above
 
 Format is valid when every turn is well formed (see `vista.protocol.parse_turn`) with at least ``min_think_words``
-words of reasoning in its <think> (default 1: an empty <think> earns no reward), every tool call parses and
+whitespace-separated tokens of reasoning in its <think> (default 1: an empty <think> earns no reward), every tool call parses and
 validates (no E1–E3), and the episode ends with exactly one non-empty `<answer>`. With
 ``forgive_recovered_calls=True``, a call error (E1–E3) that a later successful call recovered from (see
 `vista.attribution.recovered`) does not make the format invalid; the default is the paper's strict rule.
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -57,6 +60,8 @@ class RepetitionConfig:
     ngram_repeats: int = 3
     min_line_chars: int = 20
     min_line_words: int = 3
+    min_loop_chars: int = 200
+    max_compression_ratio: float = 0.15
     line_repeats: int = 2
     loop_penalty: float = -3.0
     line_penalty: float = -2.0
@@ -65,6 +70,8 @@ class RepetitionConfig:
     def validate(self) -> None:
         if self.ngram < 2 or self.ngram_repeats < 2 or self.line_repeats < 2:
             raise ValueError("ngram must be >= 2 and ngram_repeats/line_repeats >= 2 (one occurrence is no repetition)")
+        if not 0 < self.max_compression_ratio < 1:
+            raise ValueError(f"max_compression_ratio must lie in (0, 1), got {self.max_compression_ratio}")
         if not self.loop_penalty <= self.line_penalty <= self.call_penalty < 0:
             raise ValueError("penalties must be negative and ordered loop <= line <= call "
                              "(the more degenerate the repetition, the lower the reward)")
@@ -113,6 +120,12 @@ def repetition_penalty(trajectory: Trajectory, config: RepetitionConfig = Repeti
         gram, count = grams.most_common(1)[0]
         if count >= config.ngram_repeats:
             return config.loop_penalty, f"the {config.ngram}-gram '{' '.join(gram)}' occurs {count} times"
+    own = _TAG.sub(" ", "\n".join(turns)).encode("utf-8", "replace")
+    if len(own) >= config.min_loop_chars:
+        ratio = len(zlib.compress(own, 6)) / len(own)
+        if ratio < config.max_compression_ratio:
+            return config.loop_penalty, (f"the policy's {len(own)} bytes of text compress to {ratio:.1%} of their "
+                                         "size: a loop")
     for index, turn in enumerate(turns, 1):
         lines = Counter(
             norm for line in _TAG.sub("\n", turn).splitlines()
@@ -140,12 +153,11 @@ def format_problems(trajectory: Trajectory, *, min_think_words: int = 1,
     problems = [f"turn {step.index}: {err.message}" for step in trajectory.steps for err in step.format_errors]
     problems += [f"turn {step.index}: the <think> block has fewer than {min_think_words} word(s) of reasoning"
                  for step in trajectory.steps
-                 if step.think is not None and len(_WORD.findall(step.think)) < min_think_words]
-    calls = trajectory.tool_calls
+                 if step.think is not None and len(step.think.split()) < min_think_words]
     problems += [f"tool call {call.raw[:40]!r}: {call.error.error_class.value}"
-                 for i, call in enumerate(calls)
+                 for i, call in enumerate(trajectory.tool_calls)
                  if call.error is not None and call.error.error_class in _FORMAT_CALL_CLASSES
-                 and not (forgive_recovered_calls and recovered(calls, i))]
+                 and not (forgive_recovered_calls and recovered(trajectory, i))]
     answers = [step for step in trajectory.steps if step.answer is not None]
     if len(answers) != 1 or trajectory.steps[-1].answer is None or not trajectory.steps[-1].answer.strip():
         problems.append("the episode must end with exactly one non-empty <answer>")
