@@ -111,11 +111,16 @@ class DominantColor(vista.Task):
         arguments = {"image": "image_0", "ignore": ["white"], "top_k": 3} | ({"bbox": region} if region else {})
         where = f"inside the box {region}" if region else "over the whole picture"
         color = example.metadata["color"]
+        # Evidence: the pixels counted and the winner's share, as color_histogram prints them ("purple 95.7%"): a
+        # histogram that shows them measured what the pixels say, and the answer follows from it.
+        areas = example.metadata["areas"]
+        total = sum(areas.values())
         return vista.OracleSolution(
             steps=[vista.OracleStep(think=f"I will measure the colour shares {where}, leaving out the white "
                                           "background.", tool="color_histogram", arguments=arguments)],
             answer=example.answer,
-            rationale=f"{color.capitalize()} has the largest share, so the answer is ({example.answer}) {color}.")
+            rationale=f"{color.capitalize()} has the largest share, so the answer is ({example.answer}) {color}.",
+            evidence=[f"{total} pixels counted", f"{color} {100 * round(areas[color] / total, 4):.1f}%"])
 
 
 def _areas(image: Image.Image, colors: list[str], region: list[int] | None) -> dict[str, int]:

@@ -8,9 +8,12 @@ example, images included, in every process. Splits never share a generator seed:
 
 from __future__ import annotations
 
+import ast
+import operator
 import os
 import random
 from collections.abc import Iterator
+from fractions import Fraction
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -99,3 +102,26 @@ def format_value(value: float, decimals: int = 2) -> str:
     if rounded == int(rounded):
         return str(int(rounded))
     return f"{rounded:.{decimals}f}".rstrip("0").rstrip(".")
+
+
+_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+
+def _exact(node: ast.AST) -> Fraction:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return Fraction(repr(node.value))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _exact(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        return _OPERATORS[type(node.op)](_exact(node.left), _exact(node.right))
+    raise ValueError(f"not plain arithmetic: {ast.unparse(node)!r}")
+
+
+def calculated(expression: str) -> list[str]:
+    """Oracle evidence (`OracleSolution.evidence`) of a `calculator` step: the expression, which the calculator
+    echoes, and its exact value as the calculator prints it (the exact decimal, or after "≈" to 15 significant
+    digits; the answer is this value, rounded as the question asks). ``expression`` is plain arithmetic: numbers,
+    + - * / and parentheses."""
+    value = _exact(ast.parse(expression, mode="eval").body)
+    return [expression, f"{float(value):.15g}"]

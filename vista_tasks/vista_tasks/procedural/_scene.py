@@ -108,6 +108,13 @@ def detect_step(think: str) -> OracleStep:
                       arguments={"image": "image_0", "prompt": "circle . square . triangle", "backend": "classical"})
 
 
+def inventory(objects: list[dict[str, Any]]) -> list[str]:
+    """Oracle evidence of a scene: what `detect_objects` must show for the rationale's inventory ("The scene has 8
+    objects: ...") to hold, as it prints it: the number of objects, and each colour and shape present ("red
+    circle"). Sizes are not in its output (it gives areas), nor is how many objects share a colour and shape."""
+    return [f"{len(objects)} objects"] + sorted({f"{o['color']} {o['shape']}" for o in objects})
+
+
 def describe(objects: list[dict[str, Any]]) -> str:
     """'2 large red circles, 1 small blue square, ...' in a fixed order."""
     groups: dict[str, int] = {}

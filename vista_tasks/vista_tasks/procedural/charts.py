@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from vista import Example, OracleSolution, OracleStep
 
-from ._base import ProceduralConfig, ProceduralTask, choose_from, format_value
+from ._base import ProceduralConfig, ProceduralTask, calculated, choose_from, format_value
 from ._render import FONTS, figure_to_image, new_figure
 
 CHART_KINDS: tuple[str, ...] = ("bar_vertical", "bar_horizontal", "bar_grouped", "line", "pie")
@@ -365,7 +365,37 @@ class ChartTask(ProceduralTask):
             "argmin": f"The smallest value is {example.answer} ({min(values)}).",
             "compare": f"{named}, so the answer is {example.answer}.",
         }.get(kind, f"{named}; {query.get('expression', '')} = {example.answer}.")
-        return OracleSolution(steps=steps, answer=str(example.answer), rationale=rationale)
+        return OracleSolution(steps=steps, answer=str(example.answer), rationale=rationale,
+                              evidence=_evidence(example))
+
+
+def _evidence(example: Example) -> list[str]:
+    """What the tools must show for the answer to follow: the categories (and series) asked about; where the chart
+    prints its numbers and the reader reads them (a bar's value labels, a pie's percentages), the rows of the values
+    the rationale quotes, as `chart_to_table` prints them (label, then the series up to the one asked); the
+    conclusion of `chart_analysis` or the calculation.
+
+    Values that are not printed, and every line chart's (the classical reader places a line's points from the
+    drawing, not from its labels), are estimates within the task's tolerance: "82.4" for 82 is a right reading,
+    which the exact match of `evidence_missing` would reject, so they are not evidence."""
+    meta, query = example.metadata, example.metadata["query"]
+    kind, labels, values = query["type"], query["labels"], query["values"]
+    header, rows = meta["table"]["header"], meta["table"]["rows"]
+    evidence = list(labels)
+    if len(header) > 2:
+        evidence.append(query["series"])
+    if meta["chart_type"] == "pie" or (meta["style"]["value_labels"] and meta["chart_type"] != "line"):
+        column = header.index(query["series"]) if len(header) > 2 else 1
+        quoted = [str(example.answer)] if kind in ("argmax", "argmin") else labels
+        evidence += [" | ".join(str(cell) for cell in row[:column + 1]) for row in rows if row[0] in quoted]
+    if kind in ("argmax", "argmin"):
+        evidence.append(f"the {'largest' if kind == 'argmax' else 'smallest'} is {example.answer}")
+    elif kind == "compare":
+        evidence.append(f"{labels[0] if values[0] > values[1] else labels[1]} is larger" if values[0] != values[1]
+                        else "equals")
+    elif "expression" in query:
+        evidence += calculated(query["expression"])
+    return evidence
 
 
 def _ask(rng: random.Random, data: ChartData, kind: str, qtype: str, difficulty: int) -> dict[str, Any]:

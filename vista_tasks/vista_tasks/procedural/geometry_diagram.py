@@ -6,7 +6,8 @@ Pythagorean theorem with integer triples, circle circumference/area from a radiu
 theorem with non-integer results or a missing leg, right-triangle trigonometry, inscribed angle from a central angle,
 law of cosines (difficulty 2). Diagrams are drawn to scale; fonts, line colours and orientation vary by seed.
 Answers are numbers, rounded to two decimal places when not whole.
-Metadata: logic_form (constraints, goal), points (coordinates), segments, circles, problem_type, theorem.
+Metadata: logic_form (constraints, goal), points (coordinates), segments, circles, problem_type, theorem, value
+(the answer before rounding).
 """
 
 from __future__ import annotations
@@ -231,6 +232,7 @@ class GeometryDiagramTask(ProceduralTask):
             "images": [_render(rng, problem)], "question": question,
             "answer": format_value(problem.value, 2), "answer_type": "float",
             "metadata": {"problem_type": kind, "logic_form": {"constraints": problem.constraints, "goal": problem.goal},
+                         "value": problem.value,
                          "points": {k: [round(x, 6), round(y, 6)] for k, (x, y) in problem.points.items()},
                          "segments": [list(s) for s in problem.segments],
                          "circles": [{"center": c, "radius": r} for c, r in problem.circles],
@@ -241,8 +243,10 @@ class GeometryDiagramTask(ProceduralTask):
         form = example.metadata["logic_form"]
         step = OracleStep(think="The question gives the formal description; solve it symbolically.",
                           tool="geometry_solve", arguments={"constraints": form["constraints"], "goal": form["goal"]})
+        # Evidence: the solver's line "<goal> = <exact> ≈ <value to 6 significant digits>".
         return OracleSolution(steps=[step], answer=str(example.answer),
-                              rationale=f"By the {example.metadata['theorem']}.")
+                              rationale=f"By the {example.metadata['theorem']}.",
+                              evidence=[form["goal"], f"{example.metadata['value']:.6g}"])
 
 
 def _transform(rng: random.Random, problem: _Problem) -> None:

@@ -6,7 +6,8 @@ given, the subtotal, the total from the subtotal and the tax rate. Difficulty: 0
 questions read one field; 1 = 3-6 items, quantities above one, sums of two lines, item counts and change;
 2 = 5-9 items, subtotal or total left off the receipt so it must be computed. Fonts and layout vary by seed.
 Metadata: receipt (store, date, items with qty/unit_price/line_total, subtotal, tax_rate, tax, total, cash, change),
-printed (the fields that appear on the image) and query (type, expression).
+printed (the fields that appear on the image) and query (type, expression; items: the indices of the items a
+line_total or two_items question is about).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 from vista import Example, OracleSolution, OracleStep
 
-from ._base import ProceduralConfig, ProceduralTask, choose_from
+from ._base import ProceduralConfig, ProceduralTask, calculated, choose_from
 from ._render import pil_font
 
 QUESTION_TYPES: tuple[str, ...] = ("total", "date", "store", "number", "line_total", "tax", "item_count",
@@ -84,7 +85,35 @@ class ReceiptTask(ProceduralTask):
             rationale = f"{query['reading']} {query['expression']} = {example.answer}."
         else:
             rationale = f"{query['reading']} The answer is {example.answer}."
-        return OracleSolution(steps=steps, answer=str(example.answer), rationale=rationale)
+        evidence = _evidence(example.metadata["receipt"], query)
+        if "expression" in query:
+            evidence += calculated(query["expression"])
+        return OracleSolution(steps=steps, answer=str(example.answer), rationale=rationale, evidence=evidence)
+
+
+def _evidence(receipt: dict[str, Any], query: dict[str, Any]) -> list[str]:
+    """What `ocr_read_text` must show of the receipt for the answer to follow: the printed fields and lines the
+    reading uses (the OCR gives a line's label and its amount as separate boxes, so they are separate items)."""
+    kind, items = query["type"], receipt["items"]
+    if kind in ("date", "store", "number"):
+        return [receipt[kind]]
+    if kind == "total":
+        return ["TOTAL", receipt["total"]]
+    if kind == "tax":
+        return [f"Tax ({receipt['tax_rate']}%)", receipt["tax"]]
+    if kind in ("line_total", "two_items"):
+        return [text for i in query["items"] for text in (items[i]["name"], items[i]["line_total"])]
+    if kind == "item_count":
+        # A quantity above one shows as "3 x Soap @ 2.98" and the line's total (which the OCR may read "3 × Soap"):
+        # its unit price and total give the quantity.
+        return [text for item in items
+                for text in ([item["name"]] if item["qty"] == 1 else
+                             [f"{item['name']} @ {item['unit_price']}", item["line_total"]])]
+    if kind == "change":
+        return ["Cash", receipt["cash"], "TOTAL", receipt["total"]]
+    if kind == "subtotal":
+        return [item["line_total"] for item in items]
+    return ["Subtotal", receipt["subtotal"]]  # total_from_tax: the rate is in the question
 
 
 def _money(cents: int) -> str:
@@ -136,9 +165,11 @@ def _ask(rng: random.Random, qtype: str, receipt: dict[str, Any]) -> dict[str, A
                                      "on this receipt?", "answer": receipt[qtype],
                 "reading": f"The {qtype.upper()} line reads {receipt[qtype]}."}
     if qtype == "line_total":
-        item = rng.choice(items)
+        index = rng.randrange(len(items))
+        item = items[index]
         return {**money, "question": f"How much was paid in total for the {item['name']} on this receipt?",
-                "answer": item["line_total"], "reading": f"The {item['name']} line totals {item['line_total']}."}
+                "answer": item["line_total"], "reading": f"The {item['name']} line totals {item['line_total']}.",
+                "items": [index]}
     if qtype == "item_count":
         expression = " + ".join(str(i["qty"]) for i in items)
         return {"type": qtype, "question": "How many items were bought in total (counting quantities)?",
@@ -151,7 +182,7 @@ def _ask(rng: random.Random, qtype: str, receipt: dict[str, Any]) -> dict[str, A
                 "answer": _money(cents["lines"][a] + cents["lines"][b]),
                 "expression": f"{items[a]['line_total']} + {items[b]['line_total']}",
                 "reading": f"{items[a]['name']}: {items[a]['line_total']}, {items[b]['name']}: "
-                           f"{items[b]['line_total']}."}
+                           f"{items[b]['line_total']}.", "items": [a, b]}
     if qtype == "change":
         return {**money, "question": "How much change should the customer get back from the cash paid?",
                 "answer": receipt["change"], "expression": f"{receipt['cash']} - {receipt['total']}",

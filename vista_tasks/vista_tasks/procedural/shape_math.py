@@ -16,8 +16,17 @@ from typing import Any
 
 from vista import Example, OracleSolution, OracleStep
 
-from ._base import ProceduralConfig, ProceduralTask, choose_from
-from ._scene import Filter, describe, detect_step, object_count_range, random_filter, random_scene, render_scene
+from ._base import ProceduralConfig, ProceduralTask, calculated, choose_from
+from ._scene import (
+    Filter,
+    describe,
+    detect_step,
+    inventory,
+    object_count_range,
+    random_filter,
+    random_scene,
+    render_scene,
+)
 
 QUESTION_TYPES: tuple[str, ...] = ("subtract", "add", "subtract_count", "two_hop")
 _QUESTIONS_BY_DIFFICULTY = {0: ("subtract", "add"), 1: ("subtract", "add", "subtract_count"),
@@ -62,7 +71,8 @@ class ShapeMathTask(ProceduralTask):
                             arguments={"expression": query["expression"]})]
         rationale = (f"The scene has {len(objects)} objects: {describe(objects)}. "
                      f"{query['expression']} = {example.answer}.")
-        return OracleSolution(steps=steps, answer=str(example.answer), rationale=rationale)
+        return OracleSolution(steps=steps, answer=str(example.answer), rationale=rationale,
+                              evidence=inventory(objects) + calculated(query["expression"]))
 
 
 def _program(rng: random.Random, qtype: str, objects: list[dict[str, Any]], attributes: int) -> list[dict]:

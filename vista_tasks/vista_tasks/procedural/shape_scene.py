@@ -23,6 +23,7 @@ from ._scene import (
     Filter,
     describe,
     detect_step,
+    inventory,
     object_count_range,
     random_filter,
     random_scene,
@@ -78,7 +79,8 @@ class ShapeSceneTask(ProceduralTask):
             first, second = (Filter(**f) for f in query["filters"])
             reason = (f"There are {first.count(objects)} {first.phrase()} and {second.count(objects)} "
                       f"{second.phrase()}.")
-        return OracleSolution(steps=[step], answer=str(example.answer), rationale=f"{seen} {reason}")
+        return OracleSolution(steps=[step], answer=str(example.answer), rationale=f"{seen} {reason}",
+                              evidence=inventory(objects))
 
 
 def _ask(rng: random.Random, qtype: str, objects: list[dict[str, Any]], difficulty: int) -> dict[str, Any]:

@@ -6,7 +6,8 @@ two items, price difference, cost of several of one item, money left over after 
 enough (yes/no). Difficulty: 0 = 3-4 rows, one-step sums and differences; 1 = 4-6 rows, adds mean, median, range,
 extremum and multiplication; 2 = 5-8 rows, cents in prices, multi-step purchases (change, budget checks) and sums
 over the whole table. Fonts, header colours and sizes vary by seed.
-Metadata: table (title, header, rows with numbers as numbers; `unit` "$" for prices) and query (type, expression).
+Metadata: table (title, header, rows with numbers as numbers; `unit` "$" for prices) and query (type, expression,
+rows: the indices of the table rows the answer is computed from).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 from vista import Example, OracleSolution, OracleStep
 
-from ._base import ProceduralConfig, ProceduralTask, choose_from, format_value
+from ._base import ProceduralConfig, ProceduralTask, calculated, choose_from, format_value
 from ._render import FONTS, pil_font
 
 COUNT_QUESTIONS = ("difference", "sum_two", "sum_all", "mean", "median", "range", "argmax", "argmin")
@@ -93,10 +94,17 @@ class TableMWPTask(ProceduralTask):
         query = example.metadata["query"]
         steps = [OracleStep(think="Read the table into rows and columns.", tool="ocr_read_table",
                             arguments={"image": "image_0"})]
+        # Evidence: the rows the answer is computed from, as `ocr_read_table` prints them, and the calculation.
+        table = example.metadata["table"]
+        unit = table.get("unit")
+        rows = [table["rows"][i] for i in query["rows"]]
+        evidence = [f"{name} | {unit}{value:.2f}" if unit else f"{name} | {value}" for name, value in rows]
         if "expression" in query:
             steps.append(OracleStep(think=f"{query['reading']} Compute {query['expression']}.", tool="calculator",
                                     arguments={"expression": query["expression"]}))
-        return OracleSolution(steps=steps, answer=str(example.answer), rationale=query["rationale"])
+            evidence += calculated(query["expression"])
+        return OracleSolution(steps=steps, answer=str(example.answer), rationale=query["rationale"],
+                              evidence=evidence)
 
 
 def _count_problem(rng: random.Random, qtype: str, n_rows: int, difficulty: int) -> tuple[dict, dict]:
@@ -109,7 +117,8 @@ def _count_problem(rng: random.Random, qtype: str, n_rows: int, difficulty: int)
     table = {"title": title, "header": ["Name", column], "rows": [[n, c] for n, c in zip(names, counts)]}
     reading_all = "The table gives " + ", ".join(f"{n}: {c}" for n, c in zip(names, counts)) + "."
     a, b = sorted(rng.sample(range(n_rows), 2), key=lambda i: -counts[i])
-    query: dict[str, Any] = {"type": qtype}
+    query: dict[str, Any] = {"type": qtype, "rows": sorted((a, b)) if qtype in ("difference", "sum_two")
+                             else list(range(n_rows))}
     if qtype == "difference":
         query.update(question=f"How many more {noun} did {names[a]} {verb} than {names[b]}?",
                      expression=f"{counts[a]} - {counts[b]}", answer=str(counts[a] - counts[b]),
@@ -159,7 +168,8 @@ def _price_problem(rng: random.Random, qtype: str, n_rows: int, difficulty: int)
     a, b = sorted(rng.sample(range(len(items)), 2), key=lambda i: -cents[i])
     price = [f"{c / 100:.2f}" for c in cents]
     reading = f"A {items[a][0]} costs ${price[a]} and a {items[b][0]} costs ${price[b]}."
-    query: dict[str, Any] = {"type": qtype, "reading": reading, "answer_type": "float"}
+    query: dict[str, Any] = {"type": qtype, "reading": reading, "answer_type": "float",
+                             "rows": [a] if qtype == "cost_many" else sorted((a, b))}
     if qtype == "cost_two":
         query.update(question=f"How much money does {person} need to buy a {items[a][0]} and a {items[b][0]}? "
                               "(Unit: $)", expression=f"{price[a]} + {price[b]}", total=cents[a] + cents[b])
