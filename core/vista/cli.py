@@ -203,6 +203,8 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-batch-calls", type=int, default=256, help="most calls in one POST /tools/<name>/batch")
     parser.add_argument("--max-json-values", type=int, default=100_000,
                         help="most JSON values in one body, counted before parsing")
+    parser.add_argument("--body-timeout", type=float, default=10.0,
+                        help="seconds a request body may take to arrive (or the call's limit, if sooner); then 408")
     parser.add_argument("--shutdown-grace", type=float, default=5.0,
                         help="seconds calls in flight get to finish after SIGTERM; the rest are answered 503")
     parser.add_argument("--ray", action="store_true", help="deploy with Ray Serve (each tool a deployment)")
@@ -239,7 +241,7 @@ def _serve(args: argparse.Namespace, registry: Registry) -> int:
                          max_body_bytes=int(args.max_body_mb * 2**20),
                          max_inflight_bytes=int(args.max_inflight_mb * 2**20),
                          max_batch_calls=args.max_batch_calls, max_json_values=args.max_json_values,
-                         shutdown_grace_s=args.shutdown_grace).validate()
+                         body_timeout_s=args.body_timeout, shutdown_grace_s=args.shutdown_grace).validate()
     if args.ray:
         from .serve.ray_app import serve_with_ray
 

@@ -17,8 +17,12 @@ class ServeConfig:
     """Largest request body accepted; larger requests get 413, refused from their Content-Length before the body is
     read (a body sent without one is cut off when it passes the limit)."""
     max_inflight_bytes: int = 128 * 1024 * 1024
-    """Request bodies the server receives or works on at once, in bytes, across all tools; a request that does not
-    fit gets 503 + Retry-After before its body is read. With `max_image_pixels` it bounds the memory requests take."""
+    """Request bodies the server receives or works on at once, in bytes, across all tools: a body's declared size is
+    taken when its first bytes arrive (an idle connection holds none of it), and a request that does not fit gets
+    503 + Retry-After. With `max_image_pixels` it bounds the memory requests take."""
+    body_timeout_s: float = 10.0
+    """Longest a request's body may take to arrive (or the call's deadline, if sooner); slower ones get 408, so
+    connections that send headers and then wait hold a queue place only this long."""
     max_json_values: int = 100_000
     """Most JSON values in one request body (counted before parsing); more get 413. Images, being strings, count 1."""
     max_batch_calls: int = 256
@@ -55,6 +59,8 @@ class ServeConfig:
         if self.max_inflight_bytes < self.max_body_bytes:
             raise ValueError(f"max_inflight_bytes ({self.max_inflight_bytes}) must be at least max_body_bytes "
                              f"({self.max_body_bytes}), or the largest accepted body could never be received")
+        if self.body_timeout_s <= 0:
+            raise ValueError(f"body_timeout_s must be > 0, got {self.body_timeout_s}")
         if self.shutdown_grace_s < 0:
             raise ValueError(f"shutdown_grace_s must be >= 0, got {self.shutdown_grace_s}")
         if self.timeout_s <= 0:

@@ -81,8 +81,9 @@ class _Budget:
 
 
 async def _read_body(receive, declared: int | None, limit: int, budget: _Budget) -> bytearray:
-    """The request body, refused (413) as soon as it passes ``limit``; without a Content-Length its bytes are
-    taken from the budget as they arrive."""
+    """The request body, refused (413) as soon as it passes ``limit``. Its declared size is taken from the budget
+    when its first bytes arrive (all at once, so that parallel uploads cannot starve one another halfway), the
+    bytes of a body without a Content-Length as they arrive; a connection that sends nothing holds nothing."""
     body = bytearray()
     while True:
         message = await receive()
@@ -95,6 +96,8 @@ async def _read_body(receive, declared: int | None, limit: int, budget: _Budget)
                                       "(or fewer calls per batch)", 413)
             if declared is None:
                 budget.take(len(chunk))
+            elif not budget.held:
+                budget.take(declared)
             body += chunk
         if not message.get("more_body", False):
             return body
@@ -165,15 +168,15 @@ def create_app(service: ToolService) -> FastAPI:
         except Overloaded as exc:
             return _error(503, str(exc), **{"Retry-After": str(exc.retry_after_s)})
         try:
-            if declared is not None:
-                budget.take(declared)
             deadline = service.deadline(name, arrival)
+            body_deadline = min(deadline, arrival + config.body_timeout_s)
             try:
-                async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
+                async with asyncio.timeout(max(body_deadline - time.monotonic(), 0.0)):
                     body = await _read_body(request.receive, declared, config.max_body_bytes, budget)
             except TimeoutError:
-                return _error(408, f"the request body did not arrive within the call's time limit of "
-                                   f"{config.for_tool(name, 'timeout_s'):g} s; send it faster or in smaller calls")
+                return _error(408, f"the request body did not arrive within "
+                                   f"{body_deadline - arrival:g} s (the call's time limit or body_timeout_s); "
+                                   "send it faster or in smaller calls")
             holder = [body]
             del body
             run = service.batch_body if batch else service.call_body

@@ -177,6 +177,10 @@ class ToolService:
         tool = self.tools[name]
         deadline = self.deadline(name, arrival)
         calls = await self._in_thread(self._parse_batch, body)
+        capacity = self.config.for_tool(name, "concurrency") + self.config.for_tool(name, "max_queue")
+        if len(calls) > capacity:  # could never be admitted whole: not a case for retrying later
+            raise RequestRejected(f"a batch of {len(calls)} calls exceeds the {capacity} places of tool '{name}' "
+                                  "(its concurrency + max_queue); split it", 413)
         with self.admitted(name, max(len(calls) - 1, 0), batch=len(calls)):
             tasks = [asyncio.ensure_future(self._one(tool, [call], deadline, f" of calls[{i}]"))
                      for i, call in enumerate(calls)]
