@@ -82,3 +82,14 @@ def test_the_users_loop_and_the_using_it_block_run_as_written(tmp_path):
     assert (tmp_path / "runs" / "oracle" / "report.html").exists()
     listing = next(out for command, out in outputs.items() if command.startswith("vista tools"))
     assert "chart_to_table" in listing
+    assert (tmp_path / "runs" / "oracle-tools-only" / "results.json").exists()
+
+
+def test_the_ablation_study_block_runs_as_written(tmp_path):
+    """The seeds-and-ablations command as written, each of its runs shrunk to seconds (TINY_TRAIN)."""
+    [command] = block("Ablations, seeds and uncertainty")
+    assert command.startswith("vista-train --seeds 0,1,2 --ablation full,no_tools")
+    out = sh(f"{command} {TINY_TRAIN}", tmp_path).stdout
+    table = (tmp_path / "runs" / "study" / "results.md").read_text()
+    assert table in out and "| bc+grpo w/o tools |" in table and "GRPO gain over BC" in table
+    assert len(list((tmp_path / "runs" / "study").glob("seed-*/*/stages.json"))) == 6
