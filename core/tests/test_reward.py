@@ -181,3 +181,15 @@ def test_a_tool_failure_retried_with_success_leaves_the_blame_to_reasoning(regis
     *_, info = env.step("<think>give up</think><answer>-1</answer>")
     assert info["trajectory"].primary_error is ErrorClass.TOOL_FAILURE  # never recovered
     env.close()
+
+
+def test_evidence_is_matched_token_by_token_and_numbers_by_value():
+    from vista.task import evidence_missing
+
+    text = "Ann | 27.0\nBob | 1,200\ntotal 27,5,7,9 and 10-3; Perth | 6.2"
+    assert evidence_missing(["ann | 27", "Bob | 1200", "5", "3"], text) == []
+    assert evidence_missing(["27579", "-3", "Perth | 6"], text) == ["27579", "-3", "Perth | 6"]
+    # values read off a drawing: within the task's relative tolerance, and not beyond it
+    assert evidence_missing(["Perth | 6"], text, rel_tol=0.05) == []
+    assert evidence_missing(["Perth | 5.8"], text, rel_tol=0.05) == []
+    assert evidence_missing(["Perth | 5"], text, rel_tol=0.05) == ["Perth | 5"]

@@ -89,17 +89,32 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
-def evidence_missing(evidence: Sequence[str], text: str) -> list[str]:
+def evidence_missing(evidence: Sequence[str], text: str, rel_tol: float = 0.0) -> list[str]:
     """The items of ``evidence`` that ``text`` does not show. An item is shown when its tokens (words case-folded,
-    numbers compared by value: "27" matches "27.0" and "1,200" matches "1200") occur in ``text`` consecutively."""
-    tokens = _tokens(text)
+    numbers compared by value: "27" matches "27.0" and "1,200" matches "1200") occur in ``text`` consecutively;
+    with ``rel_tol`` (a task's relative tolerance, for values read off a drawing), numbers match within it."""
+    tokens = [(token, _number(token)) for token in _tokens(text)]
     missing = []
     for item in evidence:
-        wanted = _tokens(item)
+        wanted = [(token, _number(token)) for token in _tokens(item)]
         n = len(wanted)
-        if n and not any(tokens[i:i + n] == wanted for i in range(len(tokens) - n + 1)):
+        if n and not any(all(_same(a, b, rel_tol) for a, b in zip(tokens[i:i + n], wanted))
+                         for i in range(len(tokens) - n + 1)):
             missing.append(item)
     return missing
+
+
+def _number(token: str) -> float | None:
+    try:
+        return float(token) if token[-1].isdigit() else None
+    except ValueError:
+        return None
+
+
+def _same(seen: tuple[str, float | None], wanted: tuple[str, float | None], rel_tol: float) -> bool:
+    if seen[1] is None or wanted[1] is None or not rel_tol:
+        return seen[0] == wanted[0]
+    return math.isclose(seen[1], wanted[1], rel_tol=rel_tol)
 
 
 class Task:

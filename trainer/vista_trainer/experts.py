@@ -70,7 +70,9 @@ class OracleExpert:
             return []
         said = "\n".join(call.output_text if call.output_text is not None else json.dumps(call.output_data)
                          for call in trajectory.tool_calls if call.error is None and call.valid)
-        return evidence_missing(solution.evidence, said)
+        # numbers read off a drawing match within the task's own tolerance (ChartQA-style relaxed accuracy)
+        tolerance = getattr(self.registry.tasks.get(trajectory.task), "tolerance", 0.0) or 0.0
+        return evidence_missing(solution.evidence, said, rel_tol=tolerance)
 
     def __call__(self, observation: dict) -> str:
         solution = self._plans.get(observation["example_id"])

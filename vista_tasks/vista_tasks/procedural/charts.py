@@ -370,24 +370,22 @@ class ChartTask(ProceduralTask):
 
 
 def _evidence(example: Example) -> list[str]:
-    """What the tools must show for the answer to follow: the categories (and series) asked about; where the chart
-    prints its numbers and the reader reads them (a bar's value labels, a pie's percentages), the rows of the values
-    the rationale quotes, as `chart_to_table` prints them (label, then the series up to the one asked); the
+    """What the tools must show for the answer to follow: the categories (and series) asked about; the rows of the
+    values the rationale quotes, as `chart_to_table` prints them (label, then the series up to the one asked); the
     conclusion of `chart_analysis` or the calculation.
 
     Values that are not printed, and every line chart's (the classical reader places a line's points from the
-    drawing, not from its labels), are estimates within the task's tolerance: "82.4" for 82 is a right reading,
-    which the exact match of `evidence_missing` would reject, so they are not evidence."""
+    drawing, not from its labels), are estimates: "82.4" for 82 is a right reading, so experts compare numbers within
+    the task's tolerance (`evidence_missing(..., rel_tol=Task.tolerance)`), the relaxed accuracy its scorer uses."""
     meta, query = example.metadata, example.metadata["query"]
     kind, labels, values = query["type"], query["labels"], query["values"]
     header, rows = meta["table"]["header"], meta["table"]["rows"]
     evidence = list(labels)
     if len(header) > 2:
         evidence.append(query["series"])
-    if meta["chart_type"] == "pie" or (meta["style"]["value_labels"] and meta["chart_type"] != "line"):
-        column = header.index(query["series"]) if len(header) > 2 else 1
-        quoted = [str(example.answer)] if kind in ("argmax", "argmin") else labels
-        evidence += [" | ".join(str(cell) for cell in row[:column + 1]) for row in rows if row[0] in quoted]
+    column = header.index(query["series"]) if len(header) > 2 else 1
+    quoted = [str(example.answer)] if kind in ("argmax", "argmin") else labels
+    evidence += [" | ".join(str(cell) for cell in row[:column + 1]) for row in rows if row[0] in quoted]
     if kind in ("argmax", "argmin"):
         evidence.append(f"the {'largest' if kind == 'argmax' else 'smallest'} is {example.answer}")
     elif kind == "compare":
