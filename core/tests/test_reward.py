@@ -191,5 +191,5 @@ def test_evidence_is_matched_token_by_token_and_numbers_by_value():
     assert evidence_missing(["27579", "-3", "Perth | 6"], text) == ["27579", "-3", "Perth | 6"]
     # values read off a drawing: within the task's relative tolerance, and not beyond it
     assert evidence_missing(["Perth | 6"], text, rel_tol=0.05) == []
-    assert evidence_missing(["Perth | 5.8"], text, rel_tol=0.05) == []
+    assert evidence_missing(["Perth | 6.4"], text, rel_tol=0.05) == []
     assert evidence_missing(["Perth | 5"], text, rel_tol=0.05) == ["Perth | 5"]
