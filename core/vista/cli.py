@@ -186,26 +186,32 @@ def _check_plugin(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    from .serve.config import ServeConfig
+
+    default = ServeConfig()  # each flag's default is the field's, documented there once
+    mib = 2**20
     parser.add_argument("--tools", help="comma list of tools to serve (default: every tool of the selected plugins)")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default=default.host, help=f"interface to bind (default {default.host})")
+    parser.add_argument("--port", type=int, default=default.port)
     parser.add_argument("--token", default=None, help="require this bearer token (default: $VISTA_SERVE_TOKEN)")
-    parser.add_argument("--concurrency", type=int, default=4, help="calls of one tool at once")
-    parser.add_argument("--max-queue", type=int, default=64, help="waiting calls per tool before 503")
-    parser.add_argument("--timeout", type=float, default=60.0, help="per-call time limit in seconds")
-    parser.add_argument("--max-batch-size", type=int, default=8, help="dynamic batching: most calls in one batch")
-    parser.add_argument("--max-wait-ms", type=float, default=5.0,
+    parser.add_argument("--concurrency", type=int, default=default.concurrency, help="calls of one tool at once")
+    parser.add_argument("--max-queue", type=int, default=default.max_queue, help="waiting calls per tool before 503")
+    parser.add_argument("--timeout", type=float, default=default.timeout_s, help="per-call time limit in seconds")
+    parser.add_argument("--max-batch-size", type=int, default=default.max_batch_size,
+                        help="dynamic batching: most calls in one batch")
+    parser.add_argument("--max-wait-ms", type=float, default=default.max_wait_ms,
                         help="dynamic batching: longest wait for a batch to fill")
-    parser.add_argument("--max-body-mb", type=float, default=32.0,
+    parser.add_argument("--max-body-mb", type=float, default=default.max_body_bytes / mib,
                         help="largest request body (MiB), refused with 413 before it is read")
-    parser.add_argument("--max-inflight-mb", type=float, default=128.0,
+    parser.add_argument("--max-inflight-mb", type=float, default=default.max_inflight_bytes / mib,
                         help="request bodies held at once, server-wide (MiB); over it: 503 + Retry-After")
-    parser.add_argument("--max-batch-calls", type=int, default=256, help="most calls in one POST /tools/<name>/batch")
-    parser.add_argument("--max-json-values", type=int, default=100_000,
+    parser.add_argument("--max-batch-calls", type=int, default=default.max_batch_calls,
+                        help="most calls in one POST /tools/<name>/batch")
+    parser.add_argument("--max-json-values", type=int, default=default.max_json_values,
                         help="most JSON values in one body, counted before parsing")
-    parser.add_argument("--body-timeout", type=float, default=10.0,
+    parser.add_argument("--body-timeout", type=float, default=default.body_timeout_s,
                         help="seconds a request body may take to arrive (or the call's limit, if sooner); then 408")
-    parser.add_argument("--shutdown-grace", type=float, default=5.0,
+    parser.add_argument("--shutdown-grace", type=float, default=default.shutdown_grace_s,
                         help="seconds calls in flight get to finish after SIGTERM; the rest are answered 503")
     parser.add_argument("--ray", action="store_true", help="deploy with Ray Serve (each tool a deployment)")
     parser.add_argument("--replicas", type=int, default=1, help="Ray Serve: replicas per tool")
@@ -238,8 +244,8 @@ def _serve(args: argparse.Namespace, registry: Registry) -> int:
     config = ServeConfig(host=args.host, port=args.port, token=args.token or os.environ.get("VISTA_SERVE_TOKEN"),
                          concurrency=args.concurrency, max_queue=args.max_queue, timeout_s=args.timeout,
                          max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
-                         max_body_bytes=int(args.max_body_mb * 2**20),
-                         max_inflight_bytes=int(args.max_inflight_mb * 2**20),
+                         max_body_bytes=round(args.max_body_mb * 2**20),
+                         max_inflight_bytes=round(args.max_inflight_mb * 2**20),
                          max_batch_calls=args.max_batch_calls, max_json_values=args.max_json_values,
                          body_timeout_s=args.body_timeout, shutdown_grace_s=args.shutdown_grace).validate()
     if args.ray:

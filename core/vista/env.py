@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -32,7 +31,7 @@ from .errors import ClassifiedError, ErrorClass
 from .executor import ToolExecutor
 from .images import content_hash
 from .prompts import render_system, render_user
-from .protocol import parse_turn, render_tool_response
+from .protocol import parse_turn, render_tool_response, replace_surrogates
 from .reward import Reward
 from .task import Example, Task
 from .tool import Tool, ToolContext, ToolResult
@@ -40,7 +39,6 @@ from .trajectory import ContentPart, Message, StepRecord, ToolCallRecord, Trajec
 from .validation import ValidatedCall, parse_and_validate
 
 log = logging.getLogger(__name__)
-_SURROGATE = re.compile("[\ud800-\udfff]")
 CORRECT_THRESHOLD = 0.5  # a score at or above this counts as correct (binary scorers give 0 or 1; ANLS is graded)
 _FRAGMENTS = ("<think>", "</think>", "<tool_call>", "</tool_call>", "<answer>", "</answer>", '{"name": ',
               '"arguments": {}', "}", " the ", "3", "B", "\n")
@@ -228,7 +226,7 @@ class VistaEnv(gymnasium.Env[dict, str]):
         length = len(action)
         # a lone surrogate (an OpenAI-style endpoint's JSON can carry "\ud800") is no Unicode text: it could be
         # neither parsed nor written to the log, so it becomes U+FFFD and the turn says so
-        action, surrogates = _SURROGATE.subn("\ufffd", action)
+        action, surrogates = replace_surrogates(action)
         parsed = parse_turn(action[:limit])
         step = StepRecord(index=self.turn, action=action[:limit], think=parsed.think, answer=parsed.answer,
                           format_errors=list(parsed.format_errors))

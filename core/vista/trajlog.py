@@ -13,7 +13,6 @@ import json
 import logging
 import math
 import os
-import re
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -23,10 +22,10 @@ from PIL import Image
 from pydantic import BaseModel
 
 from .images import ImageStore
+from .protocol import replace_surrogates
 from .trajectory import Message, Trajectory
 
 log = logging.getLogger(__name__)
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _MAX_DEPTH = 64
 
 
@@ -114,7 +113,7 @@ def _scrub(value: Any, depth: int) -> Any:
     if isinstance(value, BaseModel):
         value = {name: getattr(value, name) for name in type(value).model_fields}
     if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
+        return replace_surrogates(value)[0]
     if isinstance(value, dict):
         return {_scrub(str(k), depth): _scrub(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -123,9 +122,9 @@ def _scrub(value: Any, depth: int) -> Any:
         return None  # as pydantic writes them
     if value is None or isinstance(value, (bool, int, float)):
         return value
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # enums
+    if hasattr(value, "value") and isinstance(value.value, str):  # enums
         return value.value
-    return _SURROGATE.sub("\ufffd", str(value))
+    return replace_surrogates(str(value))[0]
 
 
 def to_chat(messages: list[Message] | list[dict], images: ImageStore | Mapping[str, Image.Image],
