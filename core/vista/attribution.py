@@ -36,29 +36,37 @@ def succeeded(call: ToolCallRecord) -> bool:
     return call.valid and call.error is None and (call.output_text is not None or call.output_data is not None)
 
 
-def recovered(trajectory: Trajectory, index: int) -> bool:
-    """Whether the error of the trajectory's ``index``-th tool call was recovered from by a successful call in a
-    later turn, after the policy saw the error (see the module doc)."""
+def recoveries(trajectory: Trajectory) -> list[bool]:
+    """For each tool call of the trajectory (in `Trajectory.tool_calls` order), whether its error was recovered from
+    by a successful call in a later turn, after the policy saw the error (see the module doc); False for a call
+    without error. One backward pass: the latest turn with a success, overall and per tool."""
     placed = [(step.index, call) for step in trajectory.steps for call in step.tool_calls]
-    turn, failed = placed[index]
-    later = [call for step, call in placed[index + 1:] if step > turn and succeeded(call)]
-    if failed.error is None or failed.error.error_class is ErrorClass.E1:
-        return bool(later)
-    name = failed.name or failed.error.tool
-    return any(call.name == name for call in later)
+    result = [False] * len(placed)
+    latest_success, latest_by_tool = -1, {}
+    for i in range(len(placed) - 1, -1, -1):
+        turn, call = placed[i]
+        if call.error is not None:
+            latest = latest_success if call.error.error_class is ErrorClass.E1 else \
+                latest_by_tool.get(call.name or call.error.tool, -1)
+            result[i] = latest > turn
+        if succeeded(call):
+            latest_success = max(latest_success, turn)
+            latest_by_tool[call.name] = max(latest_by_tool.get(call.name, -1), turn)
+    return result
 
 
 def primary_error(trajectory: Trajectory) -> ErrorClass | None:
     if trajectory.correct:
         return None
     calls = trajectory.tool_calls
-    for i, call in enumerate(calls):
-        if call.error is not None and call.error.error_class in _CALL_CLASSES and not recovered(trajectory, i):
+    recovered = recoveries(trajectory)
+    for call, fixed in zip(calls, recovered):
+        if call.error is not None and call.error.error_class in _CALL_CLASSES and not fixed:
             return call.error.error_class
     if trajectory.format_errors or trajectory.final_answer is None:
         return ErrorClass.FORMAT
-    if any(call.error is not None and call.error.error_class is ErrorClass.TOOL_FAILURE
-           and not recovered(trajectory, i) for i, call in enumerate(calls)):
+    if any(call.error is not None and call.error.error_class is ErrorClass.TOOL_FAILURE and not fixed
+           for call, fixed in zip(calls, recovered)):
         return ErrorClass.TOOL_FAILURE
     return ErrorClass.E6 if any(succeeded(call) for call in calls) else ErrorClass.NO_TOOL
 

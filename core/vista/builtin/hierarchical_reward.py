@@ -23,10 +23,10 @@ quoting the tool is not repeating oneself, but quoting it over and over within a
      0    none of the above
 
 Format is valid when every turn is well formed (see `vista.protocol.parse_turn`) with at least ``min_think_words``
-whitespace-separated tokens of reasoning in its <think> (default 1: an empty <think> earns no reward), every tool call parses and
-validates (no E1–E3), and the episode ends with exactly one non-empty `<answer>`. With
+whitespace-separated tokens of reasoning in its <think> (default 1: an empty <think> earns no reward), every tool
+call parses and validates (no E1–E3), and the episode ends with exactly one non-empty `<answer>`. With
 ``forgive_recovered_calls=True``, a call error (E1–E3) that a later successful call recovered from (see
-`vista.attribution.recovered`) does not make the format invalid; the default is the paper's strict rule.
+`vista.attribution.recoveries`) does not make the format invalid; the default is the paper's strict rule.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vista.attribution import recovered
+from vista.attribution import recoveries
 from vista.errors import ErrorClass
 from vista.protocol import TAGS
 from vista.reward import Reward, RewardResult
@@ -154,10 +154,10 @@ def format_problems(trajectory: Trajectory, *, min_think_words: int = 1,
     problems += [f"turn {step.index}: the <think> block has fewer than {min_think_words} word(s) of reasoning"
                  for step in trajectory.steps
                  if step.think is not None and len(step.think.split()) < min_think_words]
+    forgiven = recoveries(trajectory) if forgive_recovered_calls else [False] * len(trajectory.tool_calls)
     problems += [f"tool call {call.raw[:40]!r}: {call.error.error_class.value}"
-                 for i, call in enumerate(trajectory.tool_calls)
-                 if call.error is not None and call.error.error_class in _FORMAT_CALL_CLASSES
-                 and not (forgive_recovered_calls and recovered(trajectory, i))]
+                 for call, forgive in zip(trajectory.tool_calls, forgiven)
+                 if call.error is not None and call.error.error_class in _FORMAT_CALL_CLASSES and not forgive]
     answers = [step for step in trajectory.steps if step.answer is not None]
     if len(answers) != 1 or trajectory.steps[-1].answer is None or not trajectory.steps[-1].answer.strip():
         problems.append("the episode must end with exactly one non-empty <answer>")
