@@ -14,8 +14,9 @@ accuracy on the Geometry3K test set (Lu et al., ACL 2021: 57.5% with its own dia
                (vista_tools_diagram.intergps);
 - image+text:  geometry_formalize on img_diagram.png and problem_text, then geometry_solve.
 
-Procedural problems come from vista_tasks' `geometry_diagram` task when it is installed (scored by the task's own scorer), and
-from the generator in vista_tools_diagram/tests/geometry_problems.py, whose prose leaves more to the diagram.
+Procedural problems come from vista_tasks' `geometry_diagram` task when it is installed (scored by the task's own
+scorer), and from the generator in vista_tools_diagram/tests/geometry_problems.py, whose prose leaves more to the
+diagram.
 Also reports how well the diagram's labelled points and drawn segments are recovered.
 
     .venv/bin/python bench/diagram_geometry_solver.py [--per-difficulty 30] [--own 48] [--geometry3k DIR]

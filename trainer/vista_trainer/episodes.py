@@ -66,8 +66,9 @@ def format_ok(trajectory: Trajectory) -> bool:
 
 
 def episode_metrics(trajectories: Sequence[Trajectory], tool_names: Sequence[str] = ()) -> dict[str, float]:
-    """Accuracy, format rate, repetition rate, reward, E1-E5 per tool call, every primary error class (E1-E6, NO_TOOL, FORMAT, TOOL_FAILURE) of
-    failed episodes, and tool-call counts per tool (``tools/<name>``, every offered tool present, zeros included)."""
+    """Accuracy, format rate, repetition rate, reward, E1-E5 per tool call, every primary error class (E1-E6,
+    NO_TOOL, FORMAT, TOOL_FAILURE) of failed episodes, and tool-call counts per tool (``tools/<name>``, every
+    offered tool present, zeros included)."""
     n = len(trajectories) or 1
     calls = [call for t in trajectories for call in t.tool_calls]
     per_call = Counter(call.error.error_class for call in calls if call.error is not None)

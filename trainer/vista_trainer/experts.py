@@ -24,8 +24,8 @@ import vista
 from vista.evaluation import EpisodeProgress
 from vista.images import image_to_base64
 from vista.protocol import ToolCall, render_turn
-from vista.task import evidence_missing
 from vista.rollout import EpisodeSpec, RolloutRunner
+from vista.task import evidence_missing
 from vista.trajectory import Trajectory
 from vista.trajlog import TrajectoryLog, to_chat
 

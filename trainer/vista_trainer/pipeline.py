@@ -193,7 +193,8 @@ class Pipeline:
                                 system_prompt=prompts(task.name), **self.env_kwargs())
             played, kept, skipped = report.played, report.kept, skipped + report.skipped_no_oracle
         summary = {"played": played, "kept": kept, "kept_rate": kept / played if played else 0.0,
-                   "skipped_no_oracle": skipped, "unsupported_by_tools": report.unsupported, "seconds": time.perf_counter() - started}
+                   "skipped_no_oracle": skipped, "unsupported_by_tools": report.unsupported,
+                   "seconds": time.perf_counter() - started}
         if kept == 0:
             raise RuntimeError(f"no expert trajectory passed the outcome filter ({played} played); look at "
                                f"{self.run_dir / 'experts' / 'played'} for the tool errors and wrong answers")

@@ -41,8 +41,9 @@ DOCUMENTED = [
            "the equation: 5 = a * sin(-pi/2).\nStep 3: Since sin(-pi/2) = -1, we have: 5 = a * -1.\nStep 4: Solve for "
            "a: a = -5.\nStep 5: Substitute the value of a back into the original function: y = -5 * sin(-5 * x).\n\n"
            "†Answer: y = -5 * sin(-5 * x).",
-     "ds_answer": "...", "caption": "", "meta": {"text_question": "The function y = a * sin(-5 * x) goes through the "
-                                                                  "points (pi/10,5). What is the function's equation?"}},
+     "ds_answer": "...", "caption": "",
+     "meta": {"text_question": "The function y = a * sin(-5 * x) goes through the points (pi/10,5). "
+                               "What is the function's equation?"}},
 ]
 
 

@@ -13,8 +13,8 @@ import operator
 import os
 import random
 from collections.abc import Iterator
-from fractions import Fraction
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, ClassVar
 
 from vista import Example, OracleSolution, Task
