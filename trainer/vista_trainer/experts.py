@@ -192,9 +192,10 @@ def synthesize(out_dir: str | Path, examples: Sequence[vista.Example], *, policy
                 skipped += 1
         examples = playable
     played = TrajectoryLog(out_dir / "played")
-    with EpisodeProgress(progress and sys.stderr.isatty()) as bars:
-        done = list(played)
-        for task in sorted({e.task for e in examples}):
+    show = progress and sys.stderr.isatty()
+    with EpisodeProgress(show) as bars:
+        done = list(played) if show else []  # the bars start from what a resumed run played already
+        for task in sorted({e.task for e in examples} if show else ()):
             ids = {e.id for e in examples if e.task == task}
             bars.add(task, len(ids), [t for t in done if t.task == task and t.example_id in ids])
 
