@@ -12,7 +12,7 @@ from vista import ImageName, Tool, ToolArgumentError, ToolArguments, ToolContext
 from vista.weights import load_once, resolve_weights
 
 from .drawing import draw_boxes
-from .shapes import COLOR_NAMES, SHAPE_NAMES, Shape, detect_shapes
+from .shapes import COLOR_NAMES, SHAPE_NAMES, SIZE_NAMES, Shape, detect_shapes
 
 GROUNDING_DINO_ENV_VAR = "VISTA_WEIGHTS_GROUNDING_DINO"
 GROUNDING_DINO_DEFAULT = "IDEA-Research/grounding-dino-tiny"
@@ -21,6 +21,7 @@ GROUNDING_DINO_DEFAULT = "IDEA-Research/grounding-dino-tiny"
 _SHAPE_WORDS = {**{name: name for name in SHAPE_NAMES}, "cube": "square", "box": "square", "sphere": "circle",
                 "ball": "circle", "disk": "circle", "disc": "circle", "dot": "circle", "pyramid": "triangle"}
 _COLOR_WORDS = {**{name: name for name in COLOR_NAMES}, "grey": "gray", "violet": "purple", "magenta": "pink"}
+_SIZE_WORDS = {"small": "small", "tiny": "small", "little": "small", "large": "large", "big": "large"}
 _ANY_WORDS = {"object", "shape", "thing", "item"}
 
 
@@ -49,6 +50,7 @@ class DetectedObject(BaseModel):
     color: str | None = None
     shape: str | None = None
     area: int | None = Field(None, description="pixels covered by the object (classical backend)")
+    size: str | None = Field(None, description="'small' or 'large' against the picture (classical backend)")
 
 
 class DetectOutput(BaseModel):
@@ -89,21 +91,26 @@ class GroundingDino:
         return sorted(objects, key=lambda o: -o["score"])
 
 
-def _wanted(shape: Shape, wanted: list[tuple[str | None, str | None]]) -> bool:
+Wanted = tuple[str | None, str | None, str | None]  # (colour, shape, size); None = any
+
+
+def _wanted(shape: Shape, wanted: list[Wanted]) -> bool:
     return any((color is None or color == shape.color) and (kind is None or kind == shape.shape)
-               for color, kind in wanted)
+               and (size is None or size == shape.size) for color, kind, size in wanted)
 
 
-def _parse_classical(prompt: list[str]) -> tuple[list[tuple[str | None, str | None]], list[str]]:
-    """(colour, shape) filters, one per phrase (None = any), and the words the classical backend ignores."""
+def _parse_classical(prompt: list[str]) -> tuple[list[Wanted], list[str]]:
+    """(colour, shape, size) filters, one per phrase (None = any), and the words the classical backend ignores."""
     wanted, ignored = [], []
     for phrase in prompt:
-        color = kind = None
+        color = kind = size = None
         understood = False
         for word in re.findall(r"[a-z]+", phrase):
             singular = word[:-2] if word.endswith("xes") else word[:-1] if word.endswith("s") else word
             if word in _COLOR_WORDS:
                 color, understood = _COLOR_WORDS[word], True
+            elif word in _SIZE_WORDS:
+                size, understood = _SIZE_WORDS[word], True
             elif word in _SHAPE_WORDS or singular in _SHAPE_WORDS:
                 kind, understood = _SHAPE_WORDS.get(word) or _SHAPE_WORDS[singular], True
             elif word in _ANY_WORDS or singular in _ANY_WORDS:
@@ -111,7 +118,7 @@ def _parse_classical(prompt: list[str]) -> tuple[list[tuple[str | None, str | No
             else:
                 ignored.append(word)
         if understood:
-            wanted.append((color, kind))
+            wanted.append((color, kind, size))
     return wanted, ignored
 
 
@@ -120,8 +127,9 @@ class DetectObjects(Tool):
     family = "perception"
     description = ("Find objects named by a text prompt ('red cube . sphere'); returns each object's label, box "
                    "[x0, y0, x1, y1] in pixels and score, and the image with the boxes drawn. backend 'classical' "
-                   "finds coloured shapes (circle, square, triangle, ...) on a plain background and adds color, "
-                   "shape and area; prompt 'object' lists them all.")
+                   "finds coloured shapes (circle, square, triangle, ...) on a plain background, understands "
+                   "colour, shape and size words ('large red circle') and adds color, shape, size and area; prompt "
+                   "'object' lists them all.")
     Arguments = DetectArguments
     Output = DetectOutput
     examples = [{"prompt": "circle . square . triangle", "backend": "classical"}]
@@ -146,20 +154,23 @@ class DetectObjects(Tool):
             if not wanted:
                 raise ToolArgumentError(
                     f"the classical backend finds coloured shapes and understands none of {args.prompt!r}; name "
-                    f"colours ({', '.join(COLOR_NAMES)}) and shapes ({', '.join(SHAPE_NAMES)}), or 'object' for "
-                    "all; for other things use backend 'grounding_dino'", argument="prompt")
+                    f"colours ({', '.join(COLOR_NAMES)}), shapes ({', '.join(SHAPE_NAMES)}) and sizes "
+                    f"({', '.join(SIZE_NAMES)}), or 'object' for all; for other things use backend 'grounding_dino'",
+                    argument="prompt")
             if ignored:
                 note = f" (the classical backend ignored the words: {', '.join(sorted(set(ignored)))})"
             objects = [{"label": s.label, "bbox": s.bbox, "score": s.score, "color": s.color, "shape": s.shape,
-                        "area": s.area}
+                        "size": s.size, "area": s.area}
                        for s in detect_shapes(image) if _wanted(s, wanted) and s.score >= args.box_threshold]
         else:
             objects = self.grounding_dino().detect(image, prompt, args.box_threshold, args.text_threshold)
         if not objects:
             return ToolResult(text=f"no {' or '.join(prompt)} found in {args.image}{note}", data={"objects": []})
         listing = "\n".join(f"{i}: {o['label']} at {o['bbox']} (score {o['score']:.2f}"
-                            + (f", area {o['area']} px" if "area" in o else "") + ")" for i, o in enumerate(objects))
-        return ToolResult(text=f"{len(objects)} objects found{note}:\n{listing}\n"
+                            + (f", {o['size']}, area {o['area']} px" if "area" in o else "") + ")"
+                            for i, o in enumerate(objects))
+        found = f"{len(objects)} object{'s' if len(objects) > 1 else ''} found"
+        return ToolResult(text=f"{found}{note}:\n{listing}\n"
                                "The image with the boxes drawn follows.",
                           data={"objects": objects},
                           images=[draw_boxes(image, [o["bbox"] for o in objects], [o["label"] for o in objects])])

@@ -3,6 +3,11 @@
 The background is the colour of the image border; the rest is split by colour name, so touching shapes of different
 colours stay apart; each connected region becomes one object, named by its colour and by its contour's geometry.
 Needs no weights, so it is what the offline procedural tasks use.
+
+Size is CLEVR's two classes, "small" and "large", judged against the picture rather than against the other objects
+(a scene of small objects only has no large one): an object is large when the radius of its smallest enclosing
+circle is at least `LARGE_RADIUS_SHARE` of the image's shorter side. The procedural scenes draw radii of 5% and 9%
+of the shorter side (squares and triangles enclosed by 1.15-1.25 times that), so the line falls between the two.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from PIL import Image
 
 COLOR_NAMES = ("red", "orange", "brown", "yellow", "green", "cyan", "blue", "purple", "pink", "gray", "black", "white")
 SHAPE_NAMES = ("circle", "square", "rectangle", "triangle", "pentagon", "hexagon", "polygon")
+SIZE_NAMES = ("small", "large")
+LARGE_RADIUS_SHARE = 0.075
 
 # Pixels farther than this (RGB distance) from the background colour are foreground; anti-aliased edges are less.
 _FOREGROUND_DISTANCE = 40.0
@@ -31,6 +38,7 @@ class Shape:
     bbox: list[int]
     area: int
     score: float  # how well the region fits the ideal shape (area over the area of the fitted shape)
+    size: str = "small"  # SIZE_NAMES, by the enclosing circle against the image (module docstring)
 
     @property
     def label(self) -> str:
@@ -101,6 +109,8 @@ def detect_shapes(image: Image.Image, min_area: int | None = None) -> list[Shape
                 continue
             shape, fit = _classify(contour, area)
             x, y, w, h = cv2.boundingRect(contour)
+            (_, _), radius = cv2.minEnclosingCircle(contour)
+            size = "large" if radius >= LARGE_RADIUS_SHARE * min(rgb.shape[:2]) else "small"
             found.append(Shape(color=color, shape=shape, bbox=[x, y, x + w, y + h], area=int(round(area)),
-                               score=round(min(1.0, fit), 4)))
+                               score=round(min(1.0, fit), 4), size=size))
     return sorted(found, key=lambda s: -s.area)
