@@ -2,6 +2,12 @@
 
 `random_chart(kind, rng)` picks data and a style (fonts, palettes, gridlines, value labels, markers, legend place)
 from a seeded generator; `render(spec)` draws it. Tests and `bench/chart_classical_parser.py` use both.
+
+`evaluation_chart(kind, split, rng)` draws charts the parser is measured on, in matplotlib's built-in style sheets:
+the development sheets (`STYLE_SHEETS_DEV`) may be looked at while improving a reader; the measure-only sheets
+(`STYLE_SHEETS_MEASURE`) are only ever measured on. The split is fixed: both halves hold white, grey and tinted
+plot backgrounds, spines and no spines, thin and thick lines; the development half holds the two extremes
+(`dark_background`, `grayscale`) so that what a reader does about them is seen, not guessed.
 """
 
 from __future__ import annotations
@@ -41,8 +47,8 @@ class ChartSpec:
     categories: list[str]
     series: dict[str, list[float]]
     font: str = "DejaVu Sans"
-    font_size: float = 10.0
-    palette: list[str] = field(default_factory=lambda: PALETTES["tab10"])
+    font_size: float | None = 10.0  # None: the style sheet's sizes
+    palette: list[str] | None = field(default_factory=lambda: PALETTES["tab10"])  # None: the sheet's colour cycle
     grid: bool = False
     value_labels: bool = False
     legend: bool = True
@@ -53,6 +59,10 @@ class ChartSpec:
     x_label: str = ""
     y_label: str = ""
     edge: bool = False
+    style_sheet: str | None = None  # a matplotlib built-in style sheet, applied before everything else
+    percent_labels: bool = False    # pies: each wedge's percentage printed inside it
+    start_angle: float = 0.0        # pies
+    counterclock: bool = True       # pies
 
     def table(self) -> dict:
         """The ground truth in the shared table shape; pie values are percentages of the whole."""
@@ -102,72 +112,188 @@ def random_chart(kind: str, rng: random.Random) -> ChartSpec:
         edge=rng.random() < 0.3)
 
 
+STYLE_SHEETS_DEV = ("default", "classic", "dark_background", "grayscale", "ggplot", "fivethirtyeight", "fast",
+                    "petroff10", "tableau-colorblind10", "seaborn-v0_8-dark", "seaborn-v0_8-deep",
+                    "seaborn-v0_8-pastel", "seaborn-v0_8-poster", "seaborn-v0_8-whitegrid")
+STYLE_SHEETS_MEASURE = ("Solarize_Light2", "bmh", "petroff6", "petroff8", "seaborn-v0_8", "seaborn-v0_8-bright",
+                        "seaborn-v0_8-colorblind", "seaborn-v0_8-dark-palette", "seaborn-v0_8-darkgrid",
+                        "seaborn-v0_8-muted", "seaborn-v0_8-notebook", "seaborn-v0_8-paper", "seaborn-v0_8-talk",
+                        "seaborn-v0_8-ticks", "seaborn-v0_8-white")
+SPLITS = {"dev": STYLE_SHEETS_DEV, "measure": STYLE_SHEETS_MEASURE}
+FONT_FAMILIES = ("sans-serif", "serif", "monospace")
+# inside the axes only where room is made for it above the data: a legend drawn over the data hides it from anyone
+LEGEND_PLACES = ("best", "upper left", "upper right", "outside", "below")
+
+
+def evaluation_chart(kind: str, split: str, rng: random.Random) -> ChartSpec:
+    """A chart of `kind` in one of `split`'s style sheets ("dev" or "measure"), with data, font family (sans, serif,
+    monospace), DPI (72-150), figure size and aspect, value labels, legend place, gridlines and markers drawn from
+    `rng`. Grouped bars have 2-4 series and lines 1-4, sometimes of very different magnitudes (a bar series up to
+    20 times smaller than another, a line series up to 3 times: a line's small values must stay readable to 5%);
+    pies have 4-7 wedges, one or two of them small (2-5%), labelled outside."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown chart kind '{kind}'; choose one of {', '.join(KINDS)}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown style split '{split}'; choose 'dev' (tune on it) or 'measure' (measure only)")
+    sheet = rng.choice(SPLITS[split])
+    vocabulary = WORDS[rng.choice(list(WORDS))]
+    n = rng.randint(4, 8) if kind.startswith("line") else rng.randint(3, 6 if kind == "grouped_bar" else 7)
+    n = min(n, len(vocabulary))
+    ordered = vocabulary is WORDS["year"] or vocabulary is WORDS["month"]
+    categories = vocabulary[:n] if ordered else rng.sample(vocabulary, n)
+    n_series = rng.randint(2, 4) if kind == "grouped_bar" else rng.randint(1, 4) if kind.startswith("line") else 1
+    names = rng.sample(SERIES_NAMES, n_series)
+    magnitude = rng.choice([5, 10, 60, 100, 400, 1000, 20000])
+    series: dict[str, list[float]] = {}
+    for k, name in enumerate(names):
+        scale = magnitude
+        if k and rng.random() < 0.35:
+            scale = magnitude / (rng.uniform(4, 20) if kind == "grouped_bar" else rng.uniform(1.5, 3))
+        low = 0.1 * scale if kind.startswith("line") else 0.05 * scale
+        decimals = 0 if scale >= 50 else 1
+        series[name] = [round(rng.uniform(low, scale), decimals) or 10 ** -decimals for _ in categories]
+    if kind == "pie":
+        series = {"share": _pie_values(rng, n)}
+    width = rng.uniform(4.0, 8.0)
+    size = (round(width, 2), round(width * rng.uniform(0.55, 1.0), 2))
+    legend_place = rng.choice(LEGEND_PLACES)
+    palette = None
+    if kind in ("bar", "horizontal_bar") and rng.random() < 0.5:
+        palette = [_sheet_colours(sheet)[0]]  # one colour for every bar (else one colour per bar)
+    return ChartSpec(
+        kind=kind, title=rng.choice(TITLES), categories=list(categories), series=series,
+        font=rng.choice(FONT_FAMILIES), font_size=rng.choice([None, None, 8.0, 10.0, 12.0]), palette=palette,
+        grid=rng.random() < 0.5, value_labels=kind != "pie" and rng.random() < 0.4,
+        legend=n_series > 1 or kind == "pie" and rng.random() < 0.3, legend_loc=legend_place,
+        marker=rng.choice(["o", "s", "^", "D", "."]) if kind == "line_markers" else "",
+        size=size, dpi=rng.randint(72, 150),
+        x_label=rng.choice(["", "Category", "Item"]) if kind != "pie" else "",
+        y_label=rng.choice(["", "Value", "Units"]) if kind != "pie" else "",
+        edge=rng.random() < 0.25, style_sheet=sheet, percent_labels=kind == "pie" and rng.random() < 0.5,
+        start_angle=rng.choice([0.0, 90.0, 140.0]), counterclock=rng.random() < 0.5)
+
+
+def _sheet_colours(sheet: str) -> list[str]:
+    from matplotlib import rcParamsDefault, style
+
+    cycle = style.library[sheet]["axes.prop_cycle"] if sheet in style.library \
+        and "axes.prop_cycle" in style.library[sheet] else rcParamsDefault["axes.prop_cycle"]
+    return [c["color"] for c in cycle]
+
+
+def _pie_values(rng: random.Random, n: int) -> list[float]:
+    """n wedge sizes (percent, summing to 100): one or two small ones (2-5%), never side by side, so that their
+    outside labels do not collide (a chart that overprints its own labels is unreadable to anyone)."""
+    small = [round(rng.uniform(2, 5), 1) for _ in range(rng.choice([1, 2]) if n >= 5 else 1)]
+    rest = [rng.uniform(1, 4) for _ in range(n - len(small))]
+    scale = (100 - sum(small)) / sum(rest)
+    big = [round(v * scale, 1) for v in rest]
+    big[0] = round(100 - sum(small) - sum(big[1:]), 1)
+    slots = list(range(0, n, 2))[:len(small)] if len(small) == 2 else [rng.randrange(n)]
+    values, small_iter, big_iter = [], iter(small), iter(big)
+    for k in range(n):
+        values.append(next(small_iter) if k in slots else next(big_iter))
+    return values
+
+
+def evaluation_charts(split: str, n: int, seed: int = 0, kinds: tuple[str, ...] = KINDS):
+    """(kind, spec) for `n` charts of each kind in `split`'s style sheets, the same for the same seed."""
+    for kind in kinds:
+        for i in range(n):
+            yield kind, evaluation_chart(kind, split, random.Random(f"{seed}-{split}-{kind}-{i}"))
+
+
 def render(spec: ChartSpec) -> Image.Image:
     """Draw `spec` with matplotlib (Agg, no display) and return the RGB image."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+
+    with plt.style.context(spec.style_sheet or {}):
+        rc = {"font.family": spec.font, **({"font.size": spec.font_size} if spec.font_size else {})}
+        with plt.rc_context(rc):
+            return _draw(spec, plt)
+
+
+def _draw(spec: ChartSpec, plt) -> Image.Image:
     import numpy as np
 
-    with plt.rc_context({"font.family": spec.font, "font.size": spec.font_size}):
-        fig, ax = plt.subplots(figsize=spec.size, dpi=spec.dpi)
-        try:
-            names = list(spec.series)
-            colours = spec.palette
-            edge = {"edgecolor": "black", "linewidth": 0.8} if spec.edge else {}
-            x = np.arange(len(spec.categories))
-            if spec.kind in ("bar", "horizontal_bar"):
-                values = spec.series[names[0]]
-                colour = colours[0] if len(colours) == 1 else colours[: len(values)]
-                if spec.kind == "bar":
-                    bars = ax.bar(spec.categories, values, color=colour, **edge)
-                else:
-                    bars = ax.barh(spec.categories, values, color=colour, **edge)
-                    ax.invert_yaxis()
+    fig, ax = plt.subplots(figsize=spec.size, dpi=spec.dpi)
+    try:
+        names = list(spec.series)
+        colours = spec.palette or [c["color"] for c in plt.rcParams["axes.prop_cycle"]]
+        edge = {"edgecolor": "black", "linewidth": 0.8} if spec.edge else {}
+        small_font = (spec.font_size or plt.rcParams["font.size"]) - 2
+        x = np.arange(len(spec.categories))
+        if spec.kind in ("bar", "horizontal_bar"):
+            values = spec.series[names[0]]
+            colour = colours[0] if len(colours) == 1 else colours[: len(values)]
+            if spec.kind == "bar":
+                bars = ax.bar(spec.categories, values, color=colour, **edge)
+            else:
+                bars = ax.barh(spec.categories, values, color=colour, **edge)
+                ax.invert_yaxis()
+            if spec.value_labels:
+                ax.bar_label(bars, fmt="%g", padding=2)
+        elif spec.kind == "grouped_bar":
+            width = 0.8 / len(names)
+            for k, name in enumerate(names):
+                bars = ax.bar(x - 0.4 + width * (k + 0.5), spec.series[name], width, label=name,
+                              color=colours[k % len(colours)], **edge)
                 if spec.value_labels:
-                    ax.bar_label(bars, fmt="%g", padding=2)
-            elif spec.kind == "grouped_bar":
-                width = 0.8 / len(names)
-                for k, name in enumerate(names):
-                    bars = ax.bar(x - 0.4 + width * (k + 0.5), spec.series[name], width, label=name,
-                                  color=colours[k % len(colours)], **edge)
-                    if spec.value_labels:
-                        ax.bar_label(bars, fmt="%g", padding=2, fontsize=spec.font_size - 2)
-                ax.set_xticks(x, spec.categories)
-            elif spec.kind.startswith("line"):
-                for k, name in enumerate(names):
-                    ax.plot(spec.categories, spec.series[name], label=name, color=colours[k % len(colours)],
-                            marker=spec.marker or None, linewidth=2)
-            elif spec.kind == "pie":
-                values = spec.series[names[0]]
-                if spec.legend:
-                    ax.pie(values, colors=colours[: len(values)], startangle=90, counterclock=False)
-                    ax.legend(spec.categories, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+                    ax.bar_label(bars, fmt="%g", padding=2, fontsize=small_font)
+            ax.set_xticks(x, spec.categories)
+        elif spec.kind.startswith("line"):
+            for k, name in enumerate(names):
+                ax.plot(spec.categories, spec.series[name], label=name, color=colours[k % len(colours)],
+                        marker=spec.marker or None, linewidth=2 if spec.style_sheet is None else None)
+                if spec.value_labels:
+                    for i, v in enumerate(spec.series[name]):
+                        ax.annotate(f"{v:g}", (i, v), textcoords="offset points", xytext=(0, 5), ha="center",
+                                    fontsize=small_font)
+        elif spec.kind == "pie":
+            values = spec.series[names[0]]
+            autopct = {"autopct": "%1.1f%%", "pctdistance": 0.75} if spec.percent_labels else {}
+            if spec.style_sheet is None:  # the charts drawn before the style sheets keep their look
+                pie = {"colors": colours[: len(values)]} | ({"startangle": 90, "counterclock": False}
+                                                            if spec.legend else {})
+            else:
+                pie = {"startangle": spec.start_angle, "counterclock": spec.counterclock}
+            pie.update(autopct)
+            if spec.legend:
+                ax.pie(values, **pie)
+                ax.legend(spec.categories, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+            else:
+                ax.pie(values, labels=spec.categories, **pie)
+            ax.set_aspect("equal")
+        if spec.kind != "pie":
+            if spec.grid:
+                ax.grid(True, axis="y" if spec.kind != "horizontal_bar" else "x", alpha=0.6)
+                ax.set_axisbelow(True)
+            if spec.x_label:
+                ax.set_xlabel(spec.x_label)
+            if spec.y_label:
+                ax.set_ylabel(spec.y_label)
+            if spec.legend and len(names) > 1:
+                if spec.legend_loc == "outside":
+                    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+                elif spec.legend_loc == "below":
+                    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(names))
                 else:
-                    ax.pie(values, labels=spec.categories, colors=colours[: len(values)])
-                ax.set_aspect("equal")
-            if spec.kind != "pie":
-                if spec.grid:
-                    ax.grid(True, axis="y" if spec.kind != "horizontal_bar" else "x", alpha=0.6)
-                    ax.set_axisbelow(True)
-                if spec.x_label:
-                    ax.set_xlabel(spec.x_label)
-                if spec.y_label:
-                    ax.set_ylabel(spec.y_label)
-                if spec.legend and len(names) > 1:
-                    if spec.legend_loc == "outside":
-                        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-                    else:
-                        ax.legend(loc=spec.legend_loc)
-                if spec.kind != "horizontal_bar":
-                    low, high = ax.get_ylim()
-                    ax.set_ylim(low, high + 0.08 * (high - low))  # room for value labels and the legend
-            ax.set_title(spec.title)
-            fig.tight_layout()
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png")
-        finally:
-            plt.close(fig)
+                    ax.legend(loc=spec.legend_loc)
+            if spec.kind != "horizontal_bar":
+                low, high = ax.get_ylim()
+                room = 0.08  # for value labels and the legend
+                if spec.style_sheet and spec.legend and len(names) > 1 and spec.legend_loc in ("best", "upper left",
+                                                                                                "upper right"):
+                    room += 0.1 * len(names)
+                ax.set_ylim(low, high + room * (high - low))
+        ax.set_title(spec.title)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=spec.dpi)
+    finally:
+        plt.close(fig)
     buffer.seek(0)
     return Image.open(buffer).convert("RGB")

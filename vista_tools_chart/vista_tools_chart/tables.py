@@ -46,9 +46,10 @@ def parse_linearised(text: str) -> dict:
     return {"title": title, "header": header[:width] if width > 1 else ["label", "value"], "rows": table_rows}
 
 
-def values_within(truth: dict, table: dict, tolerance: float) -> bool:
-    """Whether `table` holds every value of `truth`, each within `tolerance` (relative) of the truth. Rows match by
-    label; series by name, or by position when the names differ but the counts agree (a chart without a legend)."""
+def values_within(truth: dict, table: dict, tolerance: float, absolute: float = 0.0) -> bool:
+    """Whether `table` holds every value of `truth`, each within `tolerance` (relative) of the truth or within
+    `absolute` of it. Rows match by label; series by name, or by position when the names differ but the counts agree
+    (a chart without a legend)."""
     got = {normalise_label(r[0]): r[1:] for r in table.get("rows", [])}
     names = [normalise_label(n) for n in table.get("header", [])[1:]]
     truth_names = truth["header"][1:]
@@ -66,6 +67,16 @@ def values_within(truth: dict, table: dict, tolerance: float) -> bool:
             return False
         for k, expected in zip(columns, row[1:]):
             value = values[k] if k < len(values) else None
-            if not isinstance(value, (int, float)) or abs(value - expected) > tolerance * abs(expected) + 1e-9:
+            if not isinstance(value, (int, float)) \
+                    or abs(value - expected) > max(tolerance * abs(expected), absolute) + 1e-9:
                 return False
     return True
+
+
+def read_right(truth: dict, table: dict, bars: bool = False) -> bool:
+    """Whether a chart was read right: every category of `truth` found in `table` and every value within 5% of the
+    truth, or, for `bars`, within 1% of the chart's largest value (a bar too short to read to 5%: a 5% error on a
+    bar 1/20 of the tallest is a quarter of a pixel)."""
+    largest = max((abs(v) for row in truth["rows"] for v in row[1:]), default=0.0)
+    tolerance = 0.01 * largest if bars else 0.0
+    return values_within(truth, table, 0.05, absolute=tolerance)
