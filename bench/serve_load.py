@@ -1,35 +1,59 @@
-"""Tool-server load test on loopback (bounded in requests and time).
+"""Tool-server load test on 127.0.0.1, bounded in requests and time: `vista serve` beside the stack's ceiling and
+beside verl-tool's tool server, all driven by the same load generator in the same run.
 
-1. A light tool (`calculator`-like arithmetic, in process on the server): requests/s and p50/p99 latency at 1, 32 and
-   256 concurrent clients.
-2. A model-backed tool (a tiny real ViT image classifier from transformers, random weights): throughput at 32
-   concurrent clients with dynamic batching vs the same tool without `run_batch`. Prints the ratio.
+    python bench/serve_load.py [--requests 3000] [--rounds 2] [--verl-tool /path/to/verl-tool] [--workers 1,2,4]
 
-    python bench/serve_load.py [--requests 1024]
+1. A light tool (`add`, declared non-blocking, so it runs on the event loop) behind `vista serve`, the same
+   endpoint shape on a bare FastAPI + uvicorn app (one JSON endpoint: parse the body, return a dict; the ceiling
+   of the stack on this machine) and, with ``--verl-tool``, verl-tool's single-process `tool_server` on its no-op
+   `base` tool (as shipped: uvloop, httptools, no access log, request hashing on; every request gets a new
+   trajectory id, so its cache never answers). Each server runs in its own process. requests/s, p50 and p99 at 1,
+   32 and 256 concurrent clients, each point ``--requests`` requests or ``--deadline-s`` seconds, whichever comes
+   first; rounds interleave the servers, so a burst of load from other jobs hits all of them; the ratios are
+   taken within each round. Also `vista serve --workers N` for each N of ``--workers`` (light tool, 32 and 256
+   clients).
+2. Dynamic batching: a tiny real model tool (a transformers ViT built from a config, random weights, 32x32 images
+   in 8x8 patches, 4 layers of width 64, torch on 2 threads) at 32 clients, with `run_batch` (batches formed from
+   what queued while the previous batch ran) and the same model one call at a time; throughput ratio per round.
+
+The load generator is a minimal HTTP/1.1 keep-alive client on asyncio (uvloop when installed), one connection per
+client, request bytes prepared in advance: a Python HTTP library (httpx: about 1 ms of CPU a request) would be the
+bottleneck, not the servers. It shares the machine's cores with the servers; every server pays that alike.
+
+Where the time of one light call goes (``--profile``; in-process costs from timeit, 2-core machine, load ≈ 1;
+before this issue's changes a call also paid 3 thread-pool hops of ~180 µs, h11 and the access log):
+
+    json.loads of the body              ~2 µs      jsonschema + pydantic (validate_call)    ~27 µs
+    the tool (run_validated)            ~4 µs      result as JSON (pydantic, to_json)        ~1 µs
+    metrics (3 label lookups)            ~3 µs      one thread-pool hop (submit + wake loop) ~90-180 µs
+    the rest: uvicorn/httptools, Starlette routing, the event loop, the kernel's loopback (~60% of a request)
+
+so the server runs a light tool on the event loop (no hop) and answers from a plain ASGI route; what is left is
+mostly the HTTP stack itself, which the bare app measures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "tests"))
 
 import vista  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
 from pydantic import Field  # noqa: E402
 from serving import free_port, wait_healthy  # noqa: E402
-from vista.serve.client import ToolServerClient  # noqa: E402
-from vista.serve.config import ServeConfig  # noqa: E402
-from vista.serve.service import ToolService  # noqa: E402
+
+CLIENTS = (1, 32, 256)
 
 
 class AddArgs(vista.ToolArguments):
@@ -42,6 +66,7 @@ class Add(vista.Tool):
     family = "bench"
     description = "adds two numbers"
     Arguments = AddArgs
+    blocking = False  # microseconds of pure Python: runs on the server's event loop
 
     def run(self, args, ctx):
         return vista.ToolResult(text=str(args.a + args.b), data={"sum": args.a + args.b})
@@ -60,20 +85,22 @@ class Classify(vista.Tool):
         from transformers import ViTConfig, ViTForImageClassification
 
         torch.manual_seed(0)
-        torch.set_num_threads(2)  # both variants get the same intra-op threads; only batching differs
+        # one intra-op thread for both variants (only batching differs): on 2 shared cores, two threads spin
+        # against each other and the other jobs, and one forward pass took 20-700 ms instead of 2.4
+        torch.set_num_threads(1)
         self.torch = torch
         self.model = ViTForImageClassification(ViTConfig(
-            image_size=224, patch_size=16, hidden_size=192, num_hidden_layers=6, num_attention_heads=3,
-            intermediate_size=768, num_labels=10)).eval()
+            image_size=32, patch_size=8, hidden_size=64, num_hidden_layers=4, num_attention_heads=2,
+            intermediate_size=256, num_labels=10)).eval()
 
     def _pixels(self, images):
         import numpy as np
 
-        arrays = [np.asarray(img.convert("RGB").resize((224, 224)), dtype="float32") / 255.0 for img in images]
+        arrays = [np.asarray(img.convert("RGB").resize((32, 32)), dtype="float32") / 255.0 for img in images]
         return self.torch.tensor(np.stack(arrays)).permute(0, 3, 1, 2)
 
     def run_batch(self, batch):
-        with self.torch.no_grad():
+        with self.torch.inference_mode():
             logits = self.model(pixel_values=self._pixels([ctx.image() for _, ctx in batch])).logits
         return [vista.ToolResult(text=f"class {int(row.argmax())}", data={"label": int(row.argmax())})
                 for row in logits]
@@ -90,81 +117,362 @@ class ClassifyUnbatched(Classify):
         return Classify.run_batch(self, [(args, ctx)])[0]
 
 
-async def load(client: ToolServerClient, tool: str, arguments: dict, images: dict, concurrency: int,
-               requests: int, deadline_s: float) -> dict:
-    latencies: list[float] = []
-    remaining = iter(range(requests))
-    stop_at = time.perf_counter() + deadline_s
+# -- the servers, each in its own process ----------------------------------------------------------------------------
 
-    async def worker():
-        for _ in remaining:
-            if time.perf_counter() > stop_at:
-                return
-            start = time.perf_counter()
-            result = await client.acall(tool, arguments, images)
-            if not result.ok:
-                raise RuntimeError(result.error)
-            latencies.append(time.perf_counter() - start)
-
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    wall = time.perf_counter() - start
-    latencies.sort()
-    return {"concurrency": concurrency, "requests": len(latencies), "requests_per_s": round(len(latencies) / wall, 1),
-            "p50_ms": round(statistics.median(latencies) * 1000, 2),
-            "p99_ms": round(latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000, 2)}
-
-
-def serve_forever(port: int) -> None:
+def serve_vista(port: int, workers: int) -> None:
+    from vista.serve.config import ServeConfig
     from vista.serve.server import serve
+    from vista.serve.service import ToolService
 
-    tools = {"add": Add(), "classify": Classify(), "classify_unbatched": ClassifyUnbatched()}
-    serve(ToolService(tools, ServeConfig(port=port, concurrency=32, max_queue=512, max_batch_size=32, max_wait_ms=10,
+    serve(ToolService({"add": Add()}, ServeConfig(port=port, workers=workers)))  # default limits
+
+
+def serve_model(port: int) -> None:
+    from vista.serve.config import ServeConfig
+    from vista.serve.server import serve
+    from vista.serve.service import ToolService
+
+    tools = {"classify": Classify(), "classify_unbatched": ClassifyUnbatched()}
+    serve(ToolService(tools, ServeConfig(port=port, max_batch_size=32,
                                          per_tool={"classify_unbatched": {"concurrency": 1}})))
 
 
+def serve_bare(port: int) -> None:
+    import uvicorn
+
+    app = FastAPI()
+
+    @app.get("/health")
+    async def health():
+        return {"status": "ok"}
+
+    @app.post("/call")
+    async def call(request: Request):
+        body = await request.json()
+        total = body["arguments"]["a"] + body["arguments"]["b"]
+        return {"text": str(total), "data": {"sum": total}}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
 @contextmanager
-def server_subprocess():
-    """The server in its own process, as in production: the load generator does not share its GIL."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+def process(command: list[str], url: str, env: dict | None = None, what: str = "server"):
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, **(env or {})})
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, 120)
+        try:
+            wait_healthy(url, 120)
+        except TimeoutError:
+            proc.kill()
+            err = proc.stderr.read().decode(errors="replace").strip().splitlines()
+            raise SystemExit(f"{what} did not start: {err[-1] if err else 'no output'}") from None
         yield url
     finally:
         proc.kill()
         proc.wait()
 
 
+def own(role: str, *extra: str):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    return process([sys.executable, __file__, "--serve", role, str(port), *extra], url, what=role), port
+
+
+def verl_tool(path: Path):
+    script = path / "verl_tool" / "servers" / "tool_server.py"
+    if not script.is_file():
+        raise SystemExit(f"--verl-tool {path}: no verl_tool/servers/tool_server.py there; give the folder of a "
+                         "TIGER-AI-Lab/verl-tool checkout")
+    port = free_port()
+    command = [sys.executable, "-m", "verl_tool.servers.tool_server", "--tool_type", "base", "--host", "127.0.0.1",
+               "--port", str(port)]
+    return process(command, f"http://127.0.0.1:{port}", env={"PYTHONPATH": str(path)}, what="verl-tool"), port
+
+
+# -- the load generator ----------------------------------------------------------------------------------------------
+
+def post(path: str, body: bytes) -> bytes:
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+class Target:
+    """What one server is asked: ``request(i)`` the bytes of request i, ``ok(body)`` whether its answer is right."""
+
+    def __init__(self, label: str, port: int, request, ok):
+        self.label, self.port, self.request, self.ok = label, port, request, ok
+
+
+def vista_target(label: str, port: int, tool: str = "add", body: bytes = b'{"arguments": {"a": 1, "b": 2}}'):
+    raw = post(f"/tools/{tool}/call", body)
+    return Target(label, port, lambda i: raw, lambda body: b'"error":null' in body)
+
+
+def bare_target(port: int):
+    raw = post("/call", b'{"arguments": {"a": 1, "b": 2}}')
+    return Target("bare FastAPI", port, lambda i: raw, lambda body: b'"sum":3' in body)
+
+
+def verl_target(port: int):
+    def request(i: int) -> bytes:
+        return post("/get_observation", f'{{"trajectory_ids": ["t{i}-{time.perf_counter_ns()}"], '
+                                        f'"actions": ["<tool_call>noop</tool_call>"]}}'.encode())
+    return Target("verl-tool", port, request, lambda body: b'"observations"' in body)
+
+
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> tuple[int, bytes]:
+    writer.write(raw)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = None
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    if length is not None:
+        return status, await reader.readexactly(length)
+    body = b""  # chunked
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+        chunk = await reader.readexactly(size + 2)
+        if size == 0:
+            return status, body
+        body += chunk[:-2]
+
+
+async def load(target: Target, clients: int, requests: int, deadline_s: float) -> dict:
+    latencies: list[float] = []
+    refused = wrong = 0
+    numbers = itertools.count()
+    stop_at = float("inf")  # set when every client is connected
+    connected, go = [], asyncio.Event()
+
+    async def client():
+        nonlocal refused, wrong, stop_at
+        reader, writer = await asyncio.open_connection("127.0.0.1", target.port)
+        try:
+            await exchange(reader, writer, target.request(-1))  # the connection in use before the clock starts
+            connected.append(1)
+            if len(connected) == clients:
+                stop_at = time.perf_counter() + deadline_s
+                go.set()
+            await go.wait()
+            while time.perf_counter() < stop_at:
+                i = next(numbers)
+                if i >= requests:
+                    return
+                raw = target.request(i)
+                start = time.perf_counter()
+                status, body = await exchange(reader, writer, raw)
+                if status == 200 and target.ok(body):
+                    latencies.append(time.perf_counter() - start)
+                elif status == 503:
+                    refused += 1
+                else:
+                    wrong += 1
+                    if wrong == 1:
+                        print(f"  {target.label}: HTTP {status}: {body[:200]!r}", file=sys.stderr)
+        finally:
+            writer.close()
+
+    tasks = [asyncio.ensure_future(client()) for _ in range(clients)]
+    await asyncio.wait([asyncio.ensure_future(go.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED)
+    start = time.perf_counter()
+    await asyncio.gather(*tasks)
+    wall = time.perf_counter() - start
+    latencies.sort()
+    point = {"clients": clients, "answered": len(latencies), "refused_503": refused, "wrong": wrong,
+             "requests_per_s": round(len(latencies) / wall, 1)}
+    if latencies:
+        point.update(p50_ms=round(statistics.median(latencies) * 1000, 2),
+                     p99_ms=round(latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000, 2))
+    return point
+
+
+# -- the runs --------------------------------------------------------------------------------------------------------
+
+def light_rounds(targets: list[Target], scaling: list[Target], args) -> dict:
+    """Every point of every server once per round; the servers' order alternates between rounds."""
+    results: dict[str, dict[int, list[dict]]] = {t.label: {c: [] for c in CLIENTS} for t in targets + scaling}
+
+    async def run() -> None:
+        for target in targets + scaling:  # warm-up: connections, imports, caches
+            await load(target, 8, 200, 10)
+        for round_ in range(args.rounds):
+            order = targets if round_ % 2 == 0 else targets[::-1]
+            for clients in CLIENTS:
+                for target in order + (scaling if clients > 1 else []):
+                    point = await load(target, clients, args.requests, args.deadline_s)
+                    results[target.label][clients].append(point)
+                    print(f"  round {round_ + 1} {target.label:>22} {clients:>3} clients: "
+                          f"{point['requests_per_s']:>7} req/s p50 {point.get('p50_ms')} ms "
+                          f"p99 {point.get('p99_ms')} ms refused {point['refused_503']}", file=sys.stderr)
+
+    asyncio.run(run())
+    return results
+
+
+def batching_rounds(port: int, args) -> dict:
+    import base64
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (32, 32), "gray").save(png, format="PNG")
+    body = json.dumps({"arguments": {}, "images": {"image_0": base64.b64encode(png.getvalue()).decode()}}).encode()
+    batched = vista_target("batched", port, "classify", body)
+    one_at_a_time = vista_target("one at a time", port, "classify_unbatched", body)
+    requests = min(args.requests, 1000)
+    rounds: list[dict] = []
+
+    async def run() -> None:
+        for target in (batched, one_at_a_time):
+            await load(target, 8, 50, 30)
+        for round_ in range(args.rounds):
+            order = (batched, one_at_a_time) if round_ % 2 == 0 else (one_at_a_time, batched)
+            points = {t.label: await load(t, 32, requests, args.deadline_s) for t in order}
+            points["ratio"] = round(points["batched"]["requests_per_s"] /
+                                    max(points["one at a time"]["requests_per_s"], 1e-9), 2)
+            print(f"  round {round_ + 1} batching at 32 clients: {points['batched']['requests_per_s']} vs "
+                  f"{points['one at a time']['requests_per_s']} req/s = {points['ratio']}x", file=sys.stderr)
+            rounds.append(points)
+
+    asyncio.run(run())
+    return {"rounds": rounds, "ratio_range": [min(r["ratio"] for r in rounds), max(r["ratio"] for r in rounds)]}
+
+
+def summary(results: dict, ours: str, others: list[str]) -> dict:
+    table = {}
+    for label, by_clients in results.items():
+        table[label] = {}
+        for clients, points in by_clients.items():
+            if not points:
+                continue
+            rates = [p["requests_per_s"] for p in points]
+            table[label][clients] = {"req_per_s": [min(rates), max(rates)],
+                                     "p50_ms": [min(p.get("p50_ms", 0) for p in points),
+                                                max(p.get("p50_ms", 0) for p in points)],
+                                     "p99_ms": [min(p.get("p99_ms", 0) for p in points),
+                                                max(p.get("p99_ms", 0) for p in points)],
+                                     "refused_503": sum(p["refused_503"] for p in points),
+                                     "wrong": sum(p["wrong"] for p in points)}
+    ratios = {}
+    for other in others:
+        ratios[f"{ours} / {other}"] = {
+            clients: [min(r), max(r)] for clients in CLIENTS
+            if (r := [a["requests_per_s"] / max(b["requests_per_s"], 1e-9)
+                      for a, b in zip(results[ours][clients], results[other][clients])])}
+        ratios[f"{ours} / {other}"] = {c: [round(lo, 2), round(hi, 2)] for c, (lo, hi) in
+                                       ratios[f"{ours} / {other}"].items()}
+    return {"table": table, "ratios_per_round_min_max": ratios}
+
+
+def print_table(table: dict) -> None:
+    print(f"{'server':>22} {'clients':>7} {'req/s (min-max over rounds)':>28} {'p50 ms':>14} {'p99 ms':>16} 503s")
+    for label, by_clients in table.items():
+        for clients, row in by_clients.items():
+            rate, p50, p99 = row["req_per_s"], row["p50_ms"], row["p99_ms"]
+            print(f"{label:>22} {clients:>7} {rate[0]:>13.0f} - {rate[1]:<12.0f} {p50[0]:>6.2f}-{p50[1]:<7.2f} "
+                  f"{p99[0]:>7.1f}-{p99[1]:<8.1f} {row['refused_503']}")
+
+
+def profile() -> None:
+    """In-process costs of one light call's parts (the figures in this module's docstring)."""
+    import timeit
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vista.execution import run_validated
+    from vista.protocol import ToolCall
+    from vista.serve.metrics import ServeMetrics
+    from vista.serve.wire import result_json
+    from vista.tool import ToolContext
+    from vista.validation import validate_call
+
+    tool, body = Add(), b'{"arguments": {"a": 1, "b": 2}}'
+    validated, _ = validate_call(ToolCall(name="add", arguments={"a": 1, "b": 2}), {"add": tool})
+    result = run_validated(tool, validated.arguments, ToolContext({}))
+    metrics = ServeMetrics()
+    parts = {
+        "json.loads": lambda: json.loads(body),
+        "validate_call": lambda: validate_call(ToolCall(name="add", arguments={"a": 1, "b": 2}), {"add": tool}),
+        "run_validated": lambda: run_validated(tool, validated.arguments, ToolContext({})),
+        "result_json": lambda: result_json(result),
+        "metrics": lambda: metrics.observe("add", result, 0.001),
+    }
+    for name, fn in parts.items():
+        print(f"{name:>14}: {min(timeit.repeat(fn, number=5000, repeat=5)) / 5000 * 1e6:.1f} µs")
+    pool = ThreadPoolExecutor(4)
+
+    async def hops(n: int) -> float:
+        loop = asyncio.get_running_loop()
+        start = time.perf_counter()
+        for _ in range(n):
+            await loop.run_in_executor(pool, int)
+        return (time.perf_counter() - start) / n
+
+    print(f"{'thread hop':>14}: {asyncio.run(hops(5000)) * 1e6:.1f} µs")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=1024)
-    parser.add_argument("--deadline-s", type=float, default=60.0)
-    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=3000, help="requests per point (default 3000)")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default 2)")
+    parser.add_argument("--deadline-s", type=float, default=20.0, help="most seconds per point (default 20)")
+    parser.add_argument("--verl-tool", type=Path, metavar="PATH", help="a verl-tool checkout to run beside ours")
+    parser.add_argument("--workers", default="1,2,4", help="`vista serve --workers` values to measure")
+    parser.add_argument("--no-batching", action="store_true", help="skip the model tool (no torch import)")
+    parser.add_argument("--profile", action="store_true", help="print the in-process costs of a light call")
+    parser.add_argument("--serve", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        return serve_forever(args.serve)
-    report: dict = {"light_tool": [], "model_tool_32_clients": {}}
-    image = Image.new("RGB", (320, 240), "gray")
-    with server_subprocess() as url:
-        client = ToolServerClient(url, max_connections=256)
-
-        async def run_all():
-            for concurrency in (1, 32, 256):
-                report["light_tool"].append(await load(client, "add", {"a": 1, "b": 2}, {}, concurrency,
-                                                       args.requests, args.deadline_s))
-            for tool in ("classify", "classify_unbatched"):
-                report["model_tool_32_clients"][tool] = await load(
-                    client, tool, {}, {"image_0": image}, 32, min(args.requests, 256), args.deadline_s)
-            await client.aclose()
-
-        asyncio.run(run_all())
-    batched = report["model_tool_32_clients"]["classify"]["requests_per_s"]
-    unbatched = report["model_tool_32_clients"]["classify_unbatched"]["requests_per_s"]
-    report["batched_over_unbatched_throughput"] = round(batched / unbatched, 2)
-    print(json.dumps(report, indent=2))
+        role, port, *extra = args.serve
+        return {"vista": lambda: serve_vista(int(port), int(extra[0])), "model": lambda: serve_model(int(port)),
+                "bare": lambda: serve_bare(int(port))}[role]()
+    if args.profile:
+        return profile()
+    try:
+        workers = sorted({int(n) for n in args.workers.split(",")})
+    except ValueError:
+        raise SystemExit(f"--workers {args.workers!r}: give worker counts as a comma list, e.g. 1,2,4") from None
+    if args.requests < 1 or args.rounds < 1 or args.deadline_s <= 0 or min(workers) < 1:
+        raise SystemExit("--requests, --rounds, --deadline-s and --workers must be positive")
+    try:
+        import uvloop
+        uvloop.install()
+    except ImportError:
+        pass
+    report: dict = {"requests_per_point": args.requests, "rounds": args.rounds,
+                    "load_average_at_start": os.getloadavg()[0]}
+    with ExitStack() as stack:
+        server, port = own("vista", "1")
+        stack.enter_context(server)
+        targets = [vista_target("vista serve", port)]
+        server, port = own("bare")
+        stack.enter_context(server)
+        targets.append(bare_target(port))
+        if args.verl_tool:
+            server, port = verl_tool(args.verl_tool.resolve())
+            stack.enter_context(server)
+            targets.append(verl_target(port))
+        scaling = []
+        for n in workers:
+            if n == 1:
+                continue
+            server, port = own("vista", str(n))
+            stack.enter_context(server)
+            scaling.append(vista_target(f"vista serve --workers {n}", port))
+        results = light_rounds(targets, scaling, args)
+    others = ["bare FastAPI"] + (["verl-tool"] if args.verl_tool else [])
+    report["light_tool"] = summary(results, "vista serve", others)
+    if not args.no_batching:
+        server, port = own("model")
+        with server:
+            report["model_tool_32_clients"] = batching_rounds(port, args)
+    report["load_average_at_end"] = os.getloadavg()[0]
+    print_table(report["light_tool"]["table"])
+    print(json.dumps({k: v for k, v in report.items() if k != "light_tool"} |
+                     {"ratios": report["light_tool"]["ratios_per_round_min_max"]}, indent=1))
 
 
 if __name__ == "__main__":

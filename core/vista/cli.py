@@ -196,6 +196,10 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token", default=None, help="require this bearer token (default: $VISTA_SERVE_TOKEN)")
     parser.add_argument("--concurrency", type=int, default=default.concurrency, help="calls of one tool at once")
     parser.add_argument("--max-queue", type=int, default=default.max_queue, help="waiting calls per tool before 503")
+    parser.add_argument("--light-capacity", type=int, default=default.light_capacity,
+                        help="calls at once of a light (non-blocking) tool before 503")
+    parser.add_argument("--workers", type=int, default=default.workers,
+                        help="server processes sharing the port, each with its own tools (for light tools)")
     parser.add_argument("--timeout", type=float, default=default.timeout_s, help="per-call time limit in seconds")
     parser.add_argument("--max-batch-size", type=int, default=default.max_batch_size,
                         help="dynamic batching: most calls in one batch")
@@ -242,13 +246,16 @@ def _serve(args: argparse.Namespace, registry: Registry) -> int:
     names = [n.strip() for n in args.tools.split(",")] if args.tools else sorted(registry.tools)
     tools = {name: registry.tool(name) for name in names}
     config = ServeConfig(host=args.host, port=args.port, token=args.token or os.environ.get("VISTA_SERVE_TOKEN"),
-                         concurrency=args.concurrency, max_queue=args.max_queue, timeout_s=args.timeout,
+                         concurrency=args.concurrency, max_queue=args.max_queue,
+                         light_capacity=args.light_capacity, workers=args.workers, timeout_s=args.timeout,
                          max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
                          max_body_bytes=round(args.max_body_mb * 2**20),
                          max_inflight_bytes=round(args.max_inflight_mb * 2**20),
                          max_batch_calls=args.max_batch_calls, max_json_values=args.max_json_values,
                          body_timeout_s=args.body_timeout, shutdown_grace_s=args.shutdown_grace).validate()
     if args.ray:
+        if args.workers != 1:
+            raise VistaError("--workers is for the plain server; with --ray, scale with --replicas")
         from .serve.ray_app import serve_with_ray
 
         serve_with_ray(names, plugins=args.plugins, config=config, replicas=args.replicas, num_gpus=args.num_gpus)

@@ -34,16 +34,26 @@ class ServeConfig:
     """Calls of one tool running at once (batched tools: batches at once is 1, this bounds waiting batches)."""
     max_queue: int = 64
     """Calls of one tool waiting beyond `concurrency`; more get 503 with Retry-After instead of growing memory."""
+    light_capacity: int = 4096
+    """Calls of one light tool (in process, declared ``blocking = False``: it runs on the event loop in microseconds)
+    admitted at once, instead of `concurrency` + `max_queue`, which are sized for tools that hold a thread or a model;
+    a `per_tool` concurrency or max_queue puts a light tool back under those. More get 503 with Retry-After."""
     timeout_s: float = 60.0
     """Per-call time limit; a call over it returns a TOOL_FAILURE result with code 'timeout'."""
     max_batch_size: int = 8
     """Dynamic batching: most calls grouped into one `run_batch` for tools that implement it."""
-    max_wait_ms: float = 5.0
-    """Dynamic batching: how long the first call of a batch waits for companions."""
+    max_wait_ms: float = 0.0
+    """Dynamic batching: how long a batch that already has companions but is not full waits for more. A lone call
+    on an idle tool never waits, and calls that arrive while a batch runs form the next one, so the batch size
+    follows the load without waiting; a wait only pays when batches are far cheaper full than half full."""
     per_tool: dict[str, dict] = field(default_factory=dict)
     """Overrides per tool name of concurrency, max_queue, timeout_s, max_batch_size, max_wait_ms."""
     retry_after_s: int = 1
     """Retry-After hint sent with 503 when a tool's queue (or the server's body budget) is full."""
+    workers: int = 1
+    """Server processes sharing the port (`vista serve --workers N`), each with its own copy of the tools, queues and
+    limits (so N times the capacity) and its own /metrics; for light tools, which one process's event loop
+    bounds. Model tools want 1 (each worker would hold the model) or Ray Serve replicas."""
     shutdown_grace_s: float = 5.0
     """On SIGTERM: calls in progress get this long to finish; then they are cancelled (worker processes killed)
     and answered 503, and the process exits, within about this plus 2 s."""
@@ -52,8 +62,8 @@ class ServeConfig:
         if self.host not in ("127.0.0.1", "localhost", "::1") and not self.token:
             raise ValueError(f"binding to {self.host} exposes the tools to the network: set a token "
                              "(--token / VISTA_SERVE_TOKEN) or bind to 127.0.0.1")
-        for name in ("concurrency", "max_queue", "max_batch_size", "max_body_bytes", "max_image_pixels",
-                     "max_json_values", "max_batch_calls"):
+        for name in ("concurrency", "max_queue", "light_capacity", "workers", "max_batch_size", "max_body_bytes",
+                     "max_image_pixels", "max_json_values", "max_batch_calls"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.max_inflight_bytes < self.max_body_bytes:

@@ -179,6 +179,10 @@ def create_app(service: ToolService) -> FastAPI:
                                    "send it faster or in smaller calls")
             holder = [body]
             del body
+            if not batch:
+                answer = service.call_now(name, holder, arrival)  # a light tool's call: answered on the loop
+                if answer is not None:
+                    return Response(answer, media_type=_JSON)
             run = service.batch_body if batch else service.call_body
             outcome = await _answer(asyncio.ensure_future(run(name, holder, arrival)), request.receive,
                                     service.stopping)
@@ -238,12 +242,53 @@ def _uvicorn_server(app: FastAPI, service: ToolService):
                 loop = stopping.get_loop()
                 loop.call_soon_threadsafe(loop.call_later, config.shutdown_grace_s, service.stop_calls)
 
-    return Server(uvicorn.Config(app, host=config.host, port=config.port, log_level="info",
+    # uvloop and httptools when installed (vista-core depends on uvicorn[standard]); no access log, which cost
+    # about a sixth of a light call's time
+    return Server(uvicorn.Config(app, host=config.host, port=config.port, log_level="info", access_log=False,
                                  timeout_graceful_shutdown=config.shutdown_grace_s + 1))
 
 
 def serve(service: ToolService) -> None:
     """Run the server in the foreground until SIGINT/SIGTERM: then it stops accepting connections, lets calls in
     progress finish for `shutdown_grace_s`, answers the rest 503 (their worker processes killed) and exits, within
-    about `shutdown_grace_s` + 2 s."""
-    _uvicorn_server(create_app(service), service).run()
+    about `shutdown_grace_s` + 2 s. With `workers` > 1, that many processes share the port (see `_serve_workers`)."""
+    server = _uvicorn_server(create_app(service), service)
+    if service.config.workers == 1:
+        server.run()
+    else:
+        _serve_workers(server, service.config)
+
+
+def _serve_workers(server, config: ServeConfig) -> None:
+    """`workers` copies of ``server``, forked from this process once its tools are built (and before any thread
+    starts), accepting on one listening socket; the kernel spreads connections among them. A worker that dies is
+    replaced; SIGTERM/SIGINT are passed on to every worker, each of which stops as a single server does."""
+    import multiprocessing
+    import signal
+    import threading
+
+    sock = server.config.bind_socket()  # bound before forking: every worker accepts on it
+    fork = multiprocessing.get_context("fork")
+    stop = threading.Event()
+
+    def start() -> multiprocessing.Process:
+        process = fork.Process(target=server.run, kwargs={"sockets": [sock]}, daemon=False)
+        process.start()
+        return process
+
+    workers = [start() for _ in range(config.workers)]
+    handlers = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not stop.wait(0.5):
+            workers = [w if w.is_alive() else start() for w in workers]
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()  # SIGTERM: the worker's own graceful stop
+        for worker in workers:
+            worker.join(config.shutdown_grace_s + 3)
+            if worker.is_alive():
+                worker.kill()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        sock.close()

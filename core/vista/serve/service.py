@@ -8,12 +8,25 @@ encodes the result, so the event loop only moves bytes. A slot is given back whe
 caller stops waiting: a tool that hangs holds its own slots and no others, and the threads stay bounded. A call
 given up on (past its deadline, client gone, shutdown) has its `CallScope` cancelled, which stops the tools that
 work in child processes (the sympy workers, `python_exec`) at once.
+
+Where a thread hop costs more than the work it moves (90-180 µs, against about 40 µs to parse, validate and encode
+a small call; `bench/serve_load.py --profile`), the work stays on the event loop:
+
+- a light tool, an in-process tool whose class sets ``blocking = False`` (it returns in microseconds and never
+  waits: arithmetic, a lookup), runs there entirely, parse to encoded result, when its call has no images and a
+  small body (`INLINE_MAX_BODY`). It holds no slot and no thread, so its admission limit is
+  `ServeConfig.light_capacity`, not `concurrency` + `max_queue`, which are sized for tools that hold a thread or a
+  model;
+- a batching tool's call is parsed, validated and its small images decoded there (`INLINE_MAX_PIXELS`) before it
+  joins its batch, and a result without images is encoded there: the batch, in its thread, is the one hop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -28,7 +41,15 @@ from ..tool import Tool, ToolArguments, ToolContext, ToolResult
 from ..validation import validate_call
 from .config import ServeConfig
 from .metrics import ServeMetrics
-from .wire import RequestRejected, batch_calls, call_fields, decode_images, parse_json, result_json
+from .wire import RequestRejected, batch_calls, call_fields, declared_pixels, decode_images, parse_json, result_json
+
+INLINE_MAX_BODY = 64 * 1024
+"""Largest call body parsed and validated on the event loop (a light tool's call, or a batching tool's call before
+it joins a batch); a larger one, whose JSON takes longer to parse than a thread hop costs, goes to a worker thread."""
+INLINE_MAX_PIXELS = 128 * 128
+"""Most pixels (the call's images together, from their headers) decoded on the event loop for a batching tool's
+call: a small image decodes in less time than a thread hop takes, and a hop per call competes for the interpreter
+with the batch running in its thread."""
 
 
 class Overloaded(VistaError):
@@ -42,39 +63,48 @@ class ShuttingDown(VistaError):
 
 
 class DynamicBatcher:
-    """Groups concurrent calls of one tool into `run_batch` calls: up to ``max_batch_size`` per batch, the first
-    call waiting at most ``max_wait_s`` for companions. One batch runs at a time (the model is resident once).
+    """Groups concurrent calls of one tool into `run_batch` calls, one batch at a time (the model is resident once),
+    each run in a worker thread so the event loop keeps receiving calls meanwhile. A call that finds the tool idle
+    runs at once, alone: nothing waits on an empty queue. Calls that arrive while a batch runs queue up and form the
+    next batch, up to ``max_batch_size``: the batch size follows the load (1 for a lone client, the whole queue under
+    many). With ``max_wait_s`` > 0, a batch that already has companions waits that long for more until it is full.
     A call whose caller stopped waiting (deadline, disconnect) before its batch started is left out."""
 
     def __init__(self, tool: Tool, max_batch_size: int, max_wait_s: float, pool: ThreadPoolExecutor,
                  metrics: ServeMetrics):
         self.tool, self.max_batch_size, self.max_wait_s = tool, max_batch_size, max_wait_s
         self.pool, self.metrics = pool, metrics
-        self.queue: asyncio.Queue | None = None
+        self.pending: deque[tuple[ToolArguments, ToolContext, asyncio.Future]] = deque()
+        self.arrived: asyncio.Event | None = None
         self.worker: asyncio.Task | None = None
 
     async def submit(self, arguments: ToolArguments, ctx: ToolContext) -> ToolResult:
-        if self.queue is None:
-            self.queue = asyncio.Queue()
+        if self.worker is None:
+            self.arrived = asyncio.Event()
             self.worker = asyncio.create_task(self._work())
         future = asyncio.get_running_loop().create_future()
-        await self.queue.put((arguments, ctx, future))
+        self.pending.append((arguments, ctx, future))
+        self.arrived.set()
         return await future
+
+    async def _next_batch(self) -> list:
+        while not self.pending:
+            self.arrived.clear()
+            await self.arrived.wait()
+        if self.max_wait_s > 0 and 1 < len(self.pending) < self.max_batch_size:
+            deadline = asyncio.get_running_loop().time() + self.max_wait_s
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(deadline):
+                    while len(self.pending) < self.max_batch_size:
+                        self.arrived.clear()
+                        await self.arrived.wait()
+        count = min(len(self.pending), self.max_batch_size)
+        return [item for item in (self.pending.popleft() for _ in range(count)) if not item[2].done()]
 
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            batch = [await self.queue.get()]
-            deadline = loop.time() + self.max_wait_s
-            while len(batch) < self.max_batch_size:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self.queue.get(), remaining))
-                except asyncio.TimeoutError:
-                    break
-            batch = [item for item in batch if not item[2].done()]
+            batch = await self._next_batch()
             if not batch:
                 continue
             self.metrics.batch_size.labels(self.tool.name).observe(len(batch))
@@ -96,6 +126,7 @@ class ToolService:
         threads = sum(self.config.for_tool(name, "concurrency") for name in self.tools)
         threads += sum(1 for tool in self.tools.values() if tool.supports_batching) + 4
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vista-serve")
+        self._light = {name for name, tool in self.tools.items() if self._runs_on_loop(tool)}
         self._inflight: dict[str, int] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._batchers: dict[str, DynamicBatcher] = {}
@@ -111,10 +142,22 @@ class ToolService:
                  "task_argument": t.task_argument}
                 for t in sorted(self.tools.values(), key=lambda t: t.name)]
 
+    def _runs_on_loop(self, tool: Tool) -> bool:
+        """A light tool: in process, declared non-blocking, neither batching nor async (see the module docstring)."""
+        return (getattr(tool, "blocking", True) is False and not tool.supports_batching
+                and not hasattr(tool, "arun") and type(self)._run is ToolService._run)
+
+    def capacity(self, name: str) -> int:
+        """Calls of ``name`` admitted at once: `light_capacity` for a light tool (unless the tool's own
+        `concurrency` or `max_queue` is set in `per_tool`), `concurrency` + `max_queue` for the others."""
+        own = self.config.per_tool.get(name, {})
+        if name in self._light and "concurrency" not in own and "max_queue" not in own:
+            return self.config.light_capacity
+        return self.config.for_tool(name, "concurrency") + self.config.for_tool(name, "max_queue")
+
     def room(self, name: str) -> int:
         """How many more calls of ``name`` would be admitted now."""
-        capacity = self.config.for_tool(name, "concurrency") + self.config.for_tool(name, "max_queue")
-        return capacity - self._inflight.get(name, 0)
+        return self.capacity(name) - self._inflight.get(name, 0)
 
     def admit(self, name: str, count: int = 1, batch: int | None = None) -> None:
         """Count ``count`` calls of ``name`` against its queue, all or none; `Overloaded` when they do not fit
@@ -177,7 +220,7 @@ class ToolService:
         tool = self.tools[name]
         deadline = self.deadline(name, arrival)
         calls = await self._in_thread(self._parse_batch, body)
-        capacity = self.config.for_tool(name, "concurrency") + self.config.for_tool(name, "max_queue")
+        capacity = self.capacity(name)
         if len(calls) > capacity:  # could never be admitted whole: not a case for retrying later
             raise RequestRejected(f"a batch of {len(calls)} calls exceeds the {capacity} places of tool '{name}' "
                                   "(its concurrency + max_queue); split it", 413)
@@ -193,6 +236,23 @@ class ToolService:
                 await asyncio.gather(*tasks, return_exceptions=True)
                 raise
         return b'{"results":[' + b",".join(results) + b"]}"
+
+    def call_now(self, name: str, body: list[bytes | bytearray], arrival: float) -> bytes | None:
+        """Answer one admitted call of a light tool on the calling thread (the event loop), parse to encoded result,
+        or return None when it needs a worker thread after all (images to decode, a large body): then ``body[0]``
+        holds what has been parsed so far, for `call_body`. Raises `RequestRejected` as `call_body` does."""
+        if name not in self._light or len(body[0]) > INLINE_MAX_BODY:
+            return None
+        data = parse_json(body[0], self.config.max_json_values)
+        arguments, images = call_fields(data)
+        if images:
+            body[0] = data
+            return None
+        tool, start = self.tools[name], time.monotonic()
+        prepared = self._prepare(tool, (arguments, {}), "", False, start)
+        if not isinstance(prepared, tuple):
+            return result_json(prepared)
+        return self._finish(tool, run_validated(tool, *prepared), True, start)
 
     def _parse_batch(self, body: list) -> list[Any]:
         return batch_calls(parse_json(body.pop(), self.config.max_json_values), self.config.max_batch_calls)
@@ -240,7 +300,7 @@ class ToolService:
         # would cap the batch size); remote tools and Ray replicas run under theirs
         batched = tool.supports_batching and type(self)._run is ToolService._run
         try:
-            prepared = await self._in_thread(self._prepare, tool, call, where, raw, start)
+            prepared = await self._prepared(tool, call, where, raw, start)
             if not isinstance(prepared, tuple):
                 return prepared  # a validation error, as a result
             result = None if batched else await self._run(tool, *prepared)
@@ -249,7 +309,20 @@ class ToolService:
         if batched:
             result = await self._run(tool, *prepared)
         del prepared
+        if not result.images:  # a few fields to encode: cheaper here than a hop
+            return self._finish(tool, result, raw, start)
         return await self._in_thread(self._finish, tool, result, raw, start)
+
+    async def _prepared(self, tool: Tool, call: Any, where: str, raw: bool, start: float) -> Any:
+        """`_prepare` on the event loop when that is cheaper than a thread hop (a small body, small images or
+        none), else in a worker thread."""
+        if raw and isinstance(call[0], (bytes, bytearray)) and len(call[0]) <= INLINE_MAX_BODY:
+            call[0] = parse_json(call[0], self.config.max_json_values)
+            images = call[0].get("images") if isinstance(call[0], dict) else None
+            pixels = declared_pixels(images) if images else 0
+            if pixels is not None and pixels <= INLINE_MAX_PIXELS:
+                return self._prepare(tool, call, where, raw, start)
+        return await self._in_thread(self._prepare, tool, call, where, raw, start)
 
     def _slot(self, name: str) -> asyncio.Semaphore:
         slot = self._slots.get(name)
