@@ -1,0 +1,238 @@
+"""The tool server's fast paths behave exactly like the ordinary ones: light tools answered on the event loop,
+admission sized per tool, batches that follow the load, `--workers`. Speed itself is measured by
+bench/serve_load.py, never asserted here."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+import sample_plugin
+import vista
+from PIL import Image
+from serving import HERE, free_port, server_in_thread, wait_healthy
+from test_cli import one_line_error, run_cli
+from vista.serve.client import ToolServerClient
+from vista.serve.config import ServeConfig
+from vista.serve.service import ToolService
+
+
+class LightScale(sample_plugin.Scale):
+    name = "light_scale"
+    blocking = False
+
+
+class LightBroken(sample_plugin.BrokenOutput):
+    name = "light_broken"
+    blocking = False
+
+
+class LightCrop(sample_plugin.Crop):
+    name = "light_crop"
+    blocking = False
+
+
+class LightCrashing(sample_plugin.Crashing):
+    name = "light_crashing"
+    blocking = False
+
+
+class Doubler(vista.Tool):
+    """Doubles numbers in batches; records every batch's size and the image sizes it saw."""
+
+    name = "doubler"
+    family = "math"
+    description = "doubles a number, batched"
+    Arguments = type("Args", (vista.ToolArguments,), {"__annotations__": {"x": float}})
+
+    def __init__(self):
+        self.sizes: list[int] = []
+
+    def run_batch(self, batch):
+        self.sizes.append(len(batch))
+        time.sleep(0.05)  # a forward pass: the same cost for 1 or 16 items
+        return [vista.ToolResult(text=str(args.x * 2), data={"y": args.x * 2,
+                                 "pixels": sum(i.width * i.height for i in ctx.images().values())})
+                for args, ctx in batch]
+
+    def run(self, args, ctx):
+        return self.run_batch([(args, ctx)])[0]
+
+
+def png(width: int, height: int) -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "red").save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+@pytest.fixture
+def light(registry):
+    tools = dict(registry.tools, light_scale=LightScale(), light_broken=LightBroken(), light_crop=LightCrop(),
+                 light_crashing=LightCrashing(), doubler=Doubler())
+    # limits meant for model tools, far below the load the light tools get here
+    return ToolService(tools, ServeConfig(concurrency=1, max_queue=1, light_capacity=64, max_batch_size=16))
+
+
+def test_light_tools_answer_exactly_as_ordinary_ones(light):
+    pairs = {"light_scale": "scale", "light_broken": "broken_output", "light_crashing": "crashing"}
+    calls = [{"value": 3, "factor": 2}, {"value": 3, "mode": "div"}, {}, {"value": 1, "factr": 2},
+             {"value": 1, "factor": 20}, {"value": "x"}, {"value": 1e999}]
+    with server_in_thread(light) as url:
+        for fast, ordinary in pairs.items():
+            for arguments in calls:
+                body = json.dumps({"arguments": arguments})  # Infinity included, as a careless client sends it
+                answers = [httpx.post(f"{url}/tools/{name}/call", content=body).json() for name in (fast, ordinary)]
+                for answer in answers:
+                    answer.pop("latency_s")
+                answers[0] = json.loads(json.dumps(answers[0]).replace(fast, ordinary))
+                assert answers[0] == answers[1], (fast, arguments)
+        # a light tool's call with an image goes to a worker thread: decoded, cropped, returned
+        crop = httpx.post(f"{url}/tools/light_crop/call",
+                          json={"arguments": {"bbox": [0, 0, 4, 3]}, "images": {"image_0": png(40, 30)}}).json()
+        assert crop["error"] is None and len(crop["images"]) == 1
+        # bodies the client must fix: one line each, as for any tool
+        for body, status, words in [(b"{nope", 400, "not valid JSON"), (b"[1, 2]", 422, "must be a JSON object"),
+                                    (b'{"arguments": 3}', 422, "'arguments' of the request body")]:
+            answer = httpx.post(f"{url}/tools/light_scale/call", content=body)
+            assert answer.status_code == status and words in answer.json()["error"], body
+            assert "\n" not in answer.json()["error"]
+
+
+def test_light_tools_are_not_refused_under_load_that_fills_a_model_tools_queue(light):
+    with server_in_thread(light) as url:
+        async def hammer(tool: str, count: int) -> list[int]:
+            async with httpx.AsyncClient(limits=httpx.Limits(max_connections=count), timeout=30) as client:
+                answers = await asyncio.gather(*(client.post(f"{url}/tools/{tool}/call",
+                                                             json={"arguments": {"x": 1} if tool == "doubler" else
+                                                                   {"value": i}}) for i in range(count)))
+            return [a.status_code for a in answers]
+
+        assert set(asyncio.run(hammer("light_scale", 48))) == {200}
+        # the same load on a batching tool with concurrency 1 + max_queue 1 is refused, with Retry-After
+        statuses = asyncio.run(hammer("doubler", 48))
+        assert 503 in statuses and 200 in statuses
+
+
+def test_a_light_tool_is_refused_past_its_own_capacity(registry):
+    service = ToolService(dict(registry.tools, light_scale=LightScale()), ServeConfig(light_capacity=2))
+    with server_in_thread(service) as url:
+        port = int(url.rsplit(":", 1)[1])
+        waiting = []
+        for _ in range(2):  # two calls admitted whose bodies have not arrived: they hold both places
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(b"POST /tools/light_scale/call HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 40\r\n\r\n{")
+            waiting.append(sock)
+        try:
+            refused = None
+            for _ in range(50):  # the two connections are admitted in the server's own time
+                answer = httpx.post(f"{url}/tools/light_scale/call", json={"arguments": {"value": 1}})
+                if answer.status_code == 503:
+                    refused = answer
+                    break
+                time.sleep(0.05)
+            assert refused is not None and refused.headers["retry-after"] == "1"
+            assert "light_scale" in refused.json()["error"]
+        finally:
+            for sock in waiting:
+                sock.close()
+        answer = None
+        for _ in range(50):  # the places come back once those requests are gone
+            answer = httpx.post(f"{url}/tools/light_scale/call", json={"arguments": {"value": 1}})
+            if answer.status_code == 200:
+                break
+            time.sleep(0.05)
+        assert answer.status_code == 200 and answer.json()["data"] == {"result": 2.0}
+
+
+def test_batches_follow_the_load(light):
+    doubler = light.tools["doubler"]
+    with server_in_thread(light) as url:
+        client = ToolServerClient(url)
+        for x in range(4):  # one client: each call runs alone, nobody waits for companions
+            assert client.call("doubler", {"x": x}, {}).data["y"] == 2 * x
+        assert doubler.sizes == [1, 1, 1, 1]
+        doubler.sizes.clear()
+        light.config.per_tool["doubler"] = {"max_queue": 64}
+
+        async def many():
+            return await asyncio.gather(*(client.acall("doubler", {"x": i}, {}) for i in range(32)))
+
+        results = asyncio.run(many())
+        assert [r.data["y"] for r in results] == [2 * i for i in range(32)]
+        assert sum(doubler.sizes) == 32 and max(doubler.sizes) > 1 and max(doubler.sizes) <= 16
+        # small images are decoded before the call joins its batch, large ones in a worker thread: the same answer
+        for side in (16, 400):
+            answer = httpx.post(f"{url}/tools/doubler/call",
+                                json={"arguments": {"x": 1}, "images": {"image_0": png(side, side)}}).json()
+            assert answer["data"] == {"y": 2.0, "pixels": side * side}
+        junk = httpx.post(f"{url}/tools/doubler/call", json={"arguments": {"x": 1}, "images": {"image_0": "bm9wZQ=="}})
+        assert junk.status_code == 400 and "image_0" in junk.json()["error"]
+
+
+WORKERS = """
+import sys
+sys.path.insert(0, {here!r})
+import sample_plugin
+from vista.testing import registered_plugin
+from vista.serve.config import ServeConfig
+from vista.serve.server import serve
+from vista.serve.service import ToolService
+with registered_plugin(sample_plugin, "sample") as registry:
+    serve(ToolService(registry.tools, ServeConfig(port={port}, workers=2, shutdown_grace_s=1)))
+"""
+
+
+def test_workers_share_the_port_replace_the_fallen_and_stop_together():
+    psutil = pytest.importorskip("psutil")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", WORKERS.format(here=str(HERE), port=port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, 60)
+        parent = psutil.Process(proc.pid)
+        workers = parent.children()
+        assert len(workers) == 2
+        for value in range(8):  # a new connection each: the kernel spreads them over the workers
+            answer = httpx.post(f"{url}/tools/scale/call", json={"arguments": {"value": value}})
+            assert answer.json()["data"] == {"result": 2.0 * value}
+        workers[0].kill()
+        workers[0].wait(10)
+        for _ in range(100):
+            if len(parent.children()) == 2:
+                break
+            time.sleep(0.1)
+        replaced = parent.children()
+        assert len(replaced) == 2 and workers[0].pid not in {w.pid for w in replaced}
+        wait_healthy(url, 30)
+        assert httpx.post(f"{url}/tools/scale/call", json={"arguments": {"value": 1}}).json()["data"]["result"] == 2
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in replaced)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("flags, words", [(["--workers", "0"], "workers must be >= 1"),
+                                          (["--light-capacity", "0"], "light_capacity must be >= 1"),
+                                          (["--ray", "--workers", "2"], "with --ray, scale with --replicas")])
+def test_serve_flags_out_of_range_are_one_line(flags, words):
+    completed = run_cli("--plugins", "none", "serve", "--port", "0", *flags)
+    assert completed.returncode != 0 and words in one_line_error(completed.stderr)
+
+
+def test_health_and_tools_answer_json(light):
+    with server_in_thread(light) as url:
+        assert httpx.get(f"{url}/health").json()["status"] == "ok"
+        assert "light_scale" in {spec["name"] for spec in json.loads(httpx.get(f"{url}/tools").content)}
