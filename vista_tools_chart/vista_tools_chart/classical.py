@@ -112,21 +112,60 @@ class ChartParseError(ValueError):
 _CHROMA = 28  # max-min channel spread above which a colour counts as a hue, not a grey
 
 
-def _backgrounds(rgb: np.ndarray) -> list[np.ndarray]:
-    """The one or two light achromatic colours covering most of the image (figure and plot-area backgrounds)."""
-    flat = rgb.reshape(-1, 3)
-    spread = flat.max(axis=1).astype(int) - flat.min(axis=1)
-    light = flat[(spread < 16) & (flat.min(axis=1) > 170)]
-    if len(light) == 0:
-        return [np.array([255, 255, 255], float)]
-    keys, counts = np.unique(light // 4, axis=0, return_counts=True)
-    order = np.argsort(-counts)
-    found = [keys[order[0]] * 4 + 2]
-    for k in order[1:4]:
-        if counts[k] > 0.08 * len(flat) and np.abs(keys[k] * 4 + 2 - found[0]).max() > 8:
-            found.append(keys[k] * 4 + 2)
+@dataclass
+class Pixels:
+    """The image as its distinct colours: `colours[inverse]` is the image; colour statistics are computed once per
+    distinct colour rather than per pixel (a chart has a few thousand colours, and a million pixels)."""
+
+    colours: np.ndarray   # (n, 3) float
+    inverse: np.ndarray   # (h, w) index into colours
+    counts: np.ndarray    # (n,) pixels of each colour
+
+    @classmethod
+    def of(cls, rgb: np.ndarray) -> Pixels:
+        packed = (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
+        keys, inverse, counts = np.unique(packed.ravel(), return_inverse=True, return_counts=True)
+        colours = np.stack([keys >> 16, (keys >> 8) & 255, keys & 255], axis=1).astype(float)
+        return cls(colours, inverse.reshape(rgb.shape[:2]), counts)
+
+
+def _backgrounds(rgb: np.ndarray, pixels: Pixels) -> list[np.ndarray]:
+    """The figure's background (the colour of most of the image's border) and the plot area's when it differs: a
+    colour without much hue covering a large share of the image and framing at least half of it. Light, tinted or
+    dark alike."""
+    h, w = rgb.shape[:2]
+    border = np.concatenate([pixels.inverse[0], pixels.inverse[-1], pixels.inverse[:, 0], pixels.inverse[:, -1]])
+    figure = int(np.bincount(border).argmax())
+    found = [pixels.colours[figure]]
+    spread = np.ptp(pixels.colours, axis=1)
+    for k in np.argsort(-pixels.counts)[:6]:
+        if pixels.counts[k] < 0.08 * h * w:
             break
-    return [np.asarray(b, float) for b in found]
+        colour = pixels.colours[k]
+        if np.abs(colour - found[0]).max() <= 8 or spread[k] >= 40:
+            continue
+        if _fills_a_frame(pixels.inverse == k, w, h):
+            found.append(colour)
+            break
+    return found
+
+
+def _fills_a_frame(mask: np.ndarray, w: int, h: int) -> bool:
+    """Whether a colour is a plot area's background: one region (once gridlines, lines and a legend crossing it are
+    closed over) spanning half the image or more both ways, and running along the top or bottom and the left or
+    right of its extent (bars of one colour leave the top of their extent empty but for the tallest)."""
+    closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    n, components, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=4)
+    if n < 2:
+        return False
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x0, y0, bw, bh = stats[largest, :4]
+    if bw < 0.5 * w or bh < 0.5 * h:
+        return False
+    box = components[y0:y0 + bh, x0:x0 + bw] == largest
+    across = max(box[:3].mean(axis=1).max(), box[-3:].mean(axis=1).max())
+    down = max(box[:, :3].mean(axis=0).max(), box[:, -3:].mean(axis=0).max())
+    return across >= 0.6 and down >= 0.6
 
 
 def _blend_score(pixels: np.ndarray, color: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -140,30 +179,48 @@ def _blend_score(pixels: np.ndarray, color: np.ndarray, background: np.ndarray) 
     return score
 
 
-def find_colours(rgb: np.ndarray, backgrounds: list[np.ndarray], max_colours: int = 12) -> list[np.ndarray]:
-    """Series colour candidates: frequent hues, and mid greys (bars may be grey); blends of a found colour with the
-    background are the same colour, not a new one."""
-    flat = rgb.reshape(-1, 3).astype(float)
-    spread = flat.max(axis=1) - flat.min(axis=1)
-    mid_grey = (spread < _CHROMA) & (flat.max(axis=1) > 70) & (flat.max(axis=1) < 200)
-    candidates = flat[(spread >= _CHROMA) | mid_grey]
-    if len(candidates) == 0:
-        return []
-    keys, inverse, counts = np.unique((candidates // 12).astype(int), axis=0, return_inverse=True,
-                                      return_counts=True)
-    inverse = inverse.ravel()
-    minimum = max(30, int(0.0003 * len(flat)))
+def find_colours(pixels: Pixels, backgrounds: list[np.ndarray], text_mask: np.ndarray | None = None,
+                 max_colours: int = 12) -> list[np.ndarray]:
+    """Series colour candidates, most frequent first, text left out: hues, and any colour that fills a solid
+    region (grey or black bars and wedges, markers); the anti-aliased blends of a found colour with the background
+    are that colour, not a new one, unless they too fill a solid region (a pale bar beside a strong one)."""
+    inside_text = np.bincount(pixels.inverse[text_mask], minlength=len(pixels.counts)) if text_mask is not None \
+        else 0
+    counts = pixels.counts - inside_text
+    colours = pixels.colours
+    near_background = np.zeros(len(colours), bool)
+    for bg in backgrounds:
+        near_background |= np.abs(colours - bg).max(axis=1) <= 12
+    keys = (colours // 12).astype(int)
+    key_ids = keys[:, 0] * 484 + keys[:, 1] * 22 + keys[:, 2]
+    usable = ~near_background & (counts > 0)
+    cluster_counts = np.bincount(key_ids[usable], weights=counts[usable], minlength=22 ** 3)
+    total = pixels.inverse.size
+    minimum = max(30, int(0.0003 * total))
     found: list[np.ndarray] = []
-    for k in np.argsort(-counts):
-        if counts[k] < minimum or len(found) >= max_colours:
+    for key in np.argsort(-cluster_counts)[:40]:
+        if cluster_counts[key] < minimum or len(found) >= max_colours:
             break
-        centre = candidates[inverse == k].mean(axis=0)
+        members = usable & (key_ids == key)
+        centre = (colours[members] * counts[members, None]).sum(axis=0) / counts[members].sum()
         if any(np.linalg.norm(centre - c) < 40 for c in found):
             continue
-        if any(_is_blend_of(centre, c, bg) for c in found for bg in backgrounds):
+        hue = np.ptp(centre) >= _CHROMA
+        blend = any(_is_blend_of(centre, c, bg) for c in found for bg in backgrounds)
+        if (not hue or blend) and not _solid(pixels, members, text_mask, minimum):
             continue
         found.append(centre)
     return found
+
+
+def _solid(pixels: Pixels, members: np.ndarray, text_mask: np.ndarray | None, minimum: int) -> bool:
+    """Whether these colours fill a region thicker than a stroke (gridlines of a poster style are 3-4 px wide):
+    what is left after a 5x5 erosion."""
+    mask = members[pixels.inverse]
+    if text_mask is not None:
+        mask &= ~text_mask
+    core = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8))
+    return int(core.sum()) >= minimum
 
 
 def _is_blend_of(pixel: np.ndarray, color: np.ndarray, background: np.ndarray) -> bool:
@@ -172,16 +229,15 @@ def _is_blend_of(pixel: np.ndarray, color: np.ndarray, background: np.ndarray) -
     return 0.05 < t < 1.0 and float(np.linalg.norm(pixel - background - t * d)) < 22
 
 
-def label_pixels(rgb: np.ndarray, colours: list[np.ndarray], backgrounds: list[np.ndarray]) -> np.ndarray:
+def label_pixels(pixels: Pixels, colours: list[np.ndarray], backgrounds: list[np.ndarray]) -> np.ndarray:
     """Per pixel, the index of the colour it shows (anti-aliased shades included), or -1."""
-    h, w, _ = rgb.shape
-    flat = rgb.reshape(-1, 3).astype(float)
     if not colours:
-        return np.full((h, w), -1, int)
-    scores = np.stack([np.min([_blend_score(flat, c, bg) for bg in backgrounds], axis=0) for c in colours])
+        return np.full(pixels.inverse.shape, -1, int)
+    scores = np.stack([np.min([_blend_score(pixels.colours, c, bg) for bg in backgrounds], axis=0)
+                       for c in colours])
     best = scores.argmin(axis=0)
     best[~np.isfinite(scores.min(axis=0))] = -1
-    return best.reshape(h, w)
+    return best[pixels.inverse]
 
 
 # ---------------------------------------------------------------------------------------------------- axes
@@ -243,13 +299,13 @@ def find_scales(texts: list[Text]) -> tuple[Scale | None, Scale | None]:
     return result[0], result[1]
 
 
-def snap_to_tick_marks(rgb: np.ndarray, scale: Scale | None) -> Scale | None:
+def snap_to_tick_marks(ink: np.ndarray, scale: Scale | None) -> Scale | None:
     """Refit the scale on the tick marks' pixel positions: a label's box centre can sit a pixel off its tick, and
     one pixel is several percent of a small value. Ticks are short dark strokes beside the axis spine, next to
     the labels; the scale is kept as it is when they are not found."""
     if scale is None:
         return None
-    dark = rgb.max(axis=2) < 110
+    dark = ink
     along = [t.cy if scale.direction == "y" else t.cx for t in scale.ticks]
     lo, hi = int(min(along)) - 8, int(max(along)) + 9
     # OCR boxes are padded and may already cover the tick strokes: start inside them
@@ -286,40 +342,45 @@ def snap_to_tick_marks(rgb: np.ndarray, scale: Scale | None) -> Scale | None:
 # ---------------------------------------------------------------------------------------------------- legend
 
 def find_legend(texts: list[Text], labels: np.ndarray) -> list[LegendEntry]:
-    """Texts with a small isolated swatch of one series colour just to their left."""
+    """Texts with a small isolated swatch of one series colour just to their left: a patch, or a short line with
+    or without a marker. Every colour in reach is tried, so a legend's frame or a gridline beside it does not hide
+    the swatch."""
     entries: list[LegendEntry] = []
     h, w = labels.shape
+    components: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for t in texts:
         size = max(t.height, 8.0)
-        x0, x1 = int(max(0, t.box[0] - 3.2 * size)), int(max(0, t.box[0] - 1))
+        x0, x1 = int(max(0, t.box[0] - 3.5 * size)), int(max(0, t.box[0] - 1))
         y0, y1 = int(max(0, t.cy - 0.6 * size)), int(min(h, t.cy + 0.6 * size))
         if x1 - x0 < 3 or y1 <= y0:
             continue
         window = labels[y0:y1, x0:x1]
         counts = np.bincount(window[window >= 0].ravel(), minlength=1)
-        if counts.sum() < 6:
-            continue
-        colour = int(counts.argmax())
-        if counts[colour] < 0.6 * counts.sum():
-            continue
-        mask = (labels == colour).astype(np.uint8)
-        n, comp, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        ys, xs = np.nonzero(window == colour)
-        ids = np.bincount(comp[y0:y1, x0:x1][ys, xs])
-        cid = int(ids.argmax())
-        cx0, cy0, cw, ch = stats[cid, :4]
-        # a swatch is small and ends right before the text; a bar end next to a value label is long
-        # a swatch is a short wide patch or line (2 x 0.7 em) ending right before its text
-        if cw > 3.5 * size or ch > 1.6 * size or cw < max(6.0, 0.6 * size) or cw < 1.8 * ch \
-                or cx0 + cw < t.box[0] - 1.2 * size:
-            continue
-        if any(e.color_index == colour for e in entries):
-            continue
-        entries.append(LegendEntry(label=t.text, color_index=colour, text=t,
-                                   swatch=(float(cx0), float(cy0), float(cx0 + cw), float(cy0 + ch))))
-    # a number beside a mark is a value label, unless it lines up with other entries (series named '2020')
-    return [e for e in entries if e.text.number is None
-            or any(f is not e and abs(f.swatch[0] - e.swatch[0]) <= 3 for f in entries)]
+        for colour in np.argsort(-counts):
+            if counts[colour] < 6:
+                break
+            if colour not in components:
+                n, comp, stats, _ = cv2.connectedComponentsWithStats((labels == colour).astype(np.uint8),
+                                                                     connectivity=8)
+                components[colour] = (comp, stats)
+            comp, stats = components[colour]
+            ys, xs = np.nonzero(window == colour)
+            cid = int(np.bincount(comp[y0:y1, x0:x1][ys, xs]).argmax())
+            cx0, cy0, cw, ch = stats[cid, :4]
+            # a swatch is a short wide patch or line (2 x 0.7 em) ending right before its text; a bar end next to a
+            # value label is long
+            if cw > 3.5 * size or ch > 1.6 * size or cw < max(5.0, 0.5 * size) or cw < 1.2 * ch \
+                    or cx0 + cw < t.box[0] - 1.5 * size:
+                continue
+            if not any(e.color_index == colour for e in entries):
+                entries.append(LegendEntry(label=t.text, color_index=int(colour), text=t,
+                                           swatch=(float(cx0), float(cy0), float(cx0 + cw), float(cy0 + ch))))
+            break
+    # a number beside a mark is a value label, unless it lines up with other entries in a column or a row (series
+    # named '2020')
+    return [e for e in entries if e.text.number is None or any(
+        f is not e and (abs(f.swatch[0] - e.swatch[0]) <= 3 or abs(f.swatch[1] - e.swatch[1]) <= 2
+                        and abs(f.swatch[3] - e.swatch[3]) <= 2) for f in entries)]
 
 
 # ---------------------------------------------------------------------------------------------------- parsing
@@ -351,7 +412,8 @@ def _rectangles(labels: np.ndarray, n_colours: int) -> list[_Rect]:
         n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
         for i in range(1, n):
             x, y, w, h, area = stats[i]
-            if w >= 4 and h >= 2 and area >= 24 and area >= 0.85 * w * h:
+            # a bar a pixel or two short is still a bar (a small series beside a large one)
+            if max(w, h) >= 4 and area >= 4 and area >= 0.85 * w * h:
                 rects.append(_Rect(c, int(x), int(y), int(x + w), int(y + h)))
     return rects
 
@@ -374,6 +436,24 @@ def _on_baseline(rects: list[_Rect], scale: Scale | None, vertical: bool) -> lis
     common = max(set(edges), key=lambda e: sum(abs(f - e) <= 2 for f in edges))
     shared = [r for r, e in zip(rects, edges) if abs(e - common) <= 2]
     return shared if len(shared) >= 2 else []
+
+
+def _short_bars_checked(rects: list[_Rect], vertical: bool) -> list[_Rect]:
+    """Keep a bar under 2 pixels long, or a small one, only where it is as wide as the other bars and of a colour
+    that draws them (a stroke of anti-aliasing or of a bar's edge is neither)."""
+    def length(r: _Rect) -> int:
+        return r.y1 - r.y0 if vertical else r.x1 - r.x0
+
+    def width(r: _Rect) -> int:
+        return r.x1 - r.x0 if vertical else r.y1 - r.y0
+
+    normal = [r for r in rects if min(length(r), width(r)) >= 2 and length(r) * width(r) >= 24]
+    if not normal:
+        return rects
+    typical = float(np.median([width(r) for r in normal]))
+    colours = {r.colour for r in normal}
+    return normal + [r for r in rects if r not in normal and r.colour in colours and length(r) <= 3
+                     and abs(width(r) - typical) <= 0.15 * typical + 1]
 
 
 def _spread(values: list[float]) -> float:
@@ -399,7 +479,8 @@ def _column_left_of(texts: list[Text], x: float, top: float, bottom: float) -> l
     return sorted([t for t in left if nearest - t.box[2] <= 0.3 * max(t.width, 1) + 25], key=lambda t: t.cy)
 
 
-def _assign_labels(rgb: np.ndarray, positions: list[float], texts: list[Text], along: str) -> list[str]:
+def _assign_labels(rgb: np.ndarray, ink: np.ndarray, positions: list[float], texts: list[Text],
+                   along: str) -> list[str]:
     """The category label at each mark position: the text whose extent covers it (or the nearest). A text that
     covers several positions is labels that detection merged into one line: each position's share of it is
     re-read on its own."""
@@ -421,35 +502,35 @@ def _assign_labels(rgb: np.ndarray, positions: list[float], texts: list[Text], a
         box = texts[j].box
         # each label is centred on its tick: a label whose ink starts at `start` ends at 2 * tick - start, where
         # the next one starts; snap that cut to a blank stretch between words when there is one close by
-        ink = _ink(rgb, box, along)
-        start = ink[0] if len(ink) else box[lo]
+        columns = _ink(ink, box, along)
+        start = columns[0] if len(columns) else box[lo]
         for n, i in enumerate(members):
-            end = box[hi] if n == len(members) - 1 else _blank_near(rgb, box, 2 * positions[i] - start, along, 5.0)
+            end = box[hi] if n == len(members) - 1 else _blank_near(ink, box, 2 * positions[i] - start, along, 5.0)
             part = (start - 1, box[1] - 2, end + 1, box[3] + 2) if along == "x" else \
                 (box[0] - 2, start - 1, box[2] + 2, end + 1)
             labels[i] = read_line(rgb, part) or labels[i]
-            after = ink[ink > end] if len(ink) else ink
+            after = columns[columns > end] if len(columns) else columns
             start = float(after[0]) if len(after) else end
     return labels
 
 
-def _ink(rgb: np.ndarray, box: tuple[float, float, float, float], along: str) -> np.ndarray:
-    """Image coordinates (along the line of text) of the columns (or rows) in `box` that hold dark text pixels."""
+def _ink(ink: np.ndarray, box: tuple[float, float, float, float], along: str) -> np.ndarray:
+    """Image coordinates (along the line of text) of the columns (or rows) in `box` that hold text pixels."""
     x0, y0, x1, y1 = (int(round(v)) for v in box)
-    region = rgb[max(0, y0):y1, max(0, x0):x1].max(axis=2) < 150
+    region = ink[max(0, y0):y1, max(0, x0):x1]
     found = np.nonzero(region.any(axis=0) if along == "x" else region.any(axis=1))[0]
     return found + (max(0, x0) if along == "x" else max(0, y0))
 
 
-def _blank_near(rgb: np.ndarray, box: tuple[float, float, float, float], middle: float, along: str,
+def _blank_near(ink: np.ndarray, box: tuple[float, float, float, float], middle: float, along: str,
                 reach: float) -> float:
     """Where to cut a merged line of labels near `middle`: the centre of the widest blank stretch (the space
     between two words) within `reach` of it, or `middle` itself when there is none."""
     x0, y0, x1, y1 = (int(round(v)) for v in box)
-    region = rgb[max(0, y0):y1, max(0, x0):x1].max(axis=2) < 150
-    ink = region.any(axis=0) if along == "x" else region.any(axis=1)
+    region = ink[max(0, y0):y1, max(0, x0):x1]
+    inked = region.any(axis=0) if along == "x" else region.any(axis=1)
     origin = max(0, x0) if along == "x" else max(0, y0)
-    blank = np.nonzero(~ink)[0]
+    blank = np.nonzero(~inked)[0]
     if not len(blank):
         return middle
     runs = [r for r in np.split(blank, np.nonzero(np.diff(blank) > 1)[0] + 1)
@@ -460,10 +541,10 @@ def _blank_near(rgb: np.ndarray, box: tuple[float, float, float, float], middle:
     return float(origin + widest.mean())
 
 
-def _tick_marks(rgb: np.ndarray, bottom: float, left: float) -> list[float]:
+def _tick_marks(ink: np.ndarray, bottom: float, left: float) -> list[float]:
     """Centres of the x axis's tick marks: the short dark strokes hanging under the bottom spine (the longest dark
     row at or below `bottom`). Empty when the chart draws no spine or ticks."""
-    dark = rgb.max(axis=2) < 110
+    dark = ink
     start = max(0, int(bottom) - 3)
     rows = dark[start:, int(left):]
     if rows.shape[0] < 6:
@@ -508,16 +589,27 @@ class ChartParser:
 
     def parse(self) -> ChartParse:
         texts = read_text(self.rgb)
-        backgrounds = _backgrounds(self.rgb)
-        colours = find_colours(self.rgb, backgrounds)
-        labels = label_pixels(self.rgb, colours, backgrounds)
+        pixels = Pixels.of(self.rgb)
+        backgrounds = _backgrounds(self.rgb, pixels)
+        text_mask = np.zeros(self.rgb.shape[:2], bool)
+        for t in texts:
+            if t.score >= 0.75:  # a low-scored 'text' is often a legend swatch read as letters
+                x0, y0, x1, y1 = (int(round(v)) for v in t.box)
+                text_mask[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = True
+        colours = find_colours(pixels, backgrounds, text_mask)
+        labels = label_pixels(pixels, colours, backgrounds)
+        contrast = np.min([np.abs(pixels.colours - bg).max(axis=1) for bg in backgrounds], axis=0)
+        neutral = np.ptp(pixels.colours, axis=1) < 60
+        # text, spines and tick marks: far from every background, whatever its lightness (dark styles draw white)
+        self.ink = (neutral & (contrast > 105))[pixels.inverse]
+        self.strong_ink = (neutral & (contrast > 145))[pixels.inverse]
         legend = find_legend(texts, labels)
         for entry in legend:  # swatches are not data; what the legend frame covers is faded out of reach anyway
             x0, y0, x1, y1 = (int(v) for v in entry.swatch)
             labels[max(0, y0 - 2):y1 + 3, max(0, x0 - 2):x1 + 3] = -1
         legend_texts = {id(e.text) for e in legend}
         body = [t for t in texts if id(t) not in legend_texts]
-        y_scale, x_scale = (snap_to_tick_marks(self.rgb, scale) for scale in find_scales(body))
+        y_scale, x_scale = (snap_to_tick_marks(self.strong_ink, scale) for scale in find_scales(body))
         rects = _rectangles(labels, len(colours))
         names = {e.color_index: e.label for e in legend}
         if y_scale is None and x_scale is None:
@@ -528,7 +620,7 @@ class ChartParser:
             vertical = len(upright) > len(sideways)
         else:  # bars of a vertical chart share their width, those of a horizontal one their height
             vertical = _spread([r.x1 - r.x0 for r in upright]) <= _spread([r.y1 - r.y0 for r in upright])
-        bars = upright if vertical else sideways
+        bars = _short_bars_checked(upright if vertical else sideways, vertical)
         bar_area = sum((r.x1 - r.x0) * (r.y1 - r.y0) for r in bars)
         if bars and bar_area >= 0.5 * int(np.isin(labels, [r.colour for r in bars]).sum()):
             return self._bars(texts, body, bars, y_scale if vertical else x_scale, vertical, colours, names, legend)
@@ -568,6 +660,7 @@ class ChartParser:
             else:
                 end = r.x1 if abs(r.x0 - zero) <= abs(r.x1 - zero) else r.x0
                 outward = 1 if end == r.x1 else -1
+            end += outward * self._edge_width(r, vertical, outward) / 2
             marks_raw.append((r, scale.value(end)))
             ends.append((end, outward))
         value_labels, value_label_texts = self._value_labels(body, rects, ends, vertical)
@@ -582,7 +675,7 @@ class ChartParser:
             tick_row = _rows_below(candidates, bottom, left=min(t.box[0] for t in scale.ticks))
             groups = self._groups(rects, vertical)
             positions = [float(np.mean([rects[i].cx for i in g])) for g in groups]
-            group_labels = _assign_labels(self.rgb, positions, tick_row, "x")
+            group_labels = _assign_labels(self.rgb, self.ink, positions, tick_row, "x")
             top = min(min(r.y0 for r in rects), min(t.box[1] for t in scale.ticks))
             title, x_label, y_label = self._title_and_axis_labels(
                 body, top, {id(t) for t in tick_row} | used_texts | value_label_texts,
@@ -594,7 +687,7 @@ class ChartParser:
             tick_column = _column_left_of(candidates, left, top_px, bottom_px)
             groups = self._groups(rects, vertical)
             positions = [float(np.mean([rects[i].cy for i in g])) for g in groups]
-            group_labels = _assign_labels(self.rgb, positions, tick_column, "y")
+            group_labels = _assign_labels(self.rgb, self.ink, positions, tick_column, "y")
             top = min(top_px, min(t.box[1] for t in scale.ticks)) - 4
             title, x_label, y_label = self._title_and_axis_labels(
                 body, top, {id(t) for t in tick_column} | used_texts | value_label_texts,
@@ -617,10 +710,33 @@ class ChartParser:
                 r, value = marks_raw[i]
                 marks.append(Mark("bar", index[r.colour], label, round(value, digits),
                                   (float(r.x0), float(r.y0), float(r.x1), float(r.y1)), color=_rgb(colours[r.colour])))
+            if len(series) > 1:
+                # a series with no bar in this group has a bar too short to draw: its value is zero to the pixel
+                for k in set(range(len(series))) - {index[rects[i].colour] for i in g}:
+                    box = marks[-1].box if marks else (0.0, 0.0, 0.0, 0.0)
+                    marks.append(Mark("bar", k, label, 0.0, box, color=series[k].color))
         order = sorted(range(len(groups)), key=lambda k: positions[k])  # reading order: left to right, top down
         categories = [group_labels[k] for k in order]
         return ChartParse(self.width, self.height, "bar" if vertical else "horizontal_bar", title, x_label, y_label,
                           texts, series, marks, categories, legend, scale)
+
+    def _edge_width(self, r: _Rect, vertical: bool, outward: int) -> int:
+        """The width in pixels of an edge stroke drawn around a bar, seen beyond its far end (0 when it has none).
+        The stroke is centred on the bar's outline, so the value lies half of it beyond the fill."""
+        if vertical:
+            across = slice(r.x0 + 2, max(r.x0 + 3, r.x1 - 2))
+            start = r.y0 - 1 if outward < 0 else r.y1
+            lines = [self.ink[y, across] for y in range(start, start + 4 * outward, outward) if 0 <= y < self.height]
+        else:
+            across = slice(r.y0 + 2, max(r.y0 + 3, r.y1 - 2))
+            start = r.x1 if outward > 0 else r.x0 - 1
+            lines = [self.ink[across, x] for x in range(start, start + 4 * outward, outward) if 0 <= x < self.width]
+        width = 0
+        for line in lines:
+            if not len(line) or line.mean() < 0.7:
+                break
+            width += 1
+        return width
 
     @staticmethod
     def _value_labels(body: list[Text], rects: list[_Rect], ends: list[tuple[int, int]],
@@ -681,8 +797,8 @@ class ChartParser:
         tick_row = _rows_below(candidates, bottom, left=plot_left)
         if not tick_row:
             raise ChartParseError("found lines but no category labels under the x axis")
-        positions = _tick_marks(self.rgb, bottom, plot_left) or [t.cx for t in tick_row]
-        categories = _dedupe(_assign_labels(self.rgb, positions, tick_row, "x"))
+        positions = _tick_marks(self.strong_ink, bottom, plot_left) or [t.cx for t in tick_row]
+        categories = _dedupe(_assign_labels(self.rgb, self.ink, positions, tick_row, "x"))
         series, index = self._series(list(columns), colours, names, "value")
         digits = _precision(scale)
         spacing = float(np.median(np.diff(positions))) if len(positions) > 1 else 0.2 * self.width

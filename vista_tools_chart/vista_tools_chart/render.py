@@ -196,6 +196,26 @@ def _pie_values(rng: random.Random, n: int) -> list[float]:
     return values
 
 
+def _legend_hides_data(fig, ax) -> bool:
+    """Whether the axes' legend lies over a bar, a line's vertex or a stretch of a line."""
+    import numpy as np
+
+    legend = ax.get_legend()
+    if legend is None:
+        return False
+    renderer = fig.canvas.get_renderer()
+    box = legend.get_window_extent(renderer).padded(2)
+    if any(box.overlaps(patch.get_window_extent(renderer)) for patch in ax.patches):
+        return True
+    for line in ax.get_lines():
+        points = ax.transData.transform(np.asarray(line.get_xydata(), float))
+        dense = np.concatenate([np.linspace(a, b, 50) for a, b in zip(points, points[1:])] or [points])
+        inside = (dense[:, 0] >= box.x0) & (dense[:, 0] <= box.x1) & (dense[:, 1] >= box.y0) & (dense[:, 1] <= box.y1)
+        if inside.any():
+            return True
+    return False
+
+
 def evaluation_charts(split: str, n: int, seed: int = 0, kinds: tuple[str, ...] = KINDS):
     """(kind, spec) for `n` charts of each kind in `split`'s style sheets, the same for the same seed."""
     for kind in kinds:
@@ -291,6 +311,9 @@ def _draw(spec: ChartSpec, plt) -> Image.Image:
                 ax.set_ylim(low, high + room * (high - low))
         ax.set_title(spec.title)
         fig.tight_layout()
+        if spec.style_sheet and _legend_hides_data(fig, ax):
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # a chart must show its data to be read
+            fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=spec.dpi)
     finally:
