@@ -58,6 +58,20 @@ def test_classical_prompt_filters_by_colour_and_shape_with_synonyms():
     assert [o["color"] for o in larger_first] == ["red", "yellow"]
 
 
+def test_classical_sizes_are_judged_against_the_picture_and_filter_the_prompt():
+    # circumradii 28-32 px are large in a 300 px tall picture, 16-20 px small; the count comes first in the text
+    large = detect({"prompt": "large circle", "backend": "classical"})
+    assert [o["label"] for o in large.data["objects"]] == ["red circle"] and large.text.startswith("1 object found")
+    small = detect({"prompt": "small objects", "backend": "classical"})
+    assert sorted(o["color"] for o in small.data["objects"]) == ["gray", "purple", "yellow"]
+    assert all(o["size"] == "small" for o in small.data["objects"]) and small.text.startswith("3 objects found")
+    mixed = detect({"prompt": "big square . tiny triangle", "backend": "classical"})
+    assert sorted(o["label"] for o in mixed.data["objects"]) == ["blue square", "gray triangle"]
+    twice = draw_scene().resize((800, 600))  # the same scene at twice the size: the same sizes
+    assert sorted(o["color"] for o in detect({"prompt": "large object", "backend": "classical"}, twice)
+                  .data["objects"]) == ["blue", "green", "red"]
+
+
 def test_classical_reports_words_it_ignores_and_refuses_prompts_it_cannot_serve():
     noted = detect({"prompt": "shiny triangle", "backend": "classical"})
     assert len(noted.data["objects"]) == 2 and "ignored the words: shiny" in noted.text
