@@ -12,17 +12,22 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 
 import httpx
 import pytest
 import sample_plugin
+import uvicorn
 import vista
 from PIL import Image
 from serving import HERE, free_port, server_in_thread, wait_healthy
 from test_cli import one_line_error, run_cli
+from vista.errors import ToolUnavailableError
 from vista.serve.client import ToolServerClient
 from vista.serve.config import ServeConfig
+from vista.serve.server import create_app
 from vista.serve.service import ToolService
 
 
@@ -79,7 +84,8 @@ def light(registry):
     tools = dict(registry.tools, light_scale=LightScale(), light_broken=LightBroken(), light_crop=LightCrop(),
                  light_crashing=LightCrashing(), doubler=Doubler())
     # limits meant for model tools, far below the load the light tools get here
-    return ToolService(tools, ServeConfig(concurrency=1, max_queue=1, light_capacity=64, max_batch_size=16))
+    return ToolService(tools, ServeConfig(concurrency=1, max_queue=1, light_capacity=64, max_batch_size=16,
+                                          max_image_pixels=200_000))
 
 
 def test_light_tools_answer_exactly_as_ordinary_ones(light):
@@ -236,3 +242,58 @@ def test_health_and_tools_answer_json(light):
     with server_in_thread(light) as url:
         assert httpx.get(f"{url}/health").json()["status"] == "ok"
         assert "light_scale" in {spec["name"] for spec in json.loads(httpx.get(f"{url}/tools").content)}
+
+
+@contextmanager
+def counted_server(service: ToolService):
+    """A real server whose requests (method and path) are recorded, as the client sent them."""
+    seen: list[str] = []
+    app = create_app(service)
+
+    async def counting(scope, receive, send):
+        if scope["type"] == "http":
+            seen.append(scope["path"])
+        await app(scope, receive, send)
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(counting, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    wait_healthy(url)
+    try:
+        yield url, seen
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_calls_made_together_travel_together_and_each_gets_its_own_answer(light):
+    with counted_server(light) as (url, seen):
+        client = ToolServerClient(url, batch_calls=16)
+
+        async def together(name: str, calls: list[tuple[dict, dict]]) -> list:
+            return await asyncio.gather(*(client.acall(name, arguments, images) for arguments, images in calls),
+                                        return_exceptions=True)
+
+        seen.clear()
+        results = asyncio.run(together("light_scale", [({"value": i}, {}) for i in range(40)]))
+        assert [r.data["result"] for r in results] == [2.0 * i for i in range(40)]
+        assert seen == ["/tools/light_scale/batch"] * 3  # 16 + 16 + 8
+        seen.clear()
+        assert asyncio.run(together("scale", [({"value": 5}, {})]))[0].data["result"] == 10  # alone: no batch
+        assert seen == ["/tools/scale/call"]
+        # a batch the server refuses as such (one image over its pixel limit): each call is answered on its own
+        image, huge = Image.new("RGB", (20, 10), "blue"), Image.new("RGB", (1000, 1000), "blue")
+        results = asyncio.run(together("crop", [({"bbox": [0, 0, 5, 5]}, {"image_0": image}),
+                                                ({"bbox": [0, 0, 50, 50]}, {"image_0": image}),
+                                                ({"bbox": [0, 0, 5, 5]}, {"image_0": huge})]))
+        assert results[0].ok and results[0].images[0].size == (5, 5)
+        assert results[1].error.error_class.value == "E4"
+        assert isinstance(results[2], ToolUnavailableError) and "downscale" in str(results[2])
+        # a tool the server lacks: E1 for each, as for single calls
+        results = asyncio.run(together("no_such_tool", [({}, {}), ({}, {})]))
+        assert [r.error.error_class.value for r in results] == ["E1", "E1"]
+    client = ToolServerClient(url, retries=0)  # the server is gone
+    results = asyncio.run(together("scale", [({"value": 1}, {})] * 3))
+    assert all(isinstance(r, ToolUnavailableError) and "is `vista serve` running?" in str(r) for r in results)

@@ -8,6 +8,14 @@ the rollout runner use remote tools exactly like local ones (same schemas, same 
 Transient failures (connection refused or reset, timeouts, 429/502/503/504) are retried with exponential backoff,
 honouring Retry-After; when retries run out the call raises `ToolUnavailableError`, which the environment turns into a
 TOOL_FAILURE observation: the episode goes on.
+
+Calls of one tool made in the same turn of the event loop (many episodes whose turns a batched generation returned
+at once, or whose previous calls came back together) travel as one POST /tools/{name}/batch of up to
+``batch_calls`` calls: one request instead of dozens, which is what limits a rollout with 64 episodes in flight
+(an HTTP request costs the client about as much CPU as a light call costs the server). A call made alone goes
+alone, at once; nothing waits for companions. Each call still gets its own result; should the server refuse a batch
+as such (an image it cannot decode, a batch larger than the tool's places), its calls are sent one by one, so each
+gets its own answer.
 """
 
 from __future__ import annotations
@@ -31,18 +39,27 @@ _TRANSIENT = (httpx.TransportError,)  # connect/read/write errors and timeouts
 _IMAGE_NAME = re.compile(IMAGE_NAME_PATTERN)
 
 
+class _Refused(ToolUnavailableError):
+    """The server answered a request with a 4xx: the request itself was at fault, not the server's state."""
+
+
 class ToolServerClient:
-    """Pooled HTTP client for one tool server (async for rollouts, sync for scripts)."""
+    """Pooled HTTP client for one tool server (async for rollouts, sync for scripts). ``batch_calls``: most calls
+    of one tool sent in one request when made together (1: every call its own request)."""
 
     def __init__(self, base_url: str, *, token: str | None = None, timeout_s: float = 120.0, retries: int = 3,
-                 backoff_s: float = 0.2, max_connections: int = 256):
+                 backoff_s: float = 0.2, max_connections: int = 256, batch_calls: int = 32):
+        if batch_calls < 1:
+            raise ValueError(f"batch_calls must be >= 1, got {batch_calls}")
         self.base_url = base_url.rstrip("/")
         self.token = token if token is not None else os.environ.get("VISTA_SERVE_TOKEN")
-        self.retries, self.backoff_s = retries, backoff_s
+        self.retries, self.backoff_s, self.batch_calls = retries, backoff_s, batch_calls
         self._timeout = httpx.Timeout(timeout_s, connect=min(5.0, timeout_s))
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._async: dict[int, httpx.AsyncClient] = {}
         self._sync: httpx.Client | None = None
+        self._gathering: dict[tuple[int, str], list[tuple[dict, asyncio.Future]]] = {}
+        self._senders: set[asyncio.Task] = set()
 
     @property
     def headers(self) -> dict[str, str]:
@@ -72,7 +89,8 @@ class ToolServerClient:
         if response.status_code >= 400:
             detail = response.json().get("error", response.text) if response.headers.get(
                 "content-type", "").startswith("application/json") else response.text
-            raise ToolUnavailableError(f"tool server {self.base_url} answered {response.status_code}: {detail}")
+            kind = _Refused if response.status_code < 500 else ToolUnavailableError
+            raise kind(f"tool server {self.base_url} answered {response.status_code}: {detail}")
         return response.json()
 
     def _give_up(self, path: str, last: Exception | httpx.Response | None) -> ToolUnavailableError:
@@ -115,7 +133,51 @@ class ToolServerClient:
 
     async def acall(self, name: str, arguments: Mapping[str, Any], images: Mapping[str, Any]) -> ToolResult:
         payload = {"arguments": dict(arguments), "images": encode_images(images)}
-        return _result(await self.arequest("POST", f"/tools/{name}/call", payload))
+        if self.batch_calls == 1:
+            return _result(await self.arequest("POST", f"/tools/{name}/call", payload))
+        loop = asyncio.get_running_loop()
+        key = (id(loop), name)
+        future = loop.create_future()
+        gathering = self._gathering.get(key)
+        if gathering is None:  # the first call of this turn: the others made in it join before it is sent
+            gathering = self._gathering[key] = []
+            loop.call_soon(self._send, key, name)
+        gathering.append((payload, future))
+        if len(gathering) == self.batch_calls:
+            self._send(key, name)
+        return _result(await future)
+
+    def _send(self, key: tuple[int, str], name: str) -> None:
+        calls = self._gathering.pop(key, None)
+        if calls:
+            task = asyncio.ensure_future(self._deliver(name, calls))
+            self._senders.add(task)  # held until done: the loop keeps only weak references to tasks
+            task.add_done_callback(self._senders.discard)
+
+    async def _deliver(self, name: str, calls: list[tuple[dict, asyncio.Future]]) -> None:
+        try:
+            if len(calls) == 1:
+                outcomes = [await self.arequest("POST", f"/tools/{name}/call", calls[0][0])]
+            else:
+                try:
+                    outcomes = (await self.arequest("POST", f"/tools/{name}/batch",
+                                                    {"calls": [payload for payload, _ in calls]}))["results"]
+                except _Refused:  # the batch as such was refused: each call on its own gets its own answer
+                    outcomes = await asyncio.gather(*(self.arequest("POST", f"/tools/{name}/call", payload)
+                                                      for payload, _ in calls), return_exceptions=True)
+        except asyncio.CancelledError:
+            for _, future in calls:
+                future.cancel()
+            raise
+        except Exception as exc:  # the server is unreachable: every caller hears it
+            outcomes = [exc] * len(calls)
+        for (_, future), outcome in zip(calls, outcomes):
+            if future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
 
     def call(self, name: str, arguments: Mapping[str, Any], images: Mapping[str, Any]) -> ToolResult:
         payload = {"arguments": dict(arguments), "images": encode_images(images)}
