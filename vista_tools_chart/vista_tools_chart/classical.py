@@ -299,44 +299,47 @@ def find_scales(texts: list[Text]) -> tuple[Scale | None, Scale | None]:
     return result[0], result[1]
 
 
-def snap_to_tick_marks(ink: np.ndarray, scale: Scale | None) -> Scale | None:
-    """Refit the scale on the tick marks' pixel positions: a label's box centre can sit a pixel off its tick, and
-    one pixel is several percent of a small value. Ticks are short dark strokes beside the axis spine, next to
-    the labels; the scale is kept as it is when they are not found."""
+def snap_to_tick_marks(rgb: np.ndarray, scale: Scale | None) -> Scale | None:
+    """Refit the scale on where its ticks are drawn: a label's box centre can sit a pixel off its tick, and one
+    pixel is several percent of a small value. Beside each label, across a band just off it towards the plot, a
+    tick mark, a gridline or the axis line at that value shows as a row (or column) whose colour stands out from
+    its neighbours': dark ticks on white, white gridlines on grey, light ticks on black alike. The scale is kept
+    as it is when fewer than two are found."""
     if scale is None:
         return None
-    dark = ink
-    along = [t.cy if scale.direction == "y" else t.cx for t in scale.ticks]
-    lo, hi = int(min(along)) - 8, int(max(along)) + 9
-    # OCR boxes are padded and may already cover the tick strokes: start inside them
-    if scale.direction == "y":
-        start = int(max(t.box[2] for t in scale.ticks)) - 6
-        band = dark[max(0, lo):hi, start:start + 24].T  # rows of `band` run across the axis, away from the labels
-    else:
-        start = int(min(t.box[1] for t in scale.ticks)) + 6
-        band = dark[max(0, start - 24):start, max(0, lo):hi][::-1]
-    if band.shape[0] < 4 or band.shape[1] == 0:
-        return scale
-    offset = max(0, lo)
-    # the tick strokes: positions dark in 2+ consecutive columns just off the labels, before the spine line
-    spine = int(np.argmax(band.mean(axis=1)))
-    if band[spine].mean() < 0.6 or spine < 3:
-        return scale
-    strokes = band[max(0, spine - 3):spine].all(axis=0)
-    positions = np.nonzero(strokes)[0]
-    if len(positions) < 2:
-        return scale
-    runs = np.split(positions, np.nonzero(np.diff(positions) > 1)[0] + 1)
-    centres = [float(r.mean()) + offset for r in runs if len(r) <= 4]
+    image = rgb.astype(float)
+    h, w = rgb.shape[:2]
     snapped = []
-    for t, p in zip(scale.ticks, along):
-        nearest = min(centres, key=lambda c: abs(c - p), default=None)
-        if nearest is not None and abs(nearest - p) <= 5:
-            snapped.append((nearest, t.number))
-    if len(snapped) < 2 or len({p for p, _ in snapped}) < 2:
+    for t in scale.ticks:
+        if scale.direction == "y":
+            x0 = int(min(w - 1, t.box[2] + 1))
+            band = image[:, x0:min(w, x0 + 12)]
+            centre, stripes = t.cy, band.mean(axis=1)
+        else:
+            y1 = int(max(1, t.box[1] - 1))
+            band = image[max(0, y1 - 12):y1]
+            centre, stripes = t.cx, band.mean(axis=0)
+        if band.size == 0:
+            continue
+        lo, hi = int(max(0, centre - 9)), int(min(len(stripes), centre + 10))
+        window = stripes[lo:hi]
+        if len(window) < 8:
+            continue
+        contrast = np.linalg.norm(window - np.median(window, axis=0), axis=1)
+        peak = int(np.argmax(contrast))
+        if contrast[peak] < 20 or abs(lo + peak - centre) > 5:
+            continue
+        run = np.arange(max(0, peak - 2), min(len(window), peak + 3))
+        run = run[contrast[run] >= 0.4 * contrast[peak]]
+        snapped.append((lo + float(np.average(run, weights=contrast[run])) + 0.5, t.number))
+    if len(snapped) < 2 or len({round(p) for p, _ in snapped}) < 2:
         return scale
     slope, intercept = np.polyfit([p for p, _ in snapped], [v for _, v in snapped], 1)
-    return Scale(scale.direction, float(slope), float(intercept), scale.ticks)
+    refitted = Scale(scale.direction, float(slope), float(intercept), scale.ticks)
+    # a stray stripe (a bar's edge, a line crossing the band) must not bend the scale the labels gave
+    if any(abs(refitted.pixel(v) - p) > 1.5 for p, v in snapped) or abs(slope / scale.slope - 1) > 0.03:
+        return scale
+    return refitted
 
 
 # ---------------------------------------------------------------------------------------------------- legend
@@ -371,6 +374,10 @@ def find_legend(texts: list[Text], labels: np.ndarray) -> list[LegendEntry]:
             # value label is long
             if cw > 3.5 * size or ch > 1.6 * size or cw < max(5.0, 0.5 * size) or cw < 1.2 * ch \
                     or cx0 + cw < t.box[0] - 1.5 * size:
+                continue
+            # and it stands alone: the tip of a pie's wedge beside its label touches the other wedges
+            around = labels[max(0, cy0 - 2):cy0 + ch + 2, max(0, cx0 - 2):cx0 + cw + 2]
+            if np.mean((around >= 0) & (around != colour)) > 0.05:
                 continue
             if not any(e.color_index == colour for e in entries):
                 entries.append(LegendEntry(label=t.text, color_index=int(colour), text=t,
@@ -452,6 +459,8 @@ def _short_bars_checked(rects: list[_Rect], vertical: bool) -> list[_Rect]:
         return rects
     typical = float(np.median([width(r) for r in normal]))
     colours = {r.colour for r in normal}
+    if len(colours) == len(normal):
+        return normal  # a colour per bar: one series, and no group in which a short bar could stand
     return normal + [r for r in rects if r not in normal and r.colour in colours and length(r) <= 3
                      and abs(width(r) - typical) <= 0.15 * typical + 1]
 
@@ -609,7 +618,7 @@ class ChartParser:
             labels[max(0, y0 - 2):y1 + 3, max(0, x0 - 2):x1 + 3] = -1
         legend_texts = {id(e.text) for e in legend}
         body = [t for t in texts if id(t) not in legend_texts]
-        y_scale, x_scale = (snap_to_tick_marks(self.strong_ink, scale) for scale in find_scales(body))
+        y_scale, x_scale = (snap_to_tick_marks(self.rgb, scale) for scale in find_scales(body))
         rects = _rectangles(labels, len(colours))
         names = {e.color_index: e.label for e in legend}
         if y_scale is None and x_scale is None:
@@ -674,6 +683,8 @@ class ChartParser:
             bottom = max(max(r.y1 for r in rects), max(t.cy for t in scale.ticks))
             tick_row = _rows_below(candidates, bottom, left=min(t.box[0] for t in scale.ticks))
             groups = self._groups(rects, vertical)
+            if len(tick_row) < len(groups):
+                tick_row = self._reread_row(tick_row, bottom, min(t.box[0] for t in scale.ticks))
             positions = [float(np.mean([rects[i].cx for i in g])) for g in groups]
             group_labels = _assign_labels(self.rgb, self.ink, positions, tick_row, "x")
             top = min(min(r.y0 for r in rects), min(t.box[1] for t in scale.ticks))
@@ -686,6 +697,10 @@ class ChartParser:
             top_px, bottom_px = min(r.y0 for r in rects), max(r.y1 for r in rects)
             tick_column = _column_left_of(candidates, left, top_px, bottom_px)
             groups = self._groups(rects, vertical)
+            if len(tick_column) < len(groups):
+                reread = _column_left_of(self._reread((0, top_px - 10, left - 1, bottom_px + 10)), left, top_px,
+                                         bottom_px)
+                tick_column = reread if len(reread) > len(tick_column) else tick_column
             positions = [float(np.mean([rects[i].cy for i in g])) for g in groups]
             group_labels = _assign_labels(self.rgb, self.ink, positions, tick_column, "y")
             top = min(top_px, min(t.box[1] for t in scale.ticks)) - 4
@@ -719,6 +734,24 @@ class ChartParser:
         categories = [group_labels[k] for k in order]
         return ChartParse(self.width, self.height, "bar" if vertical else "horizontal_bar", title, x_label, y_label,
                           texts, series, marks, categories, legend, scale)
+
+    def _reread(self, box: tuple[float, float, float, float]) -> list[Text]:
+        """Text lines in one region, read again at twice the size: detection over the whole chart misses small
+        labels now and then (a 72 dpi chart's tick labels are 8 pixels high)."""
+        x0, y0 = int(max(0, box[0])), int(max(0, box[1]))
+        x1, y1 = int(min(self.width, box[2])), int(min(self.height, box[3]))
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return []
+        crop = cv2.resize(self.rgb[y0:y1, x0:x1], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        return [Text(t.text, (t.box[0] / 2 + x0, t.box[1] / 2 + y0, t.box[2] / 2 + x0, t.box[3] / 2 + y0), t.score)
+                for t in read_text(crop)]
+
+    def _reread_row(self, row: list[Text], bottom: float, left: float) -> list[Text]:
+        """The category labels under the x axis read again in their strip when fewer than expected were read."""
+        height = float(np.median([t.height for t in row])) if row else 0.04 * self.height
+        reread = _rows_below(self._reread((left - 10, bottom - 2, self.width, bottom + 4 * height + 10)), bottom,
+                             left)
+        return reread if len(reread) > len(row) else row
 
     def _edge_width(self, r: _Rect, vertical: bool, outward: int) -> int:
         """The width in pixels of an edge stroke drawn around a bar, seen beyond its far end (0 when it has none).
@@ -795,6 +828,8 @@ class ChartParser:
         bottom = max(lowest_line, max(t.cy for t in scale.ticks))
         candidates = [t for t in body if id(t) not in {id(s) for s in scale.ticks}]
         tick_row = _rows_below(candidates, bottom, left=plot_left)
+        if len(tick_row) < 2:
+            tick_row = self._reread_row(tick_row, bottom, plot_left)
         if not tick_row:
             raise ChartParseError("found lines but no category labels under the x axis")
         positions = _tick_marks(self.strong_ink, bottom, plot_left) or [t.cx for t in tick_row]
@@ -826,10 +861,11 @@ class ChartParser:
 
     @staticmethod
     def _column_profile(mask: np.ndarray) -> np.ndarray:
-        """Per column, the median row of the mask's pixels (NaN where it has none)."""
+        """Per column, the median row of the mask's pixels, as the row's centre in image coordinates (row r spans
+        r to r + 1, as the tick positions and bar ends do); NaN where it has none."""
         profile = np.full(mask.shape[1], np.nan)
         for column in np.nonzero(mask.any(axis=0))[0]:
-            profile[column] = float(np.median(np.nonzero(mask[:, column])[0]))
+            profile[column] = float(np.median(np.nonzero(mask[:, column])[0])) + 0.5
         return profile
 
     @staticmethod
@@ -876,7 +912,7 @@ class ChartParser:
             ys = np.unique(np.nonzero(mask[:, max(0, xi - radius):xi + radius + 1])[0])
             if len(ys):
                 run = max(np.split(ys, np.nonzero(np.diff(ys) > 2)[0] + 1), key=len)
-                return (float(run[0]) + float(run[-1])) / 2
+                return (float(run[0]) + float(run[-1])) / 2 + 0.5
         return None
 
     def _pie(self, texts, body, labels, colours, names, legend) -> ChartParse:
@@ -893,18 +929,29 @@ class ChartParser:
             raise ChartParseError("found no numeric axis and the coloured marks do not form a pie")
         cx, cy = x + w / 2, y + h / 2
         steps = 1440
-        owners = []
-        for k in range(steps):
-            angle = 2 * math.pi * (k + 0.5) / steps
-            votes = []
-            for fraction in (0.3, 0.45, 0.6, 0.75, 0.9):
-                px = int(round(cx + fraction * radius * math.cos(angle)))
-                py = int(round(cy - fraction * radius * math.sin(angle)))
-                if 0 <= px < self.width and 0 <= py < self.height and labels[py, px] >= 0:
-                    votes.append(int(labels[py, px]))
-            owners.append(max(set(votes), key=votes.count) if votes else -1)
-        if not any(o >= 0 for o in owners):
-            raise ChartParseError("the pie's slices have no readable colours")
+        angles = 2 * np.pi * (np.arange(steps) + 0.5) / steps
+
+        def sample(fractions: np.ndarray) -> np.ndarray:
+            """The colour label at these fractions of the radius along every ray (-1 off the image)."""
+            px = np.rint(cx + np.outer(np.cos(angles), fractions) * radius).astype(int)
+            py = np.rint(cy - np.outer(np.sin(angles), fractions) * radius).astype(int)
+            inside = (px >= 0) & (px < self.width) & (py >= 0) & (py < self.height)
+            return np.where(inside, labels[py.clip(0, self.height - 1), px.clip(0, self.width - 1)], -1)
+
+        votes = sample(np.array([0.3, 0.45, 0.6, 0.75, 0.9]))
+        shifted = votes + 1  # per ray, the most common label (-1, no colour, counts as its own)
+        tallies = np.stack([(shifted == k).sum(axis=1) for k in range(len(colours) + 1)], axis=1)
+        tallies[:, 0] = 0
+        owners = np.where(tallies.max(axis=1) > 0, tallies.argmax(axis=1) - 1, -1).tolist()
+        # a pie's wedges are radial: along most rays one colour from near the centre to the rim, and beyond the
+        # rim no wedge colour (a colour gradient or a photograph has neither)
+        radial = float(np.mean(tallies.max(axis=1) >= 3))
+        beyond = float(np.mean(sample(np.array([1.12])) < 0))
+        if radial < 0.6 or beyond < 0.6:
+            raise ChartParseError("found no numeric axis, and the coloured region is not a pie (its colours do not "
+                                  "run in wedges from a centre)")
+        if not texts:
+            raise ChartParseError("found a coloured disk but no text at all: no labels, legend or percentages")
         # a mode filter around the circle removes the odd ray caught on an anti-aliased edge between slices
         owners = [max(set(w), key=w.count) for w in
                   ([owners[(k + d) % steps] for d in range(-4, 5)] for k in range(steps))]
