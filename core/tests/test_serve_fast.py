@@ -176,7 +176,7 @@ def test_batches_follow_the_load(light):
         results = asyncio.run(many())
         assert [r.data["y"] for r in results] == [2 * i for i in range(32)]
         assert sum(doubler.sizes) == 32 and max(doubler.sizes) > 1 and max(doubler.sizes) <= 16
-        # small images are decoded before the call joins its batch, large ones in a worker thread: the same answer
+        # images are decoded with the batch, in its thread; one that cannot be is that call's 400, as anywhere
         for side in (16, 400):
             answer = httpx.post(f"{url}/tools/doubler/call",
                                 json={"arguments": {"x": 1}, "images": {"image_0": png(side, side)}}).json()

@@ -42,10 +42,10 @@ class ServeConfig:
     """Per-call time limit; a call over it returns a TOOL_FAILURE result with code 'timeout'."""
     max_batch_size: int = 8
     """Dynamic batching: most calls grouped into one `run_batch` for tools that implement it."""
-    max_wait_ms: float = 0.0
-    """Dynamic batching: how long a batch that already has companions but is not full waits for more. A lone call
-    on an idle tool never waits, and calls that arrive while a batch runs form the next one, so the batch size
-    follows the load without waiting; a wait only pays when batches are far cheaper full than half full."""
+    max_wait_ms: float = 5.0
+    """Dynamic batching: how long a batch may wait to grow to the size of the previous one (whose callers are
+    likely on their way back); a call after a batch of one, a lone client's, never waits. Calls that arrive while
+    a batch runs form the next one, so the batch size follows the load; 0: never wait."""
     per_tool: dict[str, dict] = field(default_factory=dict)
     """Overrides per tool name of concurrency, max_queue, timeout_s, max_batch_size, max_wait_ms."""
     retry_after_s: int = 1

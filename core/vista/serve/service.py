@@ -17,8 +17,8 @@ a small call; `bench/serve_load.py --profile`), the work stays on the event loop
   small body (`INLINE_MAX_BODY`). It holds no slot and no thread, so its admission limit is
   `ServeConfig.light_capacity`, not `concurrency` + `max_queue`, which are sized for tools that hold a thread or a
   model;
-- a batching tool's call is parsed, validated and its small images decoded there (`INLINE_MAX_PIXELS`) before it
-  joins its batch, and a result without images is encoded there: the batch, in its thread, is the one hop.
+- a batching tool's call (a small body) is parsed and validated there, its images are decoded with its batch in the
+  batch's thread, and a result without images is encoded on the loop: the batch is the one hop.
 """
 
 from __future__ import annotations
@@ -41,15 +41,11 @@ from ..tool import Tool, ToolArguments, ToolContext, ToolResult
 from ..validation import validate_call
 from .config import ServeConfig
 from .metrics import ServeMetrics
-from .wire import RequestRejected, batch_calls, call_fields, declared_pixels, decode_images, parse_json, result_json
+from .wire import RequestRejected, batch_calls, call_fields, decode_images, parse_json, result_json
 
 INLINE_MAX_BODY = 64 * 1024
 """Largest call body parsed and validated on the event loop (a light tool's call, or a batching tool's call before
 it joins a batch); a larger one, whose JSON takes longer to parse than a thread hop costs, goes to a worker thread."""
-INLINE_MAX_PIXELS = 128 * 128
-"""Most pixels (the call's images together, from their headers) decoded on the event loop for a batching tool's
-call: a small image decodes in less time than a thread hop takes, and a hop per call competes for the interpreter
-with the batch running in its thread."""
 
 
 class Overloaded(VistaError):
@@ -62,23 +58,35 @@ class ShuttingDown(VistaError):
     """The server stopped before the call finished (SIGTERM): 503, retry on another replica or after restart."""
 
 
+class Encoded:
+    """A call's images as they came (base64), to be decoded where the call runs."""
+
+    def __init__(self, images: dict[str, str], where: str):
+        self.images, self.where = images, where
+
+
 class DynamicBatcher:
     """Groups concurrent calls of one tool into `run_batch` calls, one batch at a time (the model is resident once),
-    each run in a worker thread so the event loop keeps receiving calls meanwhile. A call that finds the tool idle
-    runs at once, alone: nothing waits on an empty queue. Calls that arrive while a batch runs queue up and form the
-    next batch, up to ``max_batch_size``: the batch size follows the load (1 for a lone client, the whole queue under
-    many). With ``max_wait_s`` > 0, a batch that already has companions waits that long for more until it is full.
-    A call whose caller stopped waiting (deadline, disconnect) before its batch started is left out."""
+    each run in a worker thread so the event loop keeps receiving calls meanwhile. Calls that arrive while a batch
+    runs queue up and form the next batch, up to ``max_batch_size``: the batch size follows the load. A batch waits
+    at most ``max_wait_s`` to grow to the size of the previous one, whose callers are likely on their way back (at
+    32 clients, without it, a batch of 32 was followed by one of the 5 that came meanwhile, then one of 27); after a
+    batch of one, a call runs at once, alone, so a lone client never waits. The images of a call are decoded with
+    its batch, in the batch's thread. A call whose caller stopped waiting (deadline, disconnect) before its batch
+    started is left out."""
 
     def __init__(self, tool: Tool, max_batch_size: int, max_wait_s: float, pool: ThreadPoolExecutor,
-                 metrics: ServeMetrics):
+                 metrics: ServeMetrics, max_pixels: int):
         self.tool, self.max_batch_size, self.max_wait_s = tool, max_batch_size, max_wait_s
-        self.pool, self.metrics = pool, metrics
+        self.pool, self.metrics, self.max_pixels = pool, metrics, max_pixels
         self.pending: deque[tuple[ToolArguments, ToolContext, asyncio.Future]] = deque()
+        self.last_size = 1
         self.arrived: asyncio.Event | None = None
         self.worker: asyncio.Task | None = None
 
-    async def submit(self, arguments: ToolArguments, ctx: ToolContext) -> ToolResult:
+    async def submit(self, arguments: ToolArguments, ctx: ToolContext | Encoded) -> ToolResult:
+        """The call's result; `RequestRejected` when its images (``Encoded``, decoded with the batch, in its
+        thread) are not decodable or too large."""
         if self.worker is None:
             self.arrived = asyncio.Event()
             self.worker = asyncio.create_task(self._work())
@@ -91,14 +99,17 @@ class DynamicBatcher:
         while not self.pending:
             self.arrived.clear()
             await self.arrived.wait()
-        if self.max_wait_s > 0 and 1 < len(self.pending) < self.max_batch_size:
-            deadline = asyncio.get_running_loop().time() + self.max_wait_s
+        # the callers of the last batch are the likeliest companions: wait (at most max_wait_s) for as many calls
+        # as it had, so a batch of 32 is not followed by one of the 5 that came meanwhile, then one of 27
+        target = min(self.last_size, self.max_batch_size)
+        if self.max_wait_s > 0 and len(self.pending) < target:
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout_at(deadline):
-                    while len(self.pending) < self.max_batch_size:
+                async with asyncio.timeout(self.max_wait_s):
+                    while len(self.pending) < target:
                         self.arrived.clear()
                         await self.arrived.wait()
         count = min(len(self.pending), self.max_batch_size)
+        self.last_size = count
         return [item for item in (self.pending.popleft() for _ in range(count)) if not item[2].done()]
 
     async def _work(self) -> None:
@@ -108,11 +119,32 @@ class DynamicBatcher:
             if not batch:
                 continue
             self.metrics.batch_size.labels(self.tool.name).observe(len(batch))
-            results = await loop.run_in_executor(self.pool, run_validated_batch, self.tool,
-                                                 [(args, ctx) for args, ctx, _ in batch])
-            for (_, _, future), result in zip(batch, results):
-                if not future.done():
-                    future.set_result(result)
+            outcomes = await loop.run_in_executor(self.pool, self._run_batch, [(a, c) for a, c, _ in batch])
+            for (_, _, future), outcome in zip(batch, outcomes):
+                if future.done():
+                    continue
+                if isinstance(outcome, RequestRejected):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+    def _run_batch(self, calls: list[tuple[ToolArguments, ToolContext | Encoded]]) -> list:
+        """In the batch's thread: decode the calls' images (a call whose images fail gets its `RequestRejected`),
+        then one `run_batch` for the rest."""
+        outcomes: list = [None] * len(calls)
+        ready = []
+        for i, (arguments, ctx) in enumerate(calls):
+            if isinstance(ctx, Encoded):
+                try:
+                    ctx = ToolContext(decode_images(ctx.images, self.max_pixels, ctx.where))
+                except RequestRejected as exc:
+                    outcomes[i] = exc
+                    continue
+            ready.append((i, arguments, ctx))
+        results = run_validated_batch(self.tool, [(a, c) for _, a, c in ready]) if ready else []
+        for (i, _, _), result in zip(ready, results):
+            outcomes[i] = result
+        return outcomes
 
 
 class ToolService:
@@ -300,29 +332,37 @@ class ToolService:
         # would cap the batch size); remote tools and Ray replicas run under theirs
         batched = tool.supports_batching and type(self)._run is ToolService._run
         try:
-            prepared = await self._prepared(tool, call, where, raw, start)
+            # a batching tool's images are decoded with its batch, in the batch's thread
+            prepared = await self._prepared(tool, call, where, raw, start, decode=not batched)
             if not isinstance(prepared, tuple):
                 return prepared  # a validation error, as a result
             result = None if batched else await self._run(tool, *prepared)
         finally:
             slot.release()
         if batched:
-            result = await self._run(tool, *prepared)
+            result = await self._batcher(tool).submit(*prepared)
         del prepared
         if not result.images:  # a few fields to encode: cheaper here than a hop
             return self._finish(tool, result, raw, start)
         return await self._in_thread(self._finish, tool, result, raw, start)
 
-    async def _prepared(self, tool: Tool, call: Any, where: str, raw: bool, start: float) -> Any:
-        """`_prepare` on the event loop when that is cheaper than a thread hop (a small body, small images or
-        none), else in a worker thread."""
+    async def _prepared(self, tool: Tool, call: Any, where: str, raw: bool, start: float, decode: bool) -> Any:
+        """`_prepare` on the event loop when that is cheaper than a thread hop (a small body, and images left to
+        decode elsewhere or none), else in a worker thread."""
         if raw and isinstance(call[0], (bytes, bytearray)) and len(call[0]) <= INLINE_MAX_BODY:
             call[0] = parse_json(call[0], self.config.max_json_values)
-            images = call[0].get("images") if isinstance(call[0], dict) else None
-            pixels = declared_pixels(images) if images else 0
-            if pixels is not None and pixels <= INLINE_MAX_PIXELS:
-                return self._prepare(tool, call, where, raw, start)
-        return await self._in_thread(self._prepare, tool, call, where, raw, start)
+            if not decode or not (isinstance(call[0], dict) and call[0].get("images")):
+                return self._prepare(tool, call, where, raw, start, decode)
+        return await self._in_thread(self._prepare, tool, call, where, raw, start, decode)
+
+    def _batcher(self, tool: Tool) -> DynamicBatcher:
+        batcher = self._batchers.get(tool.name)
+        if batcher is None:
+            batcher = self._batchers[tool.name] = DynamicBatcher(
+                tool, self.config.for_tool(tool.name, "max_batch_size"),
+                self.config.for_tool(tool.name, "max_wait_ms") / 1000, self.pool, self.metrics,
+                self.config.max_image_pixels)
+        return batcher
 
     def _slot(self, name: str) -> asyncio.Semaphore:
         slot = self._slots.get(name)
@@ -350,8 +390,9 @@ class ToolService:
         del prepared
         return self._finish(tool, run_validated(tool, arguments, ctx, scope=scope), raw, start)
 
-    def _prepare(self, tool: Tool, call: Any, where: str, raw: bool, start: float) -> Any:
-        """(arguments, context) of a valid call, or its validation error as a finished result."""
+    def _prepare(self, tool: Tool, call: Any, where: str, raw: bool, start: float, decode: bool = True) -> Any:
+        """(arguments, context) of a valid call, or its validation error as a finished result; with ``decode``
+        False, the context is its images still `Encoded`."""
         if raw:
             body = call.pop()
             if isinstance(body, (bytes, bytearray)):
@@ -367,6 +408,8 @@ class ToolService:
                                   "send plain JSON values, nested less deeply", 422) from None
         if error is not None:
             return self._finish(tool, ToolResult.failure(tool.name, error), raw, start)
+        if raw and not decode:
+            return validated.arguments, Encoded(images, where)
         if raw:
             decoded = decode_images(images, self.config.max_image_pixels, where)
             images.clear()  # the base64 text: no longer needed while the tool runs
@@ -378,15 +421,8 @@ class ToolService:
         return result_json(result) if raw else result
 
     async def _run(self, tool: Tool, arguments: ToolArguments, ctx: ToolContext) -> ToolResult:
-        """Execute one validated call that is not a plain in-process one (a batching or remote tool); overridden
-        by the Ray gateway to forward every call to a replica. Runs within the caller's deadline."""
-        if tool.supports_batching:
-            batcher = self._batchers.get(tool.name)
-            if batcher is None:
-                batcher = self._batchers[tool.name] = DynamicBatcher(
-                    tool, self.config.for_tool(tool.name, "max_batch_size"),
-                    self.config.for_tool(tool.name, "max_wait_ms") / 1000, self.pool, self.metrics)
-            return await batcher.submit(arguments, ctx)
+        """Execute one validated call that is neither a plain in-process one nor batched (a remote tool);
+        overridden by the Ray gateway to forward every call to a replica. Runs within the caller's deadline."""
         if hasattr(tool, "arun"):
             return await arun_validated(tool, arguments, ctx)
         return await self._in_thread(run_validated, tool, arguments, ctx)

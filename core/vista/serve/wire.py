@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 import re
 from collections.abc import Mapping
@@ -23,7 +22,7 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from ..errors import ClassifiedError, ErrorClass, VistaError
-from ..images import ImageDecodeError, image_to_base64, open_image, sniff_format
+from ..images import ImageDecodeError, image_to_base64, open_image
 from ..tool import IMAGE_NAME_PATTERN, ToolResult
 
 _IMAGE_NAME = re.compile(IMAGE_NAME_PATTERN)
@@ -135,25 +134,6 @@ def decode_images(images: Mapping[str, str], max_pixels: int, where: str = "") -
         left -= image.width * image.height
         decoded[name] = image
     return decoded
-
-
-def declared_pixels(images: Any) -> int | None:
-    """The pixels a call's base64 images would decode to, read from their headers alone (no pixel decoded), or
-    None when one cannot be read that way (`decode_images` then says what is wrong with it)."""
-    if not isinstance(images, Mapping):
-        return None
-    total = 0
-    for data in images.values():
-        try:
-            raw = base64.b64decode(data, validate=True)
-            kind = sniff_format(raw[:16])
-            if kind is None:
-                return None
-            with Image.open(io.BytesIO(raw), formats=[kind]) as image:
-                total += image.width * image.height
-        except Exception:  # not base64, not an image: the full decoder reports it
-            return None
-    return total
 
 
 def result_json(result: ToolResult) -> bytes:
