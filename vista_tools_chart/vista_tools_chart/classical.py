@@ -618,7 +618,17 @@ class ChartParser:
             labels[max(0, y0 - 2):y1 + 3, max(0, x0 - 2):x1 + 3] = -1
         legend_texts = {id(e.text) for e in legend}
         body = [t for t in texts if id(t) not in legend_texts]
-        y_scale, x_scale = (snap_to_tick_marks(self.rgb, scale) for scale in find_scales(body))
+        y_scale, x_scale = find_scales(body)
+        if y_scale is None and x_scale is None and labels.max() >= 0 and not self._disk(labels):
+            # marks but no axis read: the tick labels were missed; read the strips left of and under the marks again
+            ys, xs = np.nonzero(labels >= 0)
+            left = self._reread((0, 0, int(np.percentile(xs, 1)) + 2, self.height))
+            under = self._reread((0, int(np.percentile(ys, 99)) - 2, self.width, self.height))
+            extra = [t for t in left + under if not any(_overlap(t, u) > 0.3 for u in texts)]
+            texts = sorted(texts + extra, key=lambda t: (round(t.cy / 8), t.cx))
+            body = body + extra
+            y_scale, x_scale = find_scales(body)
+        y_scale, x_scale = snap_to_tick_marks(self.rgb, y_scale), snap_to_tick_marks(self.rgb, x_scale)
         rects = _rectangles(labels, len(colours))
         names = {e.color_index: e.label for e in legend}
         if y_scale is None and x_scale is None:
@@ -734,6 +744,15 @@ class ChartParser:
         categories = [group_labels[k] for k in order]
         return ChartParse(self.width, self.height, "bar" if vertical else "horizontal_bar", title, x_label, y_label,
                           texts, series, marks, categories, legend, scale)
+
+    @staticmethod
+    def _disk(labels: np.ndarray) -> bool:
+        """Whether the coloured marks are mostly one round blob (a pie)."""
+        n, _, stats, _ = cv2.connectedComponentsWithStats((labels >= 0).astype(np.uint8), connectivity=8)
+        if n < 2:
+            return False
+        x, y, w, h, area = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]
+        return min(w, h) >= 0.8 * max(w, h) and area >= 0.6 * math.pi * (max(w, h) / 2) ** 2
 
     def _reread(self, box: tuple[float, float, float, float]) -> list[Text]:
         """Text lines in one region, read again at twice the size: detection over the whole chart misses small
@@ -1003,6 +1022,15 @@ class ChartParser:
         pie_series = [Series(name="share (%)", color=series[0].color if series else (0, 0, 0))]
         return ChartParse(self.width, self.height, "pie", title, "", "", texts, pie_series, marks, categories, legend,
                           None, pie=(float(cx), float(cy), float(radius)), polylines={})
+
+
+def _overlap(a: Text, b: Text) -> float:
+    """Intersection over union of two text boxes."""
+    w = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+    h = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    return w * h / (a.width * a.height + b.width * b.height - w * h)
 
 
 def _rgb(colour: np.ndarray) -> tuple[int, int, int]:

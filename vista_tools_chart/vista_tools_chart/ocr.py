@@ -95,7 +95,7 @@ def read_text(rgb: np.ndarray) -> list[Text]:
         return []
     texts = []
     for quad, text, score in zip(result.boxes, result.txts, result.scores):
-        text = _letter_o(fold_marks(text))
+        text = _tick_dash(_letter_o(fold_marks(text)))
         quad = np.asarray(quad, dtype=float)
         x0, y0 = quad.min(axis=0)
         x1, y1 = quad.max(axis=0)
@@ -126,6 +126,11 @@ def _recognise(crop: np.ndarray) -> tuple[str, float]:
         result = engine(np.ascontiguousarray(crop[:, :, ::-1]), use_det=False, use_cls=False, use_rec=True)
     text = _letter_o(fold_marks(" ".join(result.txts or ()))).strip()
     return text, float(min(result.scores)) if result.scores else 0.0
+
+
+def _tick_dash(text: str) -> str:
+    """'800 -' -> '800', 'Spain -' -> 'Spain': a tick mark beside its label is read as a trailing dash."""
+    return re.sub(r"(?<=\w)\s*[-–—_]+$", "", text.strip())
 
 
 def _letter_o(text: str) -> str:

@@ -153,6 +153,9 @@ def evaluation_chart(kind: str, split: str, rng: random.Random) -> ChartSpec:
         decimals = 0 if scale >= 50 else 1
         series[name] = [round(rng.uniform(low, scale), decimals) or 10 ** -decimals for _ in categories]
     if kind == "pie":
+        # no more wedges than the sheet has colours: two wedges of one colour side by side are one wedge to a reader
+        n = min(n, len(_sheet_colours(sheet)))
+        categories = categories[:n]
         series = {"share": _pie_values(rng, n)}
     width = rng.uniform(4.0, 8.0)
     size = (round(width, 2), round(width * rng.uniform(0.55, 1.0), 2))
