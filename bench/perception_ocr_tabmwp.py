@@ -2,11 +2,16 @@
 
 Runs the `ocr_read_table` tool (OCR + table rebuilt from the boxes) on each table image and compares the cells with
 the problem's `table_for_pd`, row by row and column by column (header row included when the table has one; the
-title above the table is not a cell). A cell counts as correct when it equals the reference up to whitespace;
-"loose" also ignores case and commas (table_for_pd writes a stem-and-leaf row as '6, 9' where the image shows '6 9').
+title above the table is not a cell, it is scored apart against `table_title`). Strict: a cell counts as correct
+when it equals the reference as printed, whitespace aside (a stem-and-leaf row that `table_for_pd` writes '6, 9' is
+printed '6 9', and '69' is wrong); loose also ignores case, spaces and commas.
 
-    .venv/bin/python bench/perception_ocr_tabmwp.py                       # all 1000, both backends
-    .venv/bin/python bench/perception_ocr_tabmwp.py --limit 200 --seed 0  # a random 200
+The tables are split by problem id: the first 200 in id order are the development split (the only tables looked at
+while `ocr_read_table` was built), the other 800 are only measured.
+
+    .venv/bin/python bench/perception_ocr_tabmwp.py --backends rapidocr                  # all 1000, per split
+    .venv/bin/python bench/perception_ocr_tabmwp.py --split dev --backends rapidocr      # the development 200
+    .venv/bin/python bench/perception_ocr_tabmwp.py --limit 100 --seed 0                 # a random 100
 """
 
 from __future__ import annotations
@@ -28,12 +33,28 @@ from vista_tools_perception.table_scoring import match_table
 STDERR = Console(stderr=True)  # the progress bar; the figures go to stdout
 
 TABMWP = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "tabmwp"
+DEVELOPMENT_TABLES = 200  # the first 200 problem ids: the development split; the rest are only measured
+
+
+def _summary(name: str, records: list[dict]) -> str:
+    cells = sum(record["cells"] for record in records)
+    titled = [record for record in records if record.get("title_ok") is not None]
+    return (f"{name:22s} strict cells {sum(r['correct'] for r in records) / cells:.4f}  "
+            f"loose {sum(r['loosely_correct'] for r in records) / cells:.4f}  "
+            f"exact tables {sum(r['exact'] for r in records) / len(records):.3f}  "
+            f"header decided right {sum(r['header_ok'] for r in records) / len(records):.3f}  "
+            f"titles {sum(r['title_ok'] for r in titled)}/{len(titled)}  "
+            f"failed calls {sum(r.get('failed', False) for r in records)}  "
+            f"{sum(r['seconds'] for r in records) / len(records):.2f} s/image ({len(records)} tables)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=TABMWP)
     parser.add_argument("--backends", default="rapidocr,easyocr")
+    parser.add_argument("--split", choices=["all", "dev", "measure"], default="all",
+                        help=f"dev: the first {DEVELOPMENT_TABLES} problem ids; measure: the rest; all: both, "
+                             "reported apart")
     parser.add_argument("--limit", type=int, default=None, help="a random sample of this many problems")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="write per-table results here (JSON lines)")
@@ -43,6 +64,9 @@ def main() -> None:
 
     problems = json.loads((args.data / "problems_test1k.json").read_text())
     ids = sorted(problems, key=int)
+    development = set(ids[:DEVELOPMENT_TABLES])
+    if args.split != "all":
+        ids = [pid for pid in ids if (pid in development) == (args.split == "dev")]
     if args.limit:
         random.Random(args.seed).shuffle(ids)
         ids = ids[:args.limit]
@@ -64,43 +88,31 @@ def main() -> None:
     for backend in args.backends.split(","):
         # Load the engine before timing: s/image is reading, not loading.
         call_tool(tool.name, {"backend": backend}, [args.data / "tables" / f"{ids[0]}.png"], tools=tools)
-        cells = correct = loose = exact = header_ok = failed = 0
-        seconds = 0.0
+        records = []
         for pid in track(ids, description=f"{backend:9s}", disable=not sys.stderr.isatty(), console=STDERR,
                          transient=True):
             if (backend, pid) in done:
-                record = done[(backend, pid)]
-                cells, correct, loose = cells + record["cells"], correct + record["correct"], \
-                    loose + record["loosely_correct"]
-                exact += record.get("exact", record["shape_ok"] and record["correct"] == record["cells"])
-                header_ok += record["header_ok"]
-                failed += record.get("failed", False)
-                seconds += record["seconds"]
+                records.append(done[(backend, pid)])
                 continue
             ctx = ToolContext([args.data / "tables" / f"{pid}.png"])
             start = time.perf_counter()
             result = call_tool(tool.name, {"backend": backend}, ctx, tools=tools)
             elapsed = time.perf_counter() - start
-            seconds += elapsed
-            if not result.ok:
-                failed += 1
-                table = Table(header=[], rows=[])
-            else:
-                table = Table(**result.data)
-            match = match_table(table, problems[pid]["table_for_pd"])
-            cells, correct, loose = cells + match.cells, correct + match.correct, loose + match.loosely_correct
-            exact, header_ok = exact + match.exact, header_ok + match.header_ok
+            table = Table(**result.data) if result.ok else Table(header=[], rows=[])
+            match = match_table(table, problems[pid]["table_for_pd"], title=problems[pid]["table_title"])
+            record = {"pid": pid, "backend": backend, "correct": match.correct, "cells": match.cells,
+                      "loosely_correct": match.loosely_correct, "seconds": round(elapsed, 3),
+                      "shape_ok": match.shape_ok, "header_ok": match.header_ok, "exact": match.exact,
+                      "title_ok": match.title_ok, "failed": not result.ok, "read": table.grid(), "title": table.title}
+            records.append(record)
             if log:
-                log.write(json.dumps({"pid": pid, "backend": backend, "correct": match.correct, "cells": match.cells,
-                                      "loosely_correct": match.loosely_correct, "seconds": round(elapsed, 3),
-                                      "shape_ok": match.shape_ok, "header_ok": match.header_ok, "exact": match.exact,
-                                      "failed": not result.ok,
-                                      "read": table.grid()}) + "\n")
+                log.write(json.dumps(record) + "\n")
                 log.flush()
-        n = len(ids)
-        print(f"{backend:9s} cell accuracy {correct / cells:.4f} ({correct}/{cells})  loose {loose / cells:.4f}  "
-              f"exact tables {exact / n:.3f}  header decided right {header_ok / n:.3f}  failed calls {failed}  "
-              f"{seconds / n:.2f} s/image", flush=True)
+        print(_summary(f"{backend} all", records), flush=True)
+        for split, chosen in (("development", True), ("measure-only", False)):
+            part = [record for record in records if (record["pid"] in development) == chosen]
+            if part and len(part) < len(records):
+                print(_summary(f"{backend} {split}", part), flush=True)
     if log:
         log.close()
 

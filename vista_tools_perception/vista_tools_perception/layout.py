@@ -20,6 +20,8 @@ HeaderMode = Literal["auto", "first_row", "none"]
 # ("2019 | 2020").
 _VALUE = re.compile(r"^[-+−]?[$€£¥]?\s?\d")
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
+# A title's centre lies within this share of the table's width from the table's centre.
+TITLE_OFF_CENTRE = 0.15
 
 
 @dataclass(frozen=True)
@@ -137,13 +139,20 @@ def _rows_reaching(band: tuple[float, float], rows: Sequence[Sequence[TextLine]]
     return {r for r, row in enumerate(rows) if any(_overlap(line, band) > 0 for line in row)}
 
 
-def _is_title(row: Sequence[TextLine], bands: Sequence[tuple[float, float]]) -> bool:
-    """A single run of text above a table of several columns. An engine may split a caption into touching boxes
-    (gaps of a pixel or two, often overlapping); header cells stand a clear space apart."""
-    if len(bands) < 2:
+def _is_title(row: Sequence[TextLine], body: Sequence[Sequence[TextLine]]) -> bool:
+    """A single run of text centred over a table of several columns. An engine may split a caption into boxes a
+    word space apart (or touching, when its boxes are padded); header cells stand further apart, and a header row
+    that leaves its first cell empty (a two-way table) is not centred."""
+    if len(column_bands(body)) < 2:
         return False
     height = max(_height(line) for line in row)
-    return all(b.bbox[0] - a.bbox[2] < 0.25 * height for a, b in zip(row, row[1:]))
+    left = min(line.bbox[0] for line in row)
+    right = max(line.bbox[2] for line in row)
+    body_left = min(line.bbox[0] for cells in body for line in cells)
+    body_right = max(line.bbox[2] for cells in body for line in cells)
+    wider = max(right - left, body_right - body_left)
+    centred = abs((left + right) - (body_left + body_right)) / 2 < TITLE_OFF_CENTRE * wider
+    return centred and all(b.bbox[0] - a.bbox[2] < 0.8 * height for a, b in zip(row, row[1:]))
 
 
 def first_row_is_header(first: Sequence[str], body: Sequence[Sequence[str]]) -> bool:
@@ -158,26 +167,80 @@ def first_row_is_header(first: Sequence[str], body: Sequence[Sequence[str]]) -> 
     return True
 
 
-def reconstruct_table(lines: Iterable[TextLine], header: HeaderMode = "auto") -> Table:
-    """Rebuild a table from OCR lines: rows, columns, the title if there is one, and the header row."""
+@dataclass(frozen=True)
+class Rules:
+    """The boundaries a table draws (ruling lines, changes of shading): y positions between rows, x positions
+    between columns, in image pixels. Empty when the table draws none that way."""
+
+    rows: tuple[float, ...] = ()
+    columns: tuple[float, ...] = ()
+
+
+NO_RULES = Rules()
+
+
+def join_lines_of_cells(rows: list[list[TextLine]], rules: Sequence[float]) -> list[list[TextLine]]:
+    """Rows of text with no row boundary in the space between them are the lines of one row of cells, when the
+    table draws a boundary between most of its rows; otherwise only a wrapped header is joined
+    (`join_wrapped_header`), and not across a drawn boundary. The boxes are the text's ink (boundaries inside a box
+    are strokes of its glyphs)."""
+    if len(rows) < 2:
+        return rows
+    apart = [any(max(line.bbox[3] for line in above) - 1 <= y <= min(line.bbox[1] for line in below) + 1
+                 for y in rules) for above, below in zip(rows, rows[1:])]
+    if sum(apart) * 2 < len(apart) or not rules:
+        return rows if apart[0] else join_wrapped_header(rows)
+    joined = [list(rows[0])]
+    for row, separated in zip(rows[1:], apart):
+        if separated:
+            joined.append(list(row))
+        else:
+            joined[-1].extend(row)
+    return joined
+
+
+def _column_bands_from_rules(rows: Sequence[Sequence[TextLine]], rules: Sequence[float]) -> list[tuple[float, float]]:
+    """Columns between the drawn vertical boundaries that no box crosses and that have text between them."""
+    cores = [_core(line) for row in rows for line in row]
+    real = sorted(x for x in rules if not any(x0 < x < x1 for x0, x1 in cores))
+    edges = [float("-inf"), *real, float("inf")]
+    bands = []
+    for left, right in zip(edges, edges[1:]):
+        inside = [(x0, x1) for x0, x1 in cores if left < (x0 + x1) / 2 < right]
+        if inside:
+            bands.append((max(left, min(x0 for x0, _ in inside)), min(right, max(x1 for _, x1 in inside))))
+    return bands
+
+
+def reconstruct_table(lines: Iterable[TextLine], header: HeaderMode = "auto", rules: Rules = NO_RULES) -> Table:
+    """Rebuild a table from OCR lines: rows, columns, the title if there is one, and the header row. `rules` are
+    the boundaries the table draws, where it draws them: rows between the same two are one row of cells, columns
+    are what lies between vertical ones; without them, rows and columns come from the boxes alone."""
     rows = group_rows(lines)
     title = None
-    if len(rows) > 1 and _is_title(rows[0], column_bands(rows[1:])):
+    if len(rows) > 1 and _is_title(rows[0], rows[1:]):
         title = " ".join(line.text.strip() for line in rows.pop(0))
-    rows = join_wrapped_header(rows)
-    bands = _merge_split_cells(column_bands(rows), rows)
+    rows = join_lines_of_cells(rows, rules.rows)
+    bands = _column_bands_from_rules(rows, rules.columns) if rules.columns else []
+    if len(bands) < 2:
+        bands = _merge_split_cells(column_bands(rows), rows)
     grid: list[list[str]] = []
     for row in rows:
         cells: list[list[TextLine]] = [[] for _ in bands]
-        for line in row:
+        for line in sorted(row, key=lambda item: (item.bbox[1], item.bbox[0])):
             cells[max(range(len(bands)), key=lambda i: _overlap(line, bands[i]))].append(line)
-        grid.append([" ".join(item.text.strip() for item in cell) for cell in cells])
+        grid.append([" ".join(item.text.strip() for item in _reading_order_in_cell(cell)) for cell in cells])
     if not grid:
         return Table(header=[], rows=[], title=title)
     has_header = header == "first_row" or (header == "auto" and first_row_is_header(grid[0], grid[1:]))
     if has_header:
         return Table(header=grid[0], rows=grid[1:], title=title)
     return Table(header=[f"Column {i + 1}" for i in range(len(bands))], rows=grid, title=title, has_header=False)
+
+
+def _reading_order_in_cell(cell: Sequence[TextLine]) -> list[TextLine]:
+    """A cell's boxes line by line, top to bottom, each line left to right."""
+    return [line for row in group_rows(cell) for line in row]
 
 
 _CURRENCY = re.compile(r"^[-+−]?\$")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from vista import ImageName, Tool, ToolArguments, ToolContext, ToolResult
 
-from .layout import HeaderMode, TextLine, reconstruct_table, repair_dollar_signs
-from .ocr_engines import Backend, read_lines
+from .layout import HeaderMode, TextLine, repair_dollar_signs
+from .ocr_engines import Backend, read_lines, recogniser
 from .regions import Box, BoxField, check_box
+from .table_reading import table_from_lines
 
 _BACKEND_HELP = ("OCR engine: 'rapidocr' (PP-OCR, fast, the default) or 'easyocr' (CRAFT + EasyOCR's English "
                  "recogniser)")
@@ -94,18 +95,19 @@ class TableOutput(BaseModel):
 class OcrReadTable(Tool):
     name = "ocr_read_table"
     family = "perception"
-    description = ("Read a table in an image: OCR, then rows and columns rebuilt from the positions of the text. "
-                   "Returns {header, rows, title}; cells are strings as printed.")
+    description = ("Read a table in an image: OCR, then rows and columns rebuilt from the lines the table draws and "
+                   "the positions of the text. Returns {header, rows, title}; cells are strings as printed. An image "
+                   "that holds no table is refused.")
     Arguments = ReadTableArguments
     Output = TableOutput
     examples = [{}, {"header": "first_row"}]
 
     def run(self, args: ReadTableArguments, ctx: ToolContext) -> ToolResult:
-        table = reconstruct_table(read_lines(ctx.image(args.image), args.backend), header=args.header)
+        image = ctx.image(args.image)
+        table = table_from_lines(read_lines(image, args.backend, table=True), image, header=args.header,
+                                 name=args.image, reread=recogniser(args.backend))
         if args.backend == "easyocr":  # its English recogniser reads '$' as '5' (and as 'S', mended per line)
             table = repair_dollar_signs(table)
-        if not table.header and not table.rows:
-            return ToolResult(text=f"no text found in {args.image}, so no table", data=table.as_dict())
         lines = [" | ".join(table.header)] + [" | ".join(row) for row in table.rows]
         title = f"title: {table.title}\n" if table.title else ""
         shape = f"{len(table.rows)} rows x {len(table.header)} columns"

@@ -1,0 +1,152 @@
+"""`read_table(image, backend)`: a table read from an image, OCR boxes mended by what the pixels show.
+
+The steps, each for a failure seen on tables the reader was not developed on:
+- boxes that hold no letter, digit or cell symbol (a speaker icon read as '))') are dropped, so they make no column;
+- every box is re-spaced from the gaps between its glyphs (a stem-and-leaf row '0 3 4 5' read as '0345');
+- a lone letter whose upper and lower case differ only in size ('x', 'X') takes the case its height says;
+- 'Ib' (a capital I, which no unit starts with) becomes the pound sign 'lb' it always is in a table;
+- the boxes become rows and columns (`layout.reconstruct_table`, on the boundaries the table draws when it draws
+  them), the title recognised as a title;
+- an image whose text does not form a table is an E4 (the policy asked to read a table where there is none).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from statistics import median
+
+import numpy as np
+from PIL import Image
+from vista import ToolArgumentError
+
+from .layout import NO_RULES, HeaderMode, Rules, Table, TextLine, reconstruct_table
+from .table_ink import Glyphs, as_array, boundaries, glyphs, respace
+
+# A box is kept when it holds a letter or digit or one of the symbols a cell can consist of ('?', '-', '$').
+_CELL_TEXT = re.compile(r"[\w?$%*+\-−–—]")
+# Letters whose lower and upper case have one shape: only the height tells them apart.
+_SIZE_CASED = set("cosuvwxzCOSUVWXZ")
+# Lower case is under this share of the digits' height (x-height over cap height is about 0.72 in sans faces).
+_LOWER_CASE_HEIGHT = 0.86
+_POUND = re.compile(r"\bIb(s?)\b")
+_DIGITS = re.compile(r"^\d+$")
+_LEADING_JUNK = re.compile(r"^[^A-Za-z]*\s")  # what OCR made of a picture before the text, when not re-read
+# Fewer than this share of a grid's cells holding text is not a table (axis ticks and labels of a chart fill
+# a row and a column of a mostly empty grid; the sparsest real tables, stem-and-leaf plots, fill over 0.6).
+MIN_FILLED = 0.5
+
+
+# A run of ink at the start of a box whose colour is this far (of 255, per channel) from the text's is a picture
+# beside the text (TabMWP puts a coloured speaker icon before some cells, which OCR reads as '1)' or '))').
+ICON_COLOUR = 90
+
+# Ink this many times the typical text height, in a box without letters, is a picture (the speaker icon is 1.7).
+PICTURE_HEIGHT = 1.35
+
+Reread = Callable[[Image.Image], str]
+
+
+def _icon_end(ink: Glyphs) -> int:
+    """Where a picture at the start of the box ends (box x), or 0 when the box starts with text."""
+    text_colour = np.median(np.array(ink.colours[len(ink.colours) // 2:]), axis=0)
+    end = 0
+    for (_, stop), colour in zip(ink.spans, ink.colours):
+        if np.abs(np.array(colour) - text_colour).max() <= ICON_COLOUR:
+            break
+        end = stop
+    return end if end < ink.spans[-1][1] else 0
+
+
+def split_at_rules(lines: Iterable[TextLine], rules: Sequence[float], image: Image.Image,
+                   reread: Reread | None) -> list[TextLine]:
+    """Boxes that run across a vertical boundary drawn through them cut there: a detector that links neighbouring cells
+    (EasyOCR's) reads the line between them as '|'. The text is cut at those bars when there are as many as
+    boundaries crossed, else each piece is re-read where a recogniser is given, else the box is left whole."""
+    cut = []
+    pixels = as_array(image)
+    for line in lines:
+        x0, y0, x1, y1 = line.bbox
+        inside = [x for x in sorted(rules) if x0 + 2 < x < x1 - 2  # and drawn through this box, not only below it
+                  and boundaries(pixels, 1, (round(x) - 2, round(x) + 2), (y0, y1))]
+        if not inside:
+            cut.append(line)
+            continue
+        edges = [x0, *(round(x) for x in inside), x1]
+        pieces = [piece.strip() for piece in line.text.split("|")]
+        if len(pieces) != len(edges) - 1:
+            if reread is None:
+                cut.append(line)
+                continue
+            pieces = [reread(image.crop((left, y0, right, y1))).strip() for left, right in zip(edges, edges[1:])]
+        cut += [TextLine(text, (left, y0, right, y1), line.score)
+                for text, left, right in zip(pieces, edges, edges[1:]) if text]
+    return cut
+
+
+def mend_lines(lines: Iterable[TextLine], image: Image.Image, reread: Reread | None = None,
+               rules: Rules = NO_RULES) -> list[TextLine]:
+    """The boxes worth placing, shrunk to their ink (the table's vertical `rules` are not ink), their text mended
+    from the pixels; `reread` recognises the text of a crop (a box less the picture before it)."""
+    pixels = as_array(image)
+    found = []
+    for line in split_at_rules(lines, rules.columns, image, reread):
+        if not _CELL_TEXT.search(line.text):
+            continue
+        x0, y0, x1, y1 = line.bbox
+        ink = glyphs(pixels, line.bbox, rules.columns)
+        if ink is None:
+            continue
+        text = line.text.strip()
+        icon = _icon_end(ink)
+        if icon:
+            x0 += icon
+            ink = glyphs(pixels, (x0, y0, x1, y1), rules.columns)
+            text = reread(image.crop((x0, y0, x1, y1))).strip() if reread else _LEADING_JUNK.sub("", text)
+            if ink is None or not _CELL_TEXT.search(text):
+                continue
+        tight = (x0 + ink.spans[0][0], y0 + ink.top, x0 + ink.spans[-1][1], y0 + ink.bottom)
+        found.append((TextLine(text, tight, line.score), ink))
+    # A box of no letters whose ink stands far taller than the text's is a picture OCR read as '1)' or '))'.
+    typical = median(ink.height for _, ink in found) if found else 0
+    found = [(line, ink) for line, ink in found
+             if re.search(r"[A-Za-z]", line.text) or ink.height <= PICTURE_HEIGHT * typical]
+    digit_heights = [ink.height for line, ink in found if _DIGITS.match(line.text)]
+    digit_height = median(digit_heights) if digit_heights else None
+    mended = []
+    for line, ink in found:
+        text = respace(line.text, ink)
+        if text in _SIZE_CASED and digit_height:
+            text = text.lower() if ink.height < _LOWER_CASE_HEIGHT * digit_height else text.upper()
+        mended.append(TextLine(_POUND.sub(r"lb\1", text), line.bbox, line.score))
+    return mended
+
+
+def drawn_rules(lines: list[TextLine], image: Image.Image) -> Rules:
+    """The boundaries the table draws across the extent of its text."""
+    if not lines:
+        return Rules()
+    pixels = as_array(image)
+    x0, y0 = min(line.bbox[0] for line in lines), min(line.bbox[1] for line in lines)
+    x1, y1 = max(line.bbox[2] for line in lines), max(line.bbox[3] for line in lines)
+    return Rules(rows=tuple(boundaries(pixels, 0, (y0, y1), (x0, x1))),
+                 columns=tuple(boundaries(pixels, 1, (x0, x1), (y0, y1))))
+
+
+def table_from_lines(lines: Iterable[TextLine], image: Image.Image, header: HeaderMode = "auto",
+                     name: str = "image", reread: Reread | None = None) -> Table:
+    lines = list(lines)
+    mended = mend_lines(lines, image, reread, drawn_rules(lines, image))
+    table = reconstruct_table(mended, header=header, rules=drawn_rules(mended, image))
+    grid = [row for row in table.grid() if row]
+    if not grid:
+        raise ToolArgumentError(f"no text found in {name}, so no table to read; give the image that shows the table",
+                                argument="image")
+    width = max(len(row) for row in grid)
+    filled = sum(bool(cell.strip()) for row in grid for cell in row) / (width * len(grid))
+    if len(grid) < 2 or width < 2 or filled < MIN_FILLED:
+        raise ToolArgumentError(
+            f"{name} does not hold a table: its text forms {len(grid)} row(s) x {width} column(s) with "
+            f"{filled:.0%} of the cells filled (a table has at least 2 x 2, mostly filled); read its text with "
+            "ocr_read_text instead, or give the image that shows the table", argument="image")
+    return table
