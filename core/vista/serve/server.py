@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.routing import Route
 
 from .config import ServeConfig
 from .service import Overloaded, ToolService
@@ -180,7 +181,7 @@ def create_app(service: ToolService) -> FastAPI:
             holder = [body]
             del body
             if not batch:
-                answer = service.call_now(name, holder, arrival)  # a light tool's call: answered on the loop
+                answer = service.call_now(name, holder)  # a light tool's call: answered on the loop
                 if answer is not None:
                     return Response(answer, media_type=_JSON)
             run = service.batch_body if batch else service.call_body
@@ -199,31 +200,57 @@ def create_app(service: ToolService) -> FastAPI:
             service.release(name)
             budget.give_back()
 
-    call_schema = CallRequest.model_json_schema()
-    batch_schema = {"type": "object", "required": ["calls"], "properties": {
-        "calls": {"type": "array", "items": call_schema, "maxItems": config.max_batch_calls}}}
-
-    @app.post("/tools/{name}/call", openapi_extra={"requestBody": {
-        "required": True, "content": {_JSON: {"schema": call_schema}}}})
-    async def call_tool(request: Request, name: str):
+    async def call_tool(request: Request) -> Response:
         """One call: a ToolResult (classified errors included), or a transport error."""
+        name = request.path_params["name"]
         if name not in service.tools:
             return Response(service.unknown_tool(name), media_type=_JSON)  # E1, without reading the body
         return await admitted(request, name, batch=False)
 
-    @app.post("/tools/{name}/batch", openapi_extra={"requestBody": {
-        "required": True, "content": {_JSON: {"schema": batch_schema}}}})
-    async def call_batch(request: Request, name: str):
+    async def call_batch(request: Request) -> Response:
         """Up to `max_batch_calls` calls of one tool, admitted all or none: ``{"results": [ToolResult, ...]}``."""
+        name = request.path_params["name"]
         if name not in service.tools:
             return _error(404, f"there is no tool named '{name[:80]}' on this server; GET /tools lists them")
         return await admitted(request, name, batch=True)
+
+    # plain Starlette routes: FastAPI's request handling around the same handler halved a light tool's requests/s
+    # (bench/serve_load.py); the OpenAPI schema describes them below
+    app.router.routes.append(Route("/tools/{name}/call", call_tool, methods=["POST"]))
+    app.router.routes.append(Route("/tools/{name}/batch", call_batch, methods=["POST"]))
+    if config.token is None:
+        app.openapi = _schema_with_calls(app, config)
 
     @app.get("/metrics")
     async def metrics():
         return Response(service.metrics.render(), media_type="text/plain; version=0.0.4")
 
     return app
+
+
+def _schema_with_calls(app: FastAPI, config: ServeConfig):
+    """FastAPI's OpenAPI schema of ``app``, with the two call endpoints, which are plain routes, added."""
+    from fastapi.openapi.utils import get_openapi
+
+    call = CallRequest.model_json_schema()
+    bodies = {"call": (call, "One call: a ToolResult (classified errors included), or a transport error."),
+              "batch": ({"type": "object", "required": ["calls"], "properties": {
+                  "calls": {"type": "array", "items": call, "maxItems": config.max_batch_calls}}},
+                  "Up to `max_batch_calls` calls of one tool, admitted all or none: {\"results\": [ToolResult, ...]}.")}
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            for kind, (body, summary) in bodies.items():
+                schema["paths"][f"/tools/{{name}}/{kind}"] = {"post": {
+                    "summary": summary,
+                    "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "requestBody": {"required": True, "content": {_JSON: {"schema": body}}},
+                    "responses": {"200": {"description": "the result(s) as JSON"}}}}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return openapi
 
 
 def _uvicorn_server(app: FastAPI, service: ToolService):

@@ -269,7 +269,7 @@ class ToolService:
                 raise
         return b'{"results":[' + b",".join(results) + b"]}"
 
-    def call_now(self, name: str, body: list[bytes | bytearray], arrival: float) -> bytes | None:
+    def call_now(self, name: str, body: list[bytes | bytearray]) -> bytes | None:
         """Answer one admitted call of a light tool on the calling thread (the event loop), parse to encoded result,
         or return None when it needs a worker thread after all (images to decode, a large body): then ``body[0]``
         holds what has been parsed so far, for `call_body`. Raises `RequestRejected` as `call_body` does."""
