@@ -9,9 +9,9 @@ beside verl-tool's tool server, all driven by the same load generator in the sam
    `base` tool (as shipped: uvloop, httptools, no access log, request hashing on; every request gets a new
    trajectory id, so its cache never answers). Each server runs in its own process. requests/s, p50 and p99 at 1,
    32 and 256 concurrent clients, each point ``--requests`` requests or ``--deadline-s`` seconds, whichever comes
-   first; rounds interleave the servers, so a burst of load from other jobs hits all of them; the ratios are
-   taken within each round. Also `vista serve --workers N` for each N of ``--workers`` (light tool, 32 and 256
-   clients).
+   first; rounds interleave the servers (their order rotating), so a burst of load from other jobs hits all of
+   them; the ratios are taken within each round. Also `vista serve --workers N` for each N of ``--workers`` (light
+   tool, 32 and 256 clients).
 2. The client the environment uses (`ToolServerClient`, httpx) at 64 calls in flight on the light tool, each call
    its own request (``batch_calls=1``, as before this issue) and calls made together sent together (the default):
    calls/s per round.
@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import json
 import os
@@ -298,16 +299,21 @@ async def load(target: Target, clients: int, requests: int, deadline_s: float) -
 # -- the runs --------------------------------------------------------------------------------------------------------
 
 def light_rounds(targets: list[Target], scaling: list[Target], args) -> dict:
-    """Every point of every server once per round; the servers' order alternates between rounds."""
+    """Every point of every server once per round; the servers' order rotates from round to round, so none is
+    always the one measured right after a heavy point. Before each point the generator collects its garbage and
+    the machine gets half a second to settle (connections of the previous point closing)."""
     results: dict[str, dict[int, list[dict]]] = {t.label: {c: [] for c in CLIENTS} for t in targets + scaling}
 
     async def run() -> None:
         for target in targets + scaling:  # warm-up: connections, imports, caches
             await load(target, 8, 200, 10)
         for round_ in range(args.rounds):
-            order = targets if round_ % 2 == 0 else targets[::-1]
+            shift = round_ % len(targets)
+            order = targets[shift:] + targets[:shift]
             for clients in CLIENTS:
                 for target in order + (scaling if clients > 1 else []):
+                    gc.collect()
+                    await asyncio.sleep(0.5)
                     point = await load(target, clients, args.requests, args.deadline_s)
                     results[target.label][clients].append(point)
                     print(f"  round {round_ + 1} {target.label:>22} {clients:>3} clients: "
