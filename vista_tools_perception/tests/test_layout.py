@@ -1,6 +1,6 @@
 """Table reconstruction from boxes, on layouts whose answer is known exactly."""
 
-from vista_tools_perception.layout import TextLine, first_row_is_header, group_rows, reconstruct_table
+from vista_tools_perception.layout import Rules, TextLine, first_row_is_header, group_rows, reconstruct_table
 from vista_tools_perception.table_scoring import match_table, reference_grid
 
 
@@ -132,3 +132,29 @@ def test_an_s_standing_before_digits_is_a_dollar_sign():
 
     assert dollar_for_s("S1,605.00") == "$1,605.00" and dollar_for_s("-S3 each") == "-$3 each"
     assert dollar_for_s("Sam 5") == "Sam 5" and dollar_for_s("CS101") == "CS101" and dollar_for_s("S") == "S"
+
+
+def test_a_header_row_that_leaves_its_first_cell_empty_is_not_a_title():
+    lines = [  # TabMWP table 2367, ink boxes: '' | Velvet | Suede over two rows
+        line("Velvet", 75, 10, 120, 22), line("Suede", 140, 10, 182, 22),
+        line("Foam", 6, 42, 40, 54), line("3", 95, 42, 103, 54), line("4", 158, 42, 166, 54),
+        line("Beads", 6, 74, 46, 86), line("1", 95, 74, 101, 86), line("2", 158, 74, 166, 86),
+    ]
+    table = reconstruct_table(lines)
+    assert table.title is None and table.header == ["", "Velvet", "Suede"]
+    assert table.rows == [["Foam", "3", "4"], ["Beads", "1", "2"]]
+
+
+def test_drawn_boundaries_join_the_lines_of_a_cell_and_separate_close_columns():
+    lines = [
+        line("Event", 5, 5, 45, 17), line("Begin", 100, 5, 140, 17), line("End", 160, 5, 185, 17),
+        line("cross-country", 5, 30, 90, 42), line("skiing", 5, 46, 45, 58),  # one cell on two lines
+        line("10:55 A.M.", 95, 38, 150, 50), line("12:10 P.M.", 152, 38, 210, 50),  # cells 2 px apart
+        line("luge", 5, 72, 35, 84), line("3:10 P.M.", 95, 72, 150, 84), line("7:25 P.M.", 152, 72, 205, 84),
+    ]
+    rules = Rules(rows=(24.0, 65.0), columns=(92.0, 151.0))
+    table = reconstruct_table(lines, rules=rules)
+    assert table.header == ["Event", "Begin", "End"]
+    assert table.rows == [["cross-country skiing", "10:55 A.M.", "12:10 P.M."], ["luge", "3:10 P.M.", "7:25 P.M."]]
+    # Without the boundaries the lines of a cell are rows of their own.
+    assert len(reconstruct_table(lines).rows) == 4

@@ -35,6 +35,9 @@ _LEADING_JUNK = re.compile(r"^[^A-Za-z]*\s")  # what OCR made of a picture befor
 # Fewer than this share of a grid's cells holding text is not a table (axis ticks and labels of a chart fill
 # a row and a column of a mostly empty grid; the sparsest real tables, stem-and-leaf plots, fill over 0.6).
 MIN_FILLED = 0.5
+# Nor is a grid where fewer than this share of the rows have two cells filled: a chart's ticks and labels stand one
+# to a row. (The sparsest of the 1000 TabMWP tables, stem-and-leaf plots with empty leaves, have 0.56.)
+MIN_FULL_ROWS = 0.4
 
 
 # A run of ink at the start of a box whose colour is this far (of 255, per channel) from the text's is a picture
@@ -144,9 +147,11 @@ def table_from_lines(lines: Iterable[TextLine], image: Image.Image, header: Head
                                 argument="image")
     width = max(len(row) for row in grid)
     filled = sum(bool(cell.strip()) for row in grid for cell in row) / (width * len(grid))
-    if len(grid) < 2 or width < 2 or filled < MIN_FILLED:
+    full_rows = sum(sum(bool(cell.strip()) for cell in row) >= 2 for row in grid) / len(grid)
+    if len(grid) < 2 or width < 2 or filled < MIN_FILLED or full_rows < MIN_FULL_ROWS:
         raise ToolArgumentError(
-            f"{name} does not hold a table: its text forms {len(grid)} row(s) x {width} column(s) with "
-            f"{filled:.0%} of the cells filled (a table has at least 2 x 2, mostly filled); read its text with "
-            "ocr_read_text instead, or give the image that shows the table", argument="image")
+            f"{name} does not hold a table: its text forms {len(grid)} row(s) x {width} column(s), "
+            f"{filled:.0%} of the cells filled and {full_rows:.0%} of the rows with two cells or more (a table "
+            "has at least 2 x 2, mostly filled); read its text with ocr_read_text instead, or give the image that "
+            "shows the table", argument="image")
     return table
