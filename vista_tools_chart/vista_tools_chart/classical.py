@@ -373,7 +373,7 @@ def find_legend(texts: list[Text], labels: np.ndarray) -> list[LegendEntry]:
             # a swatch is a short wide patch or line (2 x 0.7 em) ending right before its text; a bar end next to a
             # value label is long
             if cw > 3.5 * size or ch > 1.6 * size or cw < max(5.0, 0.5 * size) or cw < 1.2 * ch \
-                    or cx0 + cw < t.box[0] - 1.5 * size:
+                    or cx0 + cw < t.box[0] - 1.5 * size or abs(cy0 + ch / 2 - t.cy) > 0.35 * size:
                 continue
             # and it stands alone: the tip of a pie's wedge beside its label touches the other wedges
             around = labels[max(0, cy0 - 2):cy0 + ch + 2, max(0, cx0 - 2):cx0 + cw + 2]
@@ -410,18 +410,23 @@ class _Rect:
 
 
 def _rectangles(labels: np.ndarray, n_colours: int) -> list[_Rect]:
-    """Filled axis-aligned rectangles of one colour: bar candidates."""
+    """Filled axis-aligned rectangles of one colour: bar candidates. Strokes of the same colour class touching a
+    bar (a gridline of a colour close to the bars', an anti-aliased edge) would join it into one shape that is not
+    a rectangle: shapes are taken from the mask opened by 5 x 5, which strokes do not survive; bars thinner than
+    that (a bar a pixel or two short) come from the mask as drawn."""
     rects: list[_Rect] = []
+    square = np.ones((5, 5), np.uint8)
     for c in range(n_colours):
-        mask = (labels == c).astype(np.uint8)
-        # gridlines drawn over bars cut them in two: close the thin gaps first
-        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
-        for i in range(1, n):
-            x, y, w, h, area = stats[i]
-            # a bar a pixel or two short is still a bar (a small series beside a large one)
-            if max(w, h) >= 4 and area >= 4 and area >= 0.85 * w * h:
-                rects.append(_Rect(c, int(x), int(y), int(x + w), int(y + h)))
+        # gridlines drawn over bars in the background's colour cut them in two: close the thin gaps
+        mask = cv2.morphologyEx((labels == c).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+        for source, thin in ((cv2.morphologyEx(mask, cv2.MORPH_OPEN, square), False), (mask, True)):
+            n, _, stats, _ = cv2.connectedComponentsWithStats(source, connectivity=4)
+            for i in range(1, n):
+                x, y, w, h, area = stats[i]
+                if thin and min(w, h) >= 5:
+                    continue  # found in the opened mask already
+                if max(w, h) >= 4 and area >= 4 and area >= 0.85 * w * h:
+                    rects.append(_Rect(c, int(x), int(y), int(x + w), int(y + h)))
     return rects
 
 

@@ -129,7 +129,8 @@ def evaluation_chart(kind: str, split: str, rng: random.Random) -> ChartSpec:
     """A chart of `kind` in one of `split`'s style sheets ("dev" or "measure"), with data, font family (sans, serif,
     monospace), DPI (72-150), figure size and aspect, value labels, legend place, gridlines and markers drawn from
     `rng`. Grouped bars have 2-4 series and lines 1-4, sometimes of very different magnitudes (a bar series up to
-    20 times smaller than another, a line series up to 3 times: a line's small values must stay readable to 5%);
+    20 times smaller than another, a line series up to 2 times, its values from 0.3 of its largest: a line's small
+    values must stay readable to 5%);
     pies have 4-7 wedges, one or two of them small (2-5%), labelled outside."""
     if kind not in KINDS:
         raise ValueError(f"unknown chart kind '{kind}'; choose one of {', '.join(KINDS)}")
@@ -148,8 +149,10 @@ def evaluation_chart(kind: str, split: str, rng: random.Random) -> ChartSpec:
     for k, name in enumerate(names):
         scale = magnitude
         if k and rng.random() < 0.35:
-            scale = magnitude / (rng.uniform(4, 20) if kind == "grouped_bar" else rng.uniform(1.5, 3))
-        low = 0.1 * scale if kind.startswith("line") else 0.05 * scale
+            scale = magnitude / (rng.uniform(4, 20) if kind == "grouped_bar" else rng.uniform(1.25, 2))
+        # a line's every value must be readable to 5% at the chart's resolution (a reader has no 1%-of-the-largest
+        # allowance for lines): 5% of the smallest is about 1% of the axis, one or two pixels
+        low = 0.3 * scale if kind.startswith("line") else 0.05 * scale
         decimals = 0 if scale >= 50 else 1
         series[name] = [round(rng.uniform(low, scale), decimals) or 10 ** -decimals for _ in categories]
     if kind == "pie":
