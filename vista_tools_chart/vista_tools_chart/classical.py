@@ -470,6 +470,17 @@ def _short_bars_checked(rects: list[_Rect], vertical: bool) -> list[_Rect]:
                      and abs(width(r) - typical) <= 0.15 * typical + 1]
 
 
+def _gridlines(mask: np.ndarray) -> np.ndarray:
+    """The thin (under 5 px) horizontal and vertical strokes of a mask that run a quarter of the image or more."""
+    h, w = mask.shape
+    mask = mask.astype(np.uint8)
+    found = np.zeros_like(mask)
+    for run, across in (((1, max(3, w // 4)), (5, 1)), ((max(3, h // 4), 1), (1, 5))):
+        long = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones(run, np.uint8))
+        found |= long & ~cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones(across, np.uint8))
+    return found.astype(bool)
+
+
 def _spread(values: list[float]) -> float:
     return float(np.std(values) / max(np.mean(values), 1e-6)) if values else 0.0
 
@@ -605,7 +616,7 @@ class ChartParser:
         texts = read_text(self.rgb)
         pixels = Pixels.of(self.rgb)
         backgrounds = _backgrounds(self.rgb, pixels)
-        text_mask = np.zeros(self.rgb.shape[:2], bool)
+        self.text_mask = text_mask = np.zeros(self.rgb.shape[:2], bool)
         for t in texts:
             if t.score >= 0.75:  # a low-scored 'text' is often a legend swatch read as letters
                 x0, y0, x1, y1 = (int(round(v)) for v in t.box)
@@ -839,6 +850,9 @@ class ChartParser:
         return groups
 
     def _lines(self, texts, body, labels, scale: Scale, colours, names, legend) -> ChartParse:
+        # text is no part of a line: anti-aliased light text on a dark background passes for a pale series colour;
+        # nor are gridlines of a colour close to a series' (long straight strokes along the axes)
+        labels = np.where(self.text_mask | _gridlines(labels >= 0), -1, labels)
         tick_x = min(t.box[0] for t in scale.ticks)
         plot_left = max(t.box[2] for t in scale.ticks)
         # greys there are gridlines and anti-aliased text, never a line series
