@@ -21,7 +21,9 @@ beside verl-tool's tool server, all driven by the same load generator in the sam
 
 The load generator is a minimal HTTP/1.1 keep-alive client on asyncio (uvloop when installed), one connection per
 client, request bytes prepared in advance: a Python HTTP library (httpx: about 1 ms of CPU a request) would be the
-bottleneck, not the servers. It shares the machine's cores with the servers; every server pays that alike.
+bottleneck, not the servers. Each connection is opened and used once before the clock starts, so a point measures
+the steady state, not 256 connections being accepted. It shares the machine's cores with the servers; every server
+pays that alike.
 
 Where the time of one light call goes (``--profile``; in-process costs from timeit, 2-core machine, load ≈ 1;
 before this issue's changes a call also paid 3 thread-pool hops of ~180 µs, h11 and the access log):
@@ -185,11 +187,13 @@ def own(role: str, *extra: str):
     return process([sys.executable, __file__, "--serve", role, str(port), *extra], url, what=role), port
 
 
-def verl_tool(path: Path):
-    script = path / "verl_tool" / "servers" / "tool_server.py"
-    if not script.is_file():
+def check_verl_tool(path: Path) -> None:
+    if not (path / "verl_tool" / "servers" / "tool_server.py").is_file():
         raise SystemExit(f"--verl-tool {path}: no verl_tool/servers/tool_server.py there; give the folder of a "
                          "TIGER-AI-Lab/verl-tool checkout")
+
+
+def verl_tool(path: Path):
     port = free_port()
     command = [sys.executable, "-m", "verl_tool.servers.tool_server", "--tool_type", "base", "--host", "127.0.0.1",
                "--port", str(port)]
@@ -486,6 +490,8 @@ def main() -> None:
         raise SystemExit(f"--workers {args.workers!r}: give worker counts as a comma list, e.g. 1,2,4") from None
     if args.requests < 1 or args.rounds < 1 or args.deadline_s <= 0 or min(workers) < 1:
         raise SystemExit("--requests, --rounds, --deadline-s and --workers must be positive")
+    if args.verl_tool:
+        check_verl_tool(args.verl_tool)
     try:
         import uvloop
         uvloop.install()
