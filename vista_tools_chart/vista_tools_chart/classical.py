@@ -441,8 +441,12 @@ def _on_baseline(rects: list[_Rect], scale: Scale | None, vertical: bool) -> lis
         ends = (r.y0, r.y1) if vertical else (r.x0, r.x1)
         return min(ends, key=lambda e: abs(e - zero))
 
+    def area(group: list[_Rect]) -> int:
+        return sum((r.x1 - r.x0) * (r.y1 - r.y0) for r in group)
+
     on_zero = [r for r in rects if abs(near(r) - zero) <= 3]
-    if len(on_zero) >= max(1, len(rects) // 3):
+    # by area: specks of anti-aliased text in a bar's colour are many, and small
+    if on_zero and area(on_zero) >= area(rects) / 3:
         return on_zero
     edges = [r.y1 if vertical else r.x0 for r in rects]
     common = max(set(edges), key=lambda e: sum(abs(f - e) <= 2 for f in edges))
