@@ -283,6 +283,20 @@ def test_calls_made_together_travel_together_and_each_gets_its_own_answer(light)
         seen.clear()
         assert asyncio.run(together("scale", [({"value": 5}, {})]))[0].data["result"] == 10  # alone: no batch
         assert seen == ["/tools/scale/call"]
+        # calls made one by one while a request is on the wire wait for it, then go together
+        client = ToolServerClient(url, max_in_flight=1)
+
+        async def one_by_one() -> list:
+            calls = []
+            for value in range(10):
+                calls.append(asyncio.ensure_future(client.acall("light_scale", {"value": value}, {})))
+                await asyncio.sleep(0)  # the next call in a later turn of the loop
+            return await asyncio.gather(*calls)
+
+        seen.clear()
+        assert [r.data["result"] for r in asyncio.run(one_by_one())] == [2.0 * v for v in range(10)]
+        assert seen[0] == "/tools/light_scale/call" and "/tools/light_scale/batch" in seen and len(seen) < 10
+        client = ToolServerClient(url, batch_calls=16)
         # a batch the server refuses as such (one image over its pixel limit): each call is answered on its own
         image, huge = Image.new("RGB", (20, 10), "blue"), Image.new("RGB", (1000, 1000), "blue")
         results = asyncio.run(together("crop", [({"bbox": [0, 0, 5, 5]}, {"image_0": image}),

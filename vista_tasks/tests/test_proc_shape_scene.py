@@ -55,7 +55,7 @@ def test_objects_are_drawn_where_the_metadata_says_in_their_colour():
                     assert math.dist(a["center"], b["center"]) > a["radius"] + b["radius"]
 
 
-def test_oracle_asks_the_classical_detector_for_what_the_question_names():
+def test_oracle_detects_objects_with_the_classical_backend():
     task = ShapeSceneTask()
     (step,) = task.oracle(task.generate(2)).steps
     assert step.tool == "detect_objects" and step.arguments["backend"] == "classical"

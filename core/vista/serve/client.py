@@ -9,13 +9,14 @@ Transient failures (connection refused or reset, timeouts, 429/502/503/504) are 
 honouring Retry-After; when retries run out the call raises `ToolUnavailableError`, which the environment turns into a
 TOOL_FAILURE observation: the episode goes on.
 
-Calls of one tool made in the same turn of the event loop (many episodes whose turns a batched generation returned
-at once, or whose previous calls came back together) travel as one POST /tools/{name}/batch of up to
-``batch_calls`` calls: one request instead of dozens, which is what limits a rollout with 64 episodes in flight
-(an HTTP request costs the client about as much CPU as a light call costs the server). A call made alone goes
-alone, at once; nothing waits for companions. Each call still gets its own result; should the server refuse a batch
-as such (an image it cannot decode, a batch larger than the tool's places), its calls are sent one by one, so each
-gets its own answer.
+Calls are pipelined per tool: at most ``max_in_flight`` requests of one tool are on the wire at once, and the calls
+made meanwhile wait and travel together, as one POST /tools/{name}/batch of up to ``batch_calls`` calls, when a
+request comes back; calls made in the same turn of the event loop (episodes whose turns a batched generation
+returned at once) travel together at once. A lone call goes alone, at once: nothing waits for companions. This is
+what keeps a rollout with 64 episodes in flight from being limited by its client: httpx managed 530 calls/s one at
+a time, 480 with 8 requests in flight and 90 with 64. Each call still gets its own result; should the server refuse
+a batch as such (an image it cannot decode, a batch larger than the tool's places), its calls are sent one by one,
+so each gets its own answer.
 """
 
 from __future__ import annotations
@@ -43,22 +44,34 @@ class _Refused(ToolUnavailableError):
     """The server answered a request with a 4xx: the request itself was at fault, not the server's state."""
 
 
+class _Lane:
+    """The calls of one tool on one event loop: those waiting to be sent, and the requests on the wire."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop  # a later loop may get the same id(): its lane must not inherit this one's state
+        self.waiting: list[tuple[dict, asyncio.Future]] = []
+        self.in_flight = 0
+        self.flush_due = False
+
+
 class ToolServerClient:
     """Pooled HTTP client for one tool server (async for rollouts, sync for scripts). ``batch_calls``: most calls
-    of one tool sent in one request when made together (1: every call its own request)."""
+    of one tool sent in one request (1: every call its own request, none waiting); ``max_in_flight``: most
+    requests of one tool on the wire at once, the calls made meanwhile waiting to go together."""
 
     def __init__(self, base_url: str, *, token: str | None = None, timeout_s: float = 120.0, retries: int = 3,
-                 backoff_s: float = 0.2, max_connections: int = 256, batch_calls: int = 32):
-        if batch_calls < 1:
-            raise ValueError(f"batch_calls must be >= 1, got {batch_calls}")
+                 backoff_s: float = 0.2, max_connections: int = 256, batch_calls: int = 32, max_in_flight: int = 8):
+        if batch_calls < 1 or max_in_flight < 1:
+            raise ValueError(f"batch_calls and max_in_flight must be >= 1, got {batch_calls} and {max_in_flight}")
         self.base_url = base_url.rstrip("/")
         self.token = token if token is not None else os.environ.get("VISTA_SERVE_TOKEN")
-        self.retries, self.backoff_s, self.batch_calls = retries, backoff_s, batch_calls
+        self.retries, self.backoff_s = retries, backoff_s
+        self.batch_calls, self.max_in_flight = batch_calls, max_in_flight
         self._timeout = httpx.Timeout(timeout_s, connect=min(5.0, timeout_s))
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._async: dict[int, httpx.AsyncClient] = {}
         self._sync: httpx.Client | None = None
-        self._gathering: dict[tuple[int, str], list[tuple[dict, asyncio.Future]]] = {}
+        self._lanes: dict[tuple[int, str], _Lane] = {}
         self._senders: set[asyncio.Task] = set()
 
     @property
@@ -136,23 +149,29 @@ class ToolServerClient:
         if self.batch_calls == 1:
             return _result(await self.arequest("POST", f"/tools/{name}/call", payload))
         loop = asyncio.get_running_loop()
-        key = (id(loop), name)
+        lane = self._lanes.get((id(loop), name))
+        if lane is None or lane.loop is not loop:
+            lane = self._lanes[id(loop), name] = _Lane(loop)
         future = loop.create_future()
-        gathering = self._gathering.get(key)
-        if gathering is None:  # the first call of this turn: the others made in it join before it is sent
-            gathering = self._gathering[key] = []
-            loop.call_soon(self._send, key, name)
-        gathering.append((payload, future))
-        if len(gathering) == self.batch_calls:
-            self._send(key, name)
+        lane.waiting.append((payload, future))
+        if not lane.flush_due:  # the other calls made in this turn of the loop join before anything is sent
+            lane.flush_due = True
+            loop.call_soon(self._flush, lane, name)
         return _result(await future)
 
-    def _send(self, key: tuple[int, str], name: str) -> None:
-        calls = self._gathering.pop(key, None)
-        if calls:
+    def _flush(self, lane: _Lane, name: str) -> None:
+        lane.flush_due = False
+        while lane.waiting and lane.in_flight < self.max_in_flight:
+            calls, lane.waiting = lane.waiting[:self.batch_calls], lane.waiting[self.batch_calls:]
+            lane.in_flight += 1
             task = asyncio.ensure_future(self._deliver(name, calls))
             self._senders.add(task)  # held until done: the loop keeps only weak references to tasks
-            task.add_done_callback(self._senders.discard)
+            task.add_done_callback(lambda done: self._delivered(done, lane, name))
+
+    def _delivered(self, task: asyncio.Task, lane: _Lane, name: str) -> None:
+        self._senders.discard(task)
+        lane.in_flight -= 1
+        self._flush(lane, name)  # what waited for this request goes now
 
     async def _deliver(self, name: str, calls: list[tuple[dict, asyncio.Future]]) -> None:
         try:

@@ -115,13 +115,11 @@ class DominantColor(vista.Task):
         # histogram that shows them measured what the pixels say, and the answer follows from it.
         areas = example.metadata["areas"]
         total = sum(areas.values())
-        # The answer names the colour (which `score` accepts) rather than its letter: it is the word the histogram
-        # prints first, so the demonstration shows the tool's output carrying the answer.
         return vista.OracleSolution(
             steps=[vista.OracleStep(think=f"I will measure the colour shares {where}, leaving out the white "
                                           "background.", tool="color_histogram", arguments=arguments)],
-            answer=color,
-            rationale=f"{color.capitalize()} has the largest share, so the answer is {color}.",
+            answer=example.answer,
+            rationale=f"{color.capitalize()} has the largest share, so the answer is ({example.answer}) {color}.",
             evidence=[f"{total} pixels counted", f"{color} {100 * round(areas[color] / total, 4):.1f}%"])
 
 
