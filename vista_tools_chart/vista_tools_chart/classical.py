@@ -280,16 +280,23 @@ def _aligned_groups(texts: list[Text], key, tolerance: float) -> list[list[Text]
     return [g for g in groups if len(g) >= 2]
 
 
-def find_scales(texts: list[Text]) -> tuple[Scale | None, Scale | None]:
-    """The best vertical (y) and horizontal (x) numeric axis, each from labels aligned like tick labels."""
+def find_scales(texts: list[Text], marks: np.ndarray | None = None) -> tuple[Scale | None, Scale | None]:
+    """The best vertical (y) and horizontal (x) numeric axis, each from labels aligned like tick labels. With the
+    mask of the chart's marks, a column of numbers standing among the marks (a line's value labels above its points
+    line up too, and are linear in their height) is not an axis: tick labels stand left of or under the marks."""
     numeric = [t for t in texts if t.number is not None]
+    left, low = -np.inf, np.inf
+    if marks is not None and marks.any():
+        ys, xs = np.nonzero(marks)
+        left, low = float(np.percentile(xs, 2)), float(np.percentile(ys, 98))
     result = []
     for direction, keys in (("y", (lambda t: t.box[2], lambda t: t.cx)), ("x", (lambda t: t.cy,))):
         best, best_quality, best_where = None, 0.0, 0.0
         for key in keys:
             for group in _aligned_groups(numeric, key, 7.0):
                 scale, quality = fit_scale(group, direction)
-                if scale is None:
+                if scale is None or direction == "y" and np.mean([t.cx for t in scale.ticks]) > left + 5 \
+                        or direction == "x" and np.mean([t.cy for t in scale.ticks]) < low - 5:
                     continue
                 # the y axis sits on the left, the x axis at the bottom: prefer them to stray aligned labels
                 where = -scale.ticks[0].cx if direction == "y" else scale.ticks[0].cy
@@ -638,7 +645,8 @@ class ChartParser:
             labels[max(0, y0 - 2):y1 + 3, max(0, x0 - 2):x1 + 3] = -1
         legend_texts = {id(e.text) for e in legend}
         body = [t for t in texts if id(t) not in legend_texts]
-        y_scale, x_scale = find_scales(body)
+        marks = (labels >= 0) & ~text_mask
+        y_scale, x_scale = find_scales(body, marks)
         if y_scale is None and x_scale is None and labels.max() >= 0 and not self._disk(labels):
             # marks but no axis read: the tick labels were missed; read the strips left of and under the marks again
             ys, xs = np.nonzero(labels >= 0)
@@ -647,7 +655,7 @@ class ChartParser:
             extra = [t for t in left + under if not any(_overlap(t, u) > 0.3 for u in texts)]
             texts = sorted(texts + extra, key=lambda t: (round(t.cy / 8), t.cx))
             body = body + extra
-            y_scale, x_scale = find_scales(body)
+            y_scale, x_scale = find_scales(body, marks)
         y_scale, x_scale = snap_to_tick_marks(self.rgb, y_scale), snap_to_tick_marks(self.rgb, x_scale)
         rects = _rectangles(labels, len(colours))
         names = {e.color_index: e.label for e in legend}

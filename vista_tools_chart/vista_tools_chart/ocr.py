@@ -106,8 +106,22 @@ def read_text(rgb: np.ndarray) -> list[Text]:
             if upright and upright_score > score:
                 text, score = upright, upright_score
         if text:
-            texts.append(Text(text=text, box=(float(x0), float(y0), float(x1), float(y1)), score=float(score)))
+            texts += _split_numbers(Text(text=text, box=(float(x0), float(y0), float(x1), float(y1)),
+                                         score=float(score)))
     return sorted(texts, key=lambda t: (round(t.cy / 8), t.cx))
+
+
+def _split_numbers(text: Text) -> list[Text]:
+    """'50 - 48' -> '50', '48': a tick label, its tick mark and a value label beside it read as one line. Each part
+    gets the share of the box its characters take."""
+    parts = re.fullmatch(r"(\S+)\s*[-–—]\s+(\S+)", text.text)
+    if parts is None or parse_number(parts[1]) is None or parse_number(parts[2]) is None:
+        return [text]
+    x0, y0, x1, y1 = text.box
+    step = (x1 - x0) / max(len(text.text), 1)
+    first = Text(parts[1], (x0, y0, x0 + step * len(parts[1]), y1), text.score)
+    second = Text(parts[2], (x1 - step * len(parts[2]), y0, x1, y1), text.score)
+    return [first, second]
 
 
 def read_line(rgb: np.ndarray, box: tuple[float, float, float, float]) -> str:
