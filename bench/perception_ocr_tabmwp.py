@@ -12,6 +12,11 @@ while `ocr_read_table` was built), the other 800 are only measured.
     .venv/bin/python bench/perception_ocr_tabmwp.py --backends rapidocr                  # all 1000, per split
     .venv/bin/python bench/perception_ocr_tabmwp.py --split dev --backends rapidocr      # the development 200
     .venv/bin/python bench/perception_ocr_tabmwp.py --limit 100 --seed 0                 # a random 100
+    .venv/bin/python bench/perception_ocr_tabmwp.py --generated 100 --backends rapidocr  # drawn tables, per split
+
+--generated N reads N tables per style split drawn by `vista_tasks.procedural.table_styles` (matplotlib style
+sheets, fonts, DPI 72-150, ruling lines or none) instead of TabMWP's: the development styles and the measure-only
+styles are reported apart, and the measure-only ones per kind of table.
 """
 
 from __future__ import annotations
@@ -48,6 +53,35 @@ def _summary(name: str, records: list[dict]) -> str:
             f"{sum(r['seconds'] for r in records) / len(records):.2f} s/image ({len(records)} tables)")
 
 
+def _record(table: Table, columns: dict, title: str | None, elapsed: float, failed: bool) -> dict:
+    match = match_table(table, columns, title=title)
+    return {"correct": match.correct, "cells": match.cells, "loosely_correct": match.loosely_correct,
+            "seconds": round(elapsed, 3), "shape_ok": match.shape_ok, "header_ok": match.header_ok,
+            "exact": match.exact, "title_ok": match.title_ok, "failed": failed, "read": table.grid(),
+            "title": table.title}
+
+
+def _generated(backend: str, n: int) -> None:
+    from vista_tasks.procedural.table_styles import styled_table
+
+    tool = OcrReadTable()
+    tools = {tool.name: tool}
+    for split in ("development", "measure"):
+        records = []
+        for seed in range(n):
+            drawn = styled_table(seed, split)
+            start = time.perf_counter()
+            result = call_tool(tool.name, {"backend": backend}, [drawn.image], tools=tools)
+            elapsed = time.perf_counter() - start
+            table = Table(**result.data) if result.ok else Table(header=[], rows=[])
+            records.append({**_record(table, drawn.columns, drawn.title, elapsed, not result.ok), "kind": drawn.kind,
+                            "style": drawn.style})
+        print(_summary(f"{backend} drawn {split}", records), flush=True)
+        if split == "measure":
+            for kind in sorted({record["kind"] for record in records}):
+                print(_summary(f"  {kind}", [record for record in records if record["kind"] == kind]), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=TABMWP)
@@ -57,10 +91,16 @@ def main() -> None:
                              "reported apart")
     parser.add_argument("--limit", type=int, default=None, help="a random sample of this many problems")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--generated", type=int, default=0, metavar="N",
+                        help="read N drawn tables per style split instead of TabMWP's")
     parser.add_argument("--out", type=Path, default=None, help="write per-table results here (JSON lines)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the tables already in --out and read only the rest (a long sweep can be stopped)")
     args = parser.parse_args()
+    if args.generated:
+        for backend in args.backends.split(","):
+            _generated(backend, args.generated)
+        return
 
     problems = json.loads((args.data / "problems_test1k.json").read_text())
     ids = sorted(problems, key=int)
@@ -99,11 +139,8 @@ def main() -> None:
             result = call_tool(tool.name, {"backend": backend}, ctx, tools=tools)
             elapsed = time.perf_counter() - start
             table = Table(**result.data) if result.ok else Table(header=[], rows=[])
-            match = match_table(table, problems[pid]["table_for_pd"], title=problems[pid]["table_title"])
-            record = {"pid": pid, "backend": backend, "correct": match.correct, "cells": match.cells,
-                      "loosely_correct": match.loosely_correct, "seconds": round(elapsed, 3),
-                      "shape_ok": match.shape_ok, "header_ok": match.header_ok, "exact": match.exact,
-                      "title_ok": match.title_ok, "failed": not result.ok, "read": table.grid(), "title": table.title}
+            record = {"pid": pid, "backend": backend, **_record(table, problems[pid]["table_for_pd"],
+                                                                  problems[pid]["table_title"], elapsed, not result.ok)}
             records.append(record)
             if log:
                 log.write(json.dumps(record) + "\n")

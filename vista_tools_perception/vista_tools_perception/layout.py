@@ -49,7 +49,7 @@ class Table:
         return ([self.header] if self.has_header else []) + self.rows
 
 
-def _height(line: TextLine) -> int:
+def text_height(line: TextLine) -> int:
     return line.bbox[3] - line.bbox[1]
 
 
@@ -63,7 +63,7 @@ def group_rows(lines: Iterable[TextLine]) -> list[list[TextLine]]:
             top = sum(item.bbox[1] for item in row) / len(row)
             bottom = sum(item.bbox[3] for item in row) / len(row)
             overlap = min(bottom, line.bbox[3]) - max(top, line.bbox[1])
-            if overlap >= 0.5 * min(bottom - top, _height(line)):
+            if overlap >= 0.5 * min(bottom - top, text_height(line)):
                 row.append(line)
                 continue
         rows.append([line])
@@ -97,7 +97,7 @@ def _core(line: TextLine) -> tuple[float, float]:
     """The box's horizontal extent less the margin OCR engines pad boxes with (a few pixels, about a fifth of the
     text height), which would otherwise bridge the narrow gap between a long cell and the next column."""
     x0, _, x1, _ = line.bbox
-    trim = min(0.2 * _height(line), 0.25 * (x1 - x0))
+    trim = min(0.2 * text_height(line), 0.25 * (x1 - x0))
     return x0 + trim, x1 - trim
 
 
@@ -123,7 +123,7 @@ def _merge_split_cells(bands: list[tuple[float, float]],
     """Join a band to its left neighbour when it is the tail of a few long cells, not a column: fewer than half the
     rows reach it, each of them also has text in the neighbour, and the space between is under a text height. (A
     stem-and-leaf row '1 | 4 6 7 9 9' read as boxes '4 6 7', '9', '9' would otherwise add two columns.)"""
-    height = sorted(_height(line) for row in rows for line in row)[sum(map(len, rows)) // 2] if rows else 0
+    height = sorted(text_height(line) for row in rows for line in row)[sum(map(len, rows)) // 2] if rows else 0
     merged = list(bands)
     index = 1
     while index < len(merged):
@@ -139,13 +139,13 @@ def _rows_reaching(band: tuple[float, float], rows: Sequence[Sequence[TextLine]]
     return {r for r, row in enumerate(rows) if any(_overlap(line, band) > 0 for line in row)}
 
 
-def _is_title(row: Sequence[TextLine], body: Sequence[Sequence[TextLine]]) -> bool:
+def is_title(row: Sequence[TextLine], body: Sequence[Sequence[TextLine]]) -> bool:
     """A single run of text centred over a table of several columns. An engine may split a caption into boxes a
     word space apart (or touching, when its boxes are padded); header cells stand further apart, and a header row
     that leaves its first cell empty (a two-way table) is not centred."""
     if len(column_bands(body)) < 2:
         return False
-    height = max(_height(line) for line in row)
+    height = max(text_height(line) for line in row)
     left = min(line.bbox[0] for line in row)
     right = max(line.bbox[2] for line in row)
     body_left = min(line.bbox[0] for cells in body for line in cells)
@@ -218,7 +218,7 @@ def reconstruct_table(lines: Iterable[TextLine], header: HeaderMode = "auto", ru
     are what lies between vertical ones; without them, rows and columns come from the boxes alone."""
     rows = group_rows(lines)
     title = None
-    if len(rows) > 1 and _is_title(rows[0], rows[1:]):
+    if len(rows) > 1 and is_title(rows[0], rows[1:]):
         title = " ".join(line.text.strip() for line in rows.pop(0))
     rows = join_lines_of_cells(rows, rules.rows)
     bands = _column_bands_from_rules(rows, rules.columns) if rules.columns else []

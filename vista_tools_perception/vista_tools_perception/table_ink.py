@@ -52,7 +52,7 @@ def _clip(box: tuple[int, int, int, int], pixels: np.ndarray) -> tuple[int, int,
     return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
 
 
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+def runs(flags: np.ndarray) -> list[tuple[int, int]]:
     """Maximal runs of True as (start, stop)."""
     padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
@@ -88,7 +88,7 @@ def glyphs(pixels: np.ndarray, box: tuple[int, int, int, int], rules: Sequence[f
             mask[:, max(0, column - 1):column + 2] = False
     if not mask.any():
         return None
-    spans = _runs(mask.any(axis=0))
+    spans = runs(mask.any(axis=0))
     if len(spans) > 1 and spans[0][0] == 0 and spans[0][1] <= 2:
         spans = spans[1:]
     if len(spans) > 1 and spans[-1][1] == mask.shape[1] and spans[-1][1] - spans[-1][0] <= 2:
@@ -139,9 +139,10 @@ def _spaces_before(text: str) -> list[bool]:
     return flags
 
 
-def boundaries(pixels: np.ndarray, axis: int, span: tuple[int, int], across: tuple[int, int]) -> list[float]:
+def boundaries(pixels: np.ndarray, axis: int, span: tuple[int, int], across: tuple[int, int],
+               coverage: float = RULE_COVERAGE) -> list[float]:
     """Where the table draws a boundary across its rows (axis=0: y positions of horizontal rules or of a change of
-    row shading) or its columns (axis=1: x positions), found as a step in colour along at least RULE_COVERAGE of
+    row shading) or its columns (axis=1: x positions), found as a step in colour along at least `coverage` of
     `across` (the table's extent the other way); `span` bounds the positions searched. A drawn line gives two steps
     a pixel or two apart, taken as one boundary."""
     gray = pixels.mean(axis=2)
@@ -152,9 +153,9 @@ def boundaries(pixels: np.ndarray, axis: int, span: tuple[int, int], across: tup
     if hi <= lo or b <= a:
         return []
     steps = np.abs(np.diff(gray[lo:hi + 1, a:b], axis=0)) > 8
-    runs = _runs(steps.mean(axis=1) >= RULE_COVERAGE)
+    found = runs(steps.mean(axis=1) >= coverage)
     merged: list[list[int]] = []
-    for start, stop in runs:
+    for start, stop in found:
         if merged and start - merged[-1][1] <= 2:
             merged[-1][1] = stop
         else:

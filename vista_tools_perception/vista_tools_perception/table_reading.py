@@ -13,6 +13,7 @@ The steps, each for a failure seen on tables the reader was not developed on:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from statistics import median
 
@@ -20,8 +21,18 @@ import numpy as np
 from PIL import Image
 from vista import ToolArgumentError
 
-from .layout import NO_RULES, HeaderMode, Rules, Table, TextLine, reconstruct_table
-from .table_ink import Glyphs, as_array, boundaries, glyphs, respace
+from .layout import (
+    NO_RULES,
+    HeaderMode,
+    Rules,
+    Table,
+    TextLine,
+    group_rows,
+    is_title,
+    reconstruct_table,
+    text_height,
+)
+from .table_ink import Glyphs, as_array, boundaries, glyphs, respace, runs
 
 # A box is kept when it holds a letter or digit or one of the symbols a cell can consist of ('?', '-', '$').
 _CELL_TEXT = re.compile(r"[\w?$%*+\-−–—]")
@@ -47,6 +58,10 @@ ICON_COLOUR = 90
 # Ink this many times the typical text height, in a box without letters, is a picture (the speaker icon is 1.7).
 PICTURE_HEIGHT = 1.35
 
+# A blank column at least this many text heights wide separates columns (a word space, even in a monospace face,
+# is under 1.2; the narrowest columns matplotlib's auto-sized tables leave are about 2).
+COLUMN_GAP = 1.5
+
 Reread = Callable[[Image.Image], str]
 
 
@@ -62,7 +77,7 @@ def _icon_end(ink: Glyphs) -> int:
 
 
 def split_at_rules(lines: Iterable[TextLine], rules: Sequence[float], image: Image.Image,
-                   reread: Reread | None) -> list[TextLine]:
+                   reread: Reread | None, drawn: bool = True) -> list[TextLine]:
     """Boxes that run across a vertical boundary drawn through them cut there: a detector that links neighbouring cells
     (EasyOCR's) reads the line between them as '|'. The text is cut at those bars when there are as many as
     boundaries crossed, else each piece is re-read where a recogniser is given, else the box is left whole."""
@@ -70,8 +85,10 @@ def split_at_rules(lines: Iterable[TextLine], rules: Sequence[float], image: Ima
     pixels = as_array(image)
     for line in lines:
         x0, y0, x1, y1 = line.bbox
-        inside = [x for x in sorted(rules) if x0 + 2 < x < x1 - 2  # and drawn through this box, not only below it
-                  and boundaries(pixels, 1, (round(x) - 2, round(x) + 2), (y0, y1))]
+        # A boundary drawn through this box, not only below it: along all its height (a glyph's stroke at that x
+        # runs along under three quarters of a box's height).
+        inside = [x for x in sorted(rules) if x0 + 2 < x < x1 - 2
+                  and (not drawn or boundaries(pixels, 1, (round(x) - 2, round(x) + 2), (y0, y1), coverage=0.9))]
         if not inside:
             cut.append(line)
             continue
@@ -100,7 +117,7 @@ def mend_lines(lines: Iterable[TextLine], image: Image.Image, reread: Reread | N
         ink = glyphs(pixels, line.bbox, rules.columns)
         if ink is None:
             continue
-        text = line.text.strip()
+        text = unicodedata.normalize("NFKC", line.text).strip()  # the recogniser's full-width digits ('２') too
         icon = _icon_end(ink)
         if icon:
             x0 += icon
@@ -136,10 +153,39 @@ def drawn_rules(lines: list[TextLine], image: Image.Image) -> Rules:
                  columns=tuple(boundaries(pixels, 1, (x0, x1), (y0, y1))))
 
 
+def column_gaps(body: Sequence[TextLine], image: Image.Image) -> list[float]:
+    """The middles of the blank columns of the table's body: x ranges that no glyph of any row covers, at least
+    COLUMN_GAP text heights wide, between text on both sides."""
+    if not body:
+        return []
+    pixels = as_array(image)
+    covered = np.zeros(image.width + 1, dtype=bool)
+    for line in body:
+        ink = glyphs(pixels, line.bbox)
+        for start, stop in ink.spans if ink else ():
+            covered[line.bbox[0] + start:line.bbox[0] + stop] = True
+    height = median(text_height(line) for line in body)
+    left, right = min(line.bbox[0] for line in body), max(line.bbox[2] for line in body)
+    return [left + (start + stop) / 2 for start, stop in runs(~covered[left:right])
+            if stop - start >= COLUMN_GAP * height]
+
+
 def table_from_lines(lines: Iterable[TextLine], image: Image.Image, header: HeaderMode = "auto",
                      name: str = "image", reread: Reread | None = None) -> Table:
     lines = list(lines)
-    mended = mend_lines(lines, image, reread, drawn_rules(lines, image))
+    rules = drawn_rules(lines, image)
+    mended = mend_lines(lines, image, reread, rules)
+    rows = group_rows(mended)
+    if reread is not None and len(rows) >= 3:
+        # Boxes that run across a blank column of the table are two cells: each read alone. A title is left out:
+        # it spans the columns.
+        titled = len(rows[0]) == 1 or is_title(rows[0], rows[1:])
+        body = [line for row in (rows[1:] if titled else rows) for line in row]
+        gaps = column_gaps(body, image)
+        crossing = [line for line in body if any(line.bbox[0] < x < line.bbox[2] for x in gaps)]
+        if crossing:
+            pieces = split_at_rules(crossing, gaps, image, reread, drawn=False)
+            mended = [line for line in mended if line not in crossing] + mend_lines(pieces, image, reread, rules)
     table = reconstruct_table(mended, header=header, rules=drawn_rules(mended, image))
     grid = [row for row in table.grid() if row]
     if not grid:
