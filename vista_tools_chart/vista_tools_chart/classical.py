@@ -203,7 +203,7 @@ def find_colours(pixels: Pixels, backgrounds: list[np.ndarray], text_mask: np.nd
             break
         members = usable & (key_ids == key)
         centre = (colours[members] * counts[members, None]).sum(axis=0) / counts[members].sum()
-        if any(np.linalg.norm(centre - c) < 40 for c in found):
+        if any(np.linalg.norm(centre - c) < 24 for c in found):  # pastel palettes hold colours 38 apart
             continue
         hue = np.ptp(centre) >= _CHROMA
         blend = any(_is_blend_of(centre, c, bg) for c in found for bg in backgrounds)
@@ -382,9 +382,12 @@ def find_legend(texts: list[Text], labels: np.ndarray) -> list[LegendEntry]:
             if cw > 3.5 * size or ch > 1.6 * size or cw < max(5.0, 0.5 * size) or cw < 1.2 * ch \
                     or cx0 + cw < t.box[0] - 1.5 * size or abs(cy0 + ch / 2 - t.cy) > 0.35 * size:
                 continue
-            # and it stands alone: the tip of a pie's wedge beside its label touches the other wedges
-            around = labels[max(0, cy0 - 2):cy0 + ch + 2, max(0, cx0 - 2):cx0 + cw + 2]
-            if np.mean((around >= 0) & (around != colour)) > 0.05:
+            # and it stands alone: the tip of a pie's wedge beside its label touches the other wedges (looked for
+            # 3-5 px out, clear of an edge stroke drawn around the swatch)
+            outer = labels[max(0, cy0 - 5):cy0 + ch + 5, max(0, cx0 - 5):cx0 + cw + 5]
+            ring = np.ones(outer.shape, bool)
+            ring[min(3, cy0):min(3, cy0) + ch + 4, min(3, cx0):min(3, cx0) + cw + 4] = False
+            if np.mean((outer[ring] >= 0) & (outer[ring] != colour)) > 0.05:
                 continue
             if not any(e.color_index == colour for e in entries):
                 entries.append(LegendEntry(label=t.text, color_index=int(colour), text=t,
