@@ -40,7 +40,7 @@ _CELL_TEXT = re.compile(r"[\w?$%*+\-−–—]")
 _SIZE_CASED = set("cosuvwxzCOSUVWXZ")
 # Lower case is under this share of the digits' height (x-height over cap height is about 0.72 in sans faces).
 _LOWER_CASE_HEIGHT = 0.86
-_POUND = re.compile(r"\bIb(s?)\b")
+_POUND = re.compile(r"\b(?:Ib|[Il]lb)(s?)\b")  # 'Ib', and 'Ilb' when the recogniser hedges
 _DIGITS = re.compile(r"^\d+$")
 _LEADING_JUNK = re.compile(r"^[^A-Za-z]*\s")  # what OCR made of a picture before the text, when not re-read
 # Fewer than this share of a grid's cells holding text is not a table (axis ticks and labels of a chart fill
