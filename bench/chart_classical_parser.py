@@ -5,7 +5,9 @@ split into development sheets (the parser may be tuned on them) and measure-only
 families, DPI, figure sizes, value labels, legend places, gridlines, markers and series magnitudes drawn per chart.
 For each split and chart type it prints the share of charts read right (every category found, every value within 5%
 of the truth, or within 1% of the chart's largest value for a bar too short to read to 5%) and the seconds per chart
-(parse only; drawing is not timed). `--source procedural` measures on `vista_tasks`' task generator instead.
+(parse only; drawing is not timed), wall clock and CPU (all of the process's threads: on a loaded machine the wall
+clock grows with the load, the CPU time much less). `--source procedural` measures on `vista_tasks`' task
+generator instead.
 
     python bench/chart_classical_parser.py                    # 20 charts per type, dev and measure-only sheets
     python bench/chart_classical_parser.py -n 5 --split dev -v
@@ -45,30 +47,31 @@ def procedural_charts(n: int, seed: int) -> Iterator[tuple[str, str, Image.Image
             yield kind, "procedural", render_chart(data, kind, style), data.table()
 
 
-def measure(charts, verbose: bool) -> dict[str, list[tuple[bool, float]]]:
-    stats: dict[str, list[tuple[bool, float]]] = {}
+def measure(charts, verbose: bool) -> dict[str, list[tuple[bool, float, float]]]:
+    stats: dict[str, list[tuple[bool, float, float]]] = {}
     for kind, sheet, image, truth in charts:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             table = parse_chart(image).table()
         except ChartParseError as exc:
             table = str(exc)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         ok = isinstance(table, dict) and read_right(truth, table, bars=kind in BAR_KINDS)
-        stats.setdefault(kind, []).append((ok, seconds))
+        stats.setdefault(kind, []).append((ok, seconds, cpu))
         if verbose and not ok:
             print(f"  {kind} [{sheet}, {image.width}x{image.height}]: truth {truth}\n     got {table}", flush=True)
     return stats
 
 
-def report(title: str, stats: dict[str, list[tuple[bool, float]]]) -> None:
+def report(title: str, stats: dict[str, list[tuple[bool, float, float]]]) -> None:
     print(title)
-    print(f"{'type':<16}{'charts':>7}{'read right':>12}{'s/chart':>9}")
+    print(f"{'type':<16}{'charts':>7}{'read right':>12}{'s/chart':>9}{'CPU s/chart':>13}")
     rows = [r for kind_rows in stats.values() for r in kind_rows]
     for kind, kind_rows in [*stats.items(), ("all", rows)]:
-        good = sum(ok for ok, _ in kind_rows)
-        seconds = sum(s for _, s in kind_rows) / max(len(kind_rows), 1)
-        print(f"{kind:<16}{len(kind_rows):>7}{good / max(len(kind_rows), 1):>12.0%}{seconds:>9.2f}")
+        n = max(len(kind_rows), 1)
+        good = sum(ok for ok, _, _ in kind_rows)
+        seconds, cpu = sum(s for _, s, _ in kind_rows) / n, sum(c for _, _, c in kind_rows) / n
+        print(f"{kind:<16}{len(kind_rows):>7}{good / n:>12.0%}{seconds:>9.2f}{cpu:>13.2f}")
 
 
 def main() -> None:
