@@ -778,8 +778,9 @@ class ChartParser:
 
     @staticmethod
     def _disk(labels: np.ndarray) -> bool:
-        """Whether the coloured marks are mostly one round blob (a pie)."""
-        n, _, stats, _ = cv2.connectedComponentsWithStats((labels >= 0).astype(np.uint8), connectivity=8)
+        """Whether the coloured marks are mostly one round blob (a pie; wedge edges closed over, as `_pie` does)."""
+        coloured = cv2.morphologyEx((labels >= 0).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(coloured, connectivity=8)
         if n < 2:
             return False
         x, y, w, h, area = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]
