@@ -45,7 +45,7 @@ def test_the_oracle_call_through_the_tool_gives_the_answer():
         result = vista.call_tool(step.tool, step.arguments, example.images, tools=tools)
         assert result.ok, result.text
         assert result.data.colors[0].name == example.metadata["color"]
-        assert task.score(task.oracle(example).answer, example) == 1.0  # it names the colour the tool put first
+        assert task.score(task.oracle(example).answer, example) == 1.0  # the letter of the colour the tool put first
 
 
 @pytest.mark.parametrize("config, match", [
