@@ -60,14 +60,17 @@ from vista.serve.config import ServeConfig
 from vista.serve.server import serve
 from vista.serve.service import ToolService
 with registered_plugin(sample_plugin, "sample") as registry:
-    serve(ToolService(registry.tools, ServeConfig(port={port})))
+    serve(ToolService(registry.tools, ServeConfig(port={port}{config})))
 """
 
 
 @contextmanager
-def server_process():
+def server_process(config: str = ""):
+    """`serve` in a process of its own, on the sample plugin's tools; `config`: further ServeConfig fields, as
+    Python keyword arguments ("workers=2")."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT.format(here=str(HERE), port=port)],
+    script = SERVER_SCRIPT.format(here=str(HERE), port=port, config=f", {config}" if config else "")
+    proc = subprocess.Popen([sys.executable, "-c", script],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

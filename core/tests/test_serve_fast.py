@@ -10,8 +10,6 @@ import io
 import json
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -22,7 +20,7 @@ import sample_plugin
 import uvicorn
 import vista
 from PIL import Image
-from serving import HERE, free_port, server_in_thread, wait_healthy
+from serving import free_port, server_in_thread, server_process, wait_healthy
 from test_cli import one_line_error, run_cli
 from vista.errors import ToolUnavailableError
 from vista.serve.client import ToolServerClient
@@ -185,27 +183,9 @@ def test_batches_follow_the_load(light):
         assert junk.status_code == 400 and "image_0" in junk.json()["error"]
 
 
-WORKERS = """
-import sys
-sys.path.insert(0, {here!r})
-import sample_plugin
-from vista.testing import registered_plugin
-from vista.serve.config import ServeConfig
-from vista.serve.server import serve
-from vista.serve.service import ToolService
-with registered_plugin(sample_plugin, "sample") as registry:
-    serve(ToolService(registry.tools, ServeConfig(port={port}, workers=2, shutdown_grace_s=1)))
-"""
-
-
 def test_workers_share_the_port_replace_the_fallen_and_stop_together():
     psutil = pytest.importorskip("psutil")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", WORKERS.format(here=str(HERE), port=port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, 60)
+    with server_process("workers=2, shutdown_grace_s=1") as (url, proc):
         parent = psutil.Process(proc.pid)
         workers = parent.children()
         assert len(workers) == 2
@@ -225,9 +205,6 @@ def test_workers_share_the_port_replace_the_fallen_and_stop_together():
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
         assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in replaced)
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.mark.parametrize("flags, words", [(["--workers", "0"], "workers must be >= 1"),
