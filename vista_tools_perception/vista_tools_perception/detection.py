@@ -21,7 +21,7 @@ GROUNDING_DINO_DEFAULT = "IDEA-Research/grounding-dino-tiny"
 _SHAPE_WORDS = {**{name: name for name in SHAPE_NAMES}, "cube": "square", "box": "square", "sphere": "circle",
                 "ball": "circle", "disk": "circle", "disc": "circle", "dot": "circle", "pyramid": "triangle"}
 _COLOR_WORDS = {**{name: name for name in COLOR_NAMES}, "grey": "gray", "violet": "purple", "magenta": "pink"}
-_SIZE_WORDS = {"small": "small", "tiny": "small", "little": "small", "large": "large", "big": "large"}
+_SIZE_WORDS = {**{name: name for name in SIZE_NAMES}, "tiny": "small", "little": "small", "big": "large"}
 _ANY_WORDS = {"object", "shape", "thing", "item"}
 
 

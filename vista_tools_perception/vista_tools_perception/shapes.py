@@ -70,11 +70,11 @@ def _background(rgb: np.ndarray) -> np.ndarray:
     return np.median(border, axis=0)
 
 
-def _classify(contour: np.ndarray, area: float) -> tuple[str, float]:
+def _classify(contour: np.ndarray, area: float, radius: float) -> tuple[str, float]:
+    """The shape's name and how well the region fits it; `radius`: of the contour's smallest enclosing circle."""
     perimeter = cv2.arcLength(contour, True)
     corners = len(cv2.approxPolyDP(contour, 0.04 * perimeter, True))
     circularity = 4 * math.pi * area / (perimeter * perimeter)
-    (_, _), radius = cv2.minEnclosingCircle(contour)
     circle_fit = area / (math.pi * radius * radius)
     if corners == 3:
         triangle_area, _ = cv2.minEnclosingTriangle(contour)
@@ -107,9 +107,9 @@ def detect_shapes(image: Image.Image, min_area: int | None = None) -> list[Shape
             area = cv2.contourArea(contour)
             if area < min_area:
                 continue
-            shape, fit = _classify(contour, area)
-            x, y, w, h = cv2.boundingRect(contour)
             (_, _), radius = cv2.minEnclosingCircle(contour)
+            shape, fit = _classify(contour, area, radius)
+            x, y, w, h = cv2.boundingRect(contour)
             size = "large" if radius >= LARGE_RADIUS_SHARE * min(rgb.shape[:2]) else "small"
             found.append(Shape(color=color, shape=shape, bbox=[x, y, x + w, y + h], area=int(round(area)),
                                score=round(min(1.0, fit), 4), size=size))
