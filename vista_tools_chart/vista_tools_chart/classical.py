@@ -694,8 +694,10 @@ class ChartParser:
     def _title_and_axis_labels(self, body: list[Text], top: float, used: set[int],
                                left: float | None = None, bottom: float | None = None) -> tuple[str, str, str]:
         rest = [t for t in body if id(t) not in used and t.number is None]
-        title = " ".join(t.text for t in sorted([t for t in rest if t.box[3] <= top + 2], key=lambda t: (t.cy, t.cx)))
-        y_label = " ".join(t.text for t in rest if left is not None and t.box[2] < left and t.box[3] > top + 2)
+        # a title sits above the plot: its middle above the top of the highest tick label or mark (its box may reach
+        # a pixel or two below it)
+        title = " ".join(t.text for t in sorted([t for t in rest if t.cy < top], key=lambda t: (t.cy, t.cx)))
+        y_label = " ".join(t.text for t in rest if left is not None and t.box[2] < left and t.cy >= top)
         x_label = " ".join(t.text for t in rest if bottom is not None and t.box[1] > bottom)
         return title, x_label, y_label
 
@@ -793,9 +795,8 @@ class ChartParser:
         x1, y1 = int(min(self.width, box[2])), int(min(self.height, box[3]))
         if x1 - x0 < 8 or y1 - y0 < 8:
             return []
-        crop = cv2.resize(self.rgb[y0:y1, x0:x1], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-        return [Text(t.text, (t.box[0] / 2 + x0, t.box[1] / 2 + y0, t.box[2] / 2 + x0, t.box[3] / 2 + y0), t.score)
-                for t in read_text(crop)]
+        return [Text(t.text, (t.box[0] + x0, t.box[1] + y0, t.box[2] + x0, t.box[3] + y0), t.score)
+                for t in read_text(self.rgb[y0:y1, x0:x1], magnify=2)]
 
     def _reread_row(self, row: list[Text], bottom: float, left: float) -> list[Text]:
         """The category labels under the x axis read again in their strip when fewer than expected were read."""
