@@ -165,7 +165,11 @@ def _fills_a_frame(mask: np.ndarray, w: int, h: int) -> bool:
     box = components[y0:y0 + bh, x0:x0 + bw] == largest
     across = max(box[:3].mean(axis=1).max(), box[-3:].mean(axis=1).max())
     down = max(box[:, :3].mean(axis=0).max(), box[:, -3:].mean(axis=0).max())
-    return across >= 0.6 and down >= 0.6
+    # a background fills the plot up to its frame; black spines and black bars (a grayscale style) frame the plot
+    # too, but leave its corners inside the frame empty: three of the four inner corners must be this colour
+    inner = mask[y0:y0 + bh, x0:x0 + bw]
+    corners = [inner[6:16, 6:16], inner[6:16, -16:-6], inner[-16:-6, 6:16], inner[-16:-6, -16:-6]]
+    return across >= 0.6 and down >= 0.6 and sum(c.size > 0 and c.mean() >= 0.5 for c in corners) >= 3
 
 
 def _blend_score(pixels: np.ndarray, color: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -642,7 +646,8 @@ class ChartParser:
         # text, spines and tick marks: far from every background, whatever its lightness (dark styles draw white)
         self.ink = (neutral & (contrast > 105))[pixels.inverse]
         self.strong_ink = (neutral & (contrast > 145))[pixels.inverse]
-        legend = find_legend(texts, labels)
+        # a swatch is never inside a text: black letters beside a label are not a black series' swatch
+        legend = find_legend(texts, np.where(text_mask, -1, labels))
         for entry in legend:  # swatches are not data; what the legend frame covers is faded out of reach anyway
             x0, y0, x1, y1 = (int(v) for v in entry.swatch)
             labels[max(0, y0 - 2):y1 + 3, max(0, x0 - 2):x1 + 3] = -1
