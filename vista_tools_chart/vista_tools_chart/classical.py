@@ -214,7 +214,56 @@ def find_colours(pixels: Pixels, backgrounds: list[np.ndarray], text_mask: np.nd
         if (not hue or blend) and not _solid(pixels, members, text_mask, minimum):
             continue
         found.append(centre)
+    # a grey or black line series: a neutral colour that draws one long stroke across the plot which is neither a
+    # gridline nor a spine (a grayscale style, a colour-blind palette's greys)
+    # a grey is also a blend of black and white: its stroke must run clear of the found colours' own strokes (the
+    # anti-aliased fringe of a black line is a grey next to it). Looked for in charts without a hue only (a
+    # grayscale style): beside coloured series, greys are a style's frames, gridlines and fringes far more often.
+    if any(np.ptp(c) >= _CHROMA for c in found):
+        return found
+    for key in np.argsort(-cluster_counts)[:40]:
+        if cluster_counts[key] < minimum or len(found) >= max_colours:
+            break
+        members = usable & (key_ids == key)
+        centre = (colours[members] * counts[members, None]).sum(axis=0) / counts[members].sum()
+        if np.ptp(centre) >= _CHROMA or any(np.linalg.norm(centre - c) < 24 for c in found):
+            continue
+        near_found = np.zeros(len(colours), bool)
+        for c in found:
+            near_found |= np.abs(colours - c).max(axis=1) <= 12
+        clear = ~cv2.dilate(near_found[pixels.inverse].astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        if polyline(members[pixels.inverse] & clear & (True if text_mask is None else ~text_mask)).any():
+            found.append(centre)
     return found
+
+
+def polyline(mask: np.ndarray, across: float = 0.25, single: float = 0.7) -> np.ndarray:
+    """The pixels of a mask that belong to a line series: gridlines and spines (long straight thin strokes) left
+    out, and kept where what remains, joined over single-pixel gaps (an anti-aliased diagonal's core breaks), forms
+    a stroke running `across` of the image's width and rising or falling (tick marks, stray letters and a legend's
+    swatch are short), and a line rather than a frame's outline: one run of pixels in a `single` share of its
+    columns."""
+    h, w = mask.shape
+    rest = mask & ~_gridlines(mask)
+    n, components, stats, _ = cv2.connectedComponentsWithStats(
+        cv2.dilate(rest.astype(np.uint8), np.ones((3, 3), np.uint8)), connectivity=8)
+    area = np.bincount(components[rest], minlength=n)  # the stroke's own pixels, not the joined ones
+    keep = [k for k in range(1, n) if stats[k, cv2.CC_STAT_WIDTH] >= across * w
+            and stats[k, cv2.CC_STAT_HEIGHT] >= 0.03 * h
+            and area[k] <= 8 * stats[k, cv2.CC_STAT_WIDTH]  # a stroke, not a filled area
+            and _one_run_per_column(rest & (components == k)) >= single]
+    return np.isin(components, keep) & mask.astype(bool) if keep else np.zeros(mask.shape, bool)
+
+
+def _one_run_per_column(stroke: np.ndarray) -> float:
+    """The share of the columns a stroke crosses where it is one vertical run of pixels (a frame's outline is two:
+    its top and bottom edges)."""
+    columns = np.nonzero(stroke.any(axis=0))[0]
+    if not len(columns):
+        return 0.0
+    sub = stroke[:, columns].astype(np.int8)
+    starts = (np.diff(sub, axis=0, prepend=0) == 1).sum(axis=0)
+    return float(np.mean(starts == 1))
 
 
 def _solid(pixels: Pixels, members: np.ndarray, text_mask: np.ndarray | None, minimum: int) -> bool:
@@ -877,9 +926,17 @@ class ChartParser:
         labels = np.where(self.text_mask | _gridlines(labels >= 0), -1, labels)
         tick_x = min(t.box[0] for t in scale.ticks)
         plot_left = max(t.box[2] for t in scale.ticks)
-        # greys there are gridlines and anti-aliased text, never a line series
-        used_colours = [c for c in range(len(colours)) if np.ptp(colours[c]) >= _CHROMA
-                        and (labels[:, int(plot_left):] == c).sum() >= 20]
+        # a grey there is a gridline or anti-aliased text unless it draws a line across the plot; of a grey series,
+        # only that line: not the tick marks and spines of its colour, nor the grey fringe of a darker line
+        cores = [np.abs(self.rgb.astype(float) - colour).max(axis=2) <= 12 for colour in colours]
+        for c in range(len(colours)):
+            if np.ptp(colours[c]) < _CHROMA:
+                darker = [core for k, core in enumerate(cores) if colours[k].mean() < colours[c].mean()]
+                others = np.any(darker, axis=0) if darker else np.zeros(labels.shape, bool)
+                fringe = cv2.dilate(others.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+                line = polyline((labels == c) & ~fringe, across=0.04, single=0.0)
+                labels = np.where((labels == c) & ~line, -1, labels)
+        used_colours = [c for c in range(len(colours)) if (labels[:, int(plot_left):] == c).sum() >= 20]
         columns = {c: self._column_profile(labels == c) for c in used_colours}
         columns = {c: p for c, p in columns.items() if np.isfinite(p).sum() >= 0.1 * self.width}
         if not columns:
