@@ -564,7 +564,9 @@ def _rows_below(texts: list[Text], y: float, left: float) -> list[Text]:
 
 def _column_left_of(texts: list[Text], x: float, top: float, bottom: float) -> list[Text]:
     """The column of texts right-aligned nearest to the left of pixel column `x` (horizontal-bar categories)."""
-    left = [t for t in texts if t.box[2] <= x + 2 and top - 4 <= t.cy <= bottom + 4]
+    # a y-axis title standing on its end is not a category label
+    left = [t for t in texts if t.box[2] <= x + 2 and top - 4 <= t.cy <= bottom + 4
+            and not (t.height > 1.5 * t.width and t.height > 20)]
     if not left:
         return []
     nearest = max(t.box[2] for t in left)
