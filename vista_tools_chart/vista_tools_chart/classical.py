@@ -526,6 +526,19 @@ def _short_bars_checked(rects: list[_Rect], vertical: bool) -> list[_Rect]:
     def width(r: _Rect) -> int:
         return r.x1 - r.x0 if vertical else r.y1 - r.y0
 
+    # two bars never stand across the same stretch of the axis: a sliver on a longer bar's end is the blend of its
+    # colour with a spine (two greys make a third in a grayscale style), not a bar of another series
+    if rects:
+        spans = np.array([(r.x0, r.x1) if vertical else (r.y0, r.y1) for r in rects], float)
+        lengths = np.array([length(r) for r in rects])
+        short = np.nonzero(lengths <= 3)[0]
+        overlap = np.clip(np.minimum(spans[short, None, 1], spans[None, :, 1])
+                          - np.maximum(spans[short, None, 0], spans[None, :, 0]), 0, None)
+        sizes = spans[:, 1] - spans[:, 0]
+        overlap /= np.maximum(1, np.minimum(sizes[short, None], sizes[None, :]))
+        on_longer = ((overlap >= 0.5) & (lengths[None, :] > lengths[short, None])).any(axis=1)
+        dropped = set(short[on_longer].tolist())
+        rects = [r for i, r in enumerate(rects) if i not in dropped]
     normal = [r for r in rects if min(length(r), width(r)) >= 2 and length(r) * width(r) >= 24]
     if not normal:
         return rects
