@@ -211,7 +211,8 @@ def find_colours(pixels: Pixels, backgrounds: list[np.ndarray], text_mask: np.nd
         if any(np.linalg.norm(centre - c) < 24 for c in found):  # pastel palettes hold colours 38 apart
             continue
         hue = np.ptp(centre) >= _CHROMA
-        blend = any(_is_blend_of(centre, c, bg) for c in found for bg in backgrounds)
+        # blended with a background, or with the black of an edge stroke drawn around wedges and swatches
+        blend = any(_is_blend_of(centre, c, bg) for c in found for bg in [*backgrounds, np.zeros(3)])
         if (not hue or blend) and not _solid(pixels, members, text_mask, minimum):
             continue
         found.append(centre)
