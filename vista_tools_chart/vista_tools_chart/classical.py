@@ -945,10 +945,10 @@ class ChartParser:
         plot_left = max(t.box[2] for t in scale.ticks)
         # a grey there is a gridline or anti-aliased text unless it draws a line across the plot; of a grey series,
         # only that line: not the tick marks and spines of its colour, nor the grey fringe of a darker line
-        cores = [np.abs(self.rgb.astype(float) - colour).max(axis=2) <= 12 for colour in colours]
         for c in range(len(colours)):
             if np.ptp(colours[c]) < _CHROMA:
-                darker = [core for k, core in enumerate(cores) if colours[k].mean() < colours[c].mean()]
+                darker = [np.abs(self.rgb.astype(np.int16) - colours[k].astype(np.int16)).max(axis=2) <= 12
+                          for k in range(len(colours)) if colours[k].mean() < colours[c].mean()]
                 others = np.any(darker, axis=0) if darker else np.zeros(labels.shape, bool)
                 fringe = cv2.dilate(others.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
                 line = polyline((labels == c) & ~fringe, across=0.04, single=0.0)
@@ -960,6 +960,10 @@ class ChartParser:
             raise ChartParseError("found a numeric axis but no coloured bars, lines or markers")
         lowest_line = max(int(np.max(np.nonzero(np.any(labels == c, axis=1))[0])) for c in columns)
         bottom = max(lowest_line, max(t.cy for t in scale.ticks))
+        # the x axis's spine where one is drawn: value labels under the lowest points still stand above it
+        spine = np.nonzero(self.strong_ink[int(bottom):, int(plot_left):].mean(axis=1) >= 0.5)[0]
+        if len(spine):
+            bottom += int(spine[0])
         candidates = [t for t in body if id(t) not in {id(s) for s in scale.ticks}]
         tick_row = _rows_below(candidates, bottom, left=plot_left)
         if len(tick_row) < 2:
