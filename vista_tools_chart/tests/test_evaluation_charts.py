@@ -28,6 +28,12 @@ READ_RIGHT = [("bar", 0), ("horizontal_bar", 1), ("grouped_bar", 0), ("grouped_b
               ("line_markers", 7), ("pie", 0), ("pie", 2)]
 
 
+# grey and black series (grayscale: black bars framed by black spines, a black and a grey line with markers) and
+# black edge strokes around every wedge (classic)
+GREYS_AND_EDGES = [("bar", 2), ("bar", 5), ("horizontal_bar", 22), ("line_markers", 6), ("line_markers", 29),
+                   ("pie", 8), ("pie", 18), ("bar", 6)]
+
+
 def _dev_chart(kind: str, i: int):
     return evaluation_chart(kind, "dev", random.Random(f"0-dev-{kind}-{i}"))
 
@@ -63,9 +69,10 @@ def test_read_right_allows_a_short_bar_one_percent_of_the_largest():
     assert not read_right(truth, {**read, "rows": read["rows"][:1]}, bars=True)  # a category lost
 
 
-def test_the_parser_reads_development_charts_right():
+@pytest.mark.parametrize("charts", [READ_RIGHT, GREYS_AND_EDGES], ids=["styles", "greys-and-edges"])
+def test_the_parser_reads_development_charts_right(charts):
     wrong = []
-    for kind, i in READ_RIGHT:
+    for kind, i in charts:
         spec = _dev_chart(kind, i)
         try:
             table = parse_chart(render(spec)).table()
