@@ -1076,7 +1076,9 @@ class ChartParser:
             inside = (px >= 0) & (px < self.width) & (py >= 0) & (py < self.height)
             return np.where(inside, labels[py.clip(0, self.height - 1), px.clip(0, self.width - 1)], -1)
 
-        votes = sample(np.array([0.3, 0.45, 0.6, 0.75, 0.9]))
+        # sampled in the disk's outer half: a stroke between wedges (or a wedge's label) spans a wider angle near
+        # the centre, and a small wedge read there came out a tenth short (dev pies -n 40, seeds 0-3: 89% -> 93%)
+        votes = sample(np.array([0.55, 0.65, 0.75, 0.85, 0.93]))
         shifted = votes + 1  # per ray, the most common label (-1, no colour, counts as its own)
         tallies = np.stack([(shifted == k).sum(axis=1) for k in range(len(colours) + 1)], axis=1)
         tallies[:, 0] = 0
