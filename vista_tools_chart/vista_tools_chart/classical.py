@@ -406,12 +406,16 @@ def snap_to_tick_marks(rgb: np.ndarray, scale: Scale | None) -> Scale | None:
 
 # ---------------------------------------------------------------------------------------------------- legend
 
-def find_legend(texts: list[Text], labels: np.ndarray) -> list[LegendEntry]:
+def find_legend(texts: list[Text], labels: np.ndarray, text_mask: np.ndarray | None = None) -> list[LegendEntry]:
     """Texts with a small isolated swatch of one series colour just to their left: a patch, or a short line with
     or without a marker. Every colour in reach is tried, so a legend's frame or a gridline beside it does not hide
-    the swatch."""
+    the swatch. A swatch is never inside a text (`text_mask`): black letters beside a label are not a black
+    series' swatch."""
     entries: list[LegendEntry] = []
     h, w = labels.shape
+    everything = labels
+    if text_mask is not None:
+        labels = np.where(text_mask, -1, labels)
     components: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for t in texts:
         size = max(t.height, 8.0)
@@ -439,7 +443,7 @@ def find_legend(texts: list[Text], labels: np.ndarray) -> list[LegendEntry]:
                 continue
             # and it stands alone: the tip of a pie's wedge beside its label touches the other wedges (looked for
             # 3-5 px out, clear of an edge stroke drawn around the swatch)
-            outer = labels[max(0, cy0 - 5):cy0 + ch + 5, max(0, cx0 - 5):cx0 + cw + 5]
+            outer = everything[max(0, cy0 - 5):cy0 + ch + 5, max(0, cx0 - 5):cx0 + cw + 5]
             ring = np.ones(outer.shape, bool)
             ring[min(3, cy0):min(3, cy0) + ch + 4, min(3, cx0):min(3, cx0) + cw + 4] = False
             if np.mean((outer[ring] >= 0) & (outer[ring] != colour)) > 0.05:
@@ -449,10 +453,13 @@ def find_legend(texts: list[Text], labels: np.ndarray) -> list[LegendEntry]:
                                            swatch=(float(cx0), float(cy0), float(cx0 + cw), float(cy0 + ch))))
             break
     # a number beside a mark is a value label, unless it lines up with other entries in a column or a row (series
-    # named '2020')
+    # named '2020') whose swatches are the same size (the ends of short bars beside their value labels line up too)
+    def same_size(e: LegendEntry, f: LegendEntry) -> bool:
+        return all(abs((f.swatch[k + 2] - f.swatch[k]) - (e.swatch[k + 2] - e.swatch[k])) <= 3 for k in (0, 1))
+
     return [e for e in entries if e.text.number is None or any(
-        f is not e and (abs(f.swatch[0] - e.swatch[0]) <= 3 or abs(f.swatch[1] - e.swatch[1]) <= 2
-                        and abs(f.swatch[3] - e.swatch[3]) <= 2) for f in entries)]
+        f is not e and same_size(e, f) and (abs(f.swatch[0] - e.swatch[0]) <= 3 or abs(f.swatch[1] - e.swatch[1]) <= 2
+                                            and abs(f.swatch[3] - e.swatch[3]) <= 2) for f in entries)]
 
 
 # ---------------------------------------------------------------------------------------------------- parsing
@@ -610,11 +617,15 @@ def _assign_labels(rgb: np.ndarray, ink: np.ndarray, positions: list[float], tex
         members.sort(key=lambda i: positions[i])
         box = texts[j].box
         # each label is centred on its tick: a label whose ink starts at `start` ends at 2 * tick - start, where
-        # the next one starts; snap that cut to a blank stretch between words when there is one close by
+        # the next one starts; snap that cut to the widest blank stretch (the space between two words) within a
+        # third of the way to the next tick (a cut estimated from the previous one drifts)
         columns = _ink(ink, box, along)
         start = columns[0] if len(columns) else box[lo]
         for n, i in enumerate(members):
-            end = box[hi] if n == len(members) - 1 else _blank_near(ink, box, 2 * positions[i] - start, along, 5.0)
+            if n < len(members) - 1:
+                spacing = positions[members[n + 1]] - positions[i]
+                guess = min(max(2 * positions[i] - start, positions[i]), positions[members[n + 1]])
+            end = box[hi] if n == len(members) - 1 else _blank_near(ink, box, guess, along, max(5.0, spacing / 3))
             part = (start - 1, box[1] - 2, end + 1, box[3] + 2) if along == "x" else \
                 (box[0] - 2, start - 1, box[2] + 2, end + 1)
             labels[i] = read_line(rgb, part) or labels[i]
@@ -634,7 +645,7 @@ def _ink(ink: np.ndarray, box: tuple[float, float, float, float], along: str) ->
 def _blank_near(ink: np.ndarray, box: tuple[float, float, float, float], middle: float, along: str,
                 reach: float) -> float:
     """Where to cut a merged line of labels near `middle`: the centre of the widest blank stretch (the space
-    between two words) within `reach` of it, or `middle` itself when there is none."""
+    between two words) within `reach` of it, nearer ones preferred, or `middle` itself when there is none."""
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     region = ink[max(0, y0):y1, max(0, x0):x1]
     inked = region.any(axis=0) if along == "x" else region.any(axis=1)
@@ -646,7 +657,8 @@ def _blank_near(ink: np.ndarray, box: tuple[float, float, float, float], middle:
             if len(r) >= 2 and abs(origin + r.mean() - middle) <= reach]
     if not runs:
         return middle
-    widest = max(runs, key=lambda r: (len(r), -abs(origin + r.mean() - middle)))
+    # wide and near: a word space two pixels from the estimate beats one a pixel wider across the next word
+    widest = max(runs, key=lambda r: len(r) - 0.5 * abs(origin + r.mean() - middle))
     return float(origin + widest.mean())
 
 
@@ -712,8 +724,7 @@ class ChartParser:
         # text, spines and tick marks: far from every background, whatever its lightness (dark styles draw white)
         self.ink = (neutral & (contrast > 105))[pixels.inverse]
         self.strong_ink = (neutral & (contrast > 145))[pixels.inverse]
-        # a swatch is never inside a text: black letters beside a label are not a black series' swatch
-        legend = find_legend(texts, np.where(text_mask, -1, labels))
+        legend = find_legend(texts, labels, text_mask)
         for entry in legend:  # swatches are not data; what the legend frame covers is faded out of reach anyway
             x0, y0, x1, y1 = (int(v) for v in entry.swatch)
             labels[max(0, y0 - 2):y1 + 3, max(0, x0 - 2):x1 + 3] = -1
