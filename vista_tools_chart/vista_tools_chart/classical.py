@@ -217,10 +217,10 @@ def find_colours(pixels: Pixels, backgrounds: list[np.ndarray], text_mask: np.nd
             continue
         found.append(centre)
     # a grey or black line series: a neutral colour that draws one long stroke across the plot which is neither a
-    # gridline nor a spine (a grayscale style, a colour-blind palette's greys)
-    # a grey is also a blend of black and white: its stroke must run clear of the found colours' own strokes (the
-    # anti-aliased fringe of a black line is a grey next to it). Looked for in charts without a hue only (a
-    # grayscale style): beside coloured series, greys are a style's frames, gridlines and fringes far more often.
+    # gridline nor a spine. A grey is also a blend of black and white: its stroke must run clear of the found
+    # colours' own strokes (the anti-aliased fringe of a black line is a grey next to it). Looked for in charts
+    # without a hue only (a grayscale style): beside coloured series, greys are a style's frames, gridlines and
+    # fringes far more often (tried: a colour-blind palette's grey series came with false ones in other sheets).
     if any(np.ptp(c) >= _CHROMA for c in found):
         return found
     for key in np.argsort(-cluster_counts)[:40]:
@@ -1158,17 +1158,16 @@ class ChartParser:
 
 def _wedges(runs: list[tuple[int, int, int]], steps: int, colours: list[np.ndarray]) -> list[tuple[int, int, int]]:
     """A pie's wedges from the runs of one colour around its circle (colour, first step, length; in order, wrapping
-    around). A run with no colour or a very short one is a stroke drawn along the boundary between two wedges, and a
-    short run of a colour that draws a wedge five times as wide elsewhere, or that is seen three times or more, is
-    such a stroke too (black edges around the wedges), and so is one whose colour is a blend of its neighbours' (the
-    anti-aliased boundary between them): the boundary lies in the stroke's middle, so each of its
-    neighbours takes half of it (a 2.7% wedge lost a tenth of its angle to its white edges when they were dropped
-    instead)."""
+    around). A run with no colour or a very short one is a stroke drawn along the boundary between two wedges. So is
+    a narrow run (under 1% of the circle) of a colour that draws a wedge five times as wide elsewhere or that is seen
+    three times or more (black edges around the wedges), or whose colour is a blend of its neighbours' (the
+    anti-aliased boundary between them). The boundary lies in the stroke's middle, so each neighbour takes half of
+    it (a 2.7% wedge lost a tenth of its angle to its white edges when they were dropped instead)."""
     widest: dict[int, int] = {}
     for colour, _, length in runs:
         widest[colour] = max(widest.get(colour, 0), length)
     times = Counter(colour for colour, _, _ in runs)
-    # a colour seen three times or more, each time narrow, draws the strokes between wedges (black edges)
+
     def between(i: int) -> bool:
         before, after = runs[i - 1][0], runs[(i + 1) % len(runs)][0]
         return before >= 0 and after >= 0 and _is_blend_of(colours[runs[i][0]], colours[before], colours[after])

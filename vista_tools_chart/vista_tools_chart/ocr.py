@@ -23,10 +23,9 @@ _engine_lock = threading.Lock()
 # are 8 px high; PP-OCR's detector misses them at that size). The scaling is ours, not RapidOCR's `limit_type: min`,
 # so that a region read again (`read_text(crop, magnify=2)`) is detected at twice its size instead of being blown up
 # to 600 px high (a second of detection for one row of labels); lines are recognised from the image as given, as
-# RapidOCR does. The recogniser pads
-# every line to at least REC_SHAPE's width: 96 px, not RapidOCR's 320, as tick labels are two to five characters.
-# Chosen on the development style sheets of bench/chart_classical_parser.py (-n 8, idle 2-core machine): RapidOCR's
-# defaults 85% read right at 0.72 s per chart; these 85% at ~0.4 s.
+# RapidOCR does. The recogniser pads every line to at least 96 px wide (`Rec.rec_img_shape`), not RapidOCR's 320:
+# tick labels are two to five characters. Chosen on the development style sheets of bench/chart_classical_parser.py
+# (-n 20, idle 2-core machine): RapidOCR's defaults 80% read right at 0.78 s per chart; these 81% at 0.41 s.
 DETECTION_SIDE = 600
 MIN_TEXT_SCORE = 0.5  # RapidOCR's own `Global.text_score`: lines recognised less surely are dropped
 ENGINE = {"Global.use_cls": False, "Det.limit_type": "max", "Det.limit_side_len": 2000,
@@ -113,6 +112,9 @@ def read_text(rgb: np.ndarray, magnify: float | None = None) -> list[Text]:
                 return []
             # each line recognised from the image as given, as RapidOCR does after detecting at its own scale
             quads = [np.asarray(quad, dtype=np.float32) / scale for quad in detected.boxes]
+            quads = [quad for quad in quads if np.ptp(quad, axis=0).min() >= 2]  # a speck shrunk below 2 px
+            if not quads:
+                return []
             result = engine.recognize_txt([get_rotate_crop_image(original, quad.copy()) for quad in quads])
     except ImportError as exc:
         raise ToolUnavailableError(f"RapidOCR cannot run: {exc}; install onnxruntime") from exc
