@@ -62,6 +62,12 @@ PICTURE_HEIGHT = 1.35
 # is under 1.2; the narrowest columns matplotlib's auto-sized tables leave are about 2).
 COLUMN_GAP = 1.5
 
+# matplotlib's tightest auto-sized columns leave a third of a text height or less between cells (x / y tables,
+# two-way counts: '11 25' read as one box), as narrow as a word space: a narrower blank column (at least this many
+# text heights) separates columns only where every box it cuts leaves a number on its right, read alone.
+NARROW_COLUMN_GAP = 0.25
+_NUMBER = re.compile(r"[-+−$€£]?\d[\d,.]*%?")
+
 Reread = Callable[[Image.Image], str]
 
 
@@ -153,9 +159,9 @@ def drawn_rules(lines: list[TextLine], image: Image.Image) -> Rules:
                  columns=tuple(boundaries(pixels, 1, (x0, x1), (y0, y1))))
 
 
-def column_gaps(body: Sequence[TextLine], image: Image.Image) -> list[float]:
+def column_gaps(body: Sequence[TextLine], image: Image.Image, minimum: float = COLUMN_GAP) -> list[float]:
     """The middles of the blank columns of the table's body: x ranges that no glyph of any row covers, at least
-    COLUMN_GAP text heights wide, between text on both sides."""
+    `minimum` text heights wide, between text on both sides."""
     if not body:
         return []
     pixels = as_array(image)
@@ -167,7 +173,41 @@ def column_gaps(body: Sequence[TextLine], image: Image.Image) -> list[float]:
     height = median(text_height(line) for line in body)
     left, right = min(line.bbox[0] for line in body), max(line.bbox[2] for line in body)
     return [left + (start + stop) / 2 for start, stop in runs(~covered[left:right])
-            if stop - start >= COLUMN_GAP * height]
+            if stop - start >= minimum * height]
+
+
+def numeric_gaps(body: Sequence[TextLine], rows: int, image: Image.Image, reread: Reread,
+                 wide: Sequence[float]) -> list[float]:
+    """Blank columns narrower than COLUMN_GAP (at least NARROW_COLUMN_GAP) that cut boxes in most of the table's
+    rows, each leaving a number on its right when read alone (a count beside a name, y beside x), the top one
+    excepted (a header)."""
+    found = []
+    pixels = as_array(image)
+    for x in column_gaps(body, image, NARROW_COLUMN_GAP):
+        if any(abs(x - g) < 2 for g in wide):
+            continue
+        crossing = [line for line in body if line.bbox[0] + 2 < x < line.bbox[2] - 2]
+        if len(crossing) < max(2, 0.6 * rows) or not all(_widest_gap_at(pixels, line, x) for line in crossing):
+            continue
+        pieces = split_at_rules(crossing, [x], image, reread, drawn=False)
+        right = sorted((piece for piece in pieces if piece.bbox[0] >= x - 1), key=lambda piece: piece.bbox[1])
+        # the header's cell above a column of numbers is a word ('Rainy Sunny' over '9 9')
+        if len(right) == len(crossing) and all(_NUMBER.fullmatch(piece.text.strip()) for piece in right[1:]) \
+                and len(right) >= 2:
+            found.append(x)
+    return found
+
+
+def _widest_gap_at(pixels: np.ndarray, line: TextLine, x: float) -> bool:
+    """Whether the blank at `x` inside a box is clearly its widest: two columns' cells read as one box have one
+    gap between them, while the spaced leaves of a stem-and-leaf row ('1 1 2 2') have several alike."""
+    ink = glyphs(pixels, line.bbox)
+    if ink is None or len(ink.spans) < 2:
+        return False
+    gaps = [(b[0] - a[1], a[1] + line.bbox[0] <= x <= b[0] + line.bbox[0]) for a, b in zip(ink.spans, ink.spans[1:])]
+    here = [width for width, at in gaps if at]
+    others = [width for width, at in gaps if not at]
+    return bool(here) and all(here[0] >= 1.3 * width for width in others)
 
 
 def table_from_lines(lines: Iterable[TextLine], image: Image.Image, header: HeaderMode = "auto",
@@ -182,7 +222,22 @@ def table_from_lines(lines: Iterable[TextLine], image: Image.Image, header: Head
         titled = len(rows[0]) == 1 or is_title(rows[0], rows[1:])
         body = [line for row in (rows[1:] if titled else rows) for line in row]
         gaps = column_gaps(body, image)
+        gaps += numeric_gaps(body, len(rows) - titled, image, reread, gaps)
         crossing = [line for line in body if any(line.bbox[0] < x < line.bbox[2] for x in gaps)]
+        top = rows[0][0]
+        left, right = min(line.bbox[0] for line in body), max(line.bbox[2] for line in body)
+        if titled and len(rows[0]) == 1 and any(top.bbox[0] < x < top.bbox[2] for x in gaps) \
+                and top.bbox[0] - left > 2 * max(right - top.bbox[2], 0) + text_height(top):
+            # one box flush with the right of the table, far from its left, is the header's cells beside an empty
+            # corner (a two-way table's), not a title (centred): cut at its word spaces nearest the columns' gaps
+            pixels = as_array(image)
+            ink = glyphs(pixels, top.bbox)
+            spaces = [top.bbox[0] + (a[1] + b[0]) / 2 for a, b in zip(ink.spans, ink.spans[1:])
+                      if b[0] - a[1] >= 2] if ink else []
+            cuts = [min(spaces, key=lambda s: abs(s - x)) for x in gaps if top.bbox[0] < x < top.bbox[2]] \
+                if spaces else []
+            mended = [line for line in mended if line is not top] + split_at_rules([top], cuts, image, reread,
+                                                                                   drawn=False)
         if crossing:
             pieces = split_at_rules(crossing, gaps, image, reread, drawn=False)
             mended = [line for line in mended if line not in crossing] + mend_lines(pieces, image, reread, rules)
