@@ -1,6 +1,6 @@
 """`ocr_read_table` on tables that matplotlib draws with tight columns (vista_tasks' style generator, development
-styles): columns whose cells OCR reads as one box ('3 19', 'Diego 22', 'Rainy Sunny' over '9 9') are cut apart. Expected cells
-are the generator's own content, never the reader's output."""
+styles): columns whose cells OCR reads as one box ('3 19', 'Diego 22', 'Rainy Sunny' over '9 9') are cut apart.
+Expected cells are the generator's own content, never the reader's output."""
 
 from __future__ import annotations
 
