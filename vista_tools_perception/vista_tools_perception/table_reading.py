@@ -159,33 +159,28 @@ def drawn_rules(lines: list[TextLine], image: Image.Image) -> Rules:
                  columns=tuple(boundaries(pixels, 1, (x0, x1), (y0, y1))))
 
 
-def column_gaps(body: Sequence[TextLine], image: Image.Image, minimum: float = COLUMN_GAP) -> list[float]:
-    """The middles of the blank columns of the table's body: x ranges that no glyph of any row covers, at least
-    `minimum` text heights wide, between text on both sides."""
+def blank_columns(body: Sequence[TextLine], pixels: np.ndarray) -> list[tuple[float, float]]:
+    """The blank columns of the table's body, x ranges that no glyph of any row covers between text on both sides:
+    each as its middle and its width in text heights."""
     if not body:
         return []
-    pixels = as_array(image)
-    covered = np.zeros(image.width + 1, dtype=bool)
+    covered = np.zeros(pixels.shape[1] + 1, dtype=bool)
     for line in body:
         ink = glyphs(pixels, line.bbox)
         for start, stop in ink.spans if ink else ():
             covered[line.bbox[0] + start:line.bbox[0] + stop] = True
     height = median(text_height(line) for line in body)
     left, right = min(line.bbox[0] for line in body), max(line.bbox[2] for line in body)
-    return [left + (start + stop) / 2 for start, stop in runs(~covered[left:right])
-            if stop - start >= minimum * height]
+    return [(left + (start + stop) / 2, (stop - start) / height) for start, stop in runs(~covered[left:right])]
 
 
-def numeric_gaps(body: Sequence[TextLine], rows: int, image: Image.Image, reread: Reread,
-                 wide: Sequence[float]) -> list[float]:
-    """Blank columns narrower than COLUMN_GAP (at least NARROW_COLUMN_GAP) that cut boxes in most of the table's
-    rows, each leaving a number on its right when read alone (a count beside a name, y beside x), the top one
-    excepted (a header)."""
+def numeric_gaps(body: Sequence[TextLine], rows: int, image: Image.Image, pixels: np.ndarray, reread: Reread,
+                 narrow: Sequence[float]) -> list[float]:
+    """Of the `narrow` blank columns (under COLUMN_GAP, at least NARROW_COLUMN_GAP text heights), those that cut
+    boxes in most of the table's rows, each leaving a number on its right when read alone (a count beside a name,
+    y beside x), the top one excepted (a header)."""
     found = []
-    pixels = as_array(image)
-    for x in column_gaps(body, image, NARROW_COLUMN_GAP):
-        if any(abs(x - g) < 2 for g in wide):
-            continue
+    for x in narrow:
         crossing = [line for line in body if line.bbox[0] + 2 < x < line.bbox[2] - 2]
         if len(crossing) < max(2, 0.6 * rows) or not all(_widest_gap_at(pixels, line, x) for line in crossing):
             continue
@@ -204,10 +199,20 @@ def _widest_gap_at(pixels: np.ndarray, line: TextLine, x: float) -> bool:
     ink = glyphs(pixels, line.bbox)
     if ink is None or len(ink.spans) < 2:
         return False
-    gaps = [(b[0] - a[1], a[1] + line.bbox[0] <= x <= b[0] + line.bbox[0]) for a, b in zip(ink.spans, ink.spans[1:])]
-    here = [width for width, at in gaps if at]
-    others = [width for width, at in gaps if not at]
+    at = [a[1] + line.bbox[0] <= x <= b[0] + line.bbox[0] for a, b in zip(ink.spans, ink.spans[1:])]
+    here = [width for width, inside in zip(ink.gaps(), at) if inside]
+    others = [width for width, inside in zip(ink.gaps(), at) if not inside]
     return bool(here) and all(here[0] >= 1.3 * width for width in others)
+
+
+def _header_cuts(top: TextLine, gaps: Sequence[float], pixels: np.ndarray) -> list[float]:
+    """Where to cut a header row read as one box: at its word spaces nearest the columns' gaps it crosses."""
+    ink = glyphs(pixels, top.bbox)
+    spaces = [top.bbox[0] + (a[1] + b[0]) / 2 for a, b in zip(ink.spans, ink.spans[1:])
+              if b[0] - a[1] >= 2] if ink else []
+    if not spaces:
+        return []
+    return [min(spaces, key=lambda s: abs(s - x)) for x in gaps if top.bbox[0] < x < top.bbox[2]]
 
 
 def table_from_lines(lines: Iterable[TextLine], image: Image.Image, header: HeaderMode = "auto",
@@ -221,23 +226,20 @@ def table_from_lines(lines: Iterable[TextLine], image: Image.Image, header: Head
         # it spans the columns.
         titled = len(rows[0]) == 1 or is_title(rows[0], rows[1:])
         body = [line for row in (rows[1:] if titled else rows) for line in row]
-        gaps = column_gaps(body, image)
-        gaps += numeric_gaps(body, len(rows) - titled, image, reread, gaps)
+        pixels = as_array(image)
+        blanks = blank_columns(body, pixels)
+        gaps = [x for x, width in blanks if width >= COLUMN_GAP]
+        gaps += numeric_gaps(body, len(rows) - titled, image, pixels, reread,
+                             [x for x, width in blanks if NARROW_COLUMN_GAP <= width < COLUMN_GAP])
         crossing = [line for line in body if any(line.bbox[0] < x < line.bbox[2] for x in gaps)]
         top = rows[0][0]
         left, right = min(line.bbox[0] for line in body), max(line.bbox[2] for line in body)
         if titled and len(rows[0]) == 1 and any(top.bbox[0] < x < top.bbox[2] for x in gaps) \
                 and top.bbox[0] - left > 2 * max(right - top.bbox[2], 0) + text_height(top):
             # one box flush with the right of the table, far from its left, is the header's cells beside an empty
-            # corner (a two-way table's), not a title (centred): cut at its word spaces nearest the columns' gaps
-            pixels = as_array(image)
-            ink = glyphs(pixels, top.bbox)
-            spaces = [top.bbox[0] + (a[1] + b[0]) / 2 for a, b in zip(ink.spans, ink.spans[1:])
-                      if b[0] - a[1] >= 2] if ink else []
-            cuts = [min(spaces, key=lambda s: abs(s - x)) for x in gaps if top.bbox[0] < x < top.bbox[2]] \
-                if spaces else []
-            mended = [line for line in mended if line is not top] + split_at_rules([top], cuts, image, reread,
-                                                                                   drawn=False)
+            # corner (a two-way table's), not a title (centred)
+            mended = [line for line in mended if line is not top] + split_at_rules(
+                [top], _header_cuts(top, gaps, pixels), image, reread, drawn=False)
         if crossing:
             pieces = split_at_rules(crossing, gaps, image, reread, drawn=False)
             mended = [line for line in mended if line not in crossing] + mend_lines(pieces, image, reread, rules)
