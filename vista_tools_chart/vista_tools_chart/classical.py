@@ -588,7 +588,7 @@ def _column_left_of(texts: list[Text], x: float, top: float, bottom: float) -> l
     """The column of texts right-aligned nearest to the left of pixel column `x` (horizontal-bar categories)."""
     # a y-axis title standing on its end is not a category label
     left = [t for t in texts if t.box[2] <= x + 2 and top - 4 <= t.cy <= bottom + 4
-            and not (t.height > 1.5 * t.width and t.height > 20)]
+            and not t.on_end]
     if not left:
         return []
     nearest = max(t.box[2] for t in left)

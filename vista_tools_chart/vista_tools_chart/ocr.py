@@ -57,12 +57,21 @@ class Text:
         return self.box[2] - self.box[0]
 
     @property
+    def on_end(self) -> bool:
+        """Whether the line stands on its end (a y-axis title, read bottom to top)."""
+        return _on_end(self.width, self.height)
+
+    @property
     def number(self) -> float | None:
         return parse_number(self.text)
 
     @property
     def is_percent(self) -> bool:
         return self.text.strip().rstrip(")]").endswith("%")
+
+
+def _on_end(width: float, height: float) -> bool:
+    return height > 1.5 * width and height > 20
 
 
 def parse_number(text: str) -> float | None:
@@ -126,7 +135,7 @@ def read_text(rgb: np.ndarray, magnify: float | None = None) -> list[Text]:
         x0, y0 = quad.min(axis=0)
         x1, y1 = quad.max(axis=0)
         text = text.strip()
-        if y1 - y0 > 1.5 * (x1 - x0) and y1 - y0 > 20:
+        if _on_end(x1 - x0, y1 - y0):
             # a y-axis title reads bottom to top: recognise it turned upright, keep the surer reading
             upright, upright_score = _recognise(np.rot90(rgb[int(y0):int(y1) + 1, int(x0):int(x1) + 1], k=-1))
             if upright and upright_score > score:
