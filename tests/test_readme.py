@@ -17,7 +17,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 BIN = Path(sys.executable).parent
 TINY_TRAIN = ("--expert_episodes 4 --sft_epochs 1 --grpo_steps 1 --num_generations 2 --grpo_batch_size 2 "
               "--grpo_gradient_accumulation 1 --eval_episodes 4 --max_new_tokens 16 --hidden_size 64 --num_layers 1 "
-              "--num_heads 2 --vision_hidden_size 32 --vocab_size 400 --max_length 1024")
+              "--num_heads 2 --vision_hidden_size 32 --vocab_size 400 --max_length 1024 --copy_warmup_steps 2")
 
 
 def block(section: str) -> list[str]:

@@ -108,7 +108,7 @@ def pipeline(root: Path) -> None:
                               grpo_steps=1, save_steps=1, num_generations=2, grpo_batch_size=2,
                               grpo_gradient_accumulation=1, eval_episodes=4, max_new_tokens=16, hidden_size=64,
                               num_layers=1, num_heads=2, vision_hidden_size=32, vocab_size=400, max_length=1024,
-                              use_peft=True, lora_r=4, lora_alpha=8)
+                              copy_warmup_steps=2, use_peft=True, lora_r=4, lora_alpha=8)
     with registered_plugin(toy_plugin) as registry:
         Pipeline(config, registry=registry, progress=False).run(("synthesize", "init", "sft", "grpo", "evaluate"))
 

@@ -10,7 +10,7 @@ def test_the_whole_recipe_runs_and_a_rerun_resumes(registry, tmp_path, capsys):
                               grpo_steps=1, save_steps=1, num_generations=2, grpo_batch_size=4,
                               grpo_gradient_accumulation=1,
                               eval_episodes=4, max_new_tokens=16, hidden_size=64, num_layers=1, num_heads=2,
-                              vision_hidden_size=32, vocab_size=400, max_length=1024)
+                              vision_hidden_size=32, vocab_size=400, max_length=1024, copy_warmup_steps=2)
     Pipeline(config, registry=registry, progress=False).run(("synthesize", "init", "sft", "grpo", "evaluate"))
     run = tmp_path / "run"
     stages = json.loads((run / "stages.json").read_text())
@@ -20,7 +20,8 @@ def test_the_whole_recipe_runs_and_a_rerun_resumes(registry, tmp_path, capsys):
     table = (run / "results.md").read_text()
     assert table.count("\n| ") == 4  # header and three policies
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert {r["stage"] for r in records} == {"synthesize", "init", "sft", "grpo", "evaluate"}
+    assert {r["stage"] for r in records} == {"synthesize", "copy_warmup", "init", "sft", "grpo", "evaluate"}
+    assert 0 <= stages["init"]["copy_warmup_copy_accuracy"] <= 1  # the tiny model's copy warm-up ran (2 steps)
     assert "preset: tiny-cpu" in (run / "config.yaml").read_text()
     assert len(list((run / "eval").iterdir())) == 3
     capsys.readouterr()
@@ -44,7 +45,7 @@ def test_a_trained_policy_is_evaluated_compared_and_browsed_through_the_cli(tmp_
     run = tmp_path / "run"
     config = VistaTrainConfig(run_dir=str(run), tasks="shape_scene", expert_episodes=4, sft_epochs=1,
                               eval_episodes=3, max_new_tokens=24, hidden_size=64, num_layers=1, num_heads=2,
-                              vision_hidden_size=32, vocab_size=400, max_length=1024)
+                              vision_hidden_size=32, vocab_size=400, max_length=1024, copy_warmup_steps=2)
     Pipeline(config, registry=vista.load_plugins("all"), progress=False).run(("synthesize", "init", "sft", "evaluate"))
     for label in ("untrained", "bc"):
         assert {"results.json", "results.md", "report.html"} <= {p.name for p in (run / "eval" / label).iterdir()}

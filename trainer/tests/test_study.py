@@ -11,7 +11,8 @@ from vista_trainer.study import run_study
 
 TINY = dict(tasks="bar_height", expert_episodes=8, sft_epochs=1, grpo_steps=1, save_steps=1, num_generations=2,
             grpo_batch_size=4, grpo_gradient_accumulation=1, eval_episodes=4, max_new_tokens=16, hidden_size=64,
-            num_layers=1, num_heads=2, vision_hidden_size=32, vocab_size=400, max_length=1024)
+            num_layers=1, num_heads=2, vision_hidden_size=32, vocab_size=400, max_length=1024,
+            copy_warmup_steps=2)
 ALL = ("synthesize", "init", "sft", "grpo", "evaluate")
 
 

@@ -86,8 +86,8 @@ class VistaTrainConfig:
     plugins: str = _f("all", "Which vista plugins to load ('all' or a comma-separated list of plugin names).")
     tasks: str = _f("auto", "Comma-separated task names to train and evaluate on; 'auto' takes the procedural tasks "
                             "listed in default_tasks that are registered, else every procedural task with an oracle.")
-    default_tasks: str = _f("shape_scene,dominant_color", "The task mix 'auto' prefers (fast to render and fast tools; "
-                                                         "small answer spaces).")
+    default_tasks: str = _f("shape_count", "The task mix 'auto' prefers (fast to render and fast tools; small answer "
+                                           "spaces; README: why counting).")
     tools: str = _f("recommended", "Tools offered in episodes: 'recommended' (each task's), 'all', or a list.")
     reward: str = _f("hierarchical", "Registered reward name used by GRPO and reported by evaluation.")
     system_prompt: str = _f("compact", "'full' (the core's prompt with every tool's JSON schema) or 'compact' (tool "
@@ -103,6 +103,9 @@ class VistaTrainConfig:
     vision_hidden_size: int = _f(64, "Tiny model: vision encoder hidden size.")
     vision_depth: int = _f(1, "Tiny model: vision encoder blocks.")
     vocab_size: int = _f(1200, "Tiny model: size of the BPE vocabulary trained on the run's own text.")
+    copy_warmup_steps: int = _f(800, "Tiny model: steps of the copy warm-up before BC (vista_trainer.warmup: "
+                                     "in-context copying on repeated random spans of the run's tokens, the ability a "
+                                     "pretrained model brings); 0 skips it. Real checkpoints never take it.")
     min_pixels: int = _f(4 * 28 * 28, "Processor: fewest pixels an image is resized to.")
     max_pixels: int = _f(16 * 28 * 28, "Processor: most pixels an image is resized to (sets the image tokens).")
     max_length: int = _f(2048, "Context length in tokens (prompt, tool responses and the policy's turns).")
@@ -279,6 +282,8 @@ class VistaTrainConfig:
             raise ValueError(f"difficulty must be 0, 1 or 2, got {self.difficulty}")
         if self.use_peft and not self.lora_target_modules.strip(" ,"):
             raise ValueError("use_peft needs lora_target_modules: 'all-linear' or module names like q_proj,v_proj")
+        if self.copy_warmup_steps < 0:
+            raise ValueError(f"copy_warmup_steps must be >= 0 (0 skips the copy warm-up), got {self.copy_warmup_steps}")
         if not 0 <= self.lora_dropout < 1:
             raise ValueError(f"lora_dropout must lie in [0, 1), got {self.lora_dropout}")
         for name in ("expert_episodes", "eval_episodes", "grpo_steps", "save_steps", "sft_batch_size", "lora_r",

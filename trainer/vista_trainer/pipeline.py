@@ -222,9 +222,16 @@ class Pipeline:
             processor = build_processor(tokenizer, cfg.min_pixels, cfg.max_pixels)
             model = build_tiny_model(tokenizer, cfg.hidden_size, cfg.num_layers, cfg.num_heads,
                                      cfg.vision_hidden_size, cfg.vision_depth, cfg.seed)
+            if cfg.copy_warmup_steps:
+                from .warmup import copy_warmup
+
+                warmup = copy_warmup(model, tokenizer, corpus, steps=cfg.copy_warmup_steps, seed=cfg.seed)
+                self.metric({"stage": "copy_warmup", **warmup})
         save_policy(model, processor, self.policy_dir("init"))
         summary = {"parameters": sum(p.numel() for p in model.parameters()),
                    "vocab": len(getattr(processor, "tokenizer", processor))}  # a text-only policy: its tokenizer
+        if cfg.tiny and cfg.copy_warmup_steps:
+            summary.update({f"copy_warmup_{k}": v for k, v in warmup.items() if k != "steps"})
         self.finish("init", summary)
         return summary
 
