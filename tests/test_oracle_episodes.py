@@ -101,10 +101,12 @@ def test_the_evidence_of_correct_episodes_is_in_what_the_tools_returned(played_u
 
 
 # -- a tool that contradicts the answer: the same tool, with every number it prints raised by 100 (by so much that
-# no other number of its output lands on the right value, as 4 + 1 would on the 5 of a 3-4-5 triangle)
+# no other number of its output lands on the right value, as 4 + 1 would on the 5 of a 3-4-5 triangle), and a
+# detector that found nothing claiming 100 objects
 
 
 def _shifted(text: str) -> str:
+    text = re.sub(r"^no .+? found", "0 objects found", text)
     return re.sub(r"\d+", lambda m: str(int(m.group()) + 100), text)
 
 

@@ -55,7 +55,10 @@ def test_objects_are_drawn_where_the_metadata_says_in_their_colour():
                     assert math.dist(a["center"], b["center"]) > a["radius"] + b["radius"]
 
 
-def test_oracle_detects_objects_with_the_classical_backend():
+def test_oracle_asks_the_classical_detector_for_what_the_question_names():
     task = ShapeSceneTask()
     (step,) = task.oracle(task.generate(2)).steps
     assert step.tool == "detect_objects" and step.arguments["backend"] == "classical"
+    for example in ShapeSceneTask(ShapeSceneConfig(difficulty=1)).load("train", limit=30):
+        (step,) = ShapeSceneTask().oracle(example).steps
+        assert step.arguments["prompt"] in example.question  # "How many red circles ..." -> "red circle"

@@ -15,17 +15,17 @@ from .charts import ChartStyle
 from .geometry_diagram import GeometryConfig, GeometryDiagramTask
 from .receipt import ReceiptConfig, ReceiptTask
 from .shape_math import ShapeMathConfig, ShapeMathTask
-from .shape_scene import ShapeSceneConfig, ShapeSceneTask
+from .shape_scene import ShapeCountConfig, ShapeCountTask, ShapeSceneConfig, ShapeSceneTask
 from .table_mwp import TableMWPConfig, TableMWPTask
 
 PROCEDURAL_TASKS: list[ProceduralTask] = [
     ChartBarTask(), ChartLineTask(), ChartPieTask(), TableMWPTask(), GeometryDiagramTask(), ShapeSceneTask(),
-    ShapeMathTask(), ReceiptTask(),
+    ShapeCountTask(), ShapeMathTask(), ReceiptTask(),
 ]
 
 __all__ = [
     "PROCEDURAL_TASKS", "ChartBarConfig", "ChartBarTask", "ChartLineConfig", "ChartLineTask", "ChartPieConfig",
     "ChartPieTask", "ChartStyle", "GeometryConfig", "GeometryDiagramTask", "ProceduralConfig", "ProceduralTask",
-    "ReceiptConfig", "ReceiptTask", "ShapeMathConfig", "ShapeMathTask", "ShapeSceneConfig", "ShapeSceneTask",
-    "TableMWPConfig", "TableMWPTask",
+    "ReceiptConfig", "ReceiptTask", "ShapeCountConfig", "ShapeCountTask", "ShapeMathConfig", "ShapeMathTask",
+    "ShapeSceneConfig", "ShapeSceneTask", "TableMWPConfig", "TableMWPTask",
 ]

@@ -2,9 +2,10 @@
 
 Question types: count ("How many red circles are there?"), attribute query ("What color is the large triangle?",
 about an object the question names uniquely), existence ("Is there a purple square?") and count comparison ("Are
-there more red objects than blue objects?"). Difficulty: 0 = 3-5 objects, counts and existence by one attribute;
-1 = 5-8 objects, two-attribute counts, attribute queries; 2 = 7-11 objects, rotated shapes, three-attribute
-filters and count comparisons. Metadata: objects (shape, color, size, center, radius, bbox) and query (type, filters).
+there more red objects than blue objects?"); `shape_count` is the same generator asking counts only. Difficulty:
+0 = 3-5 objects, counts and existence by one attribute; 1 = 5-8 objects, two-attribute counts, attribute queries;
+2 = 7-11 objects, rotated shapes, three-attribute filters and count comparisons. Metadata: objects (shape, color,
+size, center, radius, bbox) and query (type, filters).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from vista import Example, OracleSolution
+from vista import Example, OracleSolution, OracleStep
 
 from ._base import ProceduralConfig, ProceduralTask, choose_from
 from ._scene import (
@@ -21,9 +22,6 @@ from ._scene import (
     SHAPES,
     SIZES,
     Filter,
-    describe,
-    detect_step,
-    inventory,
     object_count_range,
     random_filter,
     random_scene,
@@ -64,23 +62,58 @@ class ShapeSceneTask(ProceduralTask):
                 "answer_type": answer_type, "metadata": {"objects": objects, "query": query}}
 
     def oracle(self, example: Example) -> OracleSolution:
-        objects, query = example.metadata["objects"], example.metadata["query"]
-        step = detect_step("Detect every object with its colour, shape and size, then answer from the list.")
-        seen = f"The scene has {len(objects)} objects: {describe(objects)}."
-        if query["type"] == "count":
-            verb = "is" if example.answer == "1" else "are"
-            reason = f"{example.answer} of them {verb} {Filter(**query['filter']).phrase(example.answer != '1')}."
-        elif query["type"] == "exist":
-            count = Filter(**query["filter"]).count(objects)
-            reason = f"There {'is' if count == 1 else 'are'} {count} {Filter(**query['filter']).phrase(count != 1)}."
+        """Ask the detector for what the question names ("How many red circles?" -> prompt 'red circle') and
+        answer from what it found: the count it prints, whether it found any, the one object's attributes; a
+        comparison asks once per side. Each answer is then read off the tool's output, not counted in the head."""
+        query = example.metadata["query"]
+        flts = [Filter(**f) for f in query["filters"]] if query["type"] == "compare" else [Filter(**query["filter"])]
+        objects = example.metadata["objects"]
+        counts = [flt.count(objects) for flt in flts]
+        steps = [_find_step(flt, why) for flt, why in zip(flts, ("first", "second") if len(flts) > 1 else ("",))]
+        if query["type"] in ("count", "exist"):
+            (flt,), (count,) = flts, counts
+            reason = f"There {'is' if count == 1 else 'are'} {count} {flt.phrase(count != 1)}."
         elif query["type"] == "attribute":
-            reason = f"The only {Filter(**query['filter']).phrase(False)} is {example.answer}."
+            reason = f"The only {flts[0].phrase(False)} is {example.answer}."
         else:
-            first, second = (Filter(**f) for f in query["filters"])
-            reason = (f"There are {first.count(objects)} {first.phrase()} and {second.count(objects)} "
-                      f"{second.phrase()}.")
-        return OracleSolution(steps=[step], answer=str(example.answer), rationale=f"{seen} {reason}",
-                              evidence=inventory(objects))
+            reason = " and ".join(f"{n} {flt.phrase(n != 1)}" for flt, n in zip(flts, counts))
+            reason = f"There {'is' if counts[0] == 1 else 'are'} {reason}."
+        evidence = [found(flt, n) for flt, n in zip(flts, counts)]
+        if query["type"] == "attribute":
+            evidence.append(str(example.answer))  # the one object's listing names its colour, shape and size
+        return OracleSolution(steps=steps, answer=str(example.answer), rationale=reason, evidence=evidence)
+
+
+@dataclass
+class ShapeCountConfig(ShapeSceneConfig):
+    """`ShapeSceneConfig` whose questions are counts only (any difficulty: the difficulty sets the scene and how
+    many attributes a filter names)."""
+
+    question_types: tuple[str, ...] | None = ("count",)
+
+
+class ShapeCountTask(ShapeSceneTask):
+    """shape_scene's counting questions alone ("How many small red circles are there?"), the default demo's task:
+    the answer is the count that `detect_objects` prints first when prompted with what the question names, while a
+    policy without tools has to count from the pixels. Same seeds, same scenes and questions as shape_scene would
+    draw with ``question_types=("count",)``."""
+
+    name = "shape_count"
+    description = "CLEVR-like 2-D scenes, counting questions only: how many objects match a colour, shape or size."
+    Config = ShapeCountConfig
+
+
+def _find_step(flt: Filter, which: str) -> OracleStep:
+    what = flt.phrase(False)
+    think = (f"I will find the {which} group, every {what}, with the detector." if which else
+             f"I will find every {what} with the detector and answer from what it finds.")
+    return OracleStep(think=think, tool="detect_objects",
+                      arguments={"image": "image_0", "prompt": what, "backend": "classical"})
+
+
+def found(flt: Filter, count: int) -> str:
+    """What `detect_objects` prints first when prompted with the filter's phrase and it finds `count` objects."""
+    return f"{count} object{'s' if count > 1 else ''} found" if count else f"no {flt.phrase(False)} found"
 
 
 def _ask(rng: random.Random, qtype: str, objects: list[dict[str, Any]], difficulty: int) -> dict[str, Any]:
