@@ -1,7 +1,7 @@
 """The README's command blocks run as written (those that need no GPU, network or model weights).
 
 Two substitutions, both sizes: the user's loop starts from a `vista-train` run shrunk to seconds instead of
-`make demo`'s minutes, and its `vista eval` plays 2 examples per task instead of 48. `vista view` is started,
+`make demo`'s minutes, and its `vista eval` plays 2 examples per task instead of 96. `vista view` is started,
 asked for its page and stopped.
 """
 
@@ -70,7 +70,8 @@ def run_block(commands: list[str], cwd: Path) -> dict[str, str]:
 
 def test_the_users_loop_and_the_using_it_block_run_as_written(tmp_path):
     sh(f"vista-train --plugins all --run_dir runs/vista-train {TINY_TRAIN}", tmp_path)
-    loop = [c.replace("--limit 48", "--limit 2") for c in block("The user's loop: train, evaluate, compare, browse")]
+    loop = [c.replace("--limit 96", "--limit 2") for c in block("The user's loop: train, evaluate, compare, browse")]
+    assert all("--limit 96" not in c for c in loop) and any("--limit 2" in c for c in loop)  # the substitution took
     assert any(c.startswith("vista eval --policy hf:runs/vista-train/policies/grpo") for c in loop)
     outputs = run_block(loop, tmp_path)
     compared = next(out for command, out in outputs.items() if command.startswith("vista compare runs/vista-train/"))
