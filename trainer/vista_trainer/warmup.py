@@ -2,7 +2,7 @@
 in-context copying on procedural sequences, the ability a pretrained language model brings and a model with random
 weights lacks (an induction head: find where the current token was seen before, say what followed it).
 
-Tool use is copying: a call's arguments come from the question, an answer from what the tool printed. A 740k-
+Tool use is copying: a call's arguments come from the question, an answer from what the tool printed. A 0.7M-
 parameter model trained from scratch on a few hundred demonstrations learns the protocol and the answer priors but
 not the copying (the issue notes of stop 26), so the tiny preset first trains on copying alone, the way a real
 checkpoint arrives with it from pretraining. Every ablation starts from the same warmed-up model, so the
