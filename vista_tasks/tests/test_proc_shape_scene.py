@@ -60,5 +60,5 @@ def test_oracle_asks_the_classical_detector_for_what_the_question_names():
     (step,) = task.oracle(task.generate(2)).steps
     assert step.tool == "detect_objects" and step.arguments["backend"] == "classical"
     for example in ShapeSceneTask(ShapeSceneConfig(difficulty=1)).load("train", limit=30):
-        (step,) = ShapeSceneTask().oracle(example).steps
+        (step,) = task.oracle(example).steps
         assert step.arguments["prompt"] in example.question  # "How many red circles ..." -> "red circle"

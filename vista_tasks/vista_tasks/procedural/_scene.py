@@ -102,10 +102,11 @@ def render_scene(rng: random.Random, objects: list[dict[str, Any]], width: int =
     return image.resize((width, height), Image.Resampling.LANCZOS)
 
 
-def detect_step(think: str) -> OracleStep:
-    """The oracle's first step on a scene: find every object with its colour, shape and size."""
+def detect_step(think: str, prompt: str = "circle . square . triangle") -> OracleStep:
+    """An oracle step on a scene: the classical detector finds what ``prompt`` names (by default every object, with
+    its colour, shape and size)."""
     return OracleStep(think=think, tool="detect_objects",
-                      arguments={"image": "image_0", "prompt": "circle . square . triangle", "backend": "classical"})
+                      arguments={"image": "image_0", "prompt": prompt, "backend": "classical"})
 
 
 def inventory(objects: list[dict[str, Any]]) -> list[str]:

@@ -22,6 +22,7 @@ from ._scene import (
     SHAPES,
     SIZES,
     Filter,
+    detect_step,
     object_count_range,
     random_filter,
     random_scene,
@@ -107,8 +108,7 @@ def _find_step(flt: Filter, which: str) -> OracleStep:
     what = flt.phrase(False)
     think = (f"I will find the {which} group, every {what}, with the detector." if which else
              f"I will find every {what} with the detector and answer from what it finds.")
-    return OracleStep(think=think, tool="detect_objects",
-                      arguments={"image": "image_0", "prompt": what, "backend": "classical"})
+    return detect_step(think, prompt=what)
 
 
 def found(flt: Filter, count: int) -> str:
