@@ -210,6 +210,7 @@ class Pipeline:
 
     def init_policy(self) -> dict:
         cfg = self.cfg
+        warmup: dict = {}  # the tiny model's copy warm-up, when it takes one
         if not cfg.tiny:
             model, processor = load_policy(cfg.model_name_or_path, min_pixels=cfg.min_pixels,
                                            max_pixels=cfg.max_pixels, dtype="bfloat16" if cfg.bf16 else "float32")
@@ -230,8 +231,7 @@ class Pipeline:
         save_policy(model, processor, self.policy_dir("init"))
         summary = {"parameters": sum(p.numel() for p in model.parameters()),
                    "vocab": len(getattr(processor, "tokenizer", processor))}  # a text-only policy: its tokenizer
-        if cfg.tiny and cfg.copy_warmup_steps:
-            summary.update({f"copy_warmup_{k}": v for k, v in warmup.items() if k != "steps"})
+        summary.update({f"copy_warmup_{k}": v for k, v in warmup.items() if k != "steps"})
         self.finish("init", summary)
         return summary
 

@@ -77,9 +77,7 @@ def copy_accuracy(model, sequences: CopySequences, pad_id: int, batches: int = 4
             predicted = logits[:, :-1].argmax(-1)
             target = batch["labels"][:, 1:]
             scored = target != -100
-            for row in range(target.shape[0]):  # drop each repeat's first LEAD tokens
-                where = scored[row].nonzero().flatten()
-                scored[row, where[:LEAD]] = False
+            scored &= scored.cumsum(dim=1) > LEAD  # each repeat's first LEAD tokens left out
             right += int(((predicted == target) & scored).sum())
             total += int(scored.sum())
     model.train()
