@@ -18,6 +18,28 @@ def test_oracle_expert_calls_the_tool_for_real_and_quotes_its_output(registry, t
         assert f"height {trajectory.ground_truth}" in closing and trajectory.correct
 
 
+def test_a_teacher_of_two_habits_solves_its_share_with_tools_and_answers_the_rest(registry, tmp_path):
+    examples = list(registry.task("bar_height").load("train", limit=24))
+    expert = OracleExpert(registry, tool_share=0.5, seed=3)
+    report = synthesize(tmp_path / "a", examples, policy=expert, registry=registry, tools="recommended", max_turns=2)
+    assert (report.played, report.kept) == (24, 24)
+    kept = list(TrajectoryLog(tmp_path / "a" / "kept"))
+    with_tools = {t.example_id for t in kept if t.tool_calls}
+    assert 4 <= len(with_tools) <= 20  # about half, drawn per example
+    assert with_tools == {e.id for e in examples if expert.with_tools(e.id)}
+    for trajectory in kept:
+        assert len(trajectory.steps) == (2 if trajectory.tool_calls else 1) and trajectory.correct
+    # the draw is the seed's: the same seed picks the same examples, another seed others
+    again, other = OracleExpert(registry, tool_share=0.5, seed=3), OracleExpert(registry, tool_share=0.5, seed=4)
+    for expert_ in (again, other):
+        for example in examples:
+            expert_.expect(example)
+    assert {e.id for e in examples if again.with_tools(e.id)} == with_tools
+    assert {e.id for e in examples if other.with_tools(e.id)} != with_tools
+    with pytest.raises(ValueError, match="tool_share"):
+        OracleExpert(registry, tool_share=1.5)
+
+
 def test_oracle_expert_needs_a_plan(registry):
     with pytest.raises(KeyError, match="expect"):
         OracleExpert(registry)({"example_id": "nope", "turn": 0, "turns_left": 1, "messages": []})

@@ -30,7 +30,8 @@ PAPER_RL = dict(grpo_learning_rate=5e-7, num_generations=8, beta=1e-3, grpo_batc
                 max_turns=3, use_vllm=True, vllm_mode="colocate", max_new_tokens=1024, bf16=True, expert="teacher",
                 min_pixels=256 * 28 * 28, max_pixels=1280 * 28 * 28, system_prompt="full")
 PRESETS: dict[str, dict[str, Any]] = {
-    "tiny-cpu": {},
+    # the demo's teacher has two habits (README: "The demo's teacher"): BC copies both, GRPO learns which one pays
+    "tiny-cpu": dict(expert_tool_share=0.4),
     "qwen2.5-vl-7b": dict(model_name_or_path="Qwen/Qwen2.5-VL-7B-Instruct", **PAPER_SFT, **PAPER_RL),
     "internvl3-2b": dict(model_name_or_path="OpenGVLab/InternVL3-2B-hf", **PAPER_SFT, **PAPER_RL),
     "internvl3-8b": dict(model_name_or_path="OpenGVLab/InternVL3-8B-hf", **PAPER_SFT, **PAPER_RL),
@@ -133,14 +134,18 @@ class VistaTrainConfig:
                                             "paper's densification); None skips it. Key: VISTA_DENSIFY_API_KEY.")
     densify_model: str | None = _f(None, "Model name sent to the densify endpoint.")
     densify_min_chars: int = _f(0, "Reasoning at least this long is left as it is (0: rewrite every turn).")
-    expert_episodes: int = _f(160, "Expert episodes to play (train split seeds 0..N-1, spread over the tasks).")
+    expert_episodes: int = _f(640, "Expert episodes to play (train split seeds 0..N-1, spread over the tasks).")
+    expert_tool_share: float = _f(1.0, "Oracle expert: share of its episodes solved with the tools; the others are "
+                                       "answered directly, as in the w/o-tools ablation (drawn per example and seed). "
+                                       "Below 1 the teacher has two habits, BC imitates both, and GRPO has to learn "
+                                       "which one pays (README: the demo's teacher).")
     # ---- stage 1: behaviour cloning -------------------------------------------------------------------------
     sft_learning_rate: float = _f(3e-3, "SFT learning rate (the paper: 2e-6).")
-    sft_epochs: float = _f(8, "SFT epochs over the kept expert trajectories (the paper: 1).")
+    sft_epochs: float = _f(4, "SFT epochs over the kept expert trajectories (the paper: 1).")
     sft_batch_size: int = _f(8, "SFT micro-batch size per device.")
     sft_gradient_accumulation: int = _f(1, "SFT gradient accumulation (the paper's batch 128 = 8 x 16).")
     # ---- stage 2: GRPO (trl.GRPOTrainer; each field below is the TRL field it names, with TRL's meaning) -------
-    grpo_steps: int = _f(48, "GRPO optimiser steps (TRL's max_steps; the paper: 300).")
+    grpo_steps: int = _f(96, "GRPO optimiser steps (TRL's max_steps; the paper: 300).")
     grpo_learning_rate: float = _f(1e-4, "GRPO learning rate (TRL's learning_rate; the paper: 5e-7).")
     grpo_lr_scheduler_type: str = _f("constant", "GRPO learning-rate schedule (TRL's lr_scheduler_type: constant, "
                                                  "linear, cosine, ...).")
@@ -282,6 +287,9 @@ class VistaTrainConfig:
             raise ValueError(f"difficulty must be 0, 1 or 2, got {self.difficulty}")
         if self.use_peft and not self.lora_target_modules.strip(" ,"):
             raise ValueError("use_peft needs lora_target_modules: 'all-linear' or module names like q_proj,v_proj")
+        if not 0 <= self.expert_tool_share <= 1:
+            raise ValueError(f"expert_tool_share must lie in [0, 1] (the share of expert episodes that use the tools), "
+                             f"got {self.expert_tool_share}")
         if self.copy_warmup_steps < 0:
             raise ValueError(f"copy_warmup_steps must be >= 0 (0 skips the copy warm-up), got {self.copy_warmup_steps}")
         if not 0 <= self.lora_dropout < 1:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -40,12 +41,20 @@ class OracleExpert:
 
     Examples are looked up by the observation's ``example_id``; `expect` registers the ones to be played. With
     ``use_tools=False`` (the w/o-tools ablation) the expert calls no tool: one turn, its reasoning the oracle's
-    rationale, then the answer."""
+    rationale, then the answer. ``tool_share`` below 1 makes a teacher of two habits: that share of the examples
+    (drawn per example id and ``seed``) is solved with the tools, the others answered directly as without tools,
+    the way a teacher that sees the image well often skips the tool its student needs."""
 
-    def __init__(self, registry: vista.Registry | None = None, *, use_tools: bool = True):
+    def __init__(self, registry: vista.Registry | None = None, *, use_tools: bool = True, tool_share: float = 1.0,
+                 seed: int = 0):
+        if not 0 <= tool_share <= 1:
+            raise ValueError(f"tool_share must lie in [0, 1], got {tool_share}")
         self.registry = registry or vista.get_registry()
         self.use_tools = use_tools
+        self.tool_share = tool_share
+        self.seed = seed
         self._plans: dict[str, vista.OracleSolution] = {}
+        self._direct: set[str] = set()  # examples this teacher answers without its tools
 
     def expect(self, example: vista.Example) -> bool:
         """Plan an example; False when its task has no oracle for it."""
@@ -57,16 +66,22 @@ class OracleExpert:
         if solution is None:
             return False
         self._plans[example.id] = solution
+        if not self.use_tools or random.Random(f"{self.seed}:{example.id}").random() >= self.tool_share:
+            self._direct.add(example.id)
         return True
 
+    def with_tools(self, example_id: str) -> bool:
+        """Whether this expert solves the (expected) example with its tools."""
+        return example_id not in self._direct
+
     def tool_turns(self, example_id: str) -> int:
-        return len(_turns(self._plans[example_id])) if self.use_tools else 0
+        return len(_turns(self._plans[example_id])) if self.with_tools(example_id) else 0
 
     def unsupported(self, trajectory: Trajectory) -> list[str]:
         """The planned solution's evidence that the episode's tool outputs do not show (empty: the answer follows
         from what the tools returned, or the episode is not one of this expert's)."""
         solution = self._plans.get(trajectory.example_id)
-        if solution is None or not self.use_tools:
+        if solution is None or not self.with_tools(trajectory.example_id):
             return []
         said = "\n".join(call.output_text if call.output_text is not None else json.dumps(call.output_data)
                          for call in trajectory.tool_calls if call.error is None and call.valid)
@@ -78,7 +93,7 @@ class OracleExpert:
         solution = self._plans.get(observation["example_id"])
         if solution is None:
             raise KeyError(f"no oracle plan for example '{observation['example_id']}'; call expect(example) first")
-        turns = _turns(solution) if self.use_tools else []
+        turns = _turns(solution) if self.with_tools(observation["example_id"]) else []
         turn = observation["turn"]
         if turn < len(turns) and observation["turns_left"] > 0:
             think, calls = turns[turn]

@@ -179,7 +179,7 @@ class Pipeline:
     # ---- stages ---------------------------------------------------------------------------------------------
     def synthesize(self) -> dict:
         cfg = self.cfg
-        policy = OracleExpert(self.registry, use_tools=cfg.uses_tools)
+        policy = OracleExpert(self.registry, use_tools=cfg.uses_tools, tool_share=cfg.expert_tool_share, seed=cfg.seed)
         if cfg.expert == "teacher":
             policy = TeacherExpert(cfg.teacher_base_url, cfg.teacher_model, max_tokens=cfg.max_new_tokens,
                                    api_key=os.environ.get("VISTA_TEACHER_API_KEY"))

@@ -63,14 +63,17 @@ class ShapeSceneTask(ProceduralTask):
                 "answer_type": answer_type, "metadata": {"objects": objects, "query": query}}
 
     def oracle(self, example: Example) -> OracleSolution:
-        """Ask the detector for what the question names ("How many red circles?" -> prompt 'red circle') and
-        answer from what it found: the count it prints, whether it found any, the one object's attributes; a
-        comparison asks once per side. Each answer is then read off the tool's output, not counted in the head."""
+        """Ask the detector for what the question names, in the question's own words ("How many red circles are
+        there?" -> prompt 'red circles') and answer from what it found: the count it prints, whether it found any,
+        the one object's attributes; a comparison asks once per side. Each answer is then read off the tool's output,
+        not counted in the head."""
         query = example.metadata["query"]
         flts = [Filter(**f) for f in query["filters"]] if query["type"] == "compare" else [Filter(**query["filter"])]
         objects = example.metadata["objects"]
         counts = [flt.count(objects) for flt in flts]
-        steps = [_find_step(flt, why) for flt, why in zip(flts, ("first", "second") if len(flts) > 1 else ("",))]
+        plural = query["type"] in ("count", "compare")  # as the question words it: "How many red circles ..."
+        sides = ("first", "second") if len(flts) > 1 else ("",)
+        steps = [_find_step(flt, why, plural) for flt, why in zip(flts, sides)]
         if query["type"] in ("count", "exist"):
             (flt,), (count,) = flts, counts
             reason = f"There {'is' if count == 1 else 'are'} {count} {flt.phrase(count != 1)}."
@@ -79,7 +82,7 @@ class ShapeSceneTask(ProceduralTask):
         else:
             reason = " and ".join(f"{n} {flt.phrase(n != 1)}" for flt, n in zip(flts, counts))
             reason = f"There {'is' if counts[0] == 1 else 'are'} {reason}."
-        evidence = [found(flt, n) for flt, n in zip(flts, counts)]
+        evidence = [found(flt, n, plural) for flt, n in zip(flts, counts)]
         if query["type"] == "attribute":
             evidence.append(str(example.answer))  # the one object's listing names its colour, shape and size
         return OracleSolution(steps=steps, answer=str(example.answer), rationale=reason, evidence=evidence)
@@ -104,16 +107,19 @@ class ShapeCountTask(ShapeSceneTask):
     Config = ShapeCountConfig
 
 
-def _find_step(flt: Filter, which: str) -> OracleStep:
-    what = flt.phrase(False)
-    think = (f"I will find the {which} group, every {what}, with the detector." if which else
-             f"I will find every {what} with the detector and answer from what it finds.")
+def _find_step(flt: Filter, which: str, plural: bool) -> OracleStep:
+    """The detector prompted with the filter's phrase as the question words it (``plural`` for counts): the call
+    copies a span of the question rather than rewording it."""
+    what = flt.phrase(plural)
+    think = (f"I will find the {which} group, the {what}, with the detector." if which else
+             f"I will find the {what} with the detector and answer from what it finds.")
     return detect_step(think, prompt=what)
 
 
-def found(flt: Filter, count: int) -> str:
-    """What `detect_objects` prints first when prompted with the filter's phrase and it finds `count` objects."""
-    return f"{count} object{'s' if count > 1 else ''} found" if count else f"no {flt.phrase(False)} found"
+def found(flt: Filter, count: int, plural: bool = False) -> str:
+    """What `detect_objects` prints first when prompted with the filter's phrase (plural or not) and it finds
+    `count` objects."""
+    return f"{count} object{'s' if count > 1 else ''} found" if count else f"no {flt.phrase(plural)} found"
 
 
 def _ask(rng: random.Random, qtype: str, objects: list[dict[str, Any]], difficulty: int) -> dict[str, Any]:
