@@ -77,8 +77,11 @@ def test_an_unreachable_densifier_is_an_error_that_names_it(kept, tmp_path):
 
 def test_the_pipeline_trains_on_the_densified_trajectories(registry, tmp_path, chat_server):
     server = chat_server(rewriter)
-    config = VistaTrainConfig(run_dir=str(tmp_path / "run"), tasks="bar_height", expert_episodes=4,
-                              densify_base_url=server.url, densify_model="writer")
+    # a teacher that always calls the tool: every episode has its tool turn's short thought (the tiny-cpu preset's
+    # 0.4 would replace a plain keyword's 1.0, the field's default; from_preset keeps what it is given)
+    config = VistaTrainConfig.from_preset("tiny-cpu", run_dir=str(tmp_path / "run"), tasks="bar_height",
+                                          expert_episodes=4, expert_tool_share=1.0, densify_base_url=server.url,
+                                          densify_model="writer")
     pipeline = Pipeline(config, registry=registry, progress=False)
     pipeline.run(("synthesize",))
     assert pipeline.stages["synthesize"]["densified_turns"] == 4
