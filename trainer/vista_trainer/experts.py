@@ -50,8 +50,7 @@ class OracleExpert:
         if not 0 <= tool_share <= 1:
             raise ValueError(f"tool_share must lie in [0, 1], got {tool_share}")
         self.registry = registry or vista.get_registry()
-        self.use_tools = use_tools
-        self.tool_share = tool_share
+        self.tool_share = tool_share if use_tools else 0.0  # without tools: a teacher of the direct habit alone
         self.seed = seed
         self._plans: dict[str, vista.OracleSolution] = {}
         self._direct: set[str] = set()  # examples this teacher answers without its tools
@@ -66,7 +65,7 @@ class OracleExpert:
         if solution is None:
             return False
         self._plans[example.id] = solution
-        if not self.use_tools or random.Random(f"{self.seed}:{example.id}").random() >= self.tool_share:
+        if random.Random(f"{self.seed}:{example.id}").random() >= self.tool_share:  # in [0, 1): share 1 always, 0 never
             self._direct.add(example.id)
         return True
 
