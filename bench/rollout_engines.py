@@ -10,7 +10,8 @@ weights, saved once. Each engine plays ``--rounds`` batches of ``--episodes`` `V
 (the same examples for both; up to ``max_turns`` + 1 turns, tools run for real) through `EpisodeRollout.play`, the
 code GRPO runs; the first batch warms the engine up and is not counted. Printed per engine: sampled policy tokens
 per second of rollout and seconds per batch; for vLLM, the seconds its trainer took to build beyond the
-transformers one (the engine's start); then the ratio vLLM / transformers. A random policy rarely closes its turn,
+transformers one (the engine's start); then the ratio vLLM / transformers. On CPU both engines get ``--threads``
+threads (vLLM binds that many cores). A random policy rarely closes its turn,
 so turns run to ``--max-new-tokens``.
 """
 
@@ -21,9 +22,6 @@ import os
 import tempfile
 import time
 from pathlib import Path
-
-os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{max(0, (os.cpu_count() or 1) - 1)}")
 
 import torch  # noqa: E402
 import vista  # noqa: E402
@@ -42,7 +40,11 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=96, help="tokens per turn (the tiny preset's)")
     parser.add_argument("--max-pixels", type=int, default=16 * 28 * 28, help="the tiny preset's")
     parser.add_argument("--workdir", type=Path, default=None, help="where the random checkpoint is kept")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads of each engine: torch's for "
+                        "transformers, the cores vLLM binds (0..threads-1); 1 is the trainer's default on CPU")
     args = parser.parse_args()
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+    os.environ["VLLM_CPU_OMP_THREADS_BIND"] = f"0-{args.threads - 1}" if args.threads > 1 else "0"
 
     registry = vista.load_plugins("all")
     task = registry.task("shape_scene")
@@ -51,10 +53,10 @@ def main() -> None:
     if not (checkpoint / "vista_policy.json").exists():
         build(args.shape, checkpoint, task, args.max_pixels, torch.float32)
     if not cuda_available():
-        torch.set_num_threads(1)  # as the trainer does on a shared CPU machine
+        torch.set_num_threads(args.threads)
     examples = list(task.load("train", seed=20_000, limit=args.episodes))
     env_kwargs = {"tools": "recommended", "max_turns": 2, "reward": "hierarchical"}
-    device = torch.cuda.get_device_name() if cuda_available() else f"CPU ({os.cpu_count()} cores)"
+    device = torch.cuda.get_device_name() if cuda_available() else f"CPU, {args.threads} thread(s)"
     results, built = {}, {}
     for engine in ("transformers", "vllm"):
         config = VistaTrainConfig(run_dir=str(workdir / "run"), model_name_or_path=str(checkpoint),

@@ -105,7 +105,8 @@ def test_vl_episodes_with_tool_images_are_trained_on_what_vllm_sampled_before_an
                                                                                                  tmp_path):
     generate, sampled = crop_then_sample()
     trainer, rollout, records = trainer_for(vl_policy, registry, tmp_path, generate=generate, env=ENV,
-                                            model_name_or_path=str(vl_policy), use_vllm=True, grpo_steps=2, grpo_learning_rate=3e-2, max_new_tokens=12,
+                                            model_name_or_path=str(vl_policy), use_vllm=True, grpo_steps=2,
+                                            grpo_learning_rate=3e-2, max_new_tokens=12,
                                             # the scripted turns have no sampling logprobs to correct with
                                             vllm_importance_sampling_correction=False)
     assert trainer.vllm_generation.llm.llm_engine.model_config.dtype == torch.float32
