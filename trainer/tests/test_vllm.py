@@ -123,9 +123,12 @@ def test_vl_episodes_with_tool_images_are_trained_on_what_vllm_sampled_before_an
     assert [r["step"] for r in records if "loss" in r] == [1, 2]
 
 
-def test_text_episodes_are_trained_on_what_vllm_sampled_before_and_after_a_sync(text_policy, registry, tmp_path):
+@pytest.mark.parametrize("lora", [False, True], ids=["full", "lora"])
+def test_text_episodes_are_trained_on_what_vllm_sampled_before_and_after_a_sync(text_policy, registry, tmp_path,
+                                                                                 lora):
+    """With LoRA, the sync sends the merged weights (TRL merges the adapters, vista's CPU sync reloads them)."""
     trainer, rollout, records = trainer_for(text_policy, registry, tmp_path, generate=None, env=ENV, use_vllm=True,
-                                      model_name_or_path=str(text_policy),
+                                      model_name_or_path=str(text_policy), use_peft=lora, lora_r=4, lora_alpha=8,
                                       grpo_steps=2, grpo_learning_rate=3e-2, max_new_tokens=12)
     sampled = []
 
@@ -135,9 +138,11 @@ def test_text_episodes_are_trained_on_what_vllm_sampled_before_and_after_a_sync(
         return out
 
     rollout.generate = recording
+    start = {k: v.clone() for k, v in trainer.model.state_dict().items()}
     seen = LossInputs(trainer.model)
     trainer.train()
     check_on_policy(trainer, rollout, seen, sampled, steps=2)
+    assert any(not torch.equal(v, start[k]) for k, v in trainer.model.state_dict().items())  # step 2 synced news
     # and TRL's own measure of the gap, over every sampled token of both steps
     gaps = [r["sampling/sampling_logp_difference/max"] for r in records if "loss" in r]
     assert len(gaps) == 2 and max(gaps) < 1e-4
