@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import toy_plugin  # noqa: E402
 from vista.testing import registered_plugin  # noqa: E402
 from vista_trainer.experts import sft_records, synthesize  # noqa: E402
-from vista_trainer.policy import ChatCodec, build_processor, build_tiny_model, train_tokenizer  # noqa: E402
+from vista_trainer.policy import ChatCodec, build_processor, build_tiny_model, save_policy, train_tokenizer  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +42,14 @@ def tiny(experts):
     processor = build_processor(tokenizer, 4 * 28 * 28, 16 * 28 * 28)
     model = build_tiny_model(tokenizer, 64, 1, 2, 32, 1, seed=0)
     return model, ChatCodec(processor, 1024)
+
+
+@pytest.fixture
+def policy_dir(tiny, tmp_path):
+    """The tiny policy saved and loaded back: TRL builds the KL reference from the policy's path, vLLM loads it."""
+    model, codec = tiny
+    save_policy(model, codec.processor, tmp_path / "policy")
+    return tmp_path / "policy"
 
 
 class ChatServer:

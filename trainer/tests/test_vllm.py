@@ -25,13 +25,6 @@ ENV = {"tools": ["measure_bar", "crop_bar"], "max_turns": 2, "reward": "brevity"
 
 
 @pytest.fixture
-def vl_policy(tiny, tmp_path):
-    model, codec = tiny
-    save_policy(model, codec.processor, tmp_path / "vl")
-    return tmp_path / "vl"
-
-
-@pytest.fixture
 def text_policy(experts, tmp_path):
     """A tiny Qwen2 causal LM (random weights) with a tokenizer trained on the experts' text."""
     from transformers import Qwen2Config, Qwen2ForCausalLM
@@ -101,11 +94,11 @@ def check_on_policy(trainer, rollout, seen, sampled, steps: int) -> None:
     assert compared >= 4 * steps
 
 
-def test_vl_episodes_with_tool_images_are_trained_on_what_vllm_sampled_before_and_after_a_sync(vl_policy, registry,
+def test_vl_episodes_with_tool_images_are_trained_on_what_vllm_sampled_before_and_after_a_sync(policy_dir, registry,
                                                                                                  tmp_path):
     generate, sampled = crop_then_sample()
-    trainer, rollout, records = trainer_for(vl_policy, registry, tmp_path, generate=generate, env=ENV,
-                                            model_name_or_path=str(vl_policy), use_vllm=True, grpo_steps=2,
+    trainer, rollout, records = trainer_for(policy_dir, registry, tmp_path, generate=generate, env=ENV,
+                                            model_name_or_path=str(policy_dir), use_vllm=True, grpo_steps=2,
                                             grpo_learning_rate=3e-2, max_new_tokens=12,
                                             # the scripted turns have no sampling logprobs to correct with
                                             vllm_importance_sampling_correction=False)
@@ -155,11 +148,11 @@ def clean_env() -> dict:
     return {k: v for k, v in os.environ.items() if k not in launcher}
 
 
-def test_vista_train_with_use_vllm_trains_two_steps_and_saves_a_policy(vl_policy, tmp_path):
+def test_vista_train_with_use_vllm_trains_two_steps_and_saves_a_policy(policy_dir, tmp_path):
     """The user's command on a saved checkpoint: synthesis, BC, 2 GRPO steps sampled by vLLM (colocate), the saved
     policy evaluated."""
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "vista_trainer.cli", "--model_name_or_path", str(vl_policy), "--use_vllm",
+    command = [sys.executable, "-m", "vista_trainer.cli", "--model_name_or_path", str(policy_dir), "--use_vllm",
                "--run_dir", str(run), "--tasks", "shape_count", "--expert_episodes", "8", "--sft_epochs", "1",
                "--grpo_steps", "2", "--num_generations", "2", "--grpo_batch_size", "2",
                "--grpo_gradient_accumulation", "1", "--eval_episodes", "2", "--max_new_tokens", "16",
@@ -173,8 +166,8 @@ def test_vista_train_with_use_vllm_trains_two_steps_and_saves_a_policy(vl_policy
     assert "bc+grpo" in stages["evaluate"]
 
 
-def test_server_mode_on_the_cpu_build_is_refused_in_one_line_before_any_work(vl_policy, tmp_path):
-    command = [sys.executable, "-m", "vista_trainer.cli", "--model_name_or_path", str(vl_policy), "--use_vllm",
+def test_server_mode_on_the_cpu_build_is_refused_in_one_line_before_any_work(policy_dir, tmp_path):
+    command = [sys.executable, "-m", "vista_trainer.cli", "--model_name_or_path", str(policy_dir), "--use_vllm",
                "--vllm_mode", "server", "--vllm_server_base_url", "http://127.0.0.1:1", "--run_dir",
                str(tmp_path / "run")]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=clean_env())
@@ -183,10 +176,10 @@ def test_server_mode_on_the_cpu_build_is_refused_in_one_line_before_any_work(vl_
     assert not (tmp_path / "run").exists()
 
 
-def test_a_turn_is_cut_at_its_budget_and_its_end_of_turn(vl_policy, registry, tmp_path):
+def test_a_turn_is_cut_at_its_budget_and_its_end_of_turn(policy_dir, registry, tmp_path):
     """Budgets per row on the real engine: no row longer than its budget, none past its first <|im_end|>."""
-    trainer, rollout, _ = trainer_for(vl_policy, registry, tmp_path, env=ENV, use_vllm=True, max_new_tokens=12,
-                                      model_name_or_path=str(vl_policy))
+    trainer, rollout, _ = trainer_for(policy_dir, registry, tmp_path, env=ENV, use_vllm=True, max_new_tokens=12,
+                                      model_name_or_path=str(policy_dir))
     episodes = [rollout.start(e) for e in rollout.examples[:3]]
     turns = vllm_generate(trainer, episodes, [12, 3, 1])
     im_end = trainer.processing_class.tokenizer.convert_tokens_to_ids(IM_END)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import vista
 from PIL import Image, ImageDraw
@@ -53,6 +54,24 @@ class CropBar(vista.Tool):
         return vista.ToolResult(text=f"the {args.color} bar", images=[crop.resize((56, 56))])
 
 
+class PauseArgs(vista.ToolArguments):
+    seconds: float = Field(ge=0, le=5, description="how long to wait")
+
+
+class Pause(vista.Tool):
+    """Waits, then says so: a tool whose latency the tests choose (a remote or model-backed tool's stand-in)."""
+
+    name = "pause"
+    family = "math"
+    description = "Wait the given seconds."
+    Arguments = PauseArgs
+    examples = [{"seconds": 0.1}]
+
+    def run(self, args: PauseArgs, ctx: vista.ToolContext) -> vista.ToolResult:
+        time.sleep(args.seconds)
+        return vista.ToolResult(text=f"paused {args.seconds} s")
+
+
 class BarHeight(vista.Task):
     name = "bar_height"
     category = "chart"
@@ -89,6 +108,7 @@ class BarHeight(vista.Task):
 def register_tools(register) -> None:
     register(MeasureBar())
     register(CropBar())
+    register(Pause())
 
 
 @vista.hookimpl

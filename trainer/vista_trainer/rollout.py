@@ -3,7 +3,8 @@
 `EpisodeRollout` is the trainer's ``rollout_func``. TRL hands it this process's prompts (each already repeated
 ``num_generations`` times); each names one training example (`example_prompt`). Every example is played as a
 `VistaEnv` episode: vista's parser, validation, E1-E6 attribution, tools and reward, unchanged. The live episodes
-of the batch are stepped together, one batched generation per turn.
+of the batch are stepped together, one batched generation per turn, and every tool call of a turn runs at once
+(`EpisodeRollout.step_all`).
 
 What comes back per episode is what the loss must see:
 
@@ -28,10 +29,12 @@ None, which TRL leaves out of its group's baseline.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import functools
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -317,12 +320,16 @@ class EpisodeRollout:
                 return episodes
             budgets = [min(budget, limit - len(e.ids)) for e in live]
             turns = generate(trainer, live, budgets)
-            for episode, ids, logprobs in zip(live, turns.ids, turns.logprobs):
+            kept = []
+            for ids, logprobs in zip(turns.ids, turns.logprobs):
                 # a sampled image/video placeholder would have no pixels: the turn ends before it (the tokens kept
                 # are the sampled prefix, so still on-policy)
                 stop = next((i for i, t in enumerate(ids) if t in placeholders), len(ids))
                 self.sampled_tokens += stop
-                self.step(episode, list(ids[:stop]), list(logprobs[:stop]))
+                kept.append((list(ids[:stop]), list(logprobs[:stop])))
+            outcomes = self.step_all(live, [ids for ids, _ in kept])
+            for episode, (ids, logprobs), outcome in zip(live, kept, outcomes):
+                self.absorb(episode, ids, logprobs, outcome)
 
     def start(self, example: vista.Example) -> TokenEpisode:
         task = self.registry.task(example.task)
@@ -337,11 +344,23 @@ class EpisodeRollout:
                             image_grid_thw=[encoded.image_grid_thw] if encoded.image_grid_thw is not None else [],
                             messages_seen=len(observation["messages"]))
 
-    def step(self, episode: TokenEpisode, ids: list[int], logprobs: list[float]) -> None:
-        """The environment plays the decoded turn; the sampled ids join the completion, then the environment's
-        answer as tokens: the turn's closing, the tool response (images expanded), the next assistant header."""
-        text = self.codec.tokenizer.decode(ids, skip_special_tokens=True)
-        observation, reward, terminated, truncated, info = episode.env.step(text)
+    def step_all(self, episodes: Sequence[TokenEpisode], turns: Sequence[list[int]]) -> list[tuple]:
+        """Each environment plays its decoded turn, all at once: every tool call of the batch runs concurrently
+        (`VistaEnv.astep` on one event loop, within the executor's per-tool limits; a remote tool's client batches
+        the calls made together), and the outcomes come back in the episodes' order, whatever finished first. The
+        loop runs in a thread of its own, so a caller inside a running event loop (a notebook) is served too."""
+        texts = [self.codec.tokenizer.decode(ids, skip_special_tokens=True) for ids in turns]
+
+        async def together():
+            return await asyncio.gather(*(e.env.astep(text) for e, text in zip(episodes, texts)))
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vista-rollout") as loop:
+            return list(loop.submit(asyncio.run, together()).result())
+
+    def absorb(self, episode: TokenEpisode, ids: list[int], logprobs: list[float], outcome: tuple) -> None:
+        """The sampled ids join the completion, then the environment's answer (``outcome``, its step's return) as
+        tokens: the turn's closing, the tool response (images expanded), the next assistant header."""
+        observation, reward, terminated, truncated, info = outcome
         episode.completion_ids += ids
         episode.env_mask += [1] * len(ids)
         episode.logprobs += list(logprobs)

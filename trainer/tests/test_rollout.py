@@ -1,0 +1,57 @@
+"""GRPO's rollout plays a turn's tool calls at once: the same episodes as one call at a time, in the time of the
+slowest call rather than the sum (the toy plugin's ``pause`` tool waits as long as it is told)."""
+
+import json
+import time
+
+from test_grpo import trainer_for
+from vista.executor import ToolExecutor
+from vista_trainer.policy import IM_END
+from vista_trainer.rollout import Turns
+
+ENV = {"tools": ["pause"], "max_turns": 2, "reward": "brevity"}
+
+
+def pausing(seconds_of):
+    """A policy that calls ``pause`` for ``seconds_of[example id]`` seconds, then answers."""
+
+    def generate(trainer, episodes, budgets):
+        tokenizer = trainer.processing_class.tokenizer
+        texts = [f"<tool_call>{json.dumps({'name': 'pause', 'arguments': {'seconds': seconds_of[e.env.example.id]}})}"
+                 f"</tool_call>{IM_END}" if e.env.turn == 0 else f"<answer>3</answer>{IM_END}" for e in episodes]
+        ids = [tokenizer(t)["input_ids"] for t in texts]
+        return Turns(ids, [[0.0] * len(i) for i in ids])
+
+    return generate
+
+
+def play(trainer, rollout, executor):
+    rollout.executor = executor
+    started = time.perf_counter()
+    episodes = rollout.play(rollout.examples, trainer)
+    return episodes, time.perf_counter() - started
+
+
+def test_calls_that_finish_in_reverse_order_give_the_serial_rollouts_episodes(policy_dir, registry, tmp_path):
+    trainer, rollout, _ = trainer_for(policy_dir, registry, tmp_path, env=ENV)
+    examples = rollout.examples[:6]
+    rollout.examples = examples
+    seconds = {e.id: round(0.3 - 0.05 * i, 2) for i, e in enumerate(examples)}  # the last call finishes first
+    rollout.generate = pausing(seconds)
+    at_once, _ = play(trainer, rollout, ToolExecutor())
+    one_by_one, _ = play(trainer, rollout, ToolExecutor(default_limit=1))
+    for a, b in zip(at_once, one_by_one, strict=True):
+        assert a.env.example.id == b.env.example.id
+        assert (a.prompt_ids, a.completion_ids, a.env_mask, a.reward) == \
+            (b.prompt_ids, b.completion_ids, b.env_mask, b.reward)
+        calls = [c.output_text for c in a.trajectory.steps[0].tool_calls]
+        assert calls == [c.output_text for c in b.trajectory.steps[0].tool_calls]
+        assert calls == [f"paused {seconds[a.env.example.id]} s"]
+
+
+def test_a_turn_lasts_its_slowest_call_not_the_sum(policy_dir, registry, tmp_path):
+    trainer, rollout, _ = trainer_for(policy_dir, registry, tmp_path, env=ENV)
+    rollout.generate = pausing({e.id: 0.5 for e in rollout.examples})
+    episodes, seconds = play(trainer, rollout, ToolExecutor(default_limit=8))
+    assert len(episodes) == 8 and all(e.trajectory.steps[0].tool_calls[0].valid for e in episodes)
+    assert seconds < 2.0, f"8 calls of 0.5 s took {seconds:.1f} s: they ran one after another"
