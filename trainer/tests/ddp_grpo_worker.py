@@ -1,11 +1,20 @@
 """One process of the multi-process tests, started by torchrun (gloo, CPU). ``scripted``: one GRPO step of
-`trl.GRPOTrainer` with a scripted policy (the same episodes however the batch is split over processes) and no
-gradient clipping; saves the averaged gradients and the weights after the step, which must not depend on the number
-of processes. ``lockstep``: processes whose episodes last different numbers of turns generate in step.
-``pipeline``: the whole recipe with LoRA, every process running the stages that are theirs."""
+`trl.GRPOTrainer` with a scripted policy (the same episodes however the batch is split over processes), SGD and no
+gradient clipping; saves the averaged gradients (where they are whole) and the policy after the step as the recipe
+saves it (`Pipeline.save_trained`), which must not depend on the number of processes; ``scripted-lora`` the same
+with LoRA adapters. ``lockstep``: processes whose episodes last different numbers of turns generate in step.
+``pipeline``: the whole recipe with LoRA, every process running the stages that are theirs.
+
+With accelerate's FSDP settings in the environment (``ACCELERATE_USE_FSDP=true``, ``FSDP_*``, as ``accelerate
+launch`` sets them from an FSDP config file) the weights are sharded over the processes (`fsdp_on_cpu`), and
+``lockstep`` leaves generating in step to the rollout's own judgement (`needs_lockstep`). ``scripted`` and
+``lockstep`` record how the model was wrapped (``sharding-<run>-<rank>.json``)."""
 
 from __future__ import annotations
 
+import functools
+import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -46,26 +55,65 @@ class SaveGradients(TrainerCallback):
             torch.save({n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}, self.path)
 
 
-def scripted(root: Path) -> None:
+def sharded() -> bool:
+    return os.environ.get("ACCELERATE_USE_FSDP", "false").lower() == "true"
+
+
+def fsdp_on_cpu() -> None:
+    """Let accelerate shard on CPU processes. accelerate 1.16 reads its FSDP settings into a plugin on CPU too, then
+    keeps FSDP for accelerators only (`AcceleratorState.__init__`: DistributedType.FSDP is set in the branch for
+    MULTI_GPU, MULTI_NPU, ...; a MULTI_CPU run silently trains as DDP). torch's FSDP (1 and 2) runs on CPU with gloo,
+    so after accelerate's own initialisation the state is set as that branch sets it; everything after (wrapping,
+    gathering for generation, the full state dict) is accelerate's, transformers' and TRL's FSDP code, unchanged."""
+    from accelerate.state import AcceleratorState, PartialState
+    from accelerate.utils import DistributedType
+
+    initialise = AcceleratorState.__init__
+
+    def initialise_sharded(self, *args, fsdp_plugin=None, **kwargs):
+        initialise(self, *args, fsdp_plugin=fsdp_plugin, **kwargs)
+        if fsdp_plugin is not None and self.distributed_type == DistributedType.MULTI_CPU:
+            self.distributed_type = PartialState._shared_state["distributed_type"] = DistributedType.FSDP
+            self.fsdp_plugin = fsdp_plugin
+            # the processes' device is "cpu:0" (`PartialState.set_device`), FSDP 1's device_id must be the
+            # parameters' ("cpu")
+            self.device = PartialState._shared_state["device"] = torch.device("cpu")
+
+    AcceleratorState.__init__ = initialise_sharded
+
+
+def record_sharding(trainer, path: Path) -> None:
+    """How the trained model was wrapped, and how many of its parameters this process held."""
+    local = sum(p.to_local().numel() if hasattr(p, "to_local") else p.numel()  # FSDP 2: DTensors
+                for p in trainer.model_wrapped.parameters())
+    path.write_text(json.dumps({"fsdp": trainer.is_fsdp_enabled, "wrapper": type(trainer.model_wrapped).__name__,
+                                "local_parameters": local}))
+
+
+def scripted(root: Path, lora: bool = False) -> None:
     model, processor = load_policy(root / "policy", min_pixels=4 * 28 * 28, max_pixels=16 * 28 * 28)
-    processes = int(__import__("os").environ["WORLD_SIZE"])
-    config = VistaTrainConfig(run_dir=str(root), num_generations=2, grpo_batch_size=8 // processes,
-                              grpo_gradient_accumulation=1, max_new_tokens=16, grpo_steps=1, beta=0.0,
-                              grpo_learning_rate=1e-2, save_steps=100, reward="brevity",
-                              grpo_args="{max_grad_norm: 1.0e+9}")  # clipping would hide a wrongly scaled gradient
+    processes = int(os.environ["WORLD_SIZE"])
+    # no clipping: it would hide a wrongly scaled gradient. SGD: the step is the gradient times the learning rate
+    # (Adam's first is its sign), so the weights after it show the gradient, also where it is sharded; a rate of 1
+    # makes the step large beside the weights' rounding
+    config = VistaTrainConfig(run_dir=str(root / "run"), tasks="bar_height", num_generations=2,
+                              grpo_batch_size=8 // processes, grpo_gradient_accumulation=1, max_new_tokens=16,
+                              grpo_steps=1, beta=0.0, grpo_learning_rate=1.0, save_steps=100, reward="brevity",
+                              grpo_args="{max_grad_norm: 1.0e+9, optim: sgd}", use_peft=lora, lora_r=4, lora_alpha=8)
+    name = "-".join(["lora"] * lora + ["fsdp"] * sharded() + [str(processes)])
     codec = ChatCodec(processor, 1024)
     with registered_plugin(toy_plugin) as registry:
         task = registry.task("bar_height")
         rollout = EpisodeRollout(list(task.load("train", seed=1000, limit=8)), codec, registry=registry,
                                  env_kwargs={"tools": "recommended", "max_turns": 2, "reward": "brevity"},
                                  generate=scripted_turns)
-        trainer = build_trainer(model, codec, config.grpo_config(str(root / f"grpo-{processes}")), rollout,
-                                reward_name="brevity")
-        trainer.add_callback(SaveGradients(root / f"grads-{processes}.pt"))
+        trainer = build_trainer(model, codec, config.grpo_config(str(root / f"grpo-{name}")), rollout,
+                                reward_name="brevity", peft_config=config.peft_config())
+        if not sharded():  # sharded gradients are compared through the weights after the step
+            trainer.add_callback(SaveGradients(root / f"grads-{name}.pt"))
         trainer.train()
-        if trainer.accelerator.is_main_process:
-            weights = trainer.accelerator.unwrap_model(trainer.model).state_dict()
-            torch.save({k: v.clone() for k, v in weights.items()}, root / f"weights-{processes}.pt")
+        Pipeline(config, registry=registry, progress=False).save_trained(trainer, processor, name)
+        record_sharding(trainer, root / f"sharding-{name}-{trainer.accelerator.process_index}.json")
 
 
 def lockstep(root: Path) -> None:
@@ -80,14 +128,16 @@ def lockstep(root: Path) -> None:
                               grpo_args="{shuffle_dataset: false}")  # process 0 gets example 0, process 1 example 1
     calls = []
 
+    synced = None if sharded() else True  # None: the rollout tells from the trainer (`needs_lockstep`)
+
     def counted(trainer, episodes, budgets):
         calls.append(len(episodes))
-        return transformers_generate(trainer, episodes, budgets, synced=True)
+        return transformers_generate(trainer, episodes, budgets, synced=synced)
 
     with registered_plugin(toy_plugin) as registry:
         short = next(iter(registry.task("bar_height").load("train", seed=1000, limit=1)))
         codec = ChatCodec(processor, 1024)
-        rollout = EpisodeRollout([short], codec, registry=registry, generate=counted, lockstep=True,
+        rollout = EpisodeRollout([short], codec, registry=registry, generate=counted, lockstep=synced,
                                  env_kwargs={"tools": "recommended", "max_turns": 2, "reward": "brevity"})
         codec.max_length = len(rollout.start(short).prompt_ids) + 300  # room for three turns of the short one
         for words in range(1, 400):  # a question leaving room for one turn only
@@ -101,10 +151,12 @@ def lockstep(root: Path) -> None:
                                 reward_name="brevity")
         trainer.train()
         (root / f"calls-{trainer.accelerator.process_index}.txt").write_text(" ".join(map(str, calls)))
+        record_sharding(trainer, root / f"sharding-lockstep-{trainer.accelerator.process_index}.json")
 
 
 def pipeline(root: Path) -> None:
-    config = VistaTrainConfig(run_dir=str(root / "run"), tasks="bar_height", expert_episodes=8, sft_epochs=1,
+    # two SFT epochs: the first step's learning rate is 0 (the warm-up), so that SFT moves the weights
+    config = VistaTrainConfig(run_dir=str(root / "run"), tasks="bar_height", expert_episodes=8, sft_epochs=2,
                               grpo_steps=1, save_steps=1, num_generations=2, grpo_batch_size=2,
                               grpo_gradient_accumulation=1, eval_episodes=4, max_new_tokens=16, hidden_size=64,
                               num_layers=1, num_heads=2, vision_hidden_size=32, vocab_size=400, max_length=1024,
@@ -115,7 +167,11 @@ def pipeline(root: Path) -> None:
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    {"scripted": scripted, "lockstep": lockstep, "pipeline": pipeline}[sys.argv[2]](Path(sys.argv[1]))
+    if sharded():
+        fsdp_on_cpu()
+    modes = {"scripted": scripted, "scripted-lora": functools.partial(scripted, lora=True), "lockstep": lockstep,
+             "pipeline": pipeline}
+    modes[sys.argv[2]](Path(sys.argv[1]))
     if torch.distributed.is_initialized():  # leave together: a process exiting while another still uses the
         torch.distributed.barrier()         # group can abort in gloo's threads
         torch.distributed.destroy_process_group()

@@ -1,5 +1,6 @@
 import torch
 from vista_trainer.config import VistaTrainConfig
+from vista_trainer.grpo import trained_model
 from vista_trainer.sft import PolicyTokenCollator, encode_records, run_sft
 
 
@@ -37,7 +38,8 @@ def test_sft_trainer_lowers_the_loss_on_expert_turns(tiny, experts, tmp_path):
                             sft_learning_rate=3e-3).sft_config(str(tmp_path / "sft"))
     args.logging_steps = 1
     args.disable_tqdm = True
-    summary, trained = run_sft(model, codec, experts, args)
+    summary, trainer = run_sft(model, codec, experts, args)
+    trained = trained_model(trainer)
     assert trained is model
     assert summary["steps"] == 6 and summary["loss_last"] < summary["loss_first"]
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
@@ -52,7 +54,8 @@ def test_lora_sft_merges_its_adapters_into_a_plain_model(tiny, experts, tmp_path
                               use_peft=True, lora_r=4, lora_alpha=8, lora_target_modules="q_proj,v_proj")
     args = config.sft_config(str(tmp_path / "sft"))
     args.disable_tqdm = True
-    summary, trained = run_sft(model, codec, experts, args, peft_config=config.peft_config())
+    summary, trainer = run_sft(model, codec, experts, args, peft_config=config.peft_config())
+    trained = trained_model(trainer)
     assert not isinstance(trained, PeftModel) and set(trained.state_dict()) == set(before)
     changed = {k for k, v in trained.state_dict().items() if not torch.equal(before[k], v)}
     assert changed and all(k.endswith(("q_proj.weight", "v_proj.weight")) for k in changed)

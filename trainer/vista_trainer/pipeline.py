@@ -244,10 +244,10 @@ class Pipeline:
         args = self.cfg.sft_config(str(self.run_dir / "sft"))
         args.disable_tqdm = not self.progress
         started = time.perf_counter()
-        summary, model = run_sft(model, codec, records, args, on_log=self.metric, peft_config=self.cfg.peft_config())
+        summary, trainer = run_sft(model, codec, records, args, on_log=self.metric,
+                                   peft_config=self.cfg.peft_config())
         summary["seconds"] = time.perf_counter() - started
-        if self.state.is_main_process:
-            save_policy(model, processor, self.policy_dir("sft"))
+        self.save_trained(trainer, processor, "sft")
         self.finish("sft", summary)
         return summary
 
@@ -283,15 +283,34 @@ class Pipeline:
 
     def save_trained(self, trainer, processor, name: str) -> None:
         """Save a trainer's policy as a plain model (LoRA merged); every process calls it (FSDP gathers the
-        weights), the main process writes."""
+        weights), the main process writes.
+
+        Under FSDP the gathered weights are assigned to a copy of the model built on the meta device (FSDP's own
+        model keeps its shards), whose LoRA adapters, if any, are merged: the adapters alone would not load as a
+        policy."""
+        import torch
+
         from .grpo import trained_model
 
         if getattr(trainer, "is_fsdp_enabled", False):
-            state = trainer.accelerator.get_state_dict(trainer.model)
+            from torch.distributed.fsdp import FSDPModule
+
+            state = trainer.accelerator.get_state_dict(trainer.model)  # a collective; whole on the main process
             if self.state.is_main_process:
                 model = trainer.accelerator.unwrap_model(trainer.model)
-                model.save_pretrained(self.policy_dir(name), state_dict=state)
-                save_policy(None, processor, self.policy_dir(name))
+                adapters = getattr(model, "peft_config", None)
+                base = model.get_base_model() if adapters else model
+                # FSDP 2 makes the model's class a subclass of FSDPModule and of the model's own
+                model_class = next(c for c in type(base).__mro__ if not issubclass(c, FSDPModule))
+                with torch.device("meta"):
+                    plain = model_class._from_config(base.config)
+                    if adapters:
+                        from peft import get_peft_model
+
+                        plain = get_peft_model(plain, adapters[model.active_adapter],
+                                               adapter_name=model.active_adapter)
+                plain.load_state_dict(state, strict=True, assign=True)
+                save_policy(plain.merge_and_unload() if adapters else plain, processor, self.policy_dir(name))
             return
         if self.state.is_main_process:
             save_policy(trained_model(trainer), processor, self.policy_dir(name))

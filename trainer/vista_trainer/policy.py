@@ -309,8 +309,7 @@ def save_policy(model, processor, path: str | Path) -> None:
     """Save a policy so that `load_policy` restores it (the tiny model's processor is rebuilt from its parts; a
     text-only policy's tokenizer is saved alone)."""
     path = Path(path)
-    if model is not None:  # None: the weights were written already (gathered from several processes)
-        model.save_pretrained(path)
+    model.save_pretrained(path)
     if is_text_only(processor):
         processor.save_pretrained(path)
         (path / "vista_policy.json").write_text(json.dumps({"processor": "text"}))

@@ -52,8 +52,9 @@ def encode_records(codec: ChatCodec, records: Sequence[dict]) -> list[Encoded]:
 
 def run_sft(model, codec: ChatCodec, records: Sequence[dict], sft_args,
             on_log: Callable[[dict], None] | None = None, peft_config=None) -> tuple[dict, object]:
-    """Train ``model`` on ``records`` with TRL's SFTTrainer (in place; with ``peft_config``, LoRA adapters that are
-    merged back in); ``on_log`` receives every log entry. Returns the summary and the trained plain model."""
+    """Train ``model`` on ``records`` with TRL's SFTTrainer (in place; with ``peft_config``, LoRA adapters);
+    ``on_log`` receives every log entry. Returns the summary and the trainer: its policy is saved by every process
+    (`Pipeline.save_trained`: sharded weights are gathered collectively), or read with `grpo.trained_model`."""
     from datasets import Dataset
     from transformers import TrainerCallback
     from trl import SFTTrainer
@@ -72,9 +73,6 @@ def run_sft(model, codec: ChatCodec, records: Sequence[dict], sft_args,
                          processing_class=codec.processor, callbacks=[Forward()], peft_config=peft_config)
     result = trainer.train()
     history = [entry for entry in trainer.state.log_history if "loss" in entry]
-    trained = trainer.accelerator.unwrap_model(trainer.model)
-    if peft_config is not None:
-        trained = trained.merge_and_unload()
     return {"train_loss": result.training_loss, "steps": result.global_step, "examples": len(items),
             "loss_first": history[0]["loss"] if history else None,
-            "loss_last": history[-1]["loss"] if history else None}, trained
+            "loss_last": history[-1]["loss"] if history else None}, trainer
