@@ -27,10 +27,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 import toy_plugin  # noqa: E402
 from vista.testing import registered_plugin  # noqa: E402
 from vista_trainer.config import VistaTrainConfig  # noqa: E402
+from vista_trainer.generation import Turns  # noqa: E402
 from vista_trainer.grpo import build_trainer  # noqa: E402
 from vista_trainer.pipeline import Pipeline  # noqa: E402
 from vista_trainer.policy import IM_END, ChatCodec, load_policy  # noqa: E402
-from vista_trainer.rollout import EpisodeRollout, Turns  # noqa: E402
+from vista_trainer.rollout import EpisodeRollout  # noqa: E402
 
 
 def scripted_turns(trainer, episodes, budgets) -> Turns:
@@ -120,7 +121,7 @@ def lockstep(root: Path) -> None:
     """Generation as sharded weights need it (every process generating as often as the busiest, synced):
     process 0 plays a short question for every turn, process 1 a long one whose context is full after one turn."""
     import vista
-    from vista_trainer.rollout import transformers_generate
+    from vista_trainer.generation import transformers_generate
 
     model, processor = load_policy(root / "policy", min_pixels=4 * 28 * 28, max_pixels=16 * 28 * 28)
     config = VistaTrainConfig(run_dir=str(root), num_generations=2, grpo_batch_size=2, grpo_gradient_accumulation=1,

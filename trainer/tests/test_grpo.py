@@ -5,9 +5,10 @@ import json
 
 import torch
 from vista_trainer.config import VistaTrainConfig
+from vista_trainer.generation import Turns, transformers_generate, vllm_generate
 from vista_trainer.grpo import build_trainer, last_checkpoint, trained_model
 from vista_trainer.policy import IM_END, SPECIAL_TOKENS, ChatCodec, load_policy
-from vista_trainer.rollout import EpisodeRollout, Turns, transformers_generate, vllm_generate
+from vista_trainer.rollout import EpisodeRollout
 
 ENV = {"tools": "recommended", "max_turns": 2, "reward": "brevity"}
 

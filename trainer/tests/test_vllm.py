@@ -18,8 +18,8 @@ os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB of KV cache: tiny mo
 os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{max(0, (os.cpu_count() or 1) - 1)}")
 
 from test_grpo import LossInputs, episodes_of, scripted_tool_turns, trainer_for  # noqa: E402
+from vista_trainer.generation import Turns, collapse_image_runs, vllm_generate  # noqa: E402
 from vista_trainer.policy import IM_END, save_policy, train_tokenizer  # noqa: E402
-from vista_trainer.rollout import Turns, collapse_image_runs, vllm_generate  # noqa: E402
 
 ENV = {"tools": ["measure_bar", "crop_bar"], "max_turns": 2, "reward": "brevity"}
 
@@ -68,6 +68,20 @@ def crop_then_sample():
     return generate, sampled
 
 
+def policy_runs(ids, mask, logprobs):
+    """The runs of ``mask`` 1 in ``ids``, each as (ids, logprobs)."""
+    runs, current = [], None
+    for token, flag, logprob in zip(ids, mask, logprobs):
+        if flag:
+            current = current or ([], [])
+            current[0].append(token)
+            current[1].append(logprob)
+        elif current:
+            runs.append(current)
+            current = None
+    return runs + ([current] if current else [])
+
+
 def check_on_policy(trainer, rollout, seen, sampled, steps: int) -> None:
     """Every episode's completion is what the loss saw; in it, each vLLM turn's ids where they were sampled, and the
     policy's logprobs there (at the weights of that step, the sync's after the first) equal vLLM's within 1e-4."""
@@ -78,8 +92,11 @@ def check_on_policy(trainer, rollout, seen, sampled, steps: int) -> None:
     for episode in episodes:
         row = next(r for r in rows if r["prompt"] == episode["prompt_ids"] and r["completion"] ==
                    episode["completion_ids"])
-        turns = [(ids, lps) for e, ids, lps in sampled if e.trajectory is episode["trajectory"]]
         completion, logprobs = episode["completion_ids"], torch.tensor(episode["logprobs"])
+        if sampled is None:  # every policy token is vLLM's: the runs of env_mask 1
+            turns = policy_runs(completion, episode["env_mask"], episode["logprobs"])
+        else:
+            turns = [(ids, lps) for e, ids, lps in sampled if e.trajectory is episode["trajectory"]]
         start = 0
         for ids, lps in turns:
             if not ids:
@@ -116,25 +133,30 @@ def test_vl_episodes_with_tool_images_are_trained_on_what_vllm_sampled_before_an
     assert [r["step"] for r in records if "loss" in r] == [1, 2]
 
 
-@pytest.mark.parametrize("lora", [False, True], ids=["full", "lora"])
+@pytest.mark.parametrize("engine,lora", [("streaming", False), ("streaming", True), ("batched", False)])
 def test_text_episodes_are_trained_on_what_vllm_sampled_before_and_after_a_sync(text_policy, registry, tmp_path,
-                                                                                 lora):
-    """With LoRA, the sync sends the merged weights (TRL merges the adapters, vista's CPU sync reloads them)."""
+                                                                                 engine, lora):
+    """Streaming: each episode's turns submitted on their own (`VllmStream`, the default in colocate mode);
+    batched: one `vllm_generate` call per turn. With LoRA, the sync sends the merged weights (TRL merges the
+    adapters, vista's CPU sync reloads them)."""
     trainer, rollout, records = trainer_for(text_policy, registry, tmp_path, generate=None, env=ENV, use_vllm=True,
                                       model_name_or_path=str(text_policy), use_peft=lora, lora_r=4, lora_alpha=8,
                                       grpo_steps=2, grpo_learning_rate=3e-2, max_new_tokens=12)
-    sampled = []
+    sampled = None
+    if engine == "batched":
+        sampled = []
 
-    def recording(trainer, episodes, budgets):
-        out = vllm_generate(trainer, episodes, budgets)
-        sampled.extend(zip(episodes, out.ids, out.logprobs))
-        return out
+        def recording(trainer, episodes, budgets):
+            out = vllm_generate(trainer, episodes, budgets)
+            sampled.extend(zip(episodes, out.ids, out.logprobs))
+            return out
 
-    rollout.generate = recording
+        rollout.generate = recording
     start = {k: v.clone() for k, v in trainer.model.state_dict().items()}
     seen = LossInputs(trainer.model)
     trainer.train()
     check_on_policy(trainer, rollout, seen, sampled, steps=2)
+    assert rollout.plays == (2 if engine == "streaming" else 0)  # batches played request by request
     assert any(not torch.equal(v, start[k]) for k, v in trainer.model.state_dict().items())  # step 2 synced news
     # and TRL's own measure of the gap, over every sampled token of both steps
     gaps = [r["sampling/sampling_logp_difference/max"] for r in records if "loss" in r]

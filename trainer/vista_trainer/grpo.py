@@ -49,7 +49,7 @@ from trl import GRPOTrainer
 
 from . import vllm_cpu
 from .episodes import episode_metrics
-from .rollout import placeholder_ids
+from .generation import placeholder_ids
 
 log = logging.getLogger(__name__)
 

@@ -30,22 +30,29 @@ None, which TRL leaves out of its group's baseline.
 from __future__ import annotations
 
 import asyncio
-import copy
 import functools
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 
 import torch
 import vista
 from PIL import Image
-from transformers import StoppingCriteria, StoppingCriteriaList
 from vista.executor import ToolExecutor
 from vista.trajectory import Trajectory
 from vista.trajlog import to_chat
 
-from .policy import IM_END, ChatCodec, Encoded, _rgb, collate, tokenizer_of
+from .generation import (
+    Generate,
+    any_process,
+    needs_lockstep,
+    placeholder_ids,
+    streams,
+    transformers_generate,
+    vllm_generate,
+)
+from .policy import IM_END, ChatCodec, _rgb
 
 EXAMPLE_PROMPT = re.compile(r"^\[vista example (\d+)\]")
 
@@ -82,166 +89,6 @@ class TokenEpisode:
         return self.trajectory is not None
 
 
-@dataclass
-class Turns:
-    """A batch of generated turns: the sampled ids and their logprobs at the sampling temperature, per row."""
-
-    ids: list[list[int]]
-    logprobs: list[list[float]]
-
-
-# generate(trainer, episodes, budgets) -> Turns: one turn per episode, at most budgets[i] tokens for row i
-Generate = Callable[[object, Sequence[TokenEpisode], Sequence[int]], Turns]
-
-
-class LogprobRecorder(StoppingCriteria):
-    """Records, at every generation step, the log-probability of the sampled token at ``temperature`` under the
-    logits the model computed: the output head's forward hook keeps the last position's log-softmax, and this
-    stopping criterion (called once the step's token is appended) gathers the token's entry. Only one step's
-    distribution is held at a time. It never stops generation."""
-
-    def __init__(self, temperature: float):
-        self.temperature = temperature
-        self.current: torch.Tensor | None = None
-        self.steps: list[torch.Tensor] = []
-
-    def on_logits(self, module, inputs, output) -> None:
-        self.current = torch.log_softmax(output[:, -1, :].float() / self.temperature, dim=-1)
-
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs) -> torch.Tensor:
-        self.steps.append(self.current.gather(-1, input_ids[:, -1:]).squeeze(-1))
-        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-
-    def result(self) -> torch.Tensor:
-        return torch.stack(self.steps, dim=1).cpu() if self.steps else torch.zeros(0, 0)
-
-
-def placeholder_ids(processor) -> set[int]:
-    """The image/video placeholder tokens of ``processor``: a turn must never contain one (no pixels stand behind)."""
-    return {i for i in (getattr(processor, "image_token_id", None), getattr(processor, "video_token_id", None))
-            if i is not None}
-
-
-def needs_lockstep(trainer) -> bool:
-    """Whether generation is collective across processes: sharded weights gathered per forward or per call."""
-    return bool(getattr(trainer, "is_fsdp_enabled", False) or getattr(trainer, "is_deepspeed_enabled", False)
-                or (trainer.use_vllm and trainer.args.vllm_tensor_parallel_size > 1))
-
-
-def any_process(trainer, flag: bool) -> bool:
-    """``flag`` or-ed over every training process."""
-    accelerator = trainer.accelerator
-    if accelerator.num_processes == 1:
-        return flag
-    return bool(accelerator.reduce(torch.tensor([int(flag)], device=accelerator.device), "sum").item())
-
-
-def generation_inputs(episodes: Sequence[TokenEpisode], pad_id: int, image_token_id: int | None) -> dict:
-    """Left-padded ids of every episode so far with the pixels of every image they hold (`collate`'s batch, so
-    Qwen-VL's image tokens get the same 3-D rotary positions as in SFT and in TRL's forward pass)."""
-    encoded = [Encoded(e.ids, [0] * len(e.ids), torch.cat(e.pixel_values) if e.pixel_values else None,
-                       torch.cat(e.image_grid_thw) if e.image_grid_thw else None) for e in episodes]
-    batch = collate(encoded, pad_id, left=True, image_token_id=image_token_id)
-    return {k: v for k, v in batch.items() if k not in ("labels", "policy_mask")}
-
-
-def cut(ids: Sequence[int], logprobs: Sequence[float], eos: set[int], budget: int) -> tuple[list[int], list[float]]:
-    """A generated row up to its first end-of-turn token (kept), at most ``budget`` tokens."""
-    ids, logprobs = list(ids), list(logprobs)
-    for i, token in enumerate(ids):
-        if token in eos:
-            ids, logprobs = ids[:i + 1], logprobs[:i + 1]
-            break
-    return ids[:budget], logprobs[:budget]
-
-
-def transformers_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Sequence[int], *,
-                          synced: bool | None = None) -> Turns:
-    """One turn per episode with transformers' ``generate`` on the trainer's model, as TRL generates: its
-    generation config (temperature, top_p, top_k, min_p, repetition penalty, suppressed image token), its unwrapping
-    for generation (DeepSpeed/FSDP gathering, gradient checkpointing off). ``synced`` (default: `needs_lockstep`)
-    keeps every process stepping until all are done, as sharded weights need."""
-    from trl.distributed import DistributedBackend
-    from trl.models import unwrap_model_for_generation
-
-    tokenizer = tokenizer_of(trainer.processing_class)
-    inputs = generation_inputs(episodes, tokenizer.pad_token_id,
-                               getattr(trainer.processing_class, "image_token_id", None))
-    inputs = {k: v.to(trainer.accelerator.device) for k, v in inputs.items()}
-    config = copy.deepcopy(trainer.generation_config)
-    config.max_new_tokens = max(budgets)
-    recorder = LogprobRecorder(trainer.temperature)
-    args = trainer.args
-    synced = needs_lockstep(trainer) if synced is None else synced
-    with (unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator,
-                                      gather_deepspeed3_params=args.ds3_gather_for_generation,
-                                      generation_kwargs=trainer.generation_kwargs,
-                                      gradient_checkpointing_kwargs=args.gradient_checkpointing_kwargs) as model,
-          torch.no_grad(),
-          DistributedBackend(trainer.accelerator).summon_full_params(trainer.model_wrapped, recurse=False)):
-        was_training = model.training
-        model.eval()
-        hook = model.get_output_embeddings().register_forward_hook(recorder.on_logits)
-        try:
-            out = model.generate(**inputs, generation_config=config, synced_gpus=synced,
-                                 stopping_criteria=StoppingCriteriaList([recorder]))
-        finally:
-            hook.remove()
-            model.train(was_training)
-    new = out[:, inputs["input_ids"].shape[1]:].cpu().tolist()
-    logprobs = recorder.result().tolist()
-    eos = set(trainer.eos_token_ids)
-    rows = [cut(ids, lps, eos, budget) for ids, lps, budget in zip(new, logprobs, budgets)]
-    return Turns([r[0] for r in rows], [r[1] for r in rows])
-
-
-def vllm_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Sequence[int]) -> Turns:
-    """One turn per episode with TRL's vLLM engine (colocate or server; TRL syncs the weights before the
-    rollout), sampling as configured; vLLM's logprobs of the sampled tokens come back with them.
-
-    Each image reaches vLLM once, in the form its mode expects. In colocate mode the prompt carries one placeholder
-    token per image (`collapse_image_runs`), which vLLM expands from the image itself; the prompt vLLM then ran
-    must be the episode's ids token for token (else the sampling would be off-policy: `VllmPromptMismatch`). In
-    server mode TRL's client places the image features at the runs of image tokens, so the ids go as they are."""
-    engine = trainer.vllm_generation
-    images = [list(e.images) or None for e in episodes]
-    image_token = getattr(trainer.processing_class, "image_token_id", None)
-    colocate = engine.mode == "colocate"
-    prompts = [collapse_image_runs(e.ids, image_token) if colocate else e.ids for e in episodes]
-    configured = engine.max_completion_length
-    engine.max_completion_length = max(budgets)
-    try:
-        ran, completions, logprobs, _ = engine.generate(prompts=prompts, images=images if any(images) else None,
-                                                        num_generations=1)
-    finally:
-        engine.max_completion_length = configured
-    if colocate:
-        for episode, prompt in zip(episodes, ran):
-            if list(prompt) != episode.ids:
-                raise VllmPromptMismatch(episode.ids, list(prompt), image_token)
-    eos = set(trainer.eos_token_ids)
-    rows = [cut(ids, [lp[0] for lp in lps], eos, budget) for ids, lps, budget in zip(completions, logprobs, budgets)]
-    return Turns([r[0] for r in rows], [r[1] for r in rows])
-
-
-def collapse_image_runs(ids: Sequence[int], image_token: int | None) -> list[int]:
-    """``ids`` with every run of ``image_token`` (one image's expanded placeholder) written as one token."""
-    if image_token is None:
-        return list(ids)
-    return [t for i, t in enumerate(ids) if t != image_token or i == 0 or ids[i - 1] != image_token]
-
-
-class VllmPromptMismatch(RuntimeError):
-    """vLLM expanded an episode's images into other image tokens than the trainer's processor did."""
-
-    def __init__(self, ours: list[int], theirs: list[int], image_token: int | None):
-        count = (lambda ids: sum(t == image_token for t in ids)) if image_token is not None else len
-        super().__init__(f"vLLM sampled from a prompt of {len(theirs)} tokens ({count(theirs)} image tokens) where the "
-                         f"episode holds {len(ours)} ({count(ours)} image tokens): its image processor resizes "
-                         "images differently from the trainer's; save the policy with the run's processor "
-                         "(save_policy) so that both read the same min_pixels/max_pixels")
-
-
 class EpisodeRollout:
     """``rollout_func`` for `trl.GRPOTrainer`: plays ``examples[i]`` for every prompt `example_prompt` made.
 
@@ -265,6 +112,7 @@ class EpisodeRollout:
         self.im_end = tokenizer.convert_tokens_to_ids(IM_END)
         self.newline = tokenizer("\n")["input_ids"]
         self.sampled_tokens = 0  # every policy token generated, for throughput figures
+        self.plays = 0  # batches played with `play_streaming` (each draws its own sampling seeds)
 
     def dataset(self):
         """The training dataset TRL draws prompts from: one row per example."""
@@ -298,6 +146,8 @@ class EpisodeRollout:
 
     def play(self, examples: Sequence[vista.Example], trainer) -> list[TokenEpisode]:
         lockstep = needs_lockstep(trainer) if self.lockstep is None else self.lockstep
+        if self.generate is None and not lockstep and streams(trainer):
+            return self.play_streaming(examples, trainer)
         generate = self.generate or (vllm_generate if trainer.use_vllm
                                      else functools.partial(transformers_generate, synced=lockstep))
         episodes = [self.start(example) for example in examples]
@@ -330,6 +180,46 @@ class EpisodeRollout:
             outcomes = self.step_all(live, [ids for ids, _ in kept])
             for episode, (ids, logprobs), outcome in zip(live, kept, outcomes):
                 self.absorb(episode, ids, logprobs, outcome)
+
+    def play_streaming(self, examples: Sequence[vista.Example], trainer) -> list[TokenEpisode]:
+        """Every episode advances on its own (the colocated vLLM engine, `VllmStream`): a finished turn goes to its
+        environment at once (its tools run in a thread, within the executor's per-tool limits) while the engine
+        goes on sampling the others, and the episode's next turn is submitted as soon as its environment has
+        answered, not when the batch's slowest tool has. The episodes that come back are what `play` returns."""
+        from .generation import VllmStream
+
+        self.plays += 1
+        stream = VllmStream(trainer, seed=trainer.args.seed * 7919 + self.plays)
+        episodes = [self.start(example) for example in examples]
+        budget, limit = trainer.args.max_completion_length, self.codec.max_length
+        placeholders = placeholder_ids(trainer.processing_class)
+
+        def next_turn(index: int) -> None:
+            episode = episodes[index]
+            if limit - len(episode.ids) < 1:
+                self.abandon(episode)
+            else:
+                stream.submit(index, episode, min(budget, limit - len(episode.ids)))
+
+        stepping: dict[Future, tuple[int, list[int], list[float]]] = {}
+        with ThreadPoolExecutor(max_workers=min(32, len(episodes)) or 1, thread_name_prefix="vista-env") as pool:
+            for index in range(len(episodes)):
+                next_turn(index)
+            while stream.busy or stepping:
+                for index, ids, logprobs in stream.step() if stream.busy else []:
+                    stop = next((i for i, t in enumerate(ids) if t in placeholders), len(ids))
+                    self.sampled_tokens += stop
+                    text = self.codec.tokenizer.decode(ids[:stop], skip_special_tokens=True)
+                    stepping[pool.submit(episodes[index].env.step, text)] = (index, ids[:stop], logprobs[:stop])
+                ready = [f for f in stepping if f.done()]
+                if not ready and stepping and not stream.busy:  # nothing to sample: wait for a tool
+                    ready = list(wait(stepping, return_when=FIRST_COMPLETED).done)
+                for future in sorted(ready, key=lambda f: stepping[f][0]):
+                    index, ids, logprobs = stepping.pop(future)
+                    self.absorb(episodes[index], ids, logprobs, future.result())
+                    if not episodes[index].done:
+                        next_turn(index)
+        return episodes
 
     def start(self, example: vista.Example) -> TokenEpisode:
         task = self.registry.task(example.task)
