@@ -2,16 +2,19 @@
 beside verl-tool's tool server, all driven by the same load generator in the same run.
 
     python bench/serve_load.py [--requests 3000] [--rounds 2] [--verl-tool /path/to/verl-tool] [--workers 1,2,4]
+                               [--clients 1,32,256] [--no-batching]
 
-1. A light tool (`add`, declared non-blocking, so it runs on the event loop) behind `vista serve`, the same
-   endpoint shape on a bare FastAPI + uvicorn app (one JSON endpoint: parse the body, return a dict; the ceiling
-   of the stack on this machine) and, with ``--verl-tool``, verl-tool's single-process `tool_server` on its no-op
-   `base` tool (as shipped: uvloop, httptools, no access log, request hashing on; every request gets a new
-   trajectory id, so its cache never answers). Each server runs in its own process. requests/s, p50 and p99 at 1,
-   32 and 256 concurrent clients, each point ``--requests`` requests or ``--deadline-s`` seconds, whichever comes
-   first; rounds interleave the servers (their order rotating), so a burst of load from other jobs hits all of
-   them; the ratios are taken within each round. Also `vista serve --workers N` for each N of ``--workers`` (light
-   tool, 32 and 256 clients).
+1. A light tool (`add`, declared ``blocking = False``, so it runs on the event loop) behind `vista serve` with the
+   server's default settings; the same tool as a third party writes it who has never heard of `Tool.blocking`
+   (`add_undeclared`: it declares nothing, so it runs in a worker thread and is admitted as a light tool), on the
+   same server; the same endpoint shape on a bare FastAPI + uvicorn app (one JSON endpoint: parse the body, return
+   a dict; the ceiling of the stack on this machine) and, with ``--verl-tool``, verl-tool's single-process
+   `tool_server` on its no-op `base` tool (as shipped: uvloop, httptools, no access log, request hashing on; every
+   request gets a new trajectory id, so its cache never answers). Each server runs in its own process. requests/s,
+   p50, p99 and 503s (refused) at 1, 32 and 256 concurrent clients (``--clients``), each point ``--requests``
+   requests or ``--deadline-s`` seconds, whichever comes first; rounds interleave the servers (their order
+   rotating), so a burst of load from other jobs hits all of them; the ratios are taken within each round. Also
+   `vista serve --workers N` for each N of ``--workers`` (light tool, every point but 1 client).
 2. The client the environment uses (`ToolServerClient`, httpx) at 64 calls in flight on the light tool, each call
    its own request (``batch_calls=1``, as before this issue) and pipelined (the default: at most 8 requests of a
    tool on the wire, the calls made meanwhile sent together): calls/s per round, with each episode's calls made
@@ -64,23 +67,27 @@ from fastapi import FastAPI, Request  # noqa: E402
 from pydantic import Field  # noqa: E402
 from serving import free_port, wait_healthy  # noqa: E402
 
-CLIENTS = (1, 32, 256)
-
 
 class AddArgs(vista.ToolArguments):
     a: float = Field(description="first number")
     b: float = Field(description="second number")
 
 
-class Add(vista.Tool):
-    name = "add"
+class AddUndeclared(vista.Tool):
+    """`add` as a third party writes it who has never heard of `Tool.blocking`: it declares nothing."""
+
+    name = "add_undeclared"
     family = "bench"
     description = "adds two numbers"
     Arguments = AddArgs
-    blocking = False  # microseconds of pure Python: runs on the server's event loop
 
     def run(self, args, ctx):
         return vista.ToolResult(text=str(args.a + args.b), data={"sum": args.a + args.b})
+
+
+class Add(AddUndeclared):
+    name = "add"
+    blocking = False  # microseconds of pure Python: runs on the server's event loop
 
 
 class Classify(vista.Tool):
@@ -135,7 +142,8 @@ def serve_vista(port: int, workers: int) -> None:
     from vista.serve.server import serve
     from vista.serve.service import ToolService
 
-    serve(ToolService({"add": Add()}, ServeConfig(port=port, workers=workers)))  # default limits
+    tools = {"add": Add(), "add_undeclared": AddUndeclared()}
+    serve(ToolService(tools, ServeConfig(port=port, workers=workers)))  # default limits
 
 
 def serve_model(port: int) -> None:
@@ -214,6 +222,9 @@ class Target:
 
     def __init__(self, label: str, port: int, request, ok):
         self.label, self.port, self.request, self.ok = label, port, request, ok
+
+
+UNDECLARED = "vista serve, undeclared"  # the same server, its tool that declares nothing about blocking
 
 
 def vista_target(label: str, port: int, tool: str = "add", body: bytes = b'{"arguments": {"a": 1, "b": 2}}'):
@@ -308,7 +319,7 @@ def light_rounds(targets: list[Target], scaling: list[Target], args) -> dict:
     """Every point of every server once per round; the servers' order rotates from round to round, so none is
     always the one measured right after a heavy point. Before each point the generator collects its garbage and
     the machine gets half a second to settle (connections of the previous point closing)."""
-    results: dict[str, dict[int, list[dict]]] = {t.label: {c: [] for c in CLIENTS} for t in targets + scaling}
+    results: dict[str, dict[int, list[dict]]] = {t.label: {c: [] for c in args.clients} for t in targets + scaling}
 
     async def run() -> None:
         for target in targets + scaling:  # warm-up: connections, imports, caches
@@ -316,7 +327,7 @@ def light_rounds(targets: list[Target], scaling: list[Target], args) -> dict:
         for round_ in range(args.rounds):
             shift = round_ % len(targets)
             order = targets[shift:] + targets[:shift]
-            for clients in CLIENTS:
+            for clients in args.clients:
                 for target in order + (scaling if clients > 1 else []):
                     gc.collect()
                     await asyncio.sleep(0.5)
@@ -422,7 +433,7 @@ def summary(results: dict, ours: str, others: list[str]) -> dict:
     ratios = {}
     for other in others:
         ratios[f"{ours} / {other}"] = {
-            clients: [min(r), max(r)] for clients in CLIENTS
+            clients: [min(r), max(r)] for clients in results[ours]
             if (r := [a["requests_per_s"] / max(b["requests_per_s"], 1e-9)
                       for a, b in zip(results[ours][clients], results[other][clients])])}
         ratios[f"{ours} / {other}"] = {c: [round(lo, 2), round(hi, 2)] for c, (lo, hi) in
@@ -482,6 +493,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default 2)")
     parser.add_argument("--deadline-s", type=float, default=20.0, help="most seconds per point (default 20)")
     parser.add_argument("--verl-tool", type=Path, metavar="PATH", help="a verl-tool checkout to run beside ours")
+    parser.add_argument("--clients", default="1,32,256", help="concurrent clients of the light-tool points")
     parser.add_argument("--workers", default="1,2,4", help="`vista serve --workers` values to measure")
     parser.add_argument("--no-batching", action="store_true", help="skip the model tool (no torch import)")
     parser.add_argument("--profile", action="store_true", help="print the in-process costs of a light call")
@@ -495,10 +507,12 @@ def main() -> None:
         return profile()
     try:
         workers = sorted({int(n) for n in args.workers.split(",")})
+        args.clients = sorted({int(n) for n in args.clients.split(",")})
     except ValueError:
-        raise SystemExit(f"--workers {args.workers!r}: give worker counts as a comma list, e.g. 1,2,4") from None
-    if args.requests < 1 or args.rounds < 1 or args.deadline_s <= 0 or min(workers) < 1:
-        raise SystemExit("--requests, --rounds, --deadline-s and --workers must be positive")
+        raise SystemExit(f"--workers {args.workers!r} / --clients {args.clients!r}: give counts as a comma list, "
+                         "e.g. 1,2,4") from None
+    if args.requests < 1 or args.rounds < 1 or args.deadline_s <= 0 or min(workers) < 1 or min(args.clients) < 1:
+        raise SystemExit("--requests, --rounds, --deadline-s, --workers and --clients must be positive")
     if args.verl_tool:
         check_verl_tool(args.verl_tool)
     try:
@@ -511,7 +525,7 @@ def main() -> None:
     with ExitStack() as stack:
         server, port = own("vista", "1")
         stack.enter_context(server)
-        targets = [vista_target("vista serve", port)]
+        targets = [vista_target("vista serve", port), vista_target(UNDECLARED, port, "add_undeclared")]
         server, port = own("bare")
         stack.enter_context(server)
         targets.append(bare_target(port))
@@ -528,7 +542,7 @@ def main() -> None:
             scaling.append(vista_target(f"vista serve --workers {n}", port))
         results = light_rounds(targets, scaling, args)
         report["client_64_in_flight_calls_per_s"] = client_rounds(f"http://127.0.0.1:{targets[0].port}", args)
-    others = ["bare FastAPI"] + (["verl-tool"] if args.verl_tool else [])
+    others = [UNDECLARED, "bare FastAPI"] + (["verl-tool"] if args.verl_tool else [])
     report["light_tool"] = summary(results, "vista serve", others)
     if not args.no_batching:
         server, port = own("model")

@@ -112,3 +112,40 @@ def test_registered_plugin_restores_previous_registry():
     with registered_plugin(sample_plugin, "sample"):
         assert "crop" in vista.get_tools()
     assert vista.get_registry() is before
+
+
+def test_blocking_is_declared_true_false_or_not_at_all():
+    class Vague(sample_plugin.Scale):
+        name = "vague"
+        blocking = "no"
+
+    class QuickBatches(sample_plugin.Scale):
+        name = "quick_batches"
+        blocking = False
+
+        def run_batch(self, batch):
+            return [self.run(args, ctx) for args, ctx in batch]
+
+    class QuickRemote(sample_plugin.Scale):
+        name = "quick_remote"
+        blocking = False
+
+        async def arun(self, args, ctx):
+            return self.run(args, ctx)
+
+    class Model(sample_plugin.Scale):
+        name = "model"
+        blocking = True
+
+    class Light(sample_plugin.Scale):
+        name = "light"
+        blocking = False
+
+    for tool, words in [(Vague(), "blocking must be True (a model tool), False (a light tool"),
+                        (QuickBatches(), "implements run_batch"), (QuickRemote(), "implements arun")]:
+        registry = load_plugins("none", plugins=[("acme", plugin_module("acme", register_tools=tools_hook(tool)))])
+        [failure] = registry.failures
+        assert failure.name == "acme" and f"tool '{tool.name}'" in failure.error and words in failure.error
+    registry = load_plugins("none", plugins=[("acme", plugin_module("acme", register_tools=tools_hook(
+        Model(), Light(), sample_plugin.Scale())))])
+    assert not registry.failures and {"model", "light", "scale"} <= set(registry.tools)

@@ -126,35 +126,116 @@ def test_light_tools_are_not_refused_under_load_that_fills_a_model_tools_queue(l
         assert 503 in statuses and 200 in statuses
 
 
+class Where(sample_plugin.Scale):
+    """`scale` that records, for each call, whether it ran on an event loop; `blocking` as its subclasses say."""
+
+    def __init__(self):
+        self.on_loop: list[bool] = []
+
+    def run(self, args, ctx):
+        try:
+            asyncio.get_running_loop()
+            self.on_loop.append(True)
+        except RuntimeError:
+            self.on_loop.append(False)
+        return super().run(args, ctx)
+
+
+class Undeclared(Where):
+    name = "undeclared"
+
+
+class DeclaredLight(Where):
+    name = "declared_light"
+    blocking = False
+
+
+class DeclaredModel(Where):
+    name = "declared_model"
+    blocking = True
+
+
+class UndeclaredBatching(sample_plugin.Scale):
+    name = "undeclared_batching"
+
+    def run_batch(self, batch):
+        return [self.run(args, ctx) for args, ctx in batch]
+
+
+class UndeclaredAsync(sample_plugin.Scale):
+    name = "undeclared_async"
+
+    async def arun(self, args, ctx):
+        return self.run(args, ctx)
+
+
+@contextmanager
+def held(url: str, tool: str, count: int):
+    """``count`` calls of ``tool`` admitted whose bodies have not arrived, so they hold their places, from when the
+    server's /metrics counts them all until it has let them all go."""
+    port = int(url.rsplit(":", 1)[1])
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(f"POST /tools/{tool}/call HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: 40\r\n\r\n{{".encode())
+            sockets.append(sock)
+        wait_for_queue_depth(url, tool, count)
+        yield
+    finally:
+        for sock in sockets:
+            sock.close()
+    wait_for_queue_depth(url, tool, 0)
+
+
+def wait_for_queue_depth(url: str, tool: str, depth: int) -> None:
+    line = f'vista_tool_queue_depth{{tool="{tool}"}} {float(depth)}'
+    for _ in range(200):  # connections come and go in the server's own time
+        if line in httpx.get(f"{url}/metrics").text:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the server's queue of {tool} never held {depth} calls")
+
+
+def test_admission_follows_what_a_tool_declares_and_its_shape():
+    tools = [Undeclared(), DeclaredLight(), DeclaredModel(), UndeclaredBatching(), UndeclaredAsync()]
+    # places: concurrency 1 + max_queue 1 for model tools, light_capacity 6 for light ones
+    service = ToolService({tool.name: tool for tool in tools}, ServeConfig(concurrency=1, max_queue=1,
+                                                                           light_capacity=6))
+    with server_in_thread(service) as url:
+        def call(tool: str) -> httpx.Response:
+            return httpx.post(f"{url}/tools/{tool}/call", json={"arguments": {"value": 2}})
+
+        # a tool that declares nothing and neither batches nor awaits is admitted as a light tool
+        with held(url, "undeclared", 5):
+            assert call("undeclared").json()["data"] == {"result": 4.0}
+        with held(url, "undeclared", 6):
+            refused = call("undeclared")
+            assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+        # model tools, declared or by their shape, keep a model's short queue
+        for name in ("declared_model", "undeclared_batching", "undeclared_async"):
+            with held(url, name, 1):
+                assert call(name).json()["data"] == {"result": 4.0}, name
+            with held(url, name, 2):
+                refused = call(name)
+                assert refused.status_code == 503 and name in refused.json()["error"], name
+        # only a tool that promises to be quick runs on the event loop; one that declares nothing never does
+        for _ in range(3):
+            for name in ("undeclared", "declared_light", "declared_model"):
+                assert call(name).status_code == 200
+    undeclared, light, model = tools[:3]
+    assert set(undeclared.on_loop) == {False} and set(model.on_loop) == {False} and set(light.on_loop) == {True}
+
+
 def test_a_light_tool_is_refused_past_its_own_capacity(registry):
     service = ToolService(dict(registry.tools, light_scale=LightScale()), ServeConfig(light_capacity=2))
     with server_in_thread(service) as url:
-        port = int(url.rsplit(":", 1)[1])
-        waiting = []
-        for _ in range(2):  # two calls admitted whose bodies have not arrived: they hold both places
-            sock = socket.create_connection(("127.0.0.1", port))
-            sock.sendall(b"POST /tools/light_scale/call HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: 40\r\n\r\n{")
-            waiting.append(sock)
-        try:
-            refused = None
-            for _ in range(50):  # the two connections are admitted in the server's own time
-                answer = httpx.post(f"{url}/tools/light_scale/call", json={"arguments": {"value": 1}})
-                if answer.status_code == 503:
-                    refused = answer
-                    break
-                time.sleep(0.05)
-            assert refused is not None and refused.headers["retry-after"] == "1"
+        with held(url, "light_scale", 2):
+            refused = httpx.post(f"{url}/tools/light_scale/call", json={"arguments": {"value": 1}})
+            assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
             assert "light_scale" in refused.json()["error"]
-        finally:
-            for sock in waiting:
-                sock.close()
-        answer = None
-        for _ in range(50):  # the places come back once those requests are gone
-            answer = httpx.post(f"{url}/tools/light_scale/call", json={"arguments": {"value": 1}})
-            if answer.status_code == 200:
-                break
-            time.sleep(0.05)
+        answer = httpx.post(f"{url}/tools/light_scale/call", json={"arguments": {"value": 1}})  # places given back
         assert answer.status_code == 200 and answer.json()["data"] == {"result": 2.0}
 
 

@@ -195,9 +195,10 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=default.port)
     parser.add_argument("--token", default=None, help="require this bearer token (default: $VISTA_SERVE_TOKEN)")
     parser.add_argument("--concurrency", type=int, default=default.concurrency, help="calls of one tool at once")
-    parser.add_argument("--max-queue", type=int, default=default.max_queue, help="waiting calls per tool before 503")
+    parser.add_argument("--max-queue", type=int, default=default.max_queue,
+                        help="waiting calls per model tool before 503")
     parser.add_argument("--light-capacity", type=int, default=default.light_capacity,
-                        help="calls at once of a light (non-blocking) tool before 503")
+                        help="calls at once of a light tool (not a model tool: see Tool.blocking) before 503")
     parser.add_argument("--workers", type=int, default=default.workers,
                         help="server processes sharing the port, each with its own tools (for light tools)")
     parser.add_argument("--timeout", type=float, default=default.timeout_s, help="per-call time limit in seconds")

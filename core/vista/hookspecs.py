@@ -32,6 +32,12 @@ def register_tools(register: Callable[[Tool], None]) -> None:
 
     Called once per plugin when plugins are loaded (`vista.load_plugins`, the first `vista.get_tools()`, or any CLI
     start-up). Construct tools cheaply here: import heavy libraries and load weights inside the tool, on first use.
+
+    Each tool says whether its calls may wait for long with `Tool.blocking`, which the tool server admits them by:
+    ``True`` for a model run in `run` (or a solver, or a request to another server), whose queue is kept short;
+    ``False`` for a tool that returns in microseconds and never waits, run on the server's event loop. Left out,
+    a tool that batches (`run_batch`) or awaits (`arun`) counts as a model tool, and any other is admitted as a
+    light tool but runs in a worker thread.
     """
 
 

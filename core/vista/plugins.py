@@ -139,6 +139,14 @@ def _check_tool(tool: Any) -> None:
         )
     if tool.task_argument and tool.task_argument not in schema.get("properties", {}):
         raise RegistrationError(f"{label}: task_argument '{tool.task_argument}' is not one of its arguments")
+    if tool.blocking is not None and not isinstance(tool.blocking, bool):
+        raise RegistrationError(f"{label}: blocking must be True (a model tool), False (a light tool that returns "
+                                f"in microseconds) or left out (None), got {tool.blocking!r}")
+    if tool.blocking is False and (tool.supports_batching or hasattr(tool, "arun")):
+        shape = "run_batch" if tool.supports_batching else "arun"
+        raise RegistrationError(f"{label}: blocking = False promises calls that return in microseconds and never "
+                                f"wait, but the tool implements {shape}, the shape of a model-backed or remote "
+                                f"tool; remove `blocking = False`")
     if tool.Output is not None:
         try:
             jsonschema.Draft202012Validator.check_schema(tool.output_schema())

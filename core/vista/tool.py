@@ -100,6 +100,20 @@ class Tool:
     - `Output`: optional pydantic model of `ToolResult.data`; its schema is the output schema (E5 on violation).
     - `task_argument`: the argument that the paper's dialect key `"task"` fills (`{"tool": .., "task": "read_table"}`).
     - `examples`: argument sets valid on any image (`check_tool` runs them; docs show them).
+    - `blocking`: whether a call may keep its caller waiting for long (a model's forward pass, a solver, a request
+      to another server); the tool server admits calls by it (`vista.serve.config.ServeConfig` sizes each kind):
+      - ``True``, a model tool: `concurrency` calls run at once and `max_queue` more wait; beyond that a call is
+        refused at once (503 + Retry-After), so that its caller retries instead of waiting out its deadline behind
+        a model.
+      - ``False``, a light tool that returns in microseconds and never waits (arithmetic, a lookup): the server
+        runs its calls on its event loop, with no thread hop, and admits `light_capacity` at once. A promise: one
+        slow call there stalls every other call of the server.
+      - ``None``, the default (not declared): the tool's shape decides. A tool that batches (`run_batch`) or awaits
+        (`arun`) is a model tool, these being the shapes of model-backed and remote tools. Any other is admitted as
+        a light tool but runs in a worker thread, `concurrency` at a time: nothing says it is slow, so it is not
+        refused like a model, and nothing promises it is quick, so it never runs on the event loop. A quick tool
+        that has never heard of `blocking` is thus served under load; a model-backed tool that neither batches
+        nor awaits declares ``True``.
     A tool raises `ToolArgumentError` for semantically wrong arguments (E4) and `ToolUnavailableError` when its
     weights or dependencies are missing. Model-backed tools load weights lazily, once per process.
     """
@@ -111,6 +125,7 @@ class Tool:
     Output: ClassVar[type[BaseModel] | None] = None
     task_argument: ClassVar[str | None] = None
     examples: ClassVar[list[dict[str, Any]]] = []  # argument sets that run on any image: for checkers and docs
+    blocking: ClassVar[bool | None] = None
 
     def run(self, args: ToolArguments, ctx: ToolContext) -> ToolResult:
         raise NotImplementedError(f"tool '{self.name}' does not implement run()")

@@ -31,13 +31,17 @@ class ServeConfig:
     """Largest decoded size of one call's images together (sum of width*height); bigger ones (decompression
     bombs) get 413, refused from the image headers before a pixel is decoded."""
     concurrency: int = 4
-    """Calls of one tool running at once (batched tools: batches at once is 1, this bounds waiting batches)."""
+    """Calls of one tool running at once, each in a worker thread (batched tools: batches at once is 1, this bounds
+    waiting batches); a tool declared ``blocking = False`` runs its small calls on the event loop, outside this."""
     max_queue: int = 64
-    """Calls of one tool waiting beyond `concurrency`; more get 503 with Retry-After instead of growing memory."""
+    """Calls of one model tool (`Tool.blocking`: declared True, or undeclared and batching or async) waiting beyond
+    `concurrency`; more get 503 with Retry-After, so that callers retry rather than wait out their deadline behind
+    a model."""
     light_capacity: int = 4096
-    """Calls of one light tool (in process, declared ``blocking = False``: it runs on the event loop in microseconds)
-    admitted at once, instead of `concurrency` + `max_queue`, which are sized for tools that hold a thread or a model;
-    a `per_tool` concurrency or max_queue puts a light tool back under those. More get 503 with Retry-After."""
+    """Calls of one light tool (`Tool.blocking`: declared False, or undeclared and neither batching nor async)
+    admitted at once, running or waiting, instead of `concurrency` + `max_queue`, which are sized for model tools: a
+    quick tool that declares nothing is served under load rather than refused. A `per_tool` concurrency or
+    max_queue puts a light tool under those instead. More get 503 with Retry-After."""
     timeout_s: float = 60.0
     """Per-call time limit; a call over it returns a TOOL_FAILURE result with code 'timeout'."""
     max_batch_size: int = 8

@@ -181,7 +181,7 @@ def create_app(service: ToolService) -> FastAPI:
             holder = [body]
             del body
             if not batch:
-                answer = service.call_now(name, holder)  # a light tool's call: answered on the loop
+                answer = service.call_now(name, holder)  # declared blocking = False: answered on the loop
                 if answer is not None:
                     return Response(answer, media_type=_JSON)
             run = service.batch_body if batch else service.call_body

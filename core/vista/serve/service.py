@@ -9,14 +9,18 @@ caller stops waiting: a tool that hangs holds its own slots and no others, and t
 given up on (past its deadline, client gone, shutdown) has its `CallScope` cancelled, which stops the tools that
 work in child processes (the sympy workers, `python_exec`) at once.
 
+Admission follows the tool's kind (`Tool.blocking`). A model tool (declared ``blocking = True``, or undeclared and
+batching or async) may keep its callers waiting for long, so its queue is short: `concurrency` + `max_queue` calls,
+then 503 + Retry-After, and a caller retries rather than waits out its deadline. A light tool (any other) gets
+`ServeConfig.light_capacity` places: a quick tool must not be refused because a model would be slow.
+
 Where a thread hop costs more than the work it moves (90-180 µs, against about 40 µs to parse, validate and encode
 a small call; `bench/serve_load.py --profile`), the work stays on the event loop:
 
-- a light tool, an in-process tool whose class sets ``blocking = False`` (it returns in microseconds and never
-  waits: arithmetic, a lookup), runs there entirely, parse to encoded result, when its call has no images and a
-  small body (`INLINE_MAX_BODY`). It holds no slot and no thread, so its admission limit is
-  `ServeConfig.light_capacity`, not `concurrency` + `max_queue`, which are sized for tools that hold a thread or a
-  model;
+- a light tool that declares ``blocking = False`` (it returns in microseconds and never waits: arithmetic, a
+  lookup) runs there entirely, parse to encoded result, when its call has no images and a small body
+  (`INLINE_MAX_BODY`); it holds no slot and no thread. An undeclared light tool never runs there (nothing promises
+  that it is quick): its calls take one hop each, `concurrency` at a time;
 - a batching tool's call (a small body) is parsed and validated there, its images are decoded with its batch in the
   batch's thread, and a result without images is encoded on the loop: the batch is the one hop.
 """
@@ -158,7 +162,8 @@ class ToolService:
         threads = sum(self.config.for_tool(name, "concurrency") for name in self.tools)
         threads += sum(1 for tool in self.tools.values() if tool.supports_batching) + 4
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vista-serve")
-        self._light = {name for name, tool in self.tools.items() if self._runs_on_loop(tool)}
+        self._on_loop = {name for name, tool in self.tools.items() if self._runs_on_loop(tool)}
+        self._model = {name for name, tool in self.tools.items() if _model_tool(tool)}
         self._inflight: dict[str, int] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._batchers: dict[str, DynamicBatcher] = {}
@@ -175,15 +180,15 @@ class ToolService:
                 for t in sorted(self.tools.values(), key=lambda t: t.name)]
 
     def _runs_on_loop(self, tool: Tool) -> bool:
-        """A light tool: in process, declared non-blocking, neither batching nor async (see the module docstring)."""
-        return (getattr(tool, "blocking", True) is False and not tool.supports_batching
-                and not hasattr(tool, "arun") and type(self)._run is ToolService._run)
+        """In process, declared ``blocking = False``, neither batching nor async (see the module docstring)."""
+        return (tool.blocking is False and not tool.supports_batching and not hasattr(tool, "arun")
+                and type(self)._run is ToolService._run)
 
     def capacity(self, name: str) -> int:
-        """Calls of ``name`` admitted at once: `light_capacity` for a light tool (unless the tool's own
-        `concurrency` or `max_queue` is set in `per_tool`), `concurrency` + `max_queue` for the others."""
+        """Calls of ``name`` admitted at once: `concurrency` + `max_queue` for a model tool, `light_capacity` for a
+        light tool (unless the tool's own `concurrency` or `max_queue` is set in `per_tool`)."""
         own = self.config.per_tool.get(name, {})
-        if name in self._light and "concurrency" not in own and "max_queue" not in own:
+        if name not in self._model and "concurrency" not in own and "max_queue" not in own:
             return self.config.light_capacity
         return self.config.for_tool(name, "concurrency") + self.config.for_tool(name, "max_queue")
 
@@ -270,10 +275,11 @@ class ToolService:
         return b'{"results":[' + b",".join(results) + b"]}"
 
     def call_now(self, name: str, body: list[bytes | bytearray]) -> bytes | None:
-        """Answer one admitted call of a light tool on the calling thread (the event loop), parse to encoded result,
-        or return None when it needs a worker thread after all (images to decode, a large body): then ``body[0]``
-        holds what has been parsed so far, for `call_body`. Raises `RequestRejected` as `call_body` does."""
-        if name not in self._light or len(body[0]) > INLINE_MAX_BODY:
+        """Answer one admitted call of a tool declared ``blocking = False`` on the calling thread (the event loop),
+        parse to encoded result, or return None when it needs a worker thread after all (images to decode, a large
+        body): then ``body[0]`` holds what has been parsed so far, for `call_body`. Raises `RequestRejected` as
+        `call_body` does."""
+        if name not in self._on_loop or len(body[0]) > INLINE_MAX_BODY:
             return None
         data = parse_json(body[0], self.config.max_json_values)
         arguments, images = call_fields(data)
@@ -447,6 +453,14 @@ class ToolService:
             if batcher.worker is not None:
                 batcher.worker.cancel()
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _model_tool(tool: Tool) -> bool:
+    """Whether ``tool`` is admitted as a model tool: declared ``blocking = True``, or undeclared and batching or
+    async, the shapes of model-backed and remote tools (`Tool.blocking`)."""
+    if tool.blocking is None:
+        return tool.supports_batching or hasattr(tool, "arun")
+    return tool.blocking
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, callback) -> None:

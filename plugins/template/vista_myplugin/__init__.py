@@ -31,6 +31,11 @@ class ImageInfo(vista.Tool):
     Arguments = ImageInfoArguments
     Output = ImageInfoOutput
     examples = [{}, {"image": "image_0", "scale": 2}]  # check_tool runs these on a blank image
+    # How the tool server admits calls (vista.Tool documents it): False promises microseconds and no waiting (calls
+    # without images then run on its event loop); True for a model run in `run`, a solver or a request to another
+    # server (a short queue, then 503). Left out, a tool with run_batch or arun counts as True, and any other runs
+    # in a worker thread, admitted like a light tool.
+    blocking = False
 
     def run(self, args: ImageInfoArguments, ctx: vista.ToolContext) -> vista.ToolResult:
         image = ctx.image(args.image)  # an unknown image name becomes E4, with the names that exist
