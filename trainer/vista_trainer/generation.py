@@ -199,10 +199,11 @@ class VllmStream:
     """The colocated vLLM engine driven request by request: `submit` queues one episode's next turn, `step` runs one
     engine step and returns the turns that finished in it, each as ``(key, ids, logprobs)`` cut to its budget and
     first end-of-turn token. Sampling is TRL's (its temperature, top-p, top-k, min-p, repetition penalty,
-    ``generation_kwargs``, vLLM's processed logprobs), with a seed per request drawn from ``seed`` and the request's
-    order, so that what an episode samples does not depend on which other requests share an engine step."""
+    ``generation_kwargs``, vLLM's processed logprobs). No seed per request: the CPU build fails on seeded requests
+    once it preempts one ("CPU Generator does not use offset", vLLM 0.32), so, as in TRL's batched call, what an
+    episode samples depends on the engine's draws, not on the episode alone."""
 
-    def __init__(self, trainer, seed: int):
+    def __init__(self, trainer):
         from vllm import SamplingParams
         from vllm.sampling_params import StructuredOutputsParams
 
@@ -219,7 +220,6 @@ class VllmStream:
         if generation.structured_outputs_regex is not None:
             kwargs["structured_outputs"] = StructuredOutputsParams(regex=generation.structured_outputs_regex)
         self.params, self.sampling = kwargs, SamplingParams
-        self.seed = kwargs.pop("seed", seed)
         self.requests: dict[str, tuple[object, TokenEpisode, int]] = {}
         self.submitted = 0
 
@@ -233,7 +233,7 @@ class VllmStream:
             prompt["multi_modal_data"] = {"image": list(episode.images) if len(episode.images) > 1
                                           else episode.images[0]}
         request = f"vista-{id(self)}-{self.submitted}"
-        params = self.sampling(**self.params, max_tokens=budget, seed=(self.seed * 1_000_003 + self.submitted) % 2**31)
+        params = self.sampling(**self.params, max_tokens=budget)
         self.submitted += 1
         self.engine.add_request(request, prompt, params)
         self.requests[request] = (key, episode, budget)

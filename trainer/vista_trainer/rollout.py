@@ -107,12 +107,14 @@ class EpisodeRollout:
         self.env_kwargs = dict(env_kwargs)
         self.system_prompt = system_prompt
         self.generate = generate
-        self.executor = executor or ToolExecutor()
+        # a thread per call in flight up to 64: the threads mostly wait (on a server, a model, a sleep); the
+        # per-tool limits (8 calls of one tool at once by default) are what bound the tools
+        self.executor = executor or ToolExecutor(max_workers=64)
         tokenizer = codec.tokenizer
         self.im_end = tokenizer.convert_tokens_to_ids(IM_END)
         self.newline = tokenizer("\n")["input_ids"]
         self.sampled_tokens = 0  # every policy token generated, for throughput figures
-        self.plays = 0  # batches played with `play_streaming` (each draws its own sampling seeds)
+        self.plays = 0  # batches played with `play_streaming`
 
     def dataset(self):
         """The training dataset TRL draws prompts from: one row per example."""
@@ -189,7 +191,7 @@ class EpisodeRollout:
         from .generation import VllmStream
 
         self.plays += 1
-        stream = VllmStream(trainer, seed=trainer.args.seed * 7919 + self.plays)
+        stream = VllmStream(trainer)
         episodes = [self.start(example) for example in examples]
         budget, limit = trainer.args.max_completion_length, self.codec.max_length
         placeholders = placeholder_ids(trainer.processing_class)
