@@ -74,3 +74,31 @@ def test_internvl_images_become_tiles_between_img_tokens_and_train_and_generate(
     save_policy(model, processor, tmp_path / "policy")
     _, loaded = load_policy(tmp_path / "policy", min_pixels=0, max_pixels=0)
     assert ChatCodec(loaded, 512).encode(messages, images).input_ids == ids
+
+
+def test_internvl_grpo_trains_on_a_batch_mixing_rows_with_and_without_images(tmp_path, registry):
+    """TRL counts InternVL's tiles per row with its image processor: a row without an image must reach it as an
+    empty list (None stops it), and each row's logprobs at step 1 are its sampling logprobs."""
+    import vista
+    from test_grpo import LossInputs, episodes_of, trainer_for
+    from vista_trainer.generation import transformers_generate
+
+    model, processor = tiny_internvl(tmp_path)
+    save_policy(model, processor, tmp_path / "policy")
+    with_image = next(iter(registry.task("bar_height").load("train", seed=1000, limit=1)))
+    without = vista.Example(id="no-image", task="bar_height", images=[], question="How tall is a bar of 4 pixels?",
+                            answer="4", answer_type="integer", metadata={"color": "red"})
+    trainer, rollout, _ = trainer_for(tmp_path / "policy", registry, tmp_path / "run", examples=[with_image, without],
+                                      generate=transformers_generate, env={"tools": [], "max_turns": 1,
+                                                                           "reward": "brevity"},
+                                      max_length=512)
+    seen = LossInputs(trainer.model)
+    trainer.train()
+    episodes = list(episodes_of(rollout))
+    assert {len(e["images"]) for e in episodes} == {0, 1}
+    rows = list(seen.rows())
+    for episode in episodes:
+        row = next(r for r in rows if r["completion"] == episode["completion_ids"])
+        policy = torch.tensor(episode["env_mask"]).bool()
+        gap = (row["logprobs"][policy] - torch.tensor(episode["logprobs"])[policy]).abs().max()
+        assert gap < 1e-4, gap

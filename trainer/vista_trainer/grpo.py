@@ -27,8 +27,11 @@ conditions below. It relies on these lines of ``trl/trainer/grpo_trainer.py`` at
   image of each sample (2513-2517) and ``mm_token_type_ids`` from the whole prompt + completion (2588-2629, with the
   check that each sample's image tokens match its image features). ``self.tools`` is read nowhere else between.
 
-So the override moves the rollout's images from ``extra_fields`` to ``images`` / ``tool_images`` and, for the rest
-of that batch's scoring, lets ``self.tools`` read as true (an empty list that is truthy), then restores it.
+So the override moves the rollout's images from ``extra_fields`` to ``images`` / ``tool_images`` (a row without
+images as ``[]``: InternVL's tile count, 2546-2553, calls the image processor on every row's list) and, for the rest
+of that batch's scoring, lets ``self.tools`` read as true (an empty list that is truthy), then restores it. On that
+path every key the image processor returns reaches ``_get_per_token_logps_and_entropies`` (2517, 2654), whose
+signature has no ``num_patches`` (InternVL's): the override drops it.
 
 Beside it, one workaround of transformers (5.24), not of TRL: `Trainer` resumes a checkpoint's weights with a raw
 ``load_state_dict(strict=False)`` that matches none of the keys ``save_pretrained`` writes for Qwen2.5-VL, so a
@@ -83,9 +86,17 @@ class VistaGRPOTrainer(GRPOTrainer):
         extra_fields = result[5]
         images = extra_fields.pop("images", None) if self.rollout_func is not None else None
         if images is not None and any(images):
-            result[6] = result[7] = [list(i) if i else None for i in images]  # images, tool_images
+            # images, tool_images; a row without images is an empty list: TRL counts InternVL's tiles per row with
+            # the image processor, which takes [] for a row and refuses None
+            result[6] = result[7] = [list(i) if i else [] for i in images]
             self.tools = _ImagesInCompletions()
         return tuple(result)
+
+    def _get_per_token_logps_and_entropies(self, *args, num_patches=None, **kwargs):
+        """TRL's, without ``num_patches``: on the path that builds pixel inputs for images inside completions, every
+        key the image processor returns becomes a forward argument, and InternVL's image processor returns the
+        tiles per image beside the pixels (TRL counts the tiles itself, as ``num_tiles``)."""
+        return super()._get_per_token_logps_and_entropies(*args, **kwargs)
 
     def _generate_and_score_completions(self, inputs):
         tools = self.tools
