@@ -16,6 +16,8 @@ from vista_trainer.config import PRESETS, VistaTrainConfig, checkpointing_field
     ({"max_new_tokens": 4096, "max_length": 2048}, "raise max_length or lower max_new_tokens"),
     ({"hidden_size": 100, "num_heads": 3}, "must divide hidden_size"),
     ({"preset": "gpt-9"}, "unknown preset"),
+    ({"top_k": 5}, r"top_k=5: transformers generation would sample from a reshaped distribution"),
+    ({"top_p": 0.8, "grpo_args": "{min_p: 0.1}"}, r"top_p=0.8, min_p=0.1: .* sample with vLLM"),
 ])
 def test_cross_field_checks_say_what_to_fix(overrides, message):
     settings = {"teacher_base_url": "http://x/v1", "teacher_model": "m"} if overrides.get("preset", "").startswith(
@@ -76,6 +78,7 @@ def test_every_grpo_field_reaches_trl_with_trl_meaning(tmp_path):
 
     config = VistaTrainConfig(loss_type="grpo", num_iterations=2, scale_rewards="batch", top_k=20,
                               repetition_penalty=1.1, mask_truncated_completions=True, grpo_lr_scheduler_type="cosine",
+                              use_vllm=True, model_name_or_path="Qwen/Qwen2.5-VL-7B-Instruct",
                               grpo_args="{epsilon_high: 0.28, steps_per_generation: 4}")
     grpo = config.grpo_config(str(tmp_path))
     for trl_name, ours in GRPO_FLAGS.items():

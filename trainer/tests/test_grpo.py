@@ -184,7 +184,7 @@ def test_one_overlong_episode_does_not_change_what_the_others_generate(policy_di
     assert all(sum(e.env_mask) > room for e in alone[:2])
     long, unplayable = beside[2:]
     assert 0 < sum(long.env_mask) <= room and long.trajectory.metadata["context_full"]
-    assert long.reward is not None and unplayable.reward is None and not unplayable.completion_ids
+    assert long.reward is None and unplayable.reward is None and not unplayable.completion_ids  # both unscored
     out = rollout(["[vista example 0] x"], trainer)
     assert len(out["completion_ids"][0]) >= 1
 
@@ -320,3 +320,22 @@ def test_two_process_lora_recipe_runs_each_stage_where_it_belongs(tmp_path):
     assert len(grpo) == 1 and "accuracy" in grpo[0] and "kl" in grpo[0]
     assert len([r for r in records if r["stage"] == "evaluate" and "policy" in r]) == 3  # untrained, bc, bc+grpo
     assert len((run / "experts" / "played" / "trajectories.jsonl").read_text().splitlines()) == 8
+
+
+def test_unscored_episodes_stay_out_of_the_training_metrics():
+    """Episodes whose context filled up (reward None) are left out of the logged rates, and counted beside them."""
+    import vista
+    from vista_trainer.grpo import episode_reward_function
+
+    def trajectory(answer):
+        return vista.Trajectory(id=answer, task="t", example_id=answer, ground_truth="3", final_answer=answer,
+                                correct=answer == "3")
+
+    logged = {}
+    rewards = episode_reward_function("brevity")(
+        prompts=[""] * 4, completions=[""] * 4, episode_reward=[1.0, None, None, 0.0],
+        trajectory=[trajectory("3"), trajectory("x"), trajectory("y"), trajectory("4")],
+        log_metric=logged.__setitem__)
+    assert rewards == [1.0, None, None, 0.0]
+    assert logged["accuracy"] == 0.5 and logged["unscored_rate"] == 0.5
+

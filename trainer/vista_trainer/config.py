@@ -161,7 +161,9 @@ class VistaTrainConfig:
     beta: float = _f(1e-3, "KL coefficient to the reference (the SFT policy; TRL's beta).")
     epsilon: float = _f(0.2, "Clip range of the importance ratio (TRL's epsilon).")
     loss_type: str = _f("dapo", "TRL's loss_type: dapo (token-level over the step's tokens), grpo, dr_grpo, bnpo, "
-                                "cispo, sapo, luspo, vespo.")
+                                "cispo, sapo, luspo, vespo. dr_grpo divides by max_completion_length, which vista "
+                                "applies per turn: an episode holds up to max_turns + 1 turns, so its loss is up to "
+                                "that many times TRL's single-turn scale (lower the learning rate to match).")
     num_iterations: int = _f(1, "Optimiser passes over each generated batch (TRL's num_iterations, mu); above 1 the "
                                 "old policy's logprobs are computed when the batch is generated.")
     scale_rewards: str = _f("group", "Advantage scaling (TRL's scale_rewards): group, batch or none.")
@@ -266,6 +268,15 @@ class VistaTrainConfig:
                              "raise max_length or lower max_new_tokens")
         if self.min_pixels > self.max_pixels:
             raise ValueError(f"min_pixels ({self.min_pixels}) must not exceed max_pixels ({self.max_pixels})")
+        truncating = [f"{name}={value}" for name, value, off in (
+            ("top_k", self.top_k, 0), ("top_p", self.top_p, 1.0), ("repetition_penalty", self.repetition_penalty, 1.0),
+            ("min_p", extra.get("min_p") or 0.0, 0.0)) if value != off]
+        if truncating and not self.use_vllm:
+            raise ValueError(f"{', '.join(truncating)}: transformers generation would sample from a reshaped "
+                             "distribution while the loss and the recorded logprobs are the full softmax at the "
+                             "temperature (a biased gradient behind an importance ratio of 1); sample with vLLM "
+                             "(--use_vllm: its processed logprobs feed TRL's importance-sampling correction) or "
+                             "leave them off")
         if self.use_vllm and self.tiny:
             raise ValueError("use_vllm needs a real checkpoint (model_name_or_path); the tiny model generates "
                              "with transformers on CPU: drop --use_vllm or pick a paper preset")

@@ -141,22 +141,28 @@ def policy_dtype_engine(dtype) -> Iterator[None]:
         generation.LLM = engine
 
 
-def training_metrics(trajectories: Sequence, tool_names: Sequence[str]) -> dict[str, float]:
-    """The episodes' metrics as means TRL can average over processes and steps: `episode_metrics` with tool calls
-    per episode (``tools/<name>``) and without ``reward`` (TRL logs it)."""
+def training_metrics(trajectories: Sequence, tool_names: Sequence[str], unscored: int = 0) -> dict[str, float]:
+    """The scored episodes' metrics as means TRL can average over processes and steps: `episode_metrics` with tool
+    calls per episode (``tools/<name>``) and without ``reward`` (TRL logs it); ``unscored_rate``, the share of the
+    batch's episodes left unscored (``unscored`` of them: their context filled up), beside."""
     metrics = episode_metrics(trajectories, tool_names)
     n = len(trajectories) or 1
     metrics.pop("reward")
-    return {k: v / n if k.startswith("tools/") else v for k, v in metrics.items()}
+    metrics = {k: v / n if k.startswith("tools/") else v for k, v in metrics.items()}
+    metrics["unscored_rate"] = unscored / ((len(trajectories) + unscored) or 1)
+    return metrics
 
 
 def episode_reward_function(name: str, tool_names: Sequence[str] = ()) -> Callable[..., list]:
-    """A TRL reward function giving each completion its episode's reward (the rollout's ``episode_reward``) and
-    logging the episodes' metrics (`training_metrics`) with TRL's ``log_metric``. Named after the vista reward."""
+    """A TRL reward function giving each completion its episode's reward (the rollout's ``episode_reward``; None
+    for an episode whose context filled up, which TRL leaves out of its group's baseline and gives no advantage) and
+    logging the scored episodes' metrics (`training_metrics`) with TRL's ``log_metric``. Named after the vista
+    reward."""
 
     def reward(prompts, completions, episode_reward, trajectory, log_metric=None, **kwargs) -> list:
         if log_metric is not None:
-            for key, value in training_metrics(trajectory, tool_names).items():
+            scored = [t for t, r in zip(trajectory, episode_reward) if r is not None]
+            for key, value in training_metrics(scored, tool_names, len(trajectory) - len(scored)).items():
                 log_metric(key, value)
         return list(episode_reward)
 

@@ -23,8 +23,8 @@ What comes back per episode is what the loss must see:
 The decoded text of a turn is what the environment reads. Each turn's token budget is its own: the configured
 ``max_completion_length`` (tokens per turn) or the room left in ``max_length``, whichever is smaller, so one long
 episode never shortens another's turns. An episode whose context is full ends there (the environment is told of
-empty turns until it ends the episode); one whose opening alone does not fit has no policy token, and its reward is
-None, which TRL leaves out of its group's baseline.
+empty turns until it ends the episode) unscored: its reward is None, which TRL leaves out of its group's baseline,
+with no advantage; one whose opening alone does not fit has no policy token either.
 """
 
 from __future__ import annotations
@@ -279,15 +279,18 @@ class EpisodeRollout:
 
     def abandon(self, episode: TokenEpisode) -> None:
         """The context is full: the environment ends the episode on empty turns. The last environment tokens, which
-        no turn follows, leave the completion; an episode with no policy token at all is left unscored."""
+        no turn follows, leave the completion, and the episode is left unscored (reward None: the context's limit,
+        not the policy, ended it; the environment would score the missing answer as a format failure), as TRL's
+        ``mask_truncated_completions`` leaves out a completion cut at its budget. Its trajectory says
+        ``context_full``."""
         if episode.bridge is not None:
             length, images, chunks = episode.bridge
             del episode.completion_ids[length:], episode.env_mask[length:], episode.logprobs[length:]
             del episode.images[images:], episode.pixel_values[chunks:], episode.image_grid_thw[chunks:]
         while True:
-            _, reward, terminated, truncated, info = episode.env.step("")
+            _, _, terminated, truncated, info = episode.env.step("")
             if terminated or truncated:
                 break
         episode.trajectory = info["trajectory"]
         episode.trajectory.metadata["context_full"] = True
-        episode.reward = float(reward) if episode.completion_ids else None
+        episode.reward = None
