@@ -70,3 +70,34 @@ def test_every_recommended_tool_exists():
     unknown = {name: [t for t in task.recommended_tools if t not in tools]
                for name, task in registry.tasks.items() if name in {t["name"] for t in registry_tasks}}
     assert not {k: v for k, v in unknown.items() if v}, "recommended tools that no plugin registers"
+
+
+# The standard tools that run no model, OCR, solver, child process or request to another server: the only ones the
+# tool server may admit as light tools. Any other tool of the four families, a new one included, must be admitted as
+# a model tool (`vista.Tool.blocking`): declared `blocking = True`, or batching or async.
+LIGHT_STANDARD_TOOLS = {"crop", "zoom", "rotate", "geometry_text_to_cdl"}
+
+
+def test_model_backed_standard_tools_are_admitted_as_model_tools():
+    import vista as core
+    from vista.serve.config import ServeConfig
+    from vista.serve.service import ToolService
+
+    registry = core.load_plugins("all")
+    standard = {name: tool for name, tool in registry.tools.items()
+                if tool.family in ("perception", "chart", "diagram", "math")}
+    # a model tool is admitted `concurrency` + `max_queue` calls at once, a light tool `light_capacity`
+    service = ToolService(standard, ServeConfig(concurrency=1, max_queue=2, light_capacity=1000))
+    try:
+        places = {name: service.capacity(name) for name in standard}
+    finally:
+        service.close()
+    assert LIGHT_STANDARD_TOOLS <= standard.keys(), "a light standard tool was renamed or removed: update the list"
+    light = {name for name, count in places.items() if count == 1000}
+    model = {name for name, count in places.items() if count == 3}
+    assert light | model == standard.keys(), places
+    assert not light - LIGHT_STANDARD_TOOLS, (
+        f"admitted as light tools: {sorted(light - LIGHT_STANDARD_TOOLS)}; a tool that runs a model, OCR, a solver, "
+        "a child process or a request to another server declares `blocking = True` (or add it to "
+        "LIGHT_STANDARD_TOOLS if it does none of these)")
+    assert not model & LIGHT_STANDARD_TOOLS, f"admitted as model tools: {sorted(model & LIGHT_STANDARD_TOOLS)}"

@@ -118,6 +118,7 @@ class ChartToTable(Tool, _ModelSettings):
     Output = ChartTableOutput
     task_argument = "backend"
     examples = [{"backend": "classical"}]
+    blocking = True  # every backend runs a model: OCR for "classical", a local or served model for the others
 
     def __init__(self, **settings: Any):
         _ModelSettings.__init__(self, **settings)
@@ -149,6 +150,7 @@ class ChartToSvg(Tool):
     Arguments = ImageOnlyArgs
     Output = SvgOutput
     examples = [{}]
+    blocking = True  # the classical parse runs OCR (RapidOCR) on an image it has not seen
 
     def run(self, args: ImageOnlyArgs, ctx: ToolContext) -> ToolResult:
         parsed = classical_parse(ctx.image(args.image))
@@ -178,6 +180,7 @@ class ChartSceneGraph(Tool):
     Arguments = ImageOnlyArgs
     Output = SceneGraphOutput
     examples = [{}]
+    blocking = True  # the classical parse runs OCR (RapidOCR) on an image it has not seen
 
     def run(self, args: ImageOnlyArgs, ctx: ToolContext) -> ToolResult:
         nodes, edges = graphics.scene_graph(classical_parse(ctx.image(args.image)))
@@ -216,6 +219,7 @@ class ChartCaption(Tool, _ModelSettings):
     Output = CaptionOutput
     task_argument = "backend"
     examples = [{"backend": "classical"}]
+    blocking = True
 
     def __init__(self, **settings: Any):
         _ModelSettings.__init__(self, **settings)
@@ -273,6 +277,7 @@ class ChartAnalysis(Tool, _ModelSettings):
     Output = AnalysisOutput
     task_argument = "operation"
     examples = [{"operation": "argmax"}]
+    blocking = True  # reads the table as chart_to_table does (OCR or a model)
 
     def __init__(self, **settings: Any):
         _ModelSettings.__init__(self, **settings)
@@ -304,6 +309,7 @@ class ChartModelQa(Tool):
     Output = ModelQaOutput
     task_argument = "mode"
     examples = [{"question": "What is the largest value?", "mode": "answer"}]
+    blocking = True
 
     def __init__(self, endpoint: models.ChatEndpoint | None = None):
         self.endpoint = endpoint

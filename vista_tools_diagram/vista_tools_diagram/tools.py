@@ -123,6 +123,7 @@ class DiagramPrimitives(Tool):
     Arguments = ImageArgs
     Output = PrimitivesOutput
     examples = [{}]
+    blocking = True  # OCR (RapidOCR) of the labels
 
     def run(self, args: ImageArgs, ctx: ToolContext) -> ToolResult:
         from .primitives import extract
@@ -160,6 +161,7 @@ class GeometryFormalize(Tool):
     Arguments = FormalizeArgs
     Output = FormalizeOutput
     examples = [{"text": EXAMPLE_TEXT}]
+    blocking = True  # reads the diagram as diagram_primitives does (OCR)
 
     def run(self, args: FormalizeArgs, ctx: ToolContext) -> ToolResult:
         from .formalize import formalize
@@ -201,6 +203,7 @@ class GeometrySolve(Tool):
     Output = SolveOutput
     examples = [{"constraints": ["Triangle(A,B,C)", "Equal(LengthOfLine(A,B),6)", "Equal(LengthOfLine(B,C),8)",
                                  "Equal(MeasureOfAngle(A,B,C),90)"], "goal": "LengthOfLine(A,C)"}]
+    blocking = True  # a sympy solver, in this process
 
     def run(self, args: SolveArgs, ctx: ToolContext) -> ToolResult:
         from .solver import SUPPORTED_FUNCTIONS, SUPPORTED_PREDICATES, GeometryError, solve
@@ -229,6 +232,7 @@ class DiagramFormalizerModel(Tool):
     Arguments = FormalizeArgs
     Output = FormalizerModelOutput
     examples = [{"text": EXAMPLE_TEXT}]
+    blocking = True
 
     def __init__(self, weights: str | os.PathLike | None = None, max_new_tokens: int = 384):
         self.weights = weights

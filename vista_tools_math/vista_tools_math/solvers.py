@@ -225,6 +225,7 @@ class NamedMathSolver(Tool):
     Arguments = SolveArgs
     Output = SolveOutput
     examples = [{"question": "What is the area of the shaded region?"}]
+    blocking = True
     weights_env: str = ""
     url_env: str = ""
     model_env: str = ""
@@ -308,6 +309,7 @@ class MathVLM(Tool):
     Arguments = MathVLMArgs
     Output = SolveOutput
     examples = [{"question": "What is the value of x in the figure?"}]
+    blocking = True
 
     def __init__(self, endpoint_url: str | None = None, model: str | None = None, api_key: str | None = None,
                  max_tokens: int = 1024):

@@ -48,6 +48,7 @@ class Calculator(Tool):
     Arguments = CalculatorArgs
     Output = CalculatorOutput
     examples = [{"expression": "2*sqrt(3) + 45% * 80"}, {"expression": "3/4"}]
+    blocking = True  # sympy in the worker processes: a call may wait for a free worker, up to its time limit
 
     def run(self, args: CalculatorArgs, ctx: ToolContext) -> ToolResult:
         reply = _ask("expression", "calculate", expression=args.expression)
@@ -76,6 +77,7 @@ class SolveEquation(Tool):
     Output = SolveEquationOutput
     examples = [{"equations": ["x + y = 10", "x - y = 2"], "unknowns": ["x", "y"]},
                 {"equations": ["x^2 - 5x + 6 = 0"], "unknowns": ["x"]}]
+    blocking = True
 
     def run(self, args: SolveEquationArgs, ctx: ToolContext) -> ToolResult:
         reply = _ask("equations", "solve", equations=args.equations, unknowns=args.unknowns)
@@ -104,6 +106,7 @@ class Symbolic(Tool):
     task_argument = "operation"
     examples = [{"expression": "(x+1)^2", "operation": "expand"},
                 {"expression": "x^2 * exp(x)", "operation": "diff", "variable": "x"}]
+    blocking = True
 
     def run(self, args: SymbolicArgs, ctx: ToolContext) -> ToolResult:
         reply = _ask("expression", "transform", expression=args.expression, operation=args.operation,
@@ -134,6 +137,7 @@ class PythonExec(Tool):
     Arguments = PythonExecArgs
     Output = PythonExecOutput
     examples = [{"code": "import math\nprint(math.comb(10, 3), sum(i * i for i in range(10)))"}]
+    blocking = True
 
     def __init__(self, limits: SandboxLimits | None = None):
         self.limits = limits or SandboxLimits()

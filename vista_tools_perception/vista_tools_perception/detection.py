@@ -133,6 +133,7 @@ class DetectObjects(Tool):
     Arguments = DetectArguments
     Output = DetectOutput
     examples = [{"prompt": "circle . square . triangle", "backend": "classical"}]
+    blocking = True  # the default backend is GroundingDINO's forward pass
 
     def __init__(self, weights: str | None = None):
         self.weights = weights

@@ -49,6 +49,7 @@ class OcrReadText(Tool):
     Arguments = ReadTextArguments
     Output = LinesOutput
     examples = [{}, {"backend": "rapidocr"}]
+    blocking = True
 
     def run(self, args: ReadTextArguments, ctx: ToolContext) -> ToolResult:
         return _lines_result(read_lines(ctx.image(args.image), args.backend), args.image)
@@ -68,6 +69,7 @@ class OcrReadRegion(Tool):
     Arguments = ReadRegionArguments
     Output = LinesOutput
     examples = [{"bbox": [0, 0, 64, 48]}]
+    blocking = True
 
     def run(self, args: ReadRegionArguments, ctx: ToolContext) -> ToolResult:
         image = ctx.image(args.image)
@@ -101,6 +103,7 @@ class OcrReadTable(Tool):
     Arguments = ReadTableArguments
     Output = TableOutput
     examples = [{}, {"header": "first_row"}]
+    blocking = True
 
     def run(self, args: ReadTableArguments, ctx: ToolContext) -> ToolResult:
         image = ctx.image(args.image)

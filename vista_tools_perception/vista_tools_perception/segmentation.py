@@ -86,6 +86,7 @@ class Segment(Tool):
     Arguments = SegmentArguments
     Output = SegmentOutput
     examples = [{"points": [[32, 24]]}, {"boxes": [[8, 8, 40, 32]]}]
+    blocking = True
 
     def __init__(self, weights: str | None = None):
         self.weights = weights
