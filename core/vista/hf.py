@@ -1,11 +1,11 @@
 """Processors of transformers VLMs for images only, so that they load without torchvision.
 
 transformers' `AutoProcessor` builds every part a model family declares, and the video processors of Qwen2-VL,
-Qwen2.5-VL and InternVL import torchvision. The package registry's torchvision is a CUDA build that does not import
-with the CPU torch wheel, so on a CPU machine `AutoProcessor.from_pretrained` of those families fails. vista plays
-images, never video: `image_only_processor` builds the family's own processor class from its tokenizer and the PIL
-backend of its image processor, with no video part, and `load_processor` does that for a saved policy or a released
-checkpoint of those families (else it is `AutoProcessor`). One implementation for the evaluator
+Qwen2.5-VL, Qwen3-VL and InternVL import torchvision. The package registry's torchvision is a CUDA build that does
+not import with the CPU torch wheel, so on a CPU machine `AutoProcessor.from_pretrained` of those families fails.
+vista plays images, never video: `image_only_processor` builds the family's own processor class from its tokenizer
+and the PIL backend of its image processor, with no video part, and `load_processor` does that for a saved policy or
+a released checkpoint of those families (else it is `AutoProcessor`). One implementation for the evaluator
 (`TransformersPolicy`) and the trainer, so a policy is evaluated with the processor it was trained with.
 """
 
@@ -18,8 +18,9 @@ from typing import Any
 
 from .errors import VistaError
 
-IMAGE_ONLY_FAMILIES = ("qwen2_vl", "qwen2_5_vl", "internvl")
+IMAGE_ONLY_FAMILIES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl")
 QWEN_IMAGE_PAD, QWEN_VIDEO_PAD = "<|image_pad|>", "<|video_pad|>"
+QWEN_VISION_START, QWEN_VISION_END = "<|vision_start|>", "<|vision_end|>"
 
 
 def image_only_processor(model_type: str, tokenizer: Any, image_processor: Any, *, chat_template: str | None = None,
@@ -45,6 +46,21 @@ def image_only_processor(model_type: str, tokenizer: Any, image_processor: Any, 
 
         ImageQwenVLProcessor.__name__ = ImageQwenVLProcessor.__qualname__ = f"Image{Base.__name__}"
         return ImageQwenVLProcessor(image_processor=image_processor, tokenizer=tokenizer, chat_template=chat_template)
+    if model_type == "qwen3_vl":
+        from transformers import Qwen3VLProcessor
+
+        class ImageQwen3VLProcessor(Qwen3VLProcessor):
+            # Qwen2.5-VL's tokens; images only (the signature names the parts ProcessorMixin saves and checks)
+            def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
+                self.image_token, self.video_token = QWEN_IMAGE_PAD, QWEN_VIDEO_PAD
+                self.image_token_id = tokenizer.convert_tokens_to_ids(QWEN_IMAGE_PAD)
+                self.video_token_id = tokenizer.convert_tokens_to_ids(QWEN_VIDEO_PAD)
+                self.vision_start_token, self.vision_end_token = QWEN_VISION_START, QWEN_VISION_END
+                self.vision_start_token_id = tokenizer.convert_tokens_to_ids(QWEN_VISION_START)
+                self.vision_end_token_id = tokenizer.convert_tokens_to_ids(QWEN_VISION_END)
+                ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
+
+        return ImageQwen3VLProcessor(image_processor=image_processor, tokenizer=tokenizer, chat_template=chat_template)
     if model_type == "internvl":
         from transformers import InternVLProcessor
 

@@ -3,11 +3,11 @@ InternVL (random weights) with a tokenizer carrying InternVL's image tokens."""
 
 import torch
 from PIL import Image
+from vista_trainer import families
 from vista_trainer.policy import (
     INTERNVL_TOKENS,
     ChatCodec,
     ModelPolicy,
-    build_internvl_processor,
     collate,
     load_policy,
     save_policy,
@@ -16,21 +16,9 @@ from vista_trainer.policy import (
 
 
 def tiny_internvl(tmp_path):
-    from transformers import InternVLConfig, InternVLForConditionalGeneration
-
     tokenizer = train_tokenizer(["What is the height of the red bar? <think>Measure it.</think><answer>4</answer>"]
                                 * 20, 300, INTERNVL_TOKENS)
-    processor = build_internvl_processor(tokenizer, image_size=28, max_patches=2, image_seq_length=1)
-    config = InternVLConfig(
-        vision_config=dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                           image_size=[28, 28], patch_size=[14, 14]),
-        text_config=dict(model_type="qwen2", vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
-                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2,
-                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id),
-        image_token_id=tokenizer.context_image_token_id, downsample_ratio=0.5, image_seq_length=1)
-    torch.manual_seed(0)
-    model = InternVLForConditionalGeneration(config)
-    return model, processor
+    return families.tiny_internvl(tokenizer)
 
 
 def conversation():

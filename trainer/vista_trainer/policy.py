@@ -32,13 +32,18 @@ SPECIAL_TOKENS = ("<|endoftext|>", IM_START, IM_END, VISION_START, VISION_END, I
 # Qwen2's pre-tokenisation rule: one digit per token (numbers are copied digit by digit), words with their space
 QWEN_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|"
               r"\s+(?!\S)|\s+")
-CHAT_TEMPLATE = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
-    "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for part in message['content'] %}"
-    "{% if part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
-    "{% else %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
+def chat_template(image: str = "<|vision_start|><|image_pad|><|vision_end|>") -> str:
+    """ChatML with each image part written as ``image`` (Qwen-VL's by default; InternVL writes ``<IMG_CONTEXT>``,
+    which its processor expands into tiles): what `ChatCodec.render` writes, as a template the evaluator applies."""
+    return ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+            "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+            "{% for part in message['content'] %}"
+            f"{{% if part['type'] == 'image' %}}{image}"
+            "{% else %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+            "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+CHAT_TEMPLATE = chat_template()
 
 
 def train_tokenizer(corpus: Iterable[str], vocab_size: int, extra_special_tokens: dict[str, str] | None = None):
@@ -85,7 +90,8 @@ def build_internvl_processor(tokenizer, image_size: int = 448, max_patches: int 
 
     image_processor = GotOcr2ImageProcessorPil(size={"height": image_size, "width": image_size},
                                                crop_to_patches=True, max_patches=max_patches)
-    return image_only_processor("internvl", tokenizer, image_processor, chat_template=CHAT_TEMPLATE,
+    return image_only_processor("internvl", tokenizer, image_processor,
+                                chat_template=chat_template(INTERNVL_TOKENS["context_image_token"]),
                                 image_seq_length=image_seq_length)
 
 
@@ -316,6 +322,8 @@ def save_policy(model, processor, path: str | Path) -> None:
         return
     processor.tokenizer.save_pretrained(path)
     processor.image_processor.save_pretrained(path)
+    if processor.chat_template:  # the processor's (InternVL's writes its own image token), not the tokenizer's
+        (path / "chat_template.jinja").write_text(processor.chat_template)
     marker = {"processor": type(processor).__name__}
     if marker["processor"] == "ImageInternVLProcessor":
         marker.update(image_size=processor.image_processor.size["height"],
@@ -393,7 +401,10 @@ def load_policy(path: str | Path, *, min_pixels: int, max_pixels: int, dtype: st
 
     if _text_only_checkpoint(Path(resolve_model_path(path))):
         return load_text_policy(path, dtype=dtype)
-    bounds = {"min_pixels": min_pixels, "max_pixels": max_pixels} if model_type(path).startswith("qwen2") else {}
+    from .families import family_of
+
+    family = family_of(model_type(path))
+    bounds = {"min_pixels": min_pixels, "max_pixels": max_pixels} if family and family.pixel_bounds else {}
     processor = load_processor(path, **bounds)
     model = AutoModelForImageTextToText.from_pretrained(str(path), dtype=getattr(torch, dtype))
     return model, processor

@@ -1,0 +1,122 @@
+"""Policy families: what differs from one VLM family to the next, one unit per family.
+
+The rest of the trainer is family-blind: the codec writes an image as the processor's placeholder and lets the
+processor expand it (`policy.image_placeholder`), collation gives Qwen-VL's image tokens their 3-D rotary positions
+where the processor returns ``image_grid_thw``, GRPO hands TRL every image of an episode, vLLM gets one placeholder
+per image. What a family adds is declared here:
+
+- ``model_type``: the checkpoint config's, by which `vista.hf.load_processor` builds the family's processor for
+  images only (no torchvision) and `policy.load_policy` loads it;
+- ``pixel_bounds``: whether the run's ``min_pixels``/``max_pixels`` set its images' size (Qwen-VL resizes to a pixel
+  budget; InternVL tiles into squares of its own size);
+- ``tiny``: a model of the family's own classes with random weights and a processor, from a tokenizer, small
+  enough for two CPU cores (the tests' checkpoints, and a family's first check);
+- ``vllm``: whether vLLM's CPU build runs it here (the colocate tests).
+
+Adding a family: one `Family` with its tiny builder, added to `FAMILIES`, and its model type in
+`vista.hf.IMAGE_ONLY_FAMILIES` if its processor needs torchvision; `tests/test_families.py` then runs the on-policy
+GRPO tests on it.
+
+Families: Qwen2.5-VL (the paper's second policy), Qwen3-VL (what most users start from now: the same placeholder
+and 3-D rotary positions as Qwen2.5-VL, patches of 16 pixels, interleaved rotary sections, deepstack vision
+features), InternVL3 (the paper's headline policy: tiles of 448 pixels, 256 ``<IMG_CONTEXT>`` tokens each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from .policy import (
+    CHAT_TEMPLATE,
+    IMAGE_PAD,
+    INTERNVL_TOKENS,
+    VIDEO_PAD,
+    VISION_END,
+    VISION_START,
+    build_internvl_processor,
+    build_processor,
+    build_tiny_model,
+)
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    model_type: str
+    pixel_bounds: bool
+    tiny: Callable[[Any, int], tuple[Any, Any]]  # (tokenizer, seed) -> (model, processor)
+    vllm: bool
+    extra_tokens: dict[str, str] | None = None  # special tokens the family's tokenizer carries (name -> token)
+
+
+def _qwen_ids(tokenizer) -> dict[str, int]:
+    return {name: tokenizer.convert_tokens_to_ids(token) for name, token in
+            (("image_token_id", IMAGE_PAD), ("video_token_id", VIDEO_PAD), ("vision_start_token_id", VISION_START),
+             ("vision_end_token_id", VISION_END))}
+
+
+def tiny_qwen2_5_vl(tokenizer, seed: int = 0):
+    return build_tiny_model(tokenizer, 64, 1, 2, 32, 1, seed=seed), build_processor(tokenizer, 4 * 28 * 28,
+                                                                                     16 * 28 * 28)
+
+
+def tiny_qwen3_vl(tokenizer, seed: int = 0):
+    """Qwen3-VL's classes at toy sizes: patches of 16 pixels merged 2x2, interleaved rotary sections over (time,
+    height, width), one deepstack layer."""
+    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+    from vista.hf import image_only_processor
+
+    config = Qwen3VLConfig(
+        text_config=dict(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=2, head_dim=32, tie_word_embeddings=True,
+                         rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [8, 4, 4],
+                                          "mrope_interleaved": True},
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id),
+        vision_config=dict(depth=1, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
+                           patch_size=16, spatial_merge_size=2, temporal_patch_size=2, num_position_embeddings=64,
+                           deepstack_visual_indexes=[0]),
+        tie_word_embeddings=True, **_qwen_ids(tokenizer))
+    torch.manual_seed(seed)
+    model = Qwen3VLForConditionalGeneration(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    image_processor = Qwen2VLImageProcessorPil(min_pixels=4 * 32 * 32, max_pixels=16 * 32 * 32, patch_size=16,
+                                               merge_size=2)
+    return model, image_only_processor("qwen3_vl", tokenizer, image_processor, chat_template=CHAT_TEMPLATE)
+
+
+def tiny_internvl(tokenizer, seed: int = 0):
+    """InternVL's classes at toy sizes: tiles of 28 pixels (at most 2 and a thumbnail), one token each."""
+    from transformers import InternVLConfig, InternVLForConditionalGeneration
+
+    processor = build_internvl_processor(tokenizer, image_size=28, max_patches=2, image_seq_length=1)
+    config = InternVLConfig(
+        vision_config=dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                           image_size=[28, 28], patch_size=[14, 14]),
+        text_config=dict(model_type="qwen2", vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id),
+        image_token_id=tokenizer.context_image_token_id, downsample_ratio=0.5, image_seq_length=1)
+    torch.manual_seed(seed)
+    model = InternVLForConditionalGeneration(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model, processor
+
+
+FAMILIES = {
+    "qwen2.5-vl": Family("qwen2.5-vl", "qwen2_5_vl", pixel_bounds=True, tiny=tiny_qwen2_5_vl, vllm=True),
+    "qwen3-vl": Family("qwen3-vl", "qwen3_vl", pixel_bounds=True, tiny=tiny_qwen3_vl, vllm=False),
+    "internvl3": Family("internvl3", "internvl", pixel_bounds=False, tiny=tiny_internvl, vllm=False,
+                        extra_tokens=INTERNVL_TOKENS),
+}
+
+
+def family_of(model_type: str) -> Family | None:
+    """The family of a checkpoint's ``model_type`` (None: not one of `FAMILIES`; a text-only policy, say)."""
+    return next((f for f in FAMILIES.values() if f.model_type == model_type), None)
