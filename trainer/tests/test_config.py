@@ -38,7 +38,10 @@ def test_paper_preset_reaches_trl_configs():
     sft = config.sft_config("/tmp/unused")
     assert (sft.learning_rate, sft.num_train_epochs, sft.max_length) == (2e-6, 1, 16384)
     assert sft.per_device_train_batch_size * sft.gradient_accumulation_steps == 128
-    assert set(PRESETS) >= {"tiny-cpu", "internvl3-2b", "internvl3-8b", "internvl3-14b"}
+    assert set(PRESETS) >= {"tiny-cpu", "internvl3-2b", "internvl3-8b", "internvl3-14b", "qwen3-vl-2b", "qwen3-vl-4b",
+                            "qwen3-vl-8b"}
+    qwen3 = VistaTrainConfig(preset="qwen3-vl-8b", teacher_base_url="http://teacher:8000/v1", teacher_model="big")
+    assert qwen3.model_name_or_path == "Qwen/Qwen3-VL-8B-Instruct" and qwen3.max_pixels == 1280 * 32 * 32
 
 
 def test_flags_override_the_preset_and_yaml(tmp_path):

@@ -35,6 +35,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     # the demo's teacher has two habits (README: "The demo's teacher"): BC copies both, GRPO learns which one pays
     "tiny-cpu": dict(expert_tool_share=0.4),
     "qwen2.5-vl-7b": dict(model_name_or_path="Qwen/Qwen2.5-VL-7B-Instruct", **PAPER_SFT, **PAPER_RL),
+    # Qwen3-VL: patches of 16 pixels merged 2x2, so a visual token covers 32x32 pixels (Qwen2.5-VL's 28x28): the
+    # paper's 256-1280 visual tokens per image
+    **{f"qwen3-vl-{size}": dict(model_name_or_path=f"Qwen/Qwen3-VL-{size.upper()}-Instruct", **PAPER_SFT,
+                                **{**PAPER_RL, "min_pixels": 256 * 32 * 32, "max_pixels": 1280 * 32 * 32})
+       for size in ("2b", "4b", "8b")},
     "internvl3-2b": dict(model_name_or_path="OpenGVLab/InternVL3-2B-hf", **PAPER_SFT, **PAPER_RL),
     "internvl3-8b": dict(model_name_or_path="OpenGVLab/InternVL3-8B-hf", **PAPER_SFT, **PAPER_RL),
     "internvl3-14b": dict(model_name_or_path="OpenGVLab/InternVL3-14B-hf", **PAPER_SFT, **PAPER_RL),
