@@ -44,6 +44,18 @@ def tiny(experts):
     return model, ChatCodec(processor, 1024)
 
 
+def save_family_policy(name: str, experts, directory):
+    """Family ``name``'s tiny policy (`vista_trainer.families`) with a tokenizer trained on the experts' text, saved
+    to ``directory`` (TRL and vLLM read it from disk)."""
+    from vista_trainer.families import FAMILIES
+
+    family = FAMILIES[name]
+    corpus = [p["text"] for r in experts for m in r["messages"] for p in m["content"] if p["type"] == "text"]
+    model, processor = family.tiny(train_tokenizer(corpus, 400, family.extra_tokens))
+    save_policy(model, processor, directory)
+    return directory
+
+
 @pytest.fixture
 def policy_dir(tiny, tmp_path):
     """The tiny policy saved and loaded back: TRL builds the KL reference from the policy's path, vLLM loads it."""

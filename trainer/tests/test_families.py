@@ -14,19 +14,15 @@ from vista_trainer.config import VistaTrainConfig
 from vista_trainer.families import FAMILIES
 from vista_trainer.generation import Turns, transformers_generate
 from vista_trainer.pipeline import Pipeline
-from vista_trainer.policy import save_policy, train_tokenizer
+
+from conftest import save_family_policy
 
 ENV = {"tools": ["measure_bar", "crop_bar"], "max_turns": 2, "reward": "brevity"}
 
 
 @pytest.fixture(params=sorted(FAMILIES))
 def family_dir(request, experts, tmp_path):
-    """The family's tiny policy, with a tokenizer trained on the experts' text, saved and read back from disk."""
-    family = FAMILIES[request.param]
-    corpus = [p["text"] for r in experts for m in r["messages"] for p in m["content"] if p["type"] == "text"]
-    model, processor = family.tiny(train_tokenizer(corpus, 400, family.extra_tokens))
-    save_policy(model, processor, tmp_path / request.param)
-    return tmp_path / request.param
+    return save_family_policy(request.param, experts, tmp_path / request.param)
 
 
 def crop_then_generate():

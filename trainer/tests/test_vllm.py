@@ -18,8 +18,11 @@ os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB of KV cache: tiny mo
 os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{max(0, (os.cpu_count() or 1) - 1)}")
 
 from test_grpo import LossInputs, episodes_of, scripted_tool_turns, trainer_for  # noqa: E402
+from vista_trainer.families import FAMILIES  # noqa: E402
 from vista_trainer.generation import Turns, collapse_image_runs, vllm_generate  # noqa: E402
 from vista_trainer.policy import IM_END, save_policy, train_tokenizer  # noqa: E402
+
+from conftest import save_family_policy  # noqa: E402
 
 ENV = {"tools": ["measure_bar", "crop_bar"], "max_turns": 2, "reward": "brevity"}
 
@@ -111,12 +114,19 @@ def check_on_policy(trainer, rollout, seen, sampled, steps: int) -> None:
     assert compared >= 4 * steps
 
 
-def test_vl_episodes_with_tool_images_are_trained_on_what_vllm_sampled_before_and_after_a_sync(policy_dir, registry,
-                                                                                                 tmp_path):
+@pytest.fixture(params=[name for name, family in FAMILIES.items() if family.vllm])
+def vl_family_dir(request, experts, tmp_path):
+    return save_family_policy(request.param, experts, tmp_path / request.param)
+
+
+def test_vl_episodes_with_tool_images_are_trained_on_what_vllm_sampled_before_and_after_a_sync(vl_family_dir,
+                                                                                                 registry, tmp_path):
+    """Every family vLLM's CPU build runs (`Family.vllm`)."""
+    policy_dir = vl_family_dir
     generate, sampled = crop_then_sample()
     trainer, rollout, records = trainer_for(policy_dir, registry, tmp_path, generate=generate, env=ENV,
                                             model_name_or_path=str(policy_dir), use_vllm=True, grpo_steps=2,
-                                            grpo_learning_rate=3e-2, max_new_tokens=12,
+                                            grpo_learning_rate=3e-2, max_new_tokens=12, max_length=4096,
                                             # the scripted turns have no sampling logprobs to correct with
                                             vllm_importance_sampling_correction=False)
     assert trainer.vllm_generation.llm.llm_engine.model_config.dtype == torch.float32
@@ -141,7 +151,7 @@ def test_text_episodes_are_trained_on_what_vllm_sampled_before_and_after_a_sync(
     adapters, vista's CPU sync reloads them)."""
     trainer, rollout, records = trainer_for(text_policy, registry, tmp_path, generate=None, env=ENV, use_vllm=True,
                                       model_name_or_path=str(text_policy), use_peft=lora, lora_r=4, lora_alpha=8,
-                                      grpo_steps=2, grpo_learning_rate=3e-2, max_new_tokens=12)
+                                      grpo_steps=2, grpo_learning_rate=3e-2, max_new_tokens=12, max_length=4096)
     sampled = None
     if engine == "batched":
         sampled = []

@@ -111,7 +111,7 @@ def tiny_internvl(tokenizer, seed: int = 0):
 
 FAMILIES = {
     "qwen2.5-vl": Family("qwen2.5-vl", "qwen2_5_vl", pixel_bounds=True, tiny=tiny_qwen2_5_vl, vllm=True),
-    "qwen3-vl": Family("qwen3-vl", "qwen3_vl", pixel_bounds=True, tiny=tiny_qwen3_vl, vllm=False),
+    "qwen3-vl": Family("qwen3-vl", "qwen3_vl", pixel_bounds=True, tiny=tiny_qwen3_vl, vllm=True),
     "internvl3": Family("internvl3", "internvl", pixel_bounds=False, tiny=tiny_internvl, vllm=False,
                         extra_tokens=INTERNVL_TOKENS),
 }

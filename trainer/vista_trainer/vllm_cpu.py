@@ -76,10 +76,21 @@ def install_image_processor_shims() -> None:
         for alias, target in aliases.items():
             setattr(shim, alias, getattr(source, target))
         sys.modules[name] = shim
-    from transformers import Qwen2_5_VLProcessor, Qwen2VLProcessor
+    # Qwen3-VL's video module (its video processor and resize rule) imports torchvision at the top; vista sends no
+    # video, so vLLM's imports of it get stand-ins that refuse one
+    name = "transformers.models.qwen3_vl.video_processing_qwen3_vl"
+    if name not in sys.modules:
+        shim = types.ModuleType(name, f"{name}: no video without torchvision (vista_trainer.vllm_cpu)")
+        shim.Qwen3VLVideoProcessor, shim.smart_resize = _NoVideo, _no_video
+        sys.modules[name] = shim
+    from transformers import Qwen2_5_VLProcessor, Qwen2VLProcessor, Qwen3VLProcessor
 
-    for processor in (Qwen2VLProcessor, Qwen2_5_VLProcessor):
+    for processor in (Qwen2VLProcessor, Qwen2_5_VLProcessor, Qwen3VLProcessor):
         processor.from_pretrained = classmethod(_image_only_from_pretrained)
+
+
+def _no_video(*args, **kwargs):
+    raise NotImplementedError("vLLM's CPU build runs here without torchvision: vista sends images, not videos")
 
 
 # what vLLM may pass to a processor's from_pretrained that the image processor takes
@@ -100,6 +111,10 @@ class _NoVideo:
     """Where vLLM reads a Qwen-VL processor's video processor: the kwargs it accepts are the image processor's
     (vLLM only reads their names), and a video is refused (vista never sends one)."""
 
+    @classmethod
+    def from_pretrained(cls, name, *args, **kwargs):
+        return _image_only_from_pretrained(None, name, **kwargs).video_processor
+
     def __init__(self, image_processor):
         self.valid_kwargs = image_processor.valid_kwargs
         for name in ("merge_size", "patch_size", "temporal_patch_size", "min_pixels", "max_pixels", "size"):
@@ -107,7 +122,7 @@ class _NoVideo:
                 setattr(self, name, getattr(image_processor, name))
 
     def __call__(self, *args, **kwargs):
-        raise NotImplementedError("vLLM's CPU build runs here without torchvision: vista sends images, not videos")
+        _no_video()
 
 
 def sync_weights(generation) -> None:
