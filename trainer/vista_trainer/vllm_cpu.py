@@ -9,7 +9,9 @@ the GPU build, and how this module answers it:
 - `install_image_processor_shims` (registered as a vLLM general plugin, so it runs in every vLLM process):
   vLLM's Qwen2-VL family modules import ``smart_resize`` from transformers' torchvision image processor, and the
   package index's torchvision is a CUDA build that does not import beside the CPU torch (the install removes it).
-  The shim serves those modules from transformers' PIL image processor, which has the same resize rule.
+  The shim serves those modules from transformers' PIL image processor, which has the same resize rule, and
+  Qwen3-VL's video module (which imports torchvision too) by stand-ins that refuse a video; the Qwen-VL processors
+  vLLM loads are vista's image-only ones.
 - `sync_weights`: TRL's colocate sync calls the model's ``load_weights``, whose loaders the CPU build no longer has
   after it prepacked its linear layers for oneDNN (``'Parameter' object has no attribute 'weight_loader'``).
   vLLM's own ``reload_weights`` path takes new weights and prepacks them again; a tied output head keeps its own
