@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -71,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "all"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    # TRL 1.16 warns at every import beyond vLLM 0.31; vista runs it with vLLM 0.32's CPU build (make test-vllm)
+    warnings.filterwarnings("ignore", message="TRL currently supports vLLM versions", category=UserWarning)
     for noisy in ("httpx", "transformers", "PIL", "accelerate"):  # accelerate logs every checkpoint file at INFO
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
