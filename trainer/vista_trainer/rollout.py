@@ -206,7 +206,7 @@ class EpisodeRollout:
                 stream.submit(index, episode, min(budget, limit - len(episode.ids)))
 
         stepping: dict[Future, tuple[int, list[int], list[float]]] = {}
-        with ThreadPoolExecutor(max_workers=min(32, len(episodes)) or 1, thread_name_prefix="vista-env") as pool:
+        with ThreadPoolExecutor(max_workers=min(64, len(episodes)) or 1, thread_name_prefix="vista-env") as pool:
             for index in range(len(episodes)):
                 next_turn(index)
             while stream.busy or stepping:
