@@ -74,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     # TRL 1.16 warns at every import beyond vLLM 0.31; vista runs it with vLLM 0.32's CPU build (make test-vllm)
     warnings.filterwarnings("ignore", message="TRL currently supports vLLM versions", category=UserWarning)
+    # TRL 1.16 reads transformers' deprecated `is_gradient_checkpointing` at every generation: one warning per turn
+    warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
     for noisy in ("httpx", "transformers", "PIL", "accelerate"):  # accelerate logs every checkpoint file at INFO
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
