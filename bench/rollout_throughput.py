@@ -3,6 +3,7 @@ at a time), the new ones (lock-step with a turn's calls at once; episodes advanc
 (the slowest episode played alone), in one run on the same episodes.
 
     make install-vllm && .venv-vllm/bin/python bench/rollout_throughput.py          # CPU, vLLM's CPU build
+    .venv-vllm/bin/python bench/rollout_throughput.py --served ocr_read_text        # a real tool via `vista serve`
 
 The policy is the tiny preset's Qwen2.5-VL architecture with random weights (`trainer_grpo_step.build`), sampled by
 vLLM (colocate); a random policy never writes a tool call, so its turns are constrained by a regular expression
@@ -21,6 +22,9 @@ latencies are only sleeps: what they measure is waiting, the rollout's cost wher
 - ``streaming``: each episode's next turn submitted as soon as its call returns (`VllmStream`), vLLM's default;
 - ``ideal``: the episode whose latencies sum highest, played alone (streaming);
 - ``no waiting``: streaming with every call returning at once: the rollout's compute alone, the other floor.
+
+With ``--served TOOL`` the calls go to a real tool of the standard families behind `vista serve` on 127.0.0.1 (its
+default limits: 4 calls at once, 64 waiting), through its client, and the reference is one episode played alone.
 """
 
 from __future__ import annotations
@@ -47,7 +51,6 @@ from vista_trainer.grpo import build_trainer
 from vista_trainer.policy import ChatCodec, load_policy
 from vista_trainer.rollout import EpisodeRollout
 
-CALL = '<tool_call>{"name": "wait", "arguments": {}}</tool_call>'
 CALLS = 2  # run per episode: max_turns 2 lets turns 0 and 1 call tools; the closing turn's call is refused
 
 
@@ -95,6 +98,55 @@ class Plugin:
         register(Plugin.tool)
 
 
+def policy(registry, tool: str, args, workdir: Path):
+    """The tiny policy on vLLM, its turns constrained to calling ``tool`` with no argument, and its rollout."""
+    task = registry.task("shape_scene")
+    checkpoint = workdir / "qwen2.5-vl-tiny-random-float32"
+    if not (checkpoint / "vista_policy.json").exists():
+        build("tiny", checkpoint, task, 16 * 28 * 28, torch.float32)
+    torch.set_num_threads(1)
+    examples = list(task.load("train", seed=30_000, limit=args.episodes))
+    call = f'<tool_call>{{"name": "{tool}", "arguments": {{}}}}</tool_call>'
+    config = VistaTrainConfig(run_dir=str(workdir / "run"), model_name_or_path=str(checkpoint), use_vllm=True,
+                              num_generations=2, grpo_batch_size=args.episodes, grpo_gradient_accumulation=1,
+                              max_new_tokens=args.max_new_tokens, max_length=4096, max_turns=2,
+                              system_prompt="compact",
+                              grpo_args={"generation_kwargs": {"structured_outputs": {"regex": re.escape(call)}}})
+    model, processor = load_policy(checkpoint, min_pixels=4 * 28 * 28, max_pixels=16 * 28 * 28)
+    codec = ChatCodec(processor, config.max_length)
+    rollout = EpisodeRollout(examples, codec, registry=registry,
+                             env_kwargs={"tools": [tool], "max_turns": 2, "reward": "hierarchical"},
+                             system_prompt=lambda _: "compact")
+    trainer = build_trainer(model, codec, config.grpo_config(str(workdir / "run" / "grpo")), rollout,
+                            reward_name="hierarchical")
+    rollout.play(examples[:4], trainer)  # warm the engine up
+    return examples, rollout, trainer
+
+
+def time_variants(rollout, trainer, variants: dict) -> dict[str, tuple[float, int]]:
+    """Wall time of each variant's rollout and the tool calls its episodes ran."""
+    out = {}
+    for name, (generate, executor, batch) in variants.items():
+        rollout.generate, rollout.executor = generate, executor
+        Plugin.tool.calls.clear()  # every rollout meets the same latencies, from each episode's first call
+        Wait.waiting = name != "no waiting"
+        started = time.perf_counter()
+        episodes = rollout.play(batch, trainer)
+        ran = sum(c.output_text is not None for e in episodes for s in e.trajectory.steps for c in s.tool_calls)
+        out[name] = (time.perf_counter() - started, ran)
+    return out
+
+
+def report(times: dict[str, tuple[float, int]], ideal: str) -> None:
+    for name, (seconds, calls) in times.items():
+        print(f"  {name:10s} {seconds:6.2f} s  ({calls} tool calls run)")
+    seconds = {name: value[0] for name, value in times.items()}
+    print(f"old / lock-step {seconds['old'] / seconds['lock-step']:.2f}x, old / streaming "
+          f"{seconds['old'] / seconds['streaming']:.2f}x; lock-step / {ideal} "
+          f"{seconds['lock-step'] / seconds[ideal]:.2f}x, streaming / {ideal} "
+          f"{seconds['streaming'] / seconds[ideal]:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=64)
@@ -103,66 +155,79 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-new-tokens", type=int, default=96, help="the tiny preset's; a random policy spells the "
                         "constrained call in up to one token per character")
+    parser.add_argument("--served", metavar="TOOL", default=None,
+                        help="instead of `wait`, a real tool of the standard families served by `vista serve` on "
+                             "127.0.0.1 (e.g. ocr_read_text: RapidOCR on the image), called through its client")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{max(0, (os.cpu_count() or 1) - 1)}")
     Wait.median, Wait.p99, Wait.seed = args.median, args.p99, args.seed
-
     workdir = args.workdir or Path(tempfile.gettempdir()) / "vista-throughput-bench"
+
+    def every_call_at_once():
+        return ToolExecutor(default_limit=args.episodes, max_workers=args.episodes)
+
     with registered_plugin(Plugin, "wait_plugin", select="all") as registry:
-        task = registry.task("shape_scene")
-        checkpoint = workdir / "qwen2.5-vl-tiny-random-float32"
-        if not (checkpoint / "vista_policy.json").exists():
-            build("tiny", checkpoint, task, 16 * 28 * 28, torch.float32)
-        torch.set_num_threads(1)
-        examples = list(task.load("train", seed=30_000, limit=args.episodes))
-        config = VistaTrainConfig(run_dir=str(workdir / "run"), model_name_or_path=str(checkpoint), use_vllm=True,
-                                  num_generations=2, grpo_batch_size=args.episodes, grpo_gradient_accumulation=1,
-                                  max_new_tokens=args.max_new_tokens, max_length=4096, max_turns=2,
-                                  system_prompt="compact",
-                                  grpo_args={"generation_kwargs": {"structured_outputs": {"regex": re.escape(CALL)}}})
-        model, processor = load_policy(checkpoint, min_pixels=4 * 28 * 28, max_pixels=16 * 28 * 28)
-        codec = ChatCodec(processor, config.max_length)
-        env_kwargs = {"tools": ["wait"], "max_turns": 2, "reward": "hierarchical"}
-        rollout = EpisodeRollout(examples, codec, registry=registry, env_kwargs=env_kwargs,
-                                 system_prompt=lambda _: "compact")
-        trainer = build_trainer(model, codec, config.grpo_config(str(workdir / "run" / "grpo")), rollout,
-                                reward_name="hierarchical")
+        if args.served:
+            served(args, registry, workdir, every_call_at_once)
+            return
+        examples, rollout, trainer = policy(registry, "wait", args, workdir)
         totals = {e.id: sum(Wait.latency(e.id, c) for c in range(CALLS)) for e in examples}
         slowest = max(examples, key=lambda e: totals[e.id])
-        rollout.play(examples[:4], trainer)  # warm the engine up
-        def every_call_at_once():
-            return ToolExecutor(default_limit=args.episodes, max_workers=args.episodes)
-
-        variants = {"old": (vllm_generate, ToolExecutor(default_limit=1), examples),
-                    "lock-step": (vllm_generate, every_call_at_once(), examples),
-                    "streaming": (None, every_call_at_once(), examples),
-                    "ideal": (None, every_call_at_once(), [slowest]),
-                    "no waiting": (None, every_call_at_once(), examples)}
-        seconds, calls = {}, {}
-        for name, (generate, executor, batch) in variants.items():
-            rollout.generate, rollout.executor = generate, executor
-            Plugin.tool.calls.clear()
-            Wait.waiting = name != "no waiting"
-            started = time.perf_counter()
-            episodes = rollout.play(batch, trainer)
-            seconds[name] = time.perf_counter() - started
-            calls[name] = sum(Plugin.tool.calls.values())
-            assert len(episodes) == len(batch) and set(Plugin.tool.calls.values()) == {CALLS}, Plugin.tool.calls
+        times = time_variants(rollout, trainer, {
+            "old": (vllm_generate, ToolExecutor(default_limit=1), examples),
+            "lock-step": (vllm_generate, every_call_at_once(), examples),
+            "streaming": (None, every_call_at_once(), examples),
+            "ideal": (None, every_call_at_once(), [slowest]),
+            "no waiting": (None, every_call_at_once(), examples)})
         latencies = sorted(Wait.latency(e.id, c) for e in examples for c in range(CALLS))
         print(f"{args.episodes} episodes x 3 turns ({CALLS} calls of `wait` each: latency median "
               f"{latencies[len(latencies) // 2]:.2f} s, max {latencies[-1]:.2f} s, sum {sum(latencies):.1f} s; the "
               f"slowest episode waits {totals[slowest.id]:.2f} s), tiny policy on vLLM's CPU build, "
               f"<= {args.max_new_tokens} tokens per turn")
-        for name in variants:
-            print(f"  {name:10s} {seconds[name]:6.2f} s  ({calls[name]} tool calls run)")
-        floor = max(seconds["ideal"], seconds["no waiting"])
-        print(f"old / lock-step {seconds['old'] / seconds['lock-step']:.2f}x, old / streaming "
-              f"{seconds['old'] / seconds['streaming']:.2f}x; lock-step / ideal "
-              f"{seconds['lock-step'] / seconds['ideal']:.2f}x, streaming / ideal "
-              f"{seconds['streaming'] / seconds['ideal']:.2f}x; streaming / max(ideal, no waiting) "
-              f"{seconds['streaming'] / floor:.2f}x")
+        report(times, "ideal")
+        floor = max(times["ideal"][0], times["no waiting"][0])
+        print(f"streaming / max(ideal, no waiting) {times['streaming'][0] / floor:.2f}x")
+
+
+def served(args, registry, workdir: Path, every_call_at_once) -> None:
+    """The same rollouts with a real model-backed tool behind `vista serve` (its defaults: 4 calls at once, a queue of
+    64), the calls going through `ToolServerClient` (`attach_remote_tools`)."""
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+    from vista.serve.client import attach_remote_tools
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "vista.cli", "serve", "--tools", args.served, "--host",
+                               "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        attach_remote_tools(registry, url, [args.served])
+        examples, rollout, trainer = policy(registry, args.served, args, workdir)
+        times = time_variants(rollout, trainer, {
+            "old": (vllm_generate, ToolExecutor(default_limit=1), examples),
+            "lock-step": (vllm_generate, every_call_at_once(), examples),
+            "streaming": (None, every_call_at_once(), examples),
+            "one alone": (None, every_call_at_once(), examples[:1])})
+        print(f"{args.episodes} episodes x 3 turns, 2 calls each of `{args.served}` served by `vista serve` "
+              f"(defaults), tiny policy on vLLM's CPU build, <= {args.max_new_tokens} tokens per turn")
+        report(times, "one alone")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
