@@ -136,3 +136,11 @@ def test_ctrl_c_stops_vista_train_in_one_line_that_says_how_to_resume(tmp_path):
     assert err.strip().splitlines()[-1] == (f"vista-train: interrupted; run the same command again to resume in {run} "
                                             "(finished stages are kept, expert episodes are not played twice, GRPO "
                                             "restarts from its last checkpoint)")
+
+
+def test_a_misspelled_flag_gets_a_did_you_mean(tmp_path, capsys):
+    assert main(["--grpo_stpes", "5", "--run_dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("vista-train: configuration error: unknown flag --grpo_stpes; did you mean --grpo_steps? "
+                           "(`vista-train --help` lists every flag)")
+    assert not (tmp_path / "run").exists()

@@ -11,6 +11,7 @@ Every field of `VistaTrainConfig` is a flag (`vista-train --help` lists them wit
 
 from __future__ import annotations
 
+import difflib
 import logging
 import sys
 import warnings
@@ -61,6 +62,14 @@ def parse_config(argv: Sequence[str], prog: str = "vista-train"):
     for action in parser._actions:  # transformers gives a bool's negation the field's own help
         if action.option_strings and action.option_strings[0].startswith("--no_"):
             action.help = f"turn {action.option_strings[0][5:]} off"
+    flags = {option for action in parser._actions for option in action.option_strings} | {"--config"}
+    for token in argv:
+        flag = token.split("=", 1)[0]
+        underscored = "--" + flag[2:].replace("-", "_")
+        if flag.startswith("--") and flag not in flags and underscored not in flags:
+            close = difflib.get_close_matches(underscored, sorted(flags), n=1)
+            raise ValueError(f"unknown flag {flag}" + (f"; did you mean {close[0]}?" if close else "") +
+                             f" (`{prog} --help` lists every flag)")
     with explicit_fields(set_fields(argv)):
         (config,) = parser.parse_args_and_config(list(argv))
     return config
