@@ -34,22 +34,25 @@ import math
 import os
 import random
 import re
+import sys
 import tempfile
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
-import torch
-import vista
-from trainer_grpo_step import build
-from vista.executor import ToolExecutor
-from vista.testing import registered_plugin
-from vista_trainer.config import VistaTrainConfig
-from vista_trainer.generation import vllm_generate
-from vista_trainer.grpo import build_trainer
-from vista_trainer.policy import ChatCodec, load_policy
-from vista_trainer.rollout import EpisodeRollout
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "tests"))  # the tool-server test helpers
+
+import torch  # noqa: E402
+import vista  # noqa: E402
+from trainer_grpo_step import build  # noqa: E402
+from vista.executor import ToolExecutor  # noqa: E402
+from vista.testing import registered_plugin  # noqa: E402
+from vista_trainer.config import VistaTrainConfig  # noqa: E402
+from vista_trainer.generation import vllm_generate  # noqa: E402
+from vista_trainer.grpo import build_trainer  # noqa: E402
+from vista_trainer.policy import ChatCodec, load_policy  # noqa: E402
+from vista_trainer.rollout import EpisodeRollout  # noqa: E402
 
 CALLS = 2  # run per episode: max_turns 2 lets turns 0 and 1 call tools; the closing turn's call is refused
 
@@ -181,6 +184,9 @@ def main() -> None:
             "streaming": (None, every_call_at_once(), examples),
             "ideal": (None, every_call_at_once(), [slowest]),
             "no waiting": (None, every_call_at_once(), examples)})
+        # every rollout met the same calls: each episode ran its CALLS calls (a cut call would run none)
+        assert all(calls == (1 if name == "ideal" else len(examples)) * CALLS for name, (_, calls) in times.items()), \
+            times
         latencies = sorted(Wait.latency(e.id, c) for e in examples for c in range(CALLS))
         print(f"{args.episodes} episodes x 3 turns ({CALLS} calls of `wait` each: latency median "
               f"{latencies[len(latencies) // 2]:.2f} s, max {latencies[-1]:.2f} s, sum {sum(latencies):.1f} s; the "
@@ -194,27 +200,17 @@ def main() -> None:
 def served(args, registry, workdir: Path, every_call_at_once) -> None:
     """The same rollouts with a real model-backed tool behind `vista serve` (its defaults: 4 calls at once, a queue of
     64), the calls going through `ToolServerClient` (`attach_remote_tools`)."""
-    import socket
     import subprocess
-    import sys
 
-    import httpx
+    from serving import free_port, wait_healthy
     from vista.serve.client import attach_remote_tools
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "vista.cli", "serve", "--tools", args.served, "--host",
                                "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        wait_healthy(url, 120)
         attach_remote_tools(registry, url, [args.served])
         examples, rollout, trainer = policy(registry, args.served, args, workdir)
         times = time_variants(rollout, trainer, {

@@ -56,6 +56,20 @@ def save_family_policy(name: str, experts, directory):
     return directory
 
 
+def policy_runs(ids, mask, logprobs):
+    """The runs of ``mask`` 1 in ``ids``, each as (ids, logprobs)."""
+    runs, current = [], None
+    for token, flag, logprob in zip(ids, mask, logprobs):
+        if flag:
+            current = current or ([], [])
+            current[0].append(token)
+            current[1].append(logprob)
+        elif current:
+            runs.append(current)
+            current = None
+    return runs + ([current] if current else [])
+
+
 @pytest.fixture
 def policy_dir(tiny, tmp_path):
     """The tiny policy saved and loaded back: TRL builds the KL reference from the policy's path, vLLM loads it."""

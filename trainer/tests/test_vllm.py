@@ -22,7 +22,7 @@ from vista_trainer.families import FAMILIES  # noqa: E402
 from vista_trainer.generation import Turns, collapse_image_runs, vllm_generate  # noqa: E402
 from vista_trainer.policy import IM_END, save_policy, train_tokenizer  # noqa: E402
 
-from conftest import save_family_policy  # noqa: E402
+from conftest import policy_runs, save_family_policy  # noqa: E402
 
 ENV = {"tools": ["measure_bar", "crop_bar"], "max_turns": 2, "reward": "brevity"}
 
@@ -69,20 +69,6 @@ def crop_then_sample():
         return Turns(ids, logprobs)
 
     return generate, sampled
-
-
-def policy_runs(ids, mask, logprobs):
-    """The runs of ``mask`` 1 in ``ids``, each as (ids, logprobs)."""
-    runs, current = [], None
-    for token, flag, logprob in zip(ids, mask, logprobs):
-        if flag:
-            current = current or ([], [])
-            current[0].append(token)
-            current[1].append(logprob)
-        elif current:
-            runs.append(current)
-            current = None
-    return runs + ([current] if current else [])
 
 
 def check_on_policy(trainer, rollout, seen, sampled, steps: int) -> None:

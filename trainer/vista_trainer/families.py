@@ -32,14 +32,12 @@ import torch
 
 from .policy import (
     CHAT_TEMPLATE,
-    IMAGE_PAD,
     INTERNVL_TOKENS,
-    VIDEO_PAD,
-    VISION_END,
-    VISION_START,
     build_internvl_processor,
     build_processor,
     build_tiny_model,
+    qwen_vision_token_ids,
+    with_turn_tokens,
 )
 
 
@@ -51,12 +49,6 @@ class Family:
     tiny: Callable[[Any, int], tuple[Any, Any]]  # (tokenizer, seed) -> (model, processor)
     vllm: bool
     extra_tokens: dict[str, str] | None = None  # special tokens the family's tokenizer carries (name -> token)
-
-
-def _qwen_ids(tokenizer) -> dict[str, int]:
-    return {name: tokenizer.convert_tokens_to_ids(token) for name, token in
-            (("image_token_id", IMAGE_PAD), ("video_token_id", VIDEO_PAD), ("vision_start_token_id", VISION_START),
-             ("vision_end_token_id", VISION_END))}
 
 
 def tiny_qwen2_5_vl(tokenizer, seed: int = 0):
@@ -80,11 +72,9 @@ def tiny_qwen3_vl(tokenizer, seed: int = 0):
         vision_config=dict(depth=1, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
                            patch_size=16, spatial_merge_size=2, temporal_patch_size=2, num_position_embeddings=64,
                            deepstack_visual_indexes=[0]),
-        tie_word_embeddings=True, **_qwen_ids(tokenizer))
+        tie_word_embeddings=True, **qwen_vision_token_ids(tokenizer))
     torch.manual_seed(seed)
-    model = Qwen3VLForConditionalGeneration(config)
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model = with_turn_tokens(Qwen3VLForConditionalGeneration(config), tokenizer)
     image_processor = Qwen2VLImageProcessorPil(min_pixels=4 * 32 * 32, max_pixels=16 * 32 * 32, patch_size=16,
                                                merge_size=2)
     return model, image_only_processor("qwen3_vl", tokenizer, image_processor, chat_template=CHAT_TEMPLATE)
@@ -103,10 +93,7 @@ def tiny_internvl(tokenizer, seed: int = 0):
                          eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id),
         image_token_id=tokenizer.context_image_token_id, downsample_ratio=0.5, image_seq_length=1)
     torch.manual_seed(seed)
-    model = InternVLForConditionalGeneration(config)
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    return model, processor
+    return with_turn_tokens(InternVLForConditionalGeneration(config), tokenizer), processor
 
 
 FAMILIES = {

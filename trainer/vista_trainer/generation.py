@@ -162,8 +162,7 @@ def vllm_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Sequence[i
         engine.max_completion_length = configured
     if colocate:
         for episode, prompt in zip(episodes, ran):
-            if list(prompt) != episode.ids:
-                raise VllmPromptMismatch(episode.ids, list(prompt), image_token)
+            VllmPromptMismatch.check(episode.ids, prompt, image_token)
     eos = set(trainer.eos_token_ids)
     rows = [cut(ids, [lp[0] for lp in lps], eos, budget) for ids, lps, budget in zip(completions, logprobs, budgets)]
     return Turns([r[0] for r in rows], [r[1] for r in rows])
@@ -185,6 +184,12 @@ class VllmPromptMismatch(RuntimeError):
                          f"episode holds {len(ours)} ({count(ours)} image tokens): its image processor resizes "
                          "images differently from the trainer's; save the policy with the run's processor "
                          "(save_policy) so that both read the same min_pixels/max_pixels")
+
+    @classmethod
+    def check(cls, ours: list[int], theirs: Sequence[int], image_token: int | None) -> None:
+        """Raise unless the prompt vLLM ran (``theirs``, images expanded by vLLM) is the episode's, token for token."""
+        if list(theirs) != ours:
+            raise cls(ours, list(theirs), image_token)
 
 
 def streams(trainer) -> bool:
@@ -244,8 +249,7 @@ class VllmStream:
             if not output.finished or output.request_id not in self.requests:
                 continue
             key, episode, budget = self.requests.pop(output.request_id)
-            if list(output.prompt_token_ids) != episode.ids:
-                raise VllmPromptMismatch(episode.ids, list(output.prompt_token_ids), self.image_token)
+            VllmPromptMismatch.check(episode.ids, output.prompt_token_ids, self.image_token)
             sample = output.outputs[0]
             logprobs = [entry[token].logprob for token, entry in zip(sample.token_ids, sample.logprobs)]
             finished.append((key, *cut(sample.token_ids, logprobs, self.eos, budget)))

@@ -103,8 +103,6 @@ def build_tiny_model(tokenizer, hidden_size: int, layers: int, heads: int, visio
     built too (`bench/trainer_grpo_step.py`)."""
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
-    ids = {name: tokenizer.convert_tokens_to_ids(tok) for name, tok in
-           (("image", IMAGE_PAD), ("video", VIDEO_PAD), ("vision_start", VISION_START), ("vision_end", VISION_END))}
     tie = shape.get("tie_word_embeddings", True)
     config = Qwen2_5_VLConfig(
         text_config=dict(vocab_size=shape.get("vocab_size", len(tokenizer)), hidden_size=hidden_size,
@@ -121,10 +119,20 @@ def build_tiny_model(tokenizer, hidden_size: int, layers: int, heads: int, visio
                            out_hidden_size=hidden_size,
                            fullatt_block_indexes=shape.get("fullatt_blocks", list(range(vision_depth))),
                            window_size=112),
-        image_token_id=ids["image"], video_token_id=ids["video"], vision_start_token_id=ids["vision_start"],
-        vision_end_token_id=ids["vision_end"], tie_word_embeddings=tie)
+        tie_word_embeddings=tie, **qwen_vision_token_ids(tokenizer))
     torch.manual_seed(seed)
-    model = Qwen2_5_VLForConditionalGeneration(config)
+    return with_turn_tokens(Qwen2_5_VLForConditionalGeneration(config), tokenizer)
+
+
+def qwen_vision_token_ids(tokenizer) -> dict[str, int]:
+    """A Qwen-VL config's image, video and vision start/end token ids, from the tokenizer that carries them."""
+    return {name: tokenizer.convert_tokens_to_ids(token) for name, token in
+            (("image_token_id", IMAGE_PAD), ("video_token_id", VIDEO_PAD), ("vision_start_token_id", VISION_START),
+             ("vision_end_token_id", VISION_END))}
+
+
+def with_turn_tokens(model, tokenizer):
+    """``model`` generating until the tokenizer's end of turn and padding with its pad token."""
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     return model

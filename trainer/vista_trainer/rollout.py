@@ -174,13 +174,7 @@ class EpisodeRollout:
                 return episodes
             budgets = [min(budget, limit - len(e.ids)) for e in live]
             turns = generate(trainer, live, budgets)
-            kept = []
-            for ids, logprobs in zip(turns.ids, turns.logprobs):
-                # a sampled image/video placeholder would have no pixels: the turn ends before it (the tokens kept
-                # are the sampled prefix, so still on-policy)
-                stop = next((i for i, t in enumerate(ids) if t in placeholders), len(ids))
-                self.sampled_tokens += stop
-                kept.append((list(ids[:stop]), list(logprobs[:stop])))
+            kept = [self.policy_part(ids, logprobs, placeholders) for ids, logprobs in zip(turns.ids, turns.logprobs)]
             outcomes = self.step_all(live, [ids for ids, _ in kept])
             for episode, (ids, logprobs), outcome in zip(live, kept, outcomes):
                 self.absorb(episode, ids, logprobs, outcome)
@@ -211,10 +205,9 @@ class EpisodeRollout:
                 next_turn(index)
             while stream.busy or stepping:
                 for index, ids, logprobs in stream.step() if stream.busy else []:
-                    stop = next((i for i, t in enumerate(ids) if t in placeholders), len(ids))
-                    self.sampled_tokens += stop
-                    text = self.codec.tokenizer.decode(ids[:stop], skip_special_tokens=True)
-                    stepping[pool.submit(episodes[index].env.step, text)] = (index, ids[:stop], logprobs[:stop])
+                    ids, logprobs = self.policy_part(ids, logprobs, placeholders)
+                    text = self.codec.tokenizer.decode(ids, skip_special_tokens=True)
+                    stepping[pool.submit(episodes[index].env.step, text)] = (index, ids, logprobs)
                 ready = [f for f in stepping if f.done()]
                 if not ready and stepping and not stream.busy:  # nothing to sample: wait for a tool
                     ready = list(wait(stepping, return_when=FIRST_COMPLETED).done)
@@ -224,6 +217,13 @@ class EpisodeRollout:
                     if not episodes[index].done:
                         next_turn(index)
         return episodes
+
+    def policy_part(self, ids: Sequence[int], logprobs: Sequence[float], placeholders: set[int]):
+        """The part of a sampled turn the episode keeps, counted in ``sampled_tokens``: a sampled image/video
+        placeholder would have no pixels, so the turn ends before it (the sampled prefix: still on-policy)."""
+        stop = next((i for i, t in enumerate(ids) if t in placeholders), len(ids))
+        self.sampled_tokens += stop
+        return list(ids[:stop]), list(logprobs[:stop])
 
     def start(self, example: vista.Example) -> TokenEpisode:
         task = self.registry.task(example.task)
