@@ -9,13 +9,12 @@ import pytest
 import torch
 import vista
 from test_grpo import LossInputs, episodes_of, scripted_tool_turns, trainer_for
-from test_vllm import policy_runs
 from vista_trainer.config import VistaTrainConfig
 from vista_trainer.families import FAMILIES
 from vista_trainer.generation import Turns, transformers_generate
 from vista_trainer.pipeline import Pipeline
 
-from conftest import save_family_policy
+from conftest import policy_runs, save_family_policy
 
 ENV = {"tools": ["measure_bar", "crop_bar"], "max_turns": 2, "reward": "brevity"}
 
