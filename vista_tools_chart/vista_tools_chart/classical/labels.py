@@ -1,0 +1,130 @@
+"""Category labels: the row or column of texts along the category axis, each assigned to the mark position it
+stands at (a merged line of labels cut and read again)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ocr import Text, read_line
+
+
+def rows_below(texts: list[Text], y: float, left: float) -> list[Text]:
+    """The first row of texts under pixel row `y` (the category tick labels of a vertical chart)."""
+    below = [t for t in texts if t.box[1] >= y - 2 and t.cx > left]
+    if not below:
+        return []
+    first = min(t.cy for t in below)
+    tolerance = max(6.0, 0.6 * np.median([t.height for t in below]))
+    return sorted([t for t in below if t.cy - first <= tolerance], key=lambda t: t.cx)
+
+
+def column_left_of(texts: list[Text], x: float, top: float, bottom: float) -> list[Text]:
+    """The column of texts right-aligned nearest to the left of pixel column `x` (horizontal-bar categories)."""
+    # a y-axis title standing on its end is not a category label
+    left = [t for t in texts if t.box[2] <= x + 2 and top - 4 <= t.cy <= bottom + 4
+            and not t.on_end]
+    if not left:
+        return []
+    nearest = max(t.box[2] for t in left)
+    return sorted([t for t in left if nearest - t.box[2] <= 0.3 * max(t.width, 1) + 25], key=lambda t: t.cy)
+
+
+def assign_labels(rgb: np.ndarray, ink: np.ndarray, positions: list[float], texts: list[Text],
+                   along: str) -> list[str]:
+    """The category label at each mark position: the text whose extent covers it (or the nearest). A text that
+    covers several positions is labels that detection merged into one line: each position's share of it is
+    re-read on its own."""
+    lo, hi = (0, 2) if along == "x" else (1, 3)
+    covering: dict[int, list[int]] = {}
+    labels = []
+    for i, p in enumerate(positions):
+        if not texts:
+            labels.append(f"item {i + 1}")
+            continue
+        inside = [j for j, t in enumerate(texts) if t.box[lo] - 3 <= p <= t.box[hi] + 3]
+        j = min(inside or range(len(texts)), key=lambda j: abs((texts[j].box[lo] + texts[j].box[hi]) / 2 - p))
+        labels.append(texts[j].text)
+        covering.setdefault(j, []).append(i)
+    for j, members in covering.items():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda i: positions[i])
+        box = texts[j].box
+        # each label is centred on its tick: a label whose ink starts at `start` ends at 2 * tick - start, where
+        # the next one starts; snap that cut to the widest blank stretch (the space between two words) within a
+        # third of the way to the next tick (a cut estimated from the previous one drifts)
+        columns = _ink(ink, box, along)
+        start = columns[0] if len(columns) else box[lo]
+        for n, i in enumerate(members):
+            if n < len(members) - 1:
+                spacing = positions[members[n + 1]] - positions[i]
+                guess = min(max(2 * positions[i] - start, positions[i]), positions[members[n + 1]])
+            end = box[hi] if n == len(members) - 1 else _blank_near(ink, box, guess, along, max(5.0, spacing / 3))
+            part = (start - 1, box[1] - 2, end + 1, box[3] + 2) if along == "x" else \
+                (box[0] - 2, start - 1, box[2] + 2, end + 1)
+            labels[i] = read_line(rgb, part) or labels[i]
+            after = columns[columns > end] if len(columns) else columns
+            start = float(after[0]) if len(after) else end
+    return labels
+
+
+def _ink(ink: np.ndarray, box: tuple[float, float, float, float], along: str) -> np.ndarray:
+    """Image coordinates (along the line of text) of the columns (or rows) in `box` that hold text pixels."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    region = ink[max(0, y0):y1, max(0, x0):x1]
+    found = np.nonzero(region.any(axis=0) if along == "x" else region.any(axis=1))[0]
+    return found + (max(0, x0) if along == "x" else max(0, y0))
+
+
+def _blank_near(ink: np.ndarray, box: tuple[float, float, float, float], middle: float, along: str,
+                reach: float) -> float:
+    """Where to cut a merged line of labels near `middle`: the centre of the widest blank stretch (the space
+    between two words) within `reach` of it, nearer ones preferred, or `middle` itself when there is none."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    region = ink[max(0, y0):y1, max(0, x0):x1]
+    inked = region.any(axis=0) if along == "x" else region.any(axis=1)
+    origin = max(0, x0) if along == "x" else max(0, y0)
+    blank = np.nonzero(~inked)[0]
+    if not len(blank):
+        return middle
+    runs = [r for r in np.split(blank, np.nonzero(np.diff(blank) > 1)[0] + 1)
+            if len(r) >= 2 and abs(origin + r.mean() - middle) <= reach]
+    if not runs:
+        return middle
+    # wide and near: a word space two pixels from the estimate beats one a pixel wider across the next word
+    widest = max(runs, key=lambda r: len(r) - 0.5 * abs(origin + r.mean() - middle))
+    return float(origin + widest.mean())
+
+
+def tick_marks(ink: np.ndarray, bottom: float, left: float) -> list[float]:
+    """Centres of the x axis's tick marks: the short dark strokes hanging under the bottom spine (the longest dark
+    row at or below `bottom`). Empty when the chart draws no spine or ticks."""
+    dark = ink
+    start = max(0, int(bottom) - 3)
+    rows = dark[start:, int(left):]
+    if rows.shape[0] < 6:
+        return []
+    coverage = rows.mean(axis=1)
+    spine = int(np.argmax(coverage))
+    if coverage[spine] < 0.5:
+        return []
+    while spine + 1 < len(coverage) and coverage[spine + 1] >= 0.5:
+        spine += 1
+    strip = rows[spine + 2:spine + 4]
+    if strip.shape[0] < 2:
+        return []
+    columns = np.nonzero(strip.all(axis=0))[0]
+    if len(columns) < 2:
+        return []
+    runs = np.split(columns, np.nonzero(np.diff(columns) > 1)[0] + 1)
+    marks = [float(r.mean()) + int(left) for r in runs if len(r) <= 4]
+    return marks if len(marks) >= 2 else []
+
+
+def dedupe(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out

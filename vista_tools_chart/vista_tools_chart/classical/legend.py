@@ -1,0 +1,65 @@
+"""The legend: texts with a small swatch of a series colour beside them, naming that colour."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..ocr import Text
+from .results import LegendEntry
+
+
+def find_legend(texts: list[Text], labels: np.ndarray, text_mask: np.ndarray | None = None) -> list[LegendEntry]:
+    """Texts with a small isolated swatch of one series colour just to their left: a patch, or a short line with
+    or without a marker. Every colour in reach is tried, so a legend's frame or a gridline beside it does not hide
+    the swatch. A swatch is never inside a text (`text_mask`): black letters beside a label are not a black
+    series' swatch."""
+    entries: list[LegendEntry] = []
+    h, w = labels.shape
+    everything = labels
+    if text_mask is not None:
+        labels = np.where(text_mask, -1, labels)
+    components: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for t in texts:
+        size = max(t.height, 8.0)
+        x0, x1 = int(max(0, t.box[0] - 3.5 * size)), int(max(0, t.box[0] - 1))
+        y0, y1 = int(max(0, t.cy - 0.6 * size)), int(min(h, t.cy + 0.6 * size))
+        if x1 - x0 < 3 or y1 <= y0:
+            continue
+        window = labels[y0:y1, x0:x1]
+        counts = np.bincount(window[window >= 0].ravel(), minlength=1)
+        for colour in np.argsort(-counts):
+            if counts[colour] < 6:
+                break
+            if colour not in components:
+                n, comp, stats, _ = cv2.connectedComponentsWithStats((labels == colour).astype(np.uint8),
+                                                                     connectivity=8)
+                components[colour] = (comp, stats)
+            comp, stats = components[colour]
+            ys, xs = np.nonzero(window == colour)
+            cid = int(np.bincount(comp[y0:y1, x0:x1][ys, xs]).argmax())
+            cx0, cy0, cw, ch = stats[cid, :4]
+            # a swatch is a short wide patch or line (2 x 0.7 em) ending right before its text; a bar end next to a
+            # value label is long
+            if cw > 3.5 * size or ch > 1.6 * size or cw < max(5.0, 0.5 * size) or cw < 1.2 * ch \
+                    or cx0 + cw < t.box[0] - 1.5 * size or abs(cy0 + ch / 2 - t.cy) > 0.35 * size:
+                continue
+            # and it stands alone: the tip of a pie's wedge beside its label touches the other wedges (looked for
+            # 3-5 px out, clear of an edge stroke drawn around the swatch)
+            outer = everything[max(0, cy0 - 5):cy0 + ch + 5, max(0, cx0 - 5):cx0 + cw + 5]
+            ring = np.ones(outer.shape, bool)
+            ring[min(3, cy0):min(3, cy0) + ch + 4, min(3, cx0):min(3, cx0) + cw + 4] = False
+            if np.mean((outer[ring] >= 0) & (outer[ring] != colour)) > 0.05:
+                continue
+            if not any(e.color_index == colour for e in entries):
+                entries.append(LegendEntry(label=t.text, color_index=int(colour), text=t,
+                                           swatch=(float(cx0), float(cy0), float(cx0 + cw), float(cy0 + ch))))
+            break
+    # a number beside a mark is a value label, unless it lines up with other entries in a column or a row (series
+    # named '2020') whose swatches are the same size (the ends of short bars beside their value labels line up too)
+    def same_size(e: LegendEntry, f: LegendEntry) -> bool:
+        return all(abs((f.swatch[k + 2] - f.swatch[k]) - (e.swatch[k + 2] - e.swatch[k])) <= 3 for k in (0, 1))
+
+    return [e for e in entries if e.text.number is None or any(
+        f is not e and same_size(e, f) and (abs(f.swatch[0] - e.swatch[0]) <= 3 or abs(f.swatch[1] - e.swatch[1]) <= 2
+                                            and abs(f.swatch[3] - e.swatch[3]) <= 2) for f in entries)]

@@ -1,0 +1,125 @@
+"""Line charts: each series' stroke traced per column and read at the category ticks."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .axes import precision, tick_marks
+from .colours import CHROMA, as_rgb, gridlines, polyline
+from .labels import assign_labels, dedupe, rows_below
+from .results import ChartParse, ChartParseError, Mark, Scale
+
+
+def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend) -> ChartParse:
+    # text is no part of a line: anti-aliased light text on a dark background passes for a pale series colour;
+    # nor are gridlines of a colour close to a series' (long straight strokes along the axes)
+    labels = np.where(parser.text_mask | gridlines(labels >= 0), -1, labels)
+    tick_x = min(t.box[0] for t in scale.ticks)
+    plot_left = max(t.box[2] for t in scale.ticks)
+    # a grey there is a gridline or anti-aliased text unless it draws a line across the plot; of a grey series,
+    # only that line: not the tick marks and spines of its colour, nor the grey fringe of a darker line
+    for c in range(len(colours)):
+        if np.ptp(colours[c]) < CHROMA:
+            darker = [np.abs(parser.rgb.astype(np.int16) - colours[k].astype(np.int16)).max(axis=2) <= 12
+                      for k in range(len(colours)) if colours[k].mean() < colours[c].mean()]
+            others = np.any(darker, axis=0) if darker else np.zeros(labels.shape, bool)
+            fringe = cv2.dilate(others.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+            line = polyline((labels == c) & ~fringe, across=0.04, single=0.0)
+            labels = np.where((labels == c) & ~line, -1, labels)
+    used_colours = [c for c in range(len(colours)) if (labels[:, int(plot_left):] == c).sum() >= 20]
+    columns = {c: _column_profile(labels == c) for c in used_colours}
+    columns = {c: p for c, p in columns.items() if np.isfinite(p).sum() >= 0.1 * parser.width}
+    if not columns:
+        raise ChartParseError("found a numeric axis but no coloured bars, lines or markers")
+    lowest_line = max(int(np.max(np.nonzero(np.any(labels == c, axis=1))[0])) for c in columns)
+    bottom = max(lowest_line, max(t.cy for t in scale.ticks))
+    # the x axis's spine where one is drawn: value labels under the lowest points still stand above it
+    spine = np.nonzero(parser.strong_ink[int(bottom):, int(plot_left):].mean(axis=1) >= 0.5)[0]
+    if len(spine):
+        bottom += int(spine[0])
+    candidates = [t for t in body if id(t) not in {id(s) for s in scale.ticks}]
+    tick_row = rows_below(candidates, bottom, left=plot_left)
+    if len(tick_row) < 2:
+        tick_row = parser.reread_row(tick_row, bottom, plot_left)
+    if not tick_row:
+        raise ChartParseError("found lines but no category labels under the x axis")
+    positions = tick_marks(parser.strong_ink, bottom, plot_left) or [t.cx for t in tick_row]
+    categories = dedupe(assign_labels(parser.rgb, parser.ink, positions, tick_row, "x"))
+    series, index = parser.series(list(columns), colours, names, "value")
+    digits = precision(scale)
+    spacing = float(np.median(np.diff(positions))) if len(positions) > 1 else 0.2 * parser.width
+    heights = {c: [_height_at(labels == c, profile, x, spacing) for x in positions]
+               for c, profile in columns.items()}
+    for c, row in heights.items():
+        for k, y in enumerate(row):
+            if y is None:
+                row[k] = _hidden_height(c, columns, heights, k, positions[k])
+    marks, polylines = [], {}
+    for c, row in heights.items():
+        points = [(x, y) for x, y in zip(positions, row) if y is not None]
+        marks += [Mark("point", index[c], label, round(scale.value(y), digits), (x - 3, y - 3, x + 3, y + 3),
+                       color=as_rgb(colours[c])) for label, x, y in zip(categories, positions, row) if y is not None]
+        polylines[index[c]] = points
+    top = min(min(t.box[1] for t in scale.ticks),
+              min(int(np.min(np.nonzero(np.any(labels == c, axis=1))[0])) for c in columns))
+    title, x_label, y_label = parser.title_and_axis_labels(
+        body, top, {id(t) for t in tick_row} | {id(t) for t in scale.ticks}, left=tick_x,
+        bottom=max(t.box[3] for t in tick_row))
+    if len(series) == 1 and series[0].name == "value" and y_label:
+        series[0].name = y_label
+    return ChartParse(parser.width, parser.height, "line", title, x_label, y_label, texts, series, marks, categories,
+                      legend, scale, polylines=polylines)
+
+def _column_profile(mask: np.ndarray) -> np.ndarray:
+    """Per column, the median row of the mask's pixels, as the row's centre in image coordinates (row r spans
+    r to r + 1, as the tick positions and bar ends do); NaN where it has none."""
+    profile = np.full(mask.shape[1], np.nan)
+    for column in np.nonzero(mask.any(axis=0))[0]:
+        profile[column] = float(np.median(np.nonzero(mask[:, column])[0])) + 0.5
+    return profile
+
+def _hidden_height(colour: int, profiles: dict[int, np.ndarray], heights: dict[int, list], k: int,
+                   x: float) -> float | None:
+    """Where a series vanishes it runs under another one drawn on top: take the height of the series that
+    covers it at the edge of where it was last seen."""
+    seen = np.nonzero(np.isfinite(profiles[colour]))[0]
+    if not len(seen):
+        return None
+    edge = int(seen[np.argmin(np.abs(seen - x))])
+    step = 3 if x > edge else -3
+    own = profiles[colour][edge]
+    for c, profile in profiles.items():
+        beyond = min(max(edge + step, 0), len(profile) - 1)
+        if c != colour and heights[c][k] is not None and np.isfinite(profile[beyond]) \
+                and abs(profile[beyond] - own) <= 4:
+            return heights[c][k]
+    return None
+
+def _height_at(mask: np.ndarray, profile: np.ndarray, x: float, spacing: float) -> float | None:
+    """The line's pixel row at column x. A line is straight between vertices and the middle of a straight
+    stroke's column is its centre line, so fit the stroke on each side (clear of the vertex, where joins and
+    markers bulge) and meet it at x; fall back to the pixels at x when neither side is long enough."""
+    estimates = []
+    for side in (-1, 1):
+        near, far = x + side * 0.15 * spacing, x + side * 0.6 * spacing
+        columns = np.arange(int(round(min(near, far))), int(round(max(near, far))) + 1)
+        columns = columns[(columns >= 0) & (columns < len(profile))]
+        columns = columns[np.isfinite(profile[columns])]
+        if len(columns) < max(5, 0.15 * spacing):
+            continue
+        rows = profile[columns]
+        fit = np.polyfit(columns, rows, 1)
+        keep = np.abs(np.polyval(fit, columns) - rows) <= 1.5
+        if keep.sum() >= 5:  # another series crossing or a label on the stroke: fit the rest again
+            fit = np.polyfit(columns[keep], rows[keep], 1)
+        estimates.append(float(np.polyval(fit, x)))
+    if estimates:
+        return float(np.mean(estimates))
+    xi = int(round(x))
+    for radius in (1, 2, 3):
+        ys = np.unique(np.nonzero(mask[:, max(0, xi - radius):xi + radius + 1])[0])
+        if len(ys):
+            run = max(np.split(ys, np.nonzero(np.diff(ys) > 2)[0] + 1), key=len)
+            return (float(run[0]) + float(run[-1])) / 2 + 0.5
+    return None

@@ -1,0 +1,132 @@
+"""One chart's parse: the steps run in order (text, colours, legend, axes), then the chart type decided from the
+marks and the reader of that type run."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from ..ocr import Text, read_text
+from .axes import find_scales, snap_to_tick_marks
+from .bars import on_baseline, read_bars, rectangles, short_bars_checked, spread
+from .colours import Pixels, as_rgb, find_backgrounds, find_colours, label_pixels
+from .labels import rows_below
+from .legend import find_legend
+from .lines import read_lines
+from .pie import is_disk, read_pie
+from .results import ChartParse, ChartParseError, Series
+
+
+class ChartParser:
+    """Parse one chart image. Stateless apart from the image; `parse()` returns a `ChartParse`."""
+
+    def __init__(self, image: Image.Image):
+        self.rgb = np.asarray(image.convert("RGB"))
+        self.height, self.width = self.rgb.shape[:2]
+
+    def parse(self) -> ChartParse:
+        texts = read_text(self.rgb)
+        pixels = Pixels.of(self.rgb)
+        backgrounds = find_backgrounds(self.rgb, pixels)
+        self.text_mask = text_mask = np.zeros(self.rgb.shape[:2], bool)
+        for t in texts:
+            if t.score >= 0.75:  # a low-scored 'text' is often a legend swatch read as letters
+                x0, y0, x1, y1 = (int(round(v)) for v in t.box)
+                text_mask[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = True
+        colours = find_colours(pixels, backgrounds, text_mask)
+        labels = label_pixels(pixels, colours, backgrounds)
+        contrast = np.min([np.abs(pixels.colours - bg).max(axis=1) for bg in backgrounds], axis=0)
+        neutral = np.ptp(pixels.colours, axis=1) < 60
+        # text, spines and tick marks: far from every background, whatever its lightness (dark styles draw white)
+        self.ink = (neutral & (contrast > 105))[pixels.inverse]
+        self.strong_ink = (neutral & (contrast > 145))[pixels.inverse]
+        legend = find_legend(texts, labels, text_mask)
+        for entry in legend:  # swatches are not data; what the legend frame covers is faded out of reach anyway
+            x0, y0, x1, y1 = (int(v) for v in entry.swatch)
+            labels[max(0, y0 - 2):y1 + 3, max(0, x0 - 2):x1 + 3] = -1
+        legend_texts = {id(e.text) for e in legend}
+        body = [t for t in texts if id(t) not in legend_texts]
+        marks = (labels >= 0) & ~text_mask
+        y_scale, x_scale = find_scales(body, marks)
+        if y_scale is None and x_scale is None and labels.max() >= 0 and not is_disk(labels):
+            # marks but no axis read: the tick labels were missed; read the strips left of and under the marks again
+            ys, xs = np.nonzero(labels >= 0)
+            left = self.reread((0, 0, int(np.percentile(xs, 1)) + 2, self.height))
+            under = self.reread((0, int(np.percentile(ys, 99)) - 2, self.width, self.height))
+            extra = [t for t in left + under if not any(_overlap(t, u) > 0.3 for u in texts)]
+            texts = sorted(texts + extra, key=lambda t: (round(t.cy / 8), t.cx))
+            body = body + extra
+            y_scale, x_scale = find_scales(body, marks)
+        y_scale, x_scale = snap_to_tick_marks(self.rgb, y_scale), snap_to_tick_marks(self.rgb, x_scale)
+        rects = rectangles(labels, len(colours))
+        names = {e.color_index: e.label for e in legend}
+        if y_scale is None and x_scale is None:
+            return read_pie(self, texts, body, labels, colours, names, legend)
+        upright = on_baseline(rects, y_scale, vertical=True)
+        sideways = on_baseline(rects, x_scale, vertical=False)
+        if len(upright) != len(sideways):
+            vertical = len(upright) > len(sideways)
+        else:  # bars of a vertical chart share their width, those of a horizontal one their height
+            vertical = spread([r.x1 - r.x0 for r in upright]) <= spread([r.y1 - r.y0 for r in upright])
+        bars = short_bars_checked(upright if vertical else sideways, vertical)
+        bar_area = sum((r.x1 - r.x0) * (r.y1 - r.y0) for r in bars)
+        if bars and bar_area >= 0.5 * int(np.isin(labels, [r.colour for r in bars]).sum()):
+            scale = y_scale if vertical else x_scale
+            return read_bars(self, texts, body, bars, scale, vertical, colours, names, legend)
+        if y_scale is None:
+            raise ChartParseError("found no bars standing on an axis and no numeric y axis for lines: the tick "
+                                  "labels were not read")
+        return read_lines(self, texts, body, labels, y_scale, colours, names, legend)
+
+    def series(self, used: list[int], colours: list[np.ndarray], names: dict[int, str],
+                fallback: str) -> tuple[list[Series], dict[int, int]]:
+        # legend order first; colours the legend does not name keep the order they come in
+        ordered = sorted(dict.fromkeys(used), key=lambda c: (c not in names,
+                                                            list(names).index(c) if c in names else used.index(c)))
+        series, index = [], {}
+        for c in ordered:
+            index[c] = len(series)
+            name = names.get(c, fallback if len(ordered) == 1 else f"series {len(series) + 1}")
+            series.append(Series(name=name, color=as_rgb(colours[c])))
+        return series, index
+
+    def title_and_axis_labels(self, body: list[Text], top: float, used: set[int],
+                               left: float | None = None, bottom: float | None = None) -> tuple[str, str, str]:
+        rest = [t for t in body if id(t) not in used and t.number is None]
+        # a title sits above the plot: its middle above the top of the highest tick label or mark (its box may reach
+        # a pixel or two below it)
+        title = " ".join(t.text for t in sorted([t for t in rest if t.cy < top], key=lambda t: (t.cy, t.cx)))
+        y_label = " ".join(t.text for t in rest if left is not None and t.box[2] < left and t.cy >= top)
+        x_label = " ".join(t.text for t in rest if bottom is not None and t.box[1] > bottom)
+        return title, x_label, y_label
+
+
+    def reread(self, box: tuple[float, float, float, float]) -> list[Text]:
+        """Text lines in one region, read again at twice the size: detection over the whole chart misses small
+        labels now and then (a 72 dpi chart's tick labels are 8 pixels high)."""
+        x0, y0 = int(max(0, box[0])), int(max(0, box[1]))
+        x1, y1 = int(min(self.width, box[2])), int(min(self.height, box[3]))
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return []
+        return [Text(t.text, (t.box[0] + x0, t.box[1] + y0, t.box[2] + x0, t.box[3] + y0), t.score)
+                for t in read_text(self.rgb[y0:y1, x0:x1], magnify=2)]
+
+    def reread_row(self, row: list[Text], bottom: float, left: float) -> list[Text]:
+        """The category labels under the x axis read again in their strip when fewer than expected were read."""
+        height = float(np.median([t.height for t in row])) if row else 0.04 * self.height
+        reread = rows_below(self.reread((left - 10, bottom - 2, self.width, bottom + 4 * height + 10)), bottom,
+                             left)
+        return reread if len(reread) > len(row) else row
+
+
+def _overlap(a: Text, b: Text) -> float:
+    """Intersection over union of two text boxes."""
+    w = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+    h = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    return w * h / (a.width * a.height + b.width * b.height - w * h)
+
+
+def parse_chart(image: Image.Image) -> ChartParse:
+    return ChartParser(image).parse()
