@@ -72,7 +72,45 @@ def test_no_tool_mode_hides_tools_and_compare_shows_deltas(registry, tmp_path):
     without = evaluate(cot, EvalConfig(tasks=["multiply"], limit=4, mode="no_tools"), tmp_path / "b",
                        registry=registry)
     table = compare([("tools", with_tools), ("no_tools", without)])
-    assert "| multiply | 100.0 | 0.0 | -100.0 |" in table
+    assert "Difference from tools (accuracy points)" in table and "| no_tools | -100.0 | -100.0 |" in table
+
+
+def test_compare_orders_a_training_runs_evaluations_by_stage_and_keeps_every_run_in_the_deltas():
+    """The glob order of <run>/eval/* (bc, bc_grpo, untrained) is not the order of training: the stage is."""
+    from vista.report import training_order
+
+    def run(stage, accuracy):
+        config = {} if stage is None else {"stage": stage}
+        return {"per_task": {"t": {"accuracy": accuracy, "distribution": "id"}}, "config": config,
+                "averages": {"in_distribution": accuracy, "out_of_distribution": None, "overall": accuracy}}
+
+    globbed = [("bc", run(1, 0.4)), ("bc_grpo", run(2, 0.7)), ("untrained", run(0, 0.0)), ("cli", run(None, 0.7))]
+    ordered = training_order(globbed)
+    assert [name for name, _ in ordered] == ["untrained", "bc", "bc_grpo", "cli"]
+    table = compare(ordered)
+    deltas = table.split("Difference from untrained")[1]
+    assert "| bc | +40.0 | +40.0 |" in deltas and "| bc_grpo | +70.0 | +70.0 |" in deltas
+    assert "| cli | +70.0 | +70.0 |" in deltas
+
+
+def test_difficulty_reaches_the_generated_examples_and_the_results(registry, tmp_path):
+    """A vista-train run evaluates at its own difficulty (0 by default): --difficulty replays those examples,
+    not the task's default (1)."""
+    import vista
+    from vista.evaluation import configured_task
+
+    multiply = registry.task("multiply")
+    registry = vista.load_plugins("all")
+    task = registry.task("shape_count")
+    easy = [e.question for e in configured_task(task, 0).load("test", seed=0, limit=6)]
+    default = [e.question for e in task.load("test", seed=0, limit=6)]
+    assert easy != default
+    results = evaluate("oracle", EvalConfig(tasks=["shape_count"], limit=6, difficulty=0), tmp_path,
+                       registry=registry)
+    played = sorted(t.messages[1].content[-1].text for t in vista.TrajectoryLog(tmp_path).read())
+    assert all(any(q in text for text in played) for q in easy) and results["config"]["difficulty"] == 0
+    with pytest.raises(ValueError, match="task 'multiply' has no difficulty setting"):
+        configured_task(multiply, 0)
 
 
 def test_collapse_detection():

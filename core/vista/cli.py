@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .errors import VistaError
@@ -22,6 +23,26 @@ from .plugins import ENV_VAR, Registry, load_plugins
 
 Command = Callable[[argparse.Namespace, Registry], int]
 _COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
+
+
+def unknown_flag(argv: Sequence[str], flags: Iterable[str], prog: str) -> str | None:
+    """The complaint about the first ``--flag`` in ``argv`` that is none of ``flags`` (``-`` and ``_`` taken as one),
+    with the closest known flag as a did-you-mean; None when every flag is known. Shared by `vista` and
+    `vista-train`, so that a misspelled flag is one line before any work."""
+    known = set(flags)
+    spelled = {f.replace("_", "-"): f for f in known}
+    for token in argv:
+        if token == "--":
+            break
+        flag = token.split("=", 1)[0]
+        if not flag.startswith("--") or flag in known or flag.replace("_", "-") in spelled:
+            continue
+        if sum(f.startswith(flag) for f in known) == 1:  # argparse takes an unambiguous prefix
+            continue
+        close = difflib.get_close_matches(flag.replace("_", "-"), sorted(spelled), n=1, cutoff=0.6)
+        hint = f"; did you mean {spelled[close[0]]}?" if close else ""
+        return f"unknown flag {flag}{hint} (`{prog} --help` lists every flag)"
+    return None
 
 
 def command(name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None] = lambda p: None):
@@ -91,9 +112,34 @@ def _tools(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
-def _first_sentence(text: str, limit: int = 90) -> str:
-    sentence = text.strip().split(". ")[0].rstrip(".")
-    return sentence if len(sentence) <= limit else sentence[:limit - 1] + "…"
+def _first_sentence(text: str, limit: int = 120) -> str:
+    """The description's first sentence; one longer than ``limit`` is cut at its last clause boundary that fits
+    (``;``, else ``:``, else before a parenthesis), outside brackets and quotes, so the listing never stops
+    mid-phrase."""
+    text = " ".join(text.split())
+    depth, quoted, ends = 0, False, {";": [], ":": [], "(": []}
+    for i, ch in enumerate(text):
+        if ch == "'" and (i == 0 or not text[i - 1].isalnum()) or ch == "'" and quoted:
+            quoted = not quoted
+        elif ch in "([{":
+            if not depth and not quoted and ch == "(" and i:
+                ends["("].append(i - 1)
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif not depth and not quoted and text[i + 1:i + 2] in (" ", ""):
+            if ch == "." and (i + 2 >= len(text) or text[i + 2].isupper()):
+                text = text[:i]
+                break
+            if ch in ends:
+                ends[ch].append(i)
+    if len(text) <= limit:
+        return text
+    for mark in (";", ":", "("):
+        fitting = [i for i in ends[mark] if i <= limit]
+        if fitting:
+            return text[:fitting[-1]]
+    return text[:text.rfind(" ", 0, limit - 1)] + " …"
 
 
 def _tasks_arguments(parser: argparse.ArgumentParser) -> None:
@@ -105,6 +151,7 @@ def _tasks_arguments(parser: argparse.ArgumentParser) -> None:
 @command("tasks", "list tasks: name, category, splits, what the loader was checked on, whether the data is present",
          _tasks_arguments)
 def _tasks(args: argparse.Namespace, registry: Registry) -> int:
+    _check_data_dir(args.data_dir)
     rows = []
     for name, task in sorted(registry.tasks.items()):
         info = task.info(args.data_dir and f"{args.data_dir}/{name}") if hasattr(task, "info") else {}
@@ -120,6 +167,14 @@ def _tasks(args: argparse.Namespace, registry: Registry) -> int:
         print(f"{len(absent)} datasets absent: set VISTA_DATA_DIR to the folder holding them (or --data-dir); "
               "`vista tasks --json` says where each was looked for and how to get it", file=sys.stderr)
     return 0
+
+
+def _check_data_dir(data_dir: str | None) -> None:
+    from pathlib import Path
+
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise VistaError(f"--data-dir {data_dir} is not a directory ({Path(data_dir).resolve()}); give the folder "
+                         "that holds one folder per task, as `vista tasks --json` shows")
 
 
 def _call_arguments(parser: argparse.ArgumentParser) -> None:
@@ -283,6 +338,9 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed of procedural examples and of sampling (vista-train evaluates on seed 0)")
     parser.add_argument("--mode", default="tools", choices=sorted(MODES),
                         help="; ".join(f"{k}: {v}" for k, v in MODES.items()))
+    parser.add_argument("--difficulty", type=int, choices=(0, 1, 2), default=None,
+                        help="difficulty of procedural tasks that take one (default: each task's own, 1); a "
+                             "vista-train run evaluates at its config's difficulty (0 by default)")
     parser.add_argument("--system-prompt", default="full", choices=sorted(SYSTEM_PROMPTS),
                         help="full: every tool's JSON schema (the paper's); compact: tool and argument names only "
                              "(what vista-train's policies are trained with by default)")
@@ -296,6 +354,8 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tool-server", help="use the tools of this `vista serve` URL instead of local ones")
     parser.add_argument("--training-metrics", help="metrics.jsonl of a training run, for curves in the report")
     parser.add_argument("--quiet", action="store_true", help="no progress bars (they are off when not a terminal)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show the libraries' warnings and logs (transformers, torch), hidden by default")
 
 
 @command("eval", "evaluate a policy on tasks; writes results.json, results.md and report.html", _eval_arguments)
@@ -303,6 +363,9 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
     from .evaluation import EvalConfig, evaluate
     from .report import load_metrics, markdown, write_reports
 
+    _check_data_dir(args.data_dir)
+    if args.policy.startswith("hf:"):
+        check_model_source(args.policy[3:], "--policy hf:")
     if args.tool_server:
         from .serve.client import attach_remote_tools
 
@@ -310,7 +373,7 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
     config = EvalConfig(tasks=[t.strip() for t in args.tasks.split(",")], split=args.split,
                         limit=args.limit or None, samples=args.samples, seed=args.seed, mode=args.mode,
                         max_turns=args.max_turns, concurrency=args.concurrency, data_dir=args.data_dir,
-                        system_prompt=args.system_prompt)
+                        system_prompt=args.system_prompt, difficulty=args.difficulty)
     options: dict[str, Any] = {"model": args.model} if args.model else {}
     if args.max_new_tokens is not None:
         if not args.policy.startswith(("hf:", "openai:")):
@@ -326,9 +389,31 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
+def check_model_source(spec: str, what: str) -> None:
+    """Raise `VistaError` saying what to do when ``spec`` names no model this machine can load: a local path that
+    does not exist, or a hub id that is not in the local Hugging Face cache (nothing is downloaded at run time)."""
+    from pathlib import Path
+
+    path = Path(spec).expanduser()
+    if path.exists():
+        return
+    if spec.count("/") == 1 and not spec.startswith((".", "/", "~")) and not path.suffix:
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(spec, "config.json"), str):
+            return
+        raise VistaError(f"{what}{spec} is not a local folder and not in the Hugging Face cache (nothing is "
+                         f"downloaded at run time): download it first (`hf download {spec}`) or give its folder")
+    raise VistaError(f"{what}{spec} does not exist ({path.resolve()}): give the folder of a saved policy "
+                     "(vista-train writes them in <run_dir>/policies/<name>) or a hub id in the local cache")
+
+
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dirs", nargs="+",
                         help="evaluation run directories (each with results.json), or folders above them")
+    parser.add_argument("--as-given", action="store_true",
+                        help="keep the runs in the order given; by default a training run's evaluations come first, "
+                             "in the order of its stages (untrained, bc, bc+grpo), then the others as given")
 
 
 def result_dirs(paths: list[str]) -> list:
@@ -354,7 +439,7 @@ def result_dirs(paths: list[str]) -> list:
 
 @command("compare", "compare evaluation runs side by side (Markdown)", _compare_arguments)
 def _compare(args: argparse.Namespace, registry: Registry) -> int:
-    from .report import compare
+    from .report import compare, training_order
 
     dirs = result_dirs(args.run_dirs)
     depth = 1  # name each run by the fewest trailing path parts that tell them apart (eval/bc, cli-eval/bc)
@@ -368,7 +453,7 @@ def _compare(args: argparse.Namespace, registry: Registry) -> int:
         except ValueError as exc:
             raise VistaError(f"{directory / 'results.json'} is not valid JSON ({exc}); rerun `vista eval` on it") \
                 from None
-    print(compare(runs))
+    print(compare(runs if args.as_given else training_order(runs)))
     return 0
 
 
@@ -406,9 +491,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_logs(verbose: bool) -> None:
+    """Hide the libraries' warnings and INFO logs (transformers, torch, TRL, accelerate) unless ``verbose``: what a
+    command prints is then its own. Called before those libraries are imported."""
+    import logging
+    import os
+    import warnings
+
+    if verbose:
+        return
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    for module in ("transformers", "torch", "trl", "accelerate", "huggingface_hub", "peft"):
+        warnings.filterwarnings("ignore", module=module + r"(\.|$)")
+    for noisy in ("transformers", "torch", "trl", "accelerate", "httpx", "PIL", "huggingface_hub", "ray"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    name = next((token for token in argv if token in _COMMANDS), None)
+    options = [o for action in parser._actions for o in action.option_strings]
+    if name is not None:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+        options += [o for action in sub._actions for o in action.option_strings]
+    complaint = unknown_flag(argv, options, f"vista {name}" if name else "vista")
+    if complaint:
+        print(f"vista: error: {complaint}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
+    quiet_logs(getattr(args, "verbose", False))
     try:
         registry = load_plugins(args.plugins)
         code = _COMMANDS[args.command][0](args, registry)
@@ -423,6 +536,9 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
+        if args.command == "eval":
+            print(f"\nvista eval: interrupted; run the same command again to resume: the episodes finished so far "
+                  f"are kept in {args.run_dir} and not played again", file=sys.stderr)
         return 130
 
 

@@ -9,6 +9,7 @@ error attribution and tool-usage statistics. `vista.report` writes them as JSON,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import os
@@ -65,6 +66,9 @@ class EvalConfig:
     system_prompt: str = "full"
     """System prompt: a name in `vista.prompts.SYSTEM_PROMPTS` (``full``, ``compact``) or a `str.format` template;
     evaluate a trained policy with the prompt it was trained with (vista-train's default is ``compact``)."""
+    difficulty: int | None = None
+    """Difficulty of the procedural tasks that take one (0, 1 or 2; None: each task's default). A `vista-train`
+    run evaluates at its own ``difficulty`` (0 by default), so replaying its evaluation needs the same value."""
 
     def validate(self) -> EvalConfig:
         if not self.tasks:
@@ -81,7 +85,19 @@ class EvalConfig:
         return self
 
 
+def configured_task(task, difficulty: int | None):
+    """``task`` at ``difficulty`` when given; a task whose config has no difficulty refuses one."""
+    if difficulty is None:
+        return task
+    config = getattr(task, "config", None)
+    if config is None or not dataclasses.is_dataclass(config) or not hasattr(config, "difficulty"):
+        raise ValueError(f"task '{task.name}' has no difficulty setting; give --difficulty only with procedural "
+                         "tasks that take one")
+    return type(task)(dataclasses.replace(config, difficulty=difficulty))  # the task's constructor validates it
+
+
 def _examples(task, config: EvalConfig) -> list[Example]:
+    task = configured_task(task, config.difficulty)
     if task.procedural and config.limit is None:
         raise ValueError(f"task '{task.name}' is procedural: give --limit, the number of examples to generate")
     data_dir = str(Path(config.data_dir) / task.name) if config.data_dir else None
@@ -187,9 +203,8 @@ def evaluate(policy: str | Callable, config: EvalConfig, run_dir: str | Path, *,
             asyncio.run(play_all(bars))
     finally:
         executor.close()
-    logged_now = [(i, t) for i, t in enumerate(log.read()) if t.metadata.get("episode_key") in keys]
-    results = summarize([t for _, t in logged_now], registry)
-    # index: the episode's place in the log, which is how `vista view RUN_DIR` numbers it (the report links there)
+    logged_now = [t for t in log.read() if t.metadata.get("episode_key") in keys]
+    results = summarize(logged_now, registry)
     results["episodes"] = episode_rows(logged_now)
     results["config"] = asdict(config)
     results["host"] = {"cpu_cores": os.cpu_count()}
@@ -197,11 +212,12 @@ def evaluate(policy: str | Callable, config: EvalConfig, run_dir: str | Path, *,
     return results
 
 
-def episode_rows(indexed: Iterable[tuple[int, Trajectory]]) -> list[dict]:
-    """One row per episode for reports: ``index`` is its place in its log (how `vista view` numbers it)."""
-    return [{"index": i, "task": t.task, "example_id": t.example_id, "sample": t.metadata.get("sample", 0),
+def episode_rows(trajectories: Iterable[Trajectory]) -> list[dict]:
+    """One row per episode for reports: ``id`` is the trajectory's id, by which `vista view` finds it whatever
+    folder the viewer was started on (`vista.viewer.episode_address`)."""
+    return [{"id": t.id, "task": t.task, "example_id": t.example_id, "sample": t.metadata.get("sample", 0),
              "correct": bool(t.correct), "reward": t.reward,
-             "primary_error": t.primary_error.value if t.primary_error else None} for i, t in indexed]
+             "primary_error": t.primary_error.value if t.primary_error else None} for t in trajectories]
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -135,20 +135,22 @@ def _html_blocks(text: str) -> str:
 
 
 def _episodes_html(results: dict, run_dir: str | None) -> str:
+    from .viewer import episode_address
+
     episodes = results.get("episodes") or []
-    if not episodes:
+    if not episodes or run_dir is None:
         return ""
-    base = "http://127.0.0.1:8765/"
     rows = "".join(
-        f"<tr><td><a href='{base}#{e['index']}'>{html.escape(e['task'])} / {html.escape(str(e['example_id']))}</a>"
+        f"<tr><td><a href='{html.escape(episode_address(run_dir, e['id']))}'>{html.escape(e['task'])} / "
+        f"{html.escape(str(e['example_id']))}</a>"
         f"</td><td class='{'ok' if e['correct'] else 'bad'}'>{'correct' if e['correct'] else 'wrong'}</td>"
         f"<td style='text-align:right'>{e['reward'] if e['reward'] is not None else '–'}</td>"
         f"<td>{html.escape(e['primary_error'] or '')}</td></tr>" for e in episodes)
-    where = html.escape(run_dir or "RUN_DIR")
-    return (f"<h2>Episodes</h2><p>Each links to the viewer: start it with <code>vista view {where}</code> "
-            f"(port 8765).</p><details><summary>{len(episodes)} episodes</summary><table><thead><tr><th>episode</th>"
-            f"<th>result</th><th>reward</th><th>primary error</th></tr></thead><tbody>{rows}</tbody></table>"
-            "</details>")
+    where = html.escape(run_dir)
+    return (f"<h2>Episodes</h2><p>Each links to the viewer: start it on this run or any folder above it, e.g. "
+            f"<code>vista view {where}</code> (port 8765).</p><details><summary>{len(episodes)} episodes</summary>"
+            "<table><thead><tr><th>episode</th><th>result</th><th>reward</th><th>primary error</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></details>")
 
 
 def html_report(results: dict, name: str = "run", training_metrics: list[dict] | None = None,
@@ -194,15 +196,31 @@ def write_reports(run_dir: str | Path, results: dict, name: str | None = None,
     return paths
 
 
+def training_order(runs: Sequence[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """Runs in the order of what they are: the evaluations of a training run by its stage (``config.stage``, which
+    `vista-train` writes: 0 untrained, 1 after BC, 2 after GRPO), then every other run in the order given."""
+    staged = sorted((r for r in runs if isinstance(r[1].get("config", {}).get("stage"), int)),
+                    key=lambda r: r[1]["config"]["stage"])
+    return staged + [r for r in runs if not isinstance(r[1].get("config", {}).get("stage"), int)]
+
+
 def compare(runs: Sequence[tuple[str, dict]]) -> str:
-    """Runs side by side (paper-style table) with the per-task difference of the last run from the first."""
+    """Runs side by side (paper-style table), then every run after the first as its difference from the first, in
+    accuracy points per task and overall."""
     text = paper_table(runs)
     if len(runs) >= 2:
-        (a_name, a), (b_name, b) = runs[0], runs[-1]
-        lines = [f"| task | {a_name} | {b_name} | Δ (points) |", "|---|---:|---:|---:|"]
-        for task in sorted(set(a["per_task"]) & set(b["per_task"])):
-            x, y = a["per_task"][task]["accuracy"], b["per_task"][task]["accuracy"]
-            lines.append(f"| {task} | {_pct(x)} | {_pct(y)} | {100 * (y - x):+.1f} |")
+        (base_name, base), others = runs[0], runs[1:]
+        tasks = [t for t in sorted(base["per_task"]) if any(t in r["per_task"] for _, r in others)]
+        lines = [f"Difference from {base_name} (accuracy points):", "",
+                 "| run | " + " | ".join([*tasks, "overall"]) + " |", "|---|" + "---:|" * (len(tasks) + 1)]
+        for name, results in others:
+            def delta(a: float | None, b: float | None) -> str:
+                return "–" if a is None or b is None else f"{100 * (b - a):+.1f}"
+
+            cells = [delta(base["per_task"][t]["accuracy"], results["per_task"][t]["accuracy"])
+                     if t in results["per_task"] else "–" for t in tasks]
+            cells.append(delta(base["averages"]["overall"], results["averages"]["overall"]))
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
         text += "\n\n" + "\n".join(lines)
     return text + "\n"
 

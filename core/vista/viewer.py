@@ -4,8 +4,12 @@ RUN_DIR is an evaluation's run directory or any folder above several (a `vista-t
 under ``eval/``): every trajectory log below it is listed, each row naming its run. Filter by run, task,
 correctness, primary error class and tool; sort by order, id, reward or error; each trajectory shows its images,
 the thinking, every tool call with its arguments, validation result and output (images included) once, the answer,
-the ground truth and the reward components; the system prompt is folded. ``/#<index>`` opens one trajectory (the
-HTML report links there). The page is one HTML file with a little JavaScript; the data comes from three JSON/PNG
+the ground truth and the reward components; the system prompt is folded.
+
+An episode's address is ``/#run=<the run directory's absolute path>&episode=<trajectory id>``
+(`episode_address`): the same episode whichever folder the viewer was started on, so the HTML report links there
+and a row's address can be shared. A run that is not below the viewer's folder is said so on the page, with the
+command that shows it. The page is one HTML file with a little JavaScript; the data comes from three JSON/PNG
 routes: ``/api/summary``, ``/api/trajectory/<index>`` and ``/images/<run>/<sha256>.png``.
 """
 
@@ -17,6 +21,7 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 from .errors import VistaError
 from .trajectory import Trajectory
@@ -45,7 +50,7 @@ summary{cursor:pointer;color:#555}
 <option value="reward-">sort: reward, lowest first</option><option value="reward+">sort: reward, highest first</option>
 <option value="error">sort: primary error</option></select><div id="count"></div></div>
 <div id="rows"></div></div><div id="detail">Pick a trajectory.</div><script>
-let all=[];const $=id=>document.getElementById(id);
+let all=[];const ROOT=__ROOT__;const $=id=>document.getElementById(id);
 const esc=s=>String(s??"").replace(/[&<>"]/g,c=>({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c]));
 function fill(id,values){const el=$(id);[...new Set(values)].sort().forEach(v=>{const o=document.createElement("option");
 o.value=v;o.textContent=v;el.appendChild(o)});el.onchange=render}
@@ -58,10 +63,15 @@ function render(){const run=$("f-run").value,t=$("f-task").value,c=$("f-correct"
 tool=$("f-tool").value;const rows=all.filter(r=>(!run||r.run===run)&&(!t||r.task===t)&&(!c||String(r.correct)===c)
 &&(!e||r.primary_error===e)&&(!tool||r.tools.includes(tool))).sort(SORTS[$("sort").value]);
 $("count").textContent=rows.length+" of "+all.length+" trajectories";
-$("rows").innerHTML=rows.map(r=>`<div class="row" data-i="${r.index}"><span class="${r.correct?"ok":"bad"}">
+$("rows").innerHTML=rows.map(r=>`<div class="row" data-i="${r.index}" data-address="${esc(address(r))}"><span class="${r.correct?"ok":"bad"}">
 ${r.correct?"✓":"✗"}</span> ${esc(r.task)} / ${esc(r.example_id)}${r.run?` <small>(${esc(r.run)})</small>`:""}<br>
 <small>reward ${r.reward} · ${esc(r.primary_error||"no error")} · ${esc(r.tools.join(", ")||"no tools")}</small></div>`
-).join("");document.querySelectorAll(".row").forEach(el=>el.onclick=()=>{location.hash=el.dataset.i})}
+).join("");document.querySelectorAll(".row").forEach(el=>el.onclick=()=>{location.hash=el.dataset.address})}
+const address=r=>"run="+encodeURIComponent(r.path)+"&episode="+encodeURIComponent(r.id);
+function locate(hash){const q=new URLSearchParams(hash),run=q.get("run")||"",id=q.get("episode");
+const same=all.filter(r=>r.id===id);const hit=same.find(r=>r.path===run)||same[0];if(hit)return show(hit.index);
+$("detail").innerHTML=`<p class="bad" id="missing">Episode ${esc(id)} of the run ${esc(run)} is not under the folder
+ this viewer shows (${esc(ROOT)}): start <code>vista view ${esc(run)}</code> to see it.</p>`}
 function part(p,run){return p.type==="image"?`<img src="/images/${run}/${p.image}.png">`:`<pre>${esc(p.text)}</pre>`}
 async function show(i){const t=await (await fetch("/api/trajectory/"+i)).json();const run=t.run_index;
 document.querySelectorAll(".row").forEach(el=>el.classList.toggle("sel",el.dataset.i===String(i)));
@@ -79,16 +89,23 @@ if(m.role==="assistant"){const st=t.steps[s++];if(st)for(const c of st.tool_call
 ${c.error?` · <span class="bad">${esc(c.error.error_class)}: ${esc(c.error.message)}</span>`:""}
 ${c.output_text!=null?`<pre>${esc(c.output_text)}</pre>`:""}${c.output_images.map(x=>{shown.add(x);
 return `<img src="/images/${run}/${x}.png">`}).join("")}</div>`}}h+="</div>"}$("detail").innerHTML=h}
-window.onhashchange=()=>{if(location.hash.length>1)show(location.hash.slice(1))};
+window.onhashchange=()=>{if(location.hash.length>1)locate(location.hash.slice(1))};
 fetch("/api/summary").then(r=>r.json()).then(rows=>{all=rows;fill("f-run",rows.map(r=>r.run).filter(Boolean));
 fill("f-task",rows.map(r=>r.task));fill("f-error",rows.map(r=>r.primary_error).filter(Boolean));
 fill("f-tool",rows.flatMap(r=>r.tools));$("f-correct").onchange=render;$("sort").onchange=render;render();
-if(location.hash.length>1)show(location.hash.slice(1))});
+if(location.hash.length>1)locate(location.hash.slice(1))});
 </script></body></html>"""
 
 
-def _summary(index: int, run: str, t: Trajectory) -> dict:
-    return {"index": index, "run": run, "task": t.task, "example_id": t.example_id, "correct": bool(t.correct),
+def episode_address(run_dir: str | Path, trajectory_id: str, base: str = "http://127.0.0.1:8765/") -> str:
+    """The viewer's address of one episode: by its run directory (absolute) and trajectory id, never by position,
+    so it opens that episode whichever folder above the run `vista view` was started on."""
+    return f"{base}#run={quote(str(Path(run_dir).resolve()), safe='')}&episode={quote(trajectory_id, safe='')}"
+
+
+def _summary(index: int, run: str, path: str, t: Trajectory) -> dict:
+    return {"index": index, "id": t.id, "run": run, "path": path, "task": t.task, "example_id": t.example_id,
+            "correct": bool(t.correct),
             "reward": t.reward, "primary_error": t.primary_error.value if t.primary_error else None,
             "tools": sorted({c.name for c in t.tool_calls if c.name})}
 
@@ -121,6 +138,8 @@ def make_server(run_dir: str | Path, port: int = 8765, host: str = "127.0.0.1") 
     runs = load_runs(run_dir)
     entries = [(r, t) for r, (_, _, trajectories) in enumerate(runs) for t in trajectories]
     labelled = len(runs) > 1 or runs[0][0] != ""
+    paths = [str(log.run_dir.resolve()) for _, log, _ in runs]
+    page = PAGE.replace("__ROOT__", json.dumps(str(Path(run_dir).resolve()))).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def _send(self, status: int, body: bytes, content_type: str) -> None:
@@ -133,9 +152,9 @@ def make_server(run_dir: str | Path, port: int = 8765, host: str = "127.0.0.1") 
         def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
             path = self.path.split("?")[0]
             if path == "/":
-                return self._send(200, PAGE.encode(), "text/html; charset=utf-8")
+                return self._send(200, page, "text/html; charset=utf-8")
             if path == "/api/summary":
-                rows = [_summary(i, runs[r][0] if labelled else "", t) for i, (r, t) in enumerate(entries)]
+                rows = [_summary(i, runs[r][0] if labelled else "", paths[r], t) for i, (r, t) in enumerate(entries)]
                 return self._send(200, json.dumps(rows).encode(), "application/json")
             match = _TRAJECTORY_ROUTE.match(path)
             if match and int(match.group(1)) < len(entries):

@@ -373,17 +373,19 @@ class Pipeline:
         run_dir = self.run_dir / "cli-eval" / self.eval_dir(label).name
         tasks = ",".join(t.name for t in self.tasks)
         return (f"vista eval --policy hf:{self.policy_dir(policy_name)} --tasks {tasks} "
-                f"--limit {-(-examples // len(self.tasks))} --seed 0 --mode {'tools' if tools else 'no_tools'} "
-                f"--system-prompt {self.cfg.system_prompt} --max-turns {self.cfg.max_turns} "
-                f"--max-new-tokens {self.cfg.max_new_tokens} --run-dir {run_dir}")
+                f"--limit {-(-examples // len(self.tasks))} --seed 0 --difficulty {self.cfg.difficulty} "
+                f"--mode {'tools' if tools else 'no_tools'} --system-prompt {self.cfg.system_prompt} "
+                f"--max-turns {self.cfg.max_turns} --max-new-tokens {self.cfg.max_new_tokens} --run-dir {run_dir}")
 
     def write_eval_reports(self, where: Path, trajectories: list, label: str, policy_name: str, tools: bool,
                            examples: int) -> None:
         """results.json, results.md and report.html of one evaluation, as `vista eval` writes them, so that
         `vista compare <run_dir>/eval/*` and `vista view <run_dir>` work on the demo's evaluations too."""
         results = summarize(trajectories, self.registry)
-        results["episodes"] = episode_rows(enumerate(trajectories))  # the order they were appended to the log
-        results["config"] = {"policy": label, "tasks": [t.name for t in self.tasks], "split": "test", "seed": 0,
+        results["episodes"] = episode_rows(trajectories)
+        stage = [lab for lab, _, _ in self.evaluations()].index(label)  # `vista compare` orders the runs by it
+        results["config"] = {"policy": label, "stage": stage, "tasks": [t.name for t in self.tasks], "split": "test",
+                             "seed": 0, "difficulty": self.cfg.difficulty,
                              "mode": "tools" if tools else "no_tools", "system_prompt": self.cfg.system_prompt,
                              "max_turns": self.cfg.max_turns, "concurrency": 16,
                              "same_as": self.eval_command(label, policy_name, tools, examples)}
@@ -399,10 +401,11 @@ class Pipeline:
                                     if (self.policy_dir(p) / "vista_policy.json").exists()), self.evaluations()[0])
         return "\n".join([
             "Next:",
-            f"- compare the policies: `vista compare {run}/eval/*`",
+            f"- compare the policies: `vista compare {run}/eval/*` (in the order they were trained)",
             f"- browse their episodes: `vista view {run}` (each eval/*/report.html links its episodes there)",
-            f"- evaluate the {final} policy elsewhere, the same episodes through the CLI: "
-            f"`{self.eval_command(label, final, tools, examples)}`"])
+            f"- replay the {final} policy's evaluation through the CLI (the same episodes, so the same answers): "
+            f"`{self.eval_command(label, final, tools, examples)}`, then "
+            f"`vista compare {self.eval_dir(label)} {run}/cli-eval/{self.eval_dir(label).name}`"])
 
     DISTRIBUTED = ("sft", "grpo")  # stages every process runs; the others run on the main process alone
 
