@@ -3,10 +3,12 @@
 pytest's importlib import mode names a test file after its path (`vista_tasks/tests/test_x.py` becomes
 `vista_tasks.tests.test_x`) and, to hold it, creates an empty namespace package `vista_tasks` over the distribution
 folder, hiding the installed package of the same name. Importing the installed packages first makes pytest reuse
-them as the parents instead.
+them as the parents instead. `vista.testing` serves its fixtures (the fake chat server, `chat_server`) to every test.
 """
 
 import importlib
+
+pytest_plugins = ["vista.testing"]
 
 for _package in ("vista", "vista_tasks", "vista_tools_perception", "vista_tools_chart", "vista_tools_diagram",
                  "vista_tools_math", "vista_trainer", "vista_example_plugin"):

@@ -2,7 +2,8 @@
 
 - `OraclePolicy`: replays each example's oracle solution (`Task.oracle`), calling the tools for real and writing its
   final reasoning around their actual outputs; the expert that behaviour cloning learns from.
-- `EndpointPolicy`: any OpenAI-compatible chat-completions endpoint (vLLM serve, commercial APIs), async.
+- `EndpointPolicy`: any OpenAI-compatible chat-completions endpoint (vLLM serve, commercial APIs), async, through
+  `vista.chat`.
 - `TransformersPolicy`: a local transformers model, VLM (image-text-to-text) or text-only.
 - `load_policy(spec)`: builds one from a string: ``oracle``, ``openai:<base_url>`` (with ``model=``),
   ``hf:<path or hub id>``, or ``python:<module>:<callable>``.
@@ -15,13 +16,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from .chat import ChatClient, api_key_env, openai_messages
 from .errors import VistaError
-from .images import image_to_base64
 from .protocol import ToolCall, render_call
 from .task import Example, Task
 from .trajlog import to_chat
 
 _MAX_QUOTED = 300
+KEY_ENV = (api_key_env("policy"), "OPENAI_API_KEY")  # OPENAI_API_KEY: the variable the policy read first
 
 
 class PolicyError(VistaError):
@@ -70,48 +72,18 @@ def chat_with_images(observation: dict) -> tuple[list[dict], list[Any]]:
 
 
 class EndpointPolicy:
-    """An OpenAI-compatible chat-completions endpoint; images travel as PNG data URLs."""
+    """An OpenAI-compatible chat-completions endpoint (`vista.chat`); images travel as PNG data URLs. The API key:
+    ``api_key``, else ``VISTA_POLICY_API_KEY``, else ``OPENAI_API_KEY``."""
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None, temperature: float = 0.0,
                  max_tokens: int = 1024, timeout_s: float = 300.0):
-        import httpx
-
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        key = api_key or os.environ.get("OPENAI_API_KEY")
-        self.client = httpx.AsyncClient(timeout=timeout_s, headers={"Authorization": f"Bearer {key}"} if key else {})
+        self.client = ChatClient(base_url, model, api_key=api_key, key_env=KEY_ENV, timeout_s=timeout_s,
+                                 what="policy endpoint")
         self.temperature, self.max_tokens = temperature, max_tokens
 
-    def payload(self, observation: dict) -> dict:
-        messages, images = chat_with_images(observation)
-        pending = iter(images)
-        converted = []
-        for message in messages:
-            content = []
-            for part in message["content"]:
-                if part["type"] == "image":
-                    url = "data:image/png;base64," + image_to_base64(next(pending))
-                    content.append({"type": "image_url", "image_url": {"url": url}})
-                else:
-                    content.append({"type": "text", "text": part["text"]})
-            converted.append({"role": message["role"], "content": content})
-        return {"model": self.model, "messages": converted, "temperature": self.temperature,
-                "max_tokens": self.max_tokens, "stop": ["</tool_call>", "</answer>"]}
-
     async def __call__(self, observation: dict) -> str:
-        response = await self.client.post(f"{self.base_url}/chat/completions", json=self.payload(observation))
-        if response.status_code != 200:
-            raise PolicyError(f"endpoint {self.base_url} answered {response.status_code}: {response.text[:300]}")
-        text = response.json()["choices"][0]["message"].get("content") or ""
-        return _close_stopped(text)
-
-
-def _close_stopped(text: str) -> str:
-    """Stop strings are cut from the completion: put the closing tag back where a block was left open."""
-    for tag in ("tool_call", "answer"):
-        if text.count(f"<{tag}>") > text.count(f"</{tag}>"):
-            text += f"</{tag}>"
-    return text
+        return await self.client.aturn(openai_messages(*chat_with_images(observation)),
+                                       temperature=self.temperature, max_tokens=self.max_tokens)
 
 
 class TransformersPolicy:

@@ -1,18 +1,30 @@
-"""Helpers for testing plugins: register an in-memory plugin for one test, and restore the registry after.
+"""Helpers for testing plugins: register an in-memory plugin for one test, and restore the registry after; a real
+chat-completions server for what talks to model endpoints; a tiny LLaVA checkpoint for what loads LLaVA weights.
 
     from vista.testing import registered_plugin
 
     def test_my_tool():
         with registered_plugin(my_plugin_module) as registry:
             assert "my_tool" in registry.tools
+
+    def test_my_served_tool(chat_server):  # the fixture: `pytest_plugins = ["vista.testing"]` in a conftest
+        server = chat_server(lambda body: "42")
+        ...  # point the tool at server.url; server.requests holds what it sent
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
 
 from . import plugins
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
 
 
 @contextmanager
@@ -76,3 +88,101 @@ def tiny_llava_checkpoint(directory, corpus: list[str], *, max_positions: int = 
     model.save_pretrained(directory)
     processor.save_pretrained(directory)
     return directory, model, processor
+
+
+@dataclass
+class ChatRequest:
+    """One request a `ChatServer` received: its path, headers (names in lower case) and JSON body."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+class ChatServer:
+    """A real HTTP server on 127.0.0.1 that speaks the OpenAI chat-completions shape, at ``url`` (ending in ``/v1``).
+
+    ``reply(body)`` answers each ``POST /v1/chat/completions``: a string is the message content, a dict is sent as the
+    whole JSON reply (to test replies in another shape); an exception it raises is answered with HTTP 500. With
+    ``api_key`` set, a request without that bearer key gets 401; with ``served`` set, ``GET /v1/models`` lists those
+    models and a request for another model gets 404, as vLLM answers. ``requests`` holds every POST received."""
+
+    def __init__(self, reply: Callable[[dict[str, Any]], str | dict[str, Any]], *,
+                 served: Sequence[str] | None = None, api_key: str | None = None):
+        self.requests: list[ChatRequest] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+                if self.path == "/v1/models" and served is not None:
+                    self.send({"object": "list", "data": [{"id": name, "object": "model"} for name in served]})
+                else:
+                    self.send({"error": {"message": "not found"}}, 404)
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append(ChatRequest(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                if self.path != "/v1/chat/completions":
+                    return self.send({"error": {"message": "not found"}}, 404)
+                if api_key is not None and self.headers.get("Authorization") != f"Bearer {api_key}":
+                    return self.send({"error": {"message": "invalid api key"}}, 401)
+                if served is not None and body.get("model") not in served:
+                    return self.send({"error": {"message": f"The model `{body.get('model')}` does not exist."}}, 404)
+                try:
+                    answer = reply(body)
+                except Exception as exc:  # the test's reply broke: say so in the reply, where the test looks
+                    return self.send({"error": {"message": f"reply raised {type(exc).__name__}: {exc}"}}, 500)
+                if isinstance(answer, str):
+                    answer = {"id": "chatcmpl-test", "object": "chat.completion", "model": body.get("model"),
+                              "choices": [{"index": 0, "finish_reason": "stop",
+                                           "message": {"role": "assistant", "content": answer}}]}
+                self.send(answer)
+
+            def send(self, payload: dict[str, Any], status: int = 200) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> ChatServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _pytest_fixture(function: _Function) -> _Function:
+    try:
+        import pytest
+    except ImportError:  # the fixture is pytest's; the rest of this module serves without pytest
+        return function
+    return pytest.fixture(function)  # type: ignore[return-value]
+
+
+@_pytest_fixture
+def chat_server() -> Iterator[Callable[..., ChatServer]]:
+    """Starts `ChatServer`s for one test, ``chat_server(reply, served=..., api_key=...)``, and closes them after it.
+    A conftest makes it available with ``pytest_plugins = ["vista.testing"]`` (the repository's root conftest does)."""
+    servers: list[ChatServer] = []
+
+    def start(reply: Callable[[dict[str, Any]], str | dict[str, Any]], **options: Any) -> ChatServer:
+        servers.append(ChatServer(reply, **options))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()

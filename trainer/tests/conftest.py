@@ -1,8 +1,4 @@
-import json
 import sys
-import threading
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -76,48 +72,3 @@ def policy_dir(tiny, tmp_path):
     model, codec = tiny
     save_policy(model, codec.processor, tmp_path / "policy")
     return tmp_path / "policy"
-
-
-class ChatServer:
-    """A real HTTP server on 127.0.0.1 in the OpenAI chat-completions shape; ``reply(body)`` writes each answer."""
-
-    def __init__(self, reply: Callable[[dict], str]):
-        self.requests: list[tuple[str, dict]] = []
-        server_self = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server_self.requests.append((self.path, body))
-                data = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"],
-                                   "choices": [{"index": 0, "finish_reason": "stop",
-                                                "message": {"role": "assistant", "content": reply(body)}}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-@pytest.fixture
-def chat_server():
-    servers: list[ChatServer] = []
-
-    def start(reply: Callable[[dict], str]) -> ChatServer:
-        servers.append(ChatServer(reply))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()

@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from vista.chat import ChatEndpointError
 from vista.protocol import parse_turn
 from vista.trajlog import TrajectoryLog
 from vista_trainer.config import VistaTrainConfig
@@ -44,8 +45,9 @@ def test_densify_rewrites_reasoning_only_and_refuses_rewrites_that_change_the_tu
         assert (new.correct, new.final_answer, new.reward) == (old.correct, old.final_answer, old.reward)
     assert set(TrajectoryLog(tmp_path / "dense").images.path(r).name for t in after for m in t.messages
                for r in m.image_refs) <= {p.name for p in (tmp_path / "dense" / "images").rglob("*") if p.is_file()}
-    _, first = server.requests[0]
+    first = server.requests[0].body
     assert first["model"] == "writer" and "Question:" in first["messages"][1]["content"]
+    assert server.requests[0].headers["authorization"] == "Bearer secret"
 
 
 @pytest.mark.parametrize("rewrite, usable", [
@@ -71,7 +73,7 @@ def test_min_chars_leaves_long_reasoning_alone(kept, tmp_path, chat_server):
 
 
 def test_an_unreachable_densifier_is_an_error_that_names_it(kept, tmp_path):
-    with pytest.raises(RuntimeError, match=r"127\.0\.0\.1:9/v1.*densify_base_url"):
+    with pytest.raises(ChatEndpointError, match=r"127\.0\.0\.1:9/v1.*densify_base_url"):
         densify(kept, tmp_path / "dense", Densifier("http://127.0.0.1:9/v1", "writer", timeout_s=2))
 
 

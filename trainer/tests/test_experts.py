@@ -66,9 +66,11 @@ def test_teacher_expert_over_http_and_the_outcome_filter(registry, tmp_path, cha
     red = sum(e.metadata["color"] == "red" for e in examples)
     assert 0 < red < 6 and (report.played, report.kept) == (6, red)
     assert all(t.correct for t in TrajectoryLog(tmp_path / "kept"))
-    path, first = server.requests[0]
-    assert path == "/v1/chat/completions" and first["model"] == "teacher-model"
-    image = next(p for p in first["messages"][1]["content"] if p["type"] == "image_url")
+    first = server.requests[0]
+    assert first.path == "/v1/chat/completions" and first.body["model"] == "teacher-model"
+    assert first.headers["authorization"] == "Bearer k"
+    assert first.body["stop"] == ["</tool_call>", "</answer>"]  # a turn ends at its call or answer, as the policy's
+    image = next(p for p in first.body["messages"][1]["content"] if p["type"] == "image_url")
     assert image["image_url"]["url"].startswith("data:image/png;base64,")
 
 

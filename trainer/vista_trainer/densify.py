@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from vista.chat import ChatClient, ChatEndpointError, api_key_env
 from vista.protocol import parse_turn
 from vista.trajectory import ContentPart, Message, Trajectory
 from vista.trajlog import TrajectoryLog
@@ -38,18 +39,17 @@ class DensifyReport:
 
 
 class Densifier:
-    """Asks ``model`` behind ``base_url`` for a fuller version of each short ``<think>``."""
+    """Asks ``model`` behind ``base_url`` (`vista.chat`) for a fuller version of each short ``<think>``. The API key:
+    ``api_key``, else ``VISTA_DENSIFY_API_KEY``."""
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None, min_chars: int = 0,
                  max_chars: int = 800, max_tokens: int = 256, temperature: float = 0.0, concurrency: int = 8,
                  timeout_s: float = 120.0):
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self.api_key = api_key
+        self.client = ChatClient(base_url, model, api_key=api_key, key_env=api_key_env("densify"),
+                                 timeout_s=timeout_s, what="densifier endpoint")
         self.min_chars, self.max_chars = min_chars, max_chars
         self.max_tokens, self.temperature = max_tokens, temperature
         self.concurrency = concurrency
-        self.timeout_s = timeout_s
 
     def wants(self, think: str | None) -> bool:
         """Turns whose reasoning is at least ``min_chars`` long are left as they are."""
@@ -62,18 +62,8 @@ class Densifier:
                 "Rewrite the terse reasoning.")
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
-    async def rewrite(self, client, messages: list[dict]) -> str:
-        body = {"model": self.model, "messages": messages, "temperature": self.temperature,
-                "max_tokens": self.max_tokens}
-        response = await client.post("/chat/completions", json=body)
-        if response.status_code != 200:
-            raise RuntimeError(f"densifier endpoint {self.base_url} answered {response.status_code}: "
-                               f"{response.text[:300]}")
-        try:
-            return response.json()["choices"][0]["message"]["content"] or ""
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise RuntimeError(f"densifier endpoint reply is not in the chat-completions shape "
-                               f"(choices[0].message.content): {response.text[:300]}") from exc
+    async def rewrite(self, messages: list[dict]) -> str:
+        return await self.client.acomplete(messages, temperature=self.temperature, max_tokens=self.max_tokens)
 
 
 def accept(action: str, think: str, rewrite: str, max_chars: int) -> str | None:
@@ -118,8 +108,9 @@ def densify(in_dir: str | Path, out_dir: str | Path, densifier: Densifier) -> De
                          densifier.request(question, turn.think, " | ".join(context[-2:]), action)))
     replies = asyncio.run(_ask_all(densifier, [job[4] for job in jobs]))
     if replies and all(isinstance(reply, Exception) for reply in replies):
-        raise RuntimeError(f"the densifier endpoint {densifier.base_url} failed on every turn ({replies[0]}); check "
-                           "the URL (it ends in /v1), the model name and the key, or leave densify_base_url unset")
+        raise ChatEndpointError(f"the densifier endpoint {densifier.client.base_url} failed on every turn "
+                                f"({replies[0]}); check the URL (it ends in /v1), the model name and the key, or leave "
+                                "densify_base_url unset", endpoint=densifier.client.base_url)
     rewritten = rejected = 0
     for (t_index, m_index, action, think, _), reply in zip(jobs, replies):
         new_action = accept(action, think, reply, densifier.max_chars) if isinstance(reply, str) else None
@@ -150,16 +141,16 @@ def _replace_turn(trajectory: Trajectory, m_index: int, action: str, new_action:
 
 
 async def _ask_all(densifier: Densifier, requests: list[list[dict]]) -> list[str | Exception]:
-    import httpx
-
-    headers = {"Authorization": f"Bearer {densifier.api_key}"} if densifier.api_key else {}
     limit = asyncio.Semaphore(densifier.concurrency)
-    async with httpx.AsyncClient(base_url=densifier.base_url, headers=headers, timeout=densifier.timeout_s) as client:
-        async def one(messages: list[dict]) -> str | Exception:
-            async with limit:
-                try:
-                    return await densifier.rewrite(client, messages)
-                except Exception as exc:  # one failed turn keeps its original reasoning; the others go on
-                    return exc
 
+    async def one(messages: list[dict]) -> str | Exception:
+        async with limit:
+            try:
+                return await densifier.rewrite(messages)
+            except Exception as exc:  # one failed turn keeps its original reasoning; the others go on
+                return exc
+
+    try:
         return await asyncio.gather(*(one(m) for m in requests))
+    finally:
+        await densifier.client.aclose()

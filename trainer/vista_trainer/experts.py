@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import vista
+from vista.chat import ChatClient, api_key_env, openai_messages
 from vista.evaluation import EpisodeProgress
-from vista.images import image_to_base64
+from vista.policies import chat_with_images
 from vista.protocol import ToolCall, render_turn
 from vista.rollout import EpisodeSpec, RolloutRunner
 from vista.task import evidence_missing
@@ -122,47 +123,21 @@ def _closing_thought(observation: dict, solution: vista.OracleSolution) -> str:
 
 
 class TeacherExpert:
-    """A teacher model behind an OpenAI-compatible ``/chat/completions`` endpoint, as an async policy: the
-    conversation is sent with images inlined as base64 PNG data URLs, the reply's text is the turn."""
+    """A teacher model behind an OpenAI-compatible ``/chat/completions`` endpoint (`vista.chat`), as an async policy:
+    the conversation is sent with images inlined as PNG data URLs (tool responses as user turns: OpenAI's tool role
+    needs a tool_call_id the protocol does not have), and the turn stops after its tool call or answer, as the endpoint
+    policy's does. The API key: ``api_key``, else ``VISTA_TEACHER_API_KEY``."""
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None, temperature: float = 0.0,
                  max_tokens: int = 1024, timeout_s: float = 120.0):
-        import httpx
-
-        self.model = model
+        self.client = ChatClient(base_url, model, api_key=api_key, key_env=api_key_env("teacher"),
+                                 timeout_s=timeout_s, what="teacher endpoint")
         self.temperature = temperature
         self.max_tokens = max_tokens
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client_args = dict(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s)
-        self._httpx = httpx
-
-    def messages(self, observation: dict) -> list[dict[str, Any]]:
-        out = []
-        for message in observation["messages"]:
-            content = []
-            for part in message["content"]:
-                if part["type"] == "image":
-                    url = "data:image/png;base64," + image_to_base64(observation["images"][part["image"]])
-                    content.append({"type": "image_url", "image_url": {"url": url}})
-                else:
-                    content.append({"type": "text", "text": part.get("text") or ""})
-            # OpenAI's tool role needs a tool_call_id the protocol does not have: tool responses go as user turns
-            out.append({"role": "user" if message["role"] == "tool" else message["role"], "content": content})
-        return out
 
     async def __call__(self, observation: dict) -> str:
-        body = {"model": self.model, "messages": self.messages(observation), "temperature": self.temperature,
-                "max_tokens": self.max_tokens}
-        async with self._httpx.AsyncClient(**self._client_args) as client:
-            response = await client.post("/chat/completions", json=body)
-        if response.status_code != 200:
-            raise RuntimeError(f"teacher endpoint {self._client_args['base_url']} answered {response.status_code}: "
-                               f"{response.text[:300]}; check the URL (it ends in /v1), the model name and the key")
-        try:
-            return response.json()["choices"][0]["message"]["content"] or ""
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise RuntimeError(f"teacher endpoint reply is not in the chat-completions shape "
-                               f"(choices[0].message.content): {response.text[:300]}") from exc
+        return await self.client.aturn(openai_messages(*chat_with_images(observation)),
+                                       temperature=self.temperature, max_tokens=self.max_tokens)
 
 
 def keep(trajectory: Trajectory) -> bool:

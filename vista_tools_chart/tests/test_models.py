@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import pytest
 from PIL import Image
 from vista import ErrorClass, call_tool
@@ -117,43 +113,24 @@ def test_parse_deplot_linearised_output():
                                                        "rows": [["A", 3.0], ["B", 4.0]]}
 
 
-class _ChatHandler(BaseHTTPRequestHandler):
-    requests: list[dict] = []
-
-    def do_POST(self):  # noqa: N802 (the stdlib's name)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append({"path": self.path, "body": body})
-        question = body["messages"][0]["content"][1]["text"]
-        if "data table" in question:
-            answer = ("TITLE | Visitors\n| Month | Online | Retail |\n|---|---|---|\n| Jan | 120 | 300 |\n"
-                      "| Feb | 180 | 280 |")
-        elif "Describe" in question:
-            answer = "A line chart of visitors."
-        else:
-            answer = "Feb"
-        payload = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"], "choices": [
-            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
+def chart_model(body: dict) -> str:
+    """Answers like a served chart model: a table, a description, or an answer, by what it was asked."""
+    question = body["messages"][0]["content"][1]["text"]
+    if "data table" in question:
+        return ("TITLE | Visitors\n| Month | Online | Retail |\n|---|---|---|\n| Jan | 120 | 300 |\n"
+                "| Feb | 180 | 280 |")
+    if "Describe" in question:
+        return "A line chart of visitors."
+    return "Feb"
 
 
-@pytest.fixture(scope="module")
-def chat_server():
-    server = HTTPServer(("127.0.0.1", 0), _ChatHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+@pytest.fixture
+def server(chat_server):
+    return chat_server(chart_model)
 
 
-def test_chartmoe_table_through_an_openai_compatible_server(chat_server, monkeypatch):
-    monkeypatch.setenv("VISTA_CHARTMOE_URL", chat_server)
+def test_chartmoe_table_through_an_openai_compatible_server(server, monkeypatch):
+    monkeypatch.setenv("VISTA_CHARTMOE_URL", server.url)
     monkeypatch.setenv("VISTA_CHARTMOE_MODEL", "chartmoe-test")
     tool = ChartToTable()
     result = call_tool("chart_to_table", {"backend": "chartmoe"}, [_chart()], tools={tool.name: tool})
@@ -161,13 +138,13 @@ def test_chartmoe_table_through_an_openai_compatible_server(chat_server, monkeyp
     assert result.data["header"] == ["label", "Online", "Retail"]
     assert result.data["rows"] == [["Jan", 120.0, 300.0], ["Feb", 180.0, 280.0]]
     assert result.data["title"] == "Visitors"
-    sent = _ChatHandler.requests[-1]
-    assert sent["path"] == "/v1/chat/completions" and sent["body"]["model"] == "chartmoe-test"
-    assert sent["body"]["messages"][0]["content"][0]["image_url"]["url"].startswith("data:image/png;base64,")
+    sent = server.requests[-1]
+    assert sent.path == "/v1/chat/completions" and sent.body["model"] == "chartmoe-test"
+    assert sent.body["messages"][0]["content"][0]["image_url"]["url"].startswith("data:image/png;base64,")
 
 
-def test_chart_model_qa_answers_and_describes(chat_server):
-    tool = ChartModelQa(endpoint=ChatEndpoint(url=chat_server))
+def test_chart_model_qa_answers_and_describes(server):
+    tool = ChartModelQa(endpoint=ChatEndpoint(url=server.url))
     tools = {tool.name: tool}
     answer = call_tool("chart_model_qa", {"question": "Which month had more online visitors?"}, [_chart()], tools)
     assert answer.ok and answer.data == {"answer": "Feb"}
@@ -181,17 +158,18 @@ def test_chart_model_qa_answers_and_describes(chat_server):
 def test_unreachable_endpoint_is_a_tool_failure():
     tool = ChartModelQa(endpoint=ChatEndpoint(url="http://127.0.0.1:9/v1", timeout_s=2))
     result = call_tool("chart_model_qa", {"question": "?"}, [_chart()], {tool.name: tool})
-    assert result.error.error_class is ErrorClass.TOOL_FAILURE and "did not answer" in result.error.message
+    assert result.error.error_class is ErrorClass.TOOL_FAILURE and "is unreachable" in result.error.message
+    assert "127.0.0.1:9/v1" in result.error.message
 
 
 @pytest.mark.parametrize("served", ["chartassistant", "chartvlm"])
-def test_served_caption_models_write_the_caption(chat_server, monkeypatch, served):
-    monkeypatch.setenv(f"VISTA_{served.upper()}_URL", chat_server)
+def test_served_caption_models_write_the_caption(server, monkeypatch, served):
+    monkeypatch.setenv(f"VISTA_{served.upper()}_URL", server.url)
     tool = ChartCaption()
     result = call_tool("chart_caption", {"backend": served}, [_chart()], tools={tool.name: tool})
     assert result.ok, result.error
     assert result.data["caption"] == "A line chart of visitors." and result.data["chart_type"]
-    assert _ChatHandler.requests[-1]["body"]["model"] == served
+    assert server.requests[-1].body["model"] == served
     monkeypatch.delenv(f"VISTA_{served.upper()}_URL")
     missing = call_tool("chart_caption", {"backend": served}, [_chart()], tools={tool.name: tool})
     assert missing.error.error_class is ErrorClass.TOOL_FAILURE

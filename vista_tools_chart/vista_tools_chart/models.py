@@ -7,13 +7,12 @@ process; nothing is downloaded at run time.
 
 from __future__ import annotations
 
-import base64
-import io
 import os
 from pathlib import Path
 
 from PIL import Image
 from vista import ToolUnavailableError
+from vista.chat import ChatClient, ChatEndpointError, api_key_env, image_question
 from vista.weights import load_once, resolve_weights
 
 from .tables import parse_linearised
@@ -145,16 +144,18 @@ def unichart_table(image: Image.Image, weights: str | None = None) -> dict:
 
 
 class ChatEndpoint:
-    """An OpenAI-compatible chat-completions endpoint serving a chart model: ChartMoE by default, or another one
-    named by ``served`` (``chartassistant``, ``chartvlm``), configured by ``VISTA_<SERVED>_URL`` / ``_MODEL``."""
+    """An OpenAI-compatible chat-completions endpoint (`vista.chat`) serving a chart model: ChartMoE by default, or
+    another one named by ``served`` (``chartassistant``, ``chartvlm``), configured by ``VISTA_<SERVED>_URL``,
+    ``_MODEL`` and, when the server wants a key, ``_API_KEY``."""
 
     def __init__(self, url: str | None = None, model: str | None = None, timeout_s: float = 120.0, *,
-                 served: str = "chartmoe"):
+                 served: str = "chartmoe", api_key: str | None = None):
         self.url_env, self.model_env = f"VISTA_{served.upper()}_URL", f"VISTA_{served.upper()}_MODEL"
         self.served = served
         self.url = url or os.environ.get(self.url_env)
         self.model = model or os.environ.get(self.model_env) or served
         self.timeout_s = timeout_s
+        self.api_key = api_key
 
     def ask(self, tool: str, image: Image.Image, question: str, max_tokens: int = 1024) -> str:
         if not self.url:
@@ -162,26 +163,12 @@ class ChatEndpoint:
                 f"tool '{tool}' needs a served {self.served} (a chart model behind an OpenAI-compatible API); "
                 f"set {self.url_env} to its base URL, e.g. http://localhost:8000/v1 (vLLM or lmdeploy serve), "
                 f"and {self.model_env} to the served model name")
+        client = ChatClient(self.url, self.model, api_key=self.api_key, key_env=api_key_env(self.served),
+                            timeout_s=self.timeout_s, what=f"{self.served} endpoint")
         try:
-            import httpx
-        except ImportError as exc:
-            raise ToolUnavailableError(f"tool '{tool}' needs httpx: {exc}") from exc
-        buffer = io.BytesIO()
-        image.convert("RGB").save(buffer, format="PNG")
-        data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-        payload = {"model": self.model, "temperature": 0.0, "max_tokens": max_tokens, "messages": [{
-            "role": "user", "content": [{"type": "image_url", "image_url": {"url": data_url}},
-                                        {"type": "text", "text": question}]}]}
-        endpoint = self.url.rstrip("/") + "/chat/completions"
-        try:
-            response = httpx.post(endpoint, json=payload, timeout=self.timeout_s)
-            response.raise_for_status()
-            return str(response.json()["choices"][0]["message"]["content"]).strip()
-        except httpx.HTTPError as exc:
-            raise ToolUnavailableError(f"tool '{tool}': the chart model at {endpoint} did not answer: {exc}") from exc
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise ToolUnavailableError(f"tool '{tool}': the chart model at {endpoint} answered in a shape that is "
-                                       f"not an OpenAI chat completion: {exc}") from exc
+            return client.complete(image_question(image.convert("RGB"), question), max_tokens=max_tokens).strip()
+        except ChatEndpointError as exc:
+            raise ToolUnavailableError(f"tool '{tool}': {exc}") from exc
 
 
 def chartmoe_table(image: Image.Image, endpoint: ChatEndpoint) -> dict:

@@ -4,9 +4,6 @@ endpoint backend against a real HTTP server on 127.0.0.1 that speaks the OpenAI 
 import asyncio
 import base64
 import io
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import vista
@@ -34,74 +31,37 @@ def test_extract_answer(text, answer):
     assert extract_answer(text) == answer
 
 
-class ChatCompletionsHandler(BaseHTTPRequestHandler):
+def area(body: dict) -> str:
     """Answers like a served math VLM would, deterministically: the area of the image it was sent."""
-
-    requests: list = []
-
-    def log_message(self, *args):
-        pass
-
-    def _send(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        if self.path == "/v1/models":
-            self._send(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in SERVED]})
-        else:
-            self._send(404, {"error": {"message": "not found"}})
-
-    def do_POST(self):
-        if self.path != "/v1/chat/completions":
-            return self._send(404, {"error": {"message": "not found"}})
-        if self.headers.get("Authorization") != f"Bearer {API_KEY}":
-            return self._send(401, {"error": {"message": "invalid api key"}})
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append(body)
-        if body["model"] not in SERVED:
-            return self._send(404, {"error": {"message": f"The model `{body['model']}` does not exist."}})
-        parts = body["messages"][0]["content"]
-        url = next(p["image_url"]["url"] for p in parts if p["type"] == "image_url")
-        text = next(p["text"] for p in parts if p["type"] == "text")
-        header, encoded = url.split(",", 1)
-        assert header == "data:image/png;base64"
-        image = Image.open(io.BytesIO(base64.b64decode(encoded)))
-        content = (f"[{body['model']}] The figure is {image.width} by {image.height}. You asked: {text}\n"
-                   f"So the area is \\boxed{{{image.width * image.height}}}.")
-        self._send(200, {"id": "cmpl-1", "object": "chat.completion", "model": body["model"],
-                         "choices": [{"index": 0, "finish_reason": "stop",
-                                      "message": {"role": "assistant", "content": content}}]})
+    parts = body["messages"][0]["content"]
+    url = next(p["image_url"]["url"] for p in parts if p["type"] == "image_url")
+    text = next(p["text"] for p in parts if p["type"] == "text")
+    header, encoded = url.split(",", 1)
+    assert header == "data:image/png;base64"
+    image = Image.open(io.BytesIO(base64.b64decode(encoded)))
+    return (f"[{body['model']}] The figure is {image.width} by {image.height}. You asked: {text}\n"
+            f"So the area is \\boxed{{{image.width * image.height}}}.")
 
 
-@pytest.fixture(scope="module")
-def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), ChatCompletionsHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    httpd.shutdown()
-    httpd.server_close()
+@pytest.fixture
+def server(chat_server):
+    """A served math VLM that wants a key and lists the models it serves."""
+    return chat_server(area, served=SERVED, api_key=API_KEY)
 
 
 def test_math_vlm_through_a_real_endpoint(server):
-    tools = {"math_vlm": MathVLM(endpoint_url=server, api_key=API_KEY)}
-    ChatCompletionsHandler.requests.clear()
+    tools = {"math_vlm": MathVLM(endpoint_url=server.url, api_key=API_KEY)}
     result = vista.call_tool("math_vlm", {"question": "What is the area?", "model": "mathvlm-test"}, [IMAGE],
                              tools=tools)
     assert result.ok, result.error
     assert result.data["answer"] == "1200"
     assert "You asked: " + SOLVE_PROMPT.format(question="What is the area?") in result.data["solution"]
-    sent = ChatCompletionsHandler.requests[-1]
+    sent = server.requests[-1].body
     assert sent["model"] == "mathvlm-test" and sent["temperature"] == 0.0
 
 
 def test_math_vlm_async_path(server):
-    tool = MathVLM(endpoint_url=server, api_key=API_KEY, model="mathvlm-test")
+    tool = MathVLM(endpoint_url=server.url, api_key=API_KEY, model="mathvlm-test")
     args = tool.parse_arguments({"question": "area?"})
     result = asyncio.run(arun_validated(tool, args, vista.ToolContext([Image.new("RGB", (5, 7))])))
     assert result.ok, result.error
@@ -109,7 +69,7 @@ def test_math_vlm_async_path(server):
 
 
 def test_math_vlm_unknown_model_is_e4_listing_the_served_ones(server):
-    tools = {"math_vlm": MathVLM(endpoint_url=server, api_key=API_KEY)}
+    tools = {"math_vlm": MathVLM(endpoint_url=server.url, api_key=API_KEY)}
     result = vista.call_tool("math_vlm", {"question": "q", "model": "gpt-5"}, [IMAGE], tools=tools)
     assert result.error.error_class is ErrorClass.E4
     assert result.error.argument == "model"
@@ -117,7 +77,7 @@ def test_math_vlm_unknown_model_is_e4_listing_the_served_ones(server):
 
 
 def test_endpoint_failures_say_what_to_fix(server):
-    wrong_key = {"math_vlm": MathVLM(endpoint_url=server, api_key="wrong", model="mathvlm-test")}
+    wrong_key = {"math_vlm": MathVLM(endpoint_url=server.url, api_key="wrong", model="mathvlm-test")}
     result = vista.call_tool("math_vlm", {"question": "q"}, [IMAGE], tools=wrong_key)
     assert result.error.error_class is ErrorClass.TOOL_FAILURE and result.error.code == "unavailable"
     assert "refused the credentials (HTTP 401); set VISTA_MATH_VLM_API_KEY" in result.error.message
@@ -133,12 +93,17 @@ def test_endpoint_failures_say_what_to_fix(server):
 
 def test_g_llava_falls_back_to_its_endpoint(server, monkeypatch):
     monkeypatch.delenv("VISTA_WEIGHTS_G_LLAVA", raising=False)
-    monkeypatch.setenv("VISTA_G_LLAVA_URL", server)
+    monkeypatch.delenv("VISTA_G_LLAVA_API_KEY", raising=False)
+    monkeypatch.setenv("VISTA_G_LLAVA_URL", server.url)
     monkeypatch.setenv("VISTA_MATH_VLM_API_KEY", API_KEY)
     result = vista.call_tool("g_llava_solve", {"question": "area?"}, [IMAGE], tools={"g_llava_solve": GLlavaSolve()})
     assert result.ok, result.error
     assert result.data["solution"].startswith("[G-LLaVA-7B]")
     assert result.data["answer"] == "1200"
+    # its own key variable comes before the math VLMs' shared one, as its URL does
+    monkeypatch.setenv("VISTA_G_LLAVA_API_KEY", "wrong")
+    result = vista.call_tool("g_llava_solve", {"question": "area?"}, [IMAGE], tools={"g_llava_solve": GLlavaSolve()})
+    assert "refused the credentials (HTTP 401); set VISTA_G_LLAVA_API_KEY" in result.error.message
 
 
 @pytest.mark.parametrize("tool, names", [

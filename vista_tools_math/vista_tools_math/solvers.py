@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from PIL import Image
 from pydantic import BaseModel, Field
 from vista import ImageName, Tool, ToolArgumentError, ToolArguments, ToolContext, ToolResult, ToolUnavailableError
-from vista.images import image_to_base64
+from vista.chat import ChatClient, ChatEndpointError, api_key_env, image_question
 from vista.weights import load_once, resolve_weights
 
 URL_ENV = "VISTA_MATH_VLM_URL"
@@ -69,90 +70,28 @@ class SolveOutput(BaseModel):
     solution: str = Field(description="the model's full worked solution")
 
 
+def _ask(image: Image.Image, question: str) -> list[dict[str, Any]]:
+    return image_question(image, SOLVE_PROMPT.format(question=question))
+
+
 def _result(solution: str, source: str) -> ToolResult:
     answer = extract_answer(solution)
     return ToolResult(text=f"{solution.strip()}\n[{source}] answer: {answer}",
                       data={"answer": answer, "solution": solution})
 
 
-class Endpoint:
-    """An OpenAI-compatible chat-completions server, called with one image and one text part."""
-
-    def __init__(self, base_url: str, api_key: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 max_tokens: int = 1024):
-        self.base_url = base_url.rstrip("/")
-        self.api_key = api_key
-        self.timeout_s = timeout_s
-        self.max_tokens = max_tokens
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-
-    def payload(self, image: Image.Image, prompt: str, model: str) -> dict[str, Any]:
-        return {"model": model, "temperature": 0.0, "max_tokens": self.max_tokens,
-                "messages": [{"role": "user", "content": [
-                    {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{image_to_base64(image)}"}},
-                    {"type": "text", "text": prompt}]}]}
-
-    def complete(self, image: Image.Image, prompt: str, model: str, *, policy_chose_model: bool = False) -> str:
-        import httpx
-
-        try:
-            with httpx.Client(timeout=self.timeout_s, headers=self._headers()) as client:
-                response = client.post(f"{self.base_url}/chat/completions", json=self.payload(image, prompt, model))
-                listing = client.get(f"{self.base_url}/models") if response.status_code == 404 else None
-        except httpx.HTTPError as exc:
-            raise self._unreachable(exc) from exc
-        return self._content(response, model, listing, policy_chose_model)
-
-    async def acomplete(self, image: Image.Image, prompt: str, model: str, *,
-                        policy_chose_model: bool = False) -> str:
-        import httpx
-
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout_s, headers=self._headers()) as client:
-                response = await client.post(f"{self.base_url}/chat/completions",
-                                             json=self.payload(image, prompt, model))
-                listing = await client.get(f"{self.base_url}/models") if response.status_code == 404 else None
-        except httpx.HTTPError as exc:
-            raise self._unreachable(exc) from exc
-        return self._content(response, model, listing, policy_chose_model)
-
-    def _unreachable(self, exc: Exception) -> ToolUnavailableError:
-        return ToolUnavailableError(
-            f"math VLM endpoint {self.base_url} is unreachable ({type(exc).__name__}: {exc}); start an "
-            f"OpenAI-compatible server (e.g. `vllm serve <model>`) or fix {URL_ENV}")
-
-    def _content(self, response, model: str, listing, policy_chose_model: bool) -> str:
-        served = _served_models(listing) if listing is not None else []
-        if served and model not in served:
-            message = f"model '{model}' is not served at {self.base_url}; served models: {', '.join(served)}"
-            if policy_chose_model:
-                raise ToolArgumentError(message, argument="model")
-            raise ToolUnavailableError(f"{message}. Set the tool's model setting to one of them")
-        if response.status_code in (401, 403):
-            raise ToolUnavailableError(f"math VLM endpoint {self.base_url} refused the credentials (HTTP "
-                                       f"{response.status_code}); set {API_KEY_ENV}")
-        if response.status_code != 200:
-            raise ToolUnavailableError(f"math VLM endpoint {self.base_url} answered HTTP {response.status_code}: "
-                                       f"{response.text[:300]}")
-        try:
-            content = response.json()["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise ToolUnavailableError(f"math VLM endpoint {self.base_url} did not answer in the chat-completions "
-                                       f"shape (choices[0].message.content): {response.text[:300]}") from exc
-        if isinstance(content, list):  # some servers answer with content parts
-            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
-        if not isinstance(content, str):
-            raise ToolUnavailableError(f"math VLM endpoint {self.base_url} returned non-text content")
-        return content
-
-
-def _served_models(response) -> list[str]:
+@contextmanager
+def _tool_errors(tool: str, *, policy_chose_model: bool = False) -> Iterator[None]:
+    """An endpoint's failure as the tool's: a model the server does not serve is the policy's mistake (E4) when the
+    policy named it, else the tool's configuration; every other failure leaves the tool unavailable."""
     try:
-        return [entry["id"] for entry in response.json()["data"]]
-    except (ValueError, KeyError, TypeError):
-        return []
+        yield
+    except ChatEndpointError as exc:
+        if exc.served is not None and policy_chose_model:
+            raise ToolArgumentError(str(exc), argument="model") from exc
+        if exc.served is not None:
+            raise ToolUnavailableError(f"tool '{tool}': {exc}. Set the tool's model setting to one of them") from exc
+        raise ToolUnavailableError(f"tool '{tool}': {exc}") from exc
 
 
 class LlavaSolver:
@@ -228,6 +167,7 @@ class NamedMathSolver(Tool):
     blocking = True
     weights_env: str = ""
     url_env: str = ""
+    key_env: str = ""
     model_env: str = ""
     default_model: str = ""
     what: str = ""
@@ -241,7 +181,7 @@ class NamedMathSolver(Tool):
         self.api_key = api_key
         self.max_new_tokens = max_new_tokens
 
-    def endpoint(self) -> tuple[Endpoint, str]:
+    def endpoint(self) -> ChatClient:
         url = self.endpoint_url or os.environ.get(self.url_env) or os.environ.get(URL_ENV)
         if not url:
             raise ToolUnavailableError(
@@ -249,14 +189,18 @@ class NamedMathSolver(Tool):
                 f"Hugging Face Llava-format {self.what} checkpoint, or set {self.url_env} (or {URL_ENV}) to an "
                 f"OpenAI-compatible server that serves it")
         model = self.model or os.environ.get(self.model_env) or self.default_model
-        return Endpoint(url, self.api_key or os.environ.get(API_KEY_ENV), max_tokens=self.max_new_tokens), model
+        # the key falls back as the URL does: this model's variable, then the math VLMs' shared one
+        return ChatClient(url, model, api_key=self.api_key, key_env=(self.key_env, API_KEY_ENV),
+                          timeout_s=DEFAULT_TIMEOUT_S, what=f"{self.what} endpoint")
 
     def run(self, args: SolveArgs, ctx: ToolContext) -> ToolResult:
         image = ctx.image(args.image)
         if self.local.configured:
             return _result(self.local.solve([image], [args.question])[0], f"{self.what} (local)")
-        endpoint, model = self.endpoint()
-        return _result(endpoint.complete(image, SOLVE_PROMPT.format(question=args.question), model), model)
+        client = self.endpoint()
+        with _tool_errors(self.name):
+            solution = client.complete(_ask(image, args.question), max_tokens=self.max_new_tokens)
+        return _result(solution, client.model)
 
     def run_batch(self, batch: Sequence[tuple[SolveArgs, ToolContext]]) -> list[ToolResult]:
         """Local weights: one batched generate for all calls. Endpoints batch on the server side instead."""
@@ -270,8 +214,10 @@ class NamedMathSolver(Tool):
         if self.local.configured:
             return await asyncio.to_thread(self.run, args, ctx)
         image = ctx.image(args.image)
-        endpoint, model = self.endpoint()
-        return _result(await endpoint.acomplete(image, SOLVE_PROMPT.format(question=args.question), model), model)
+        client = self.endpoint()
+        with _tool_errors(self.name):
+            solution = await client.acomplete(_ask(image, args.question), max_tokens=self.max_new_tokens)
+        return _result(solution, client.model)
 
 
 class GLlavaSolve(NamedMathSolver):
@@ -280,6 +226,7 @@ class GLlavaSolve(NamedMathSolver):
                    "the image; returns its worked solution and final answer.")
     weights_env = "VISTA_WEIGHTS_G_LLAVA"
     url_env = "VISTA_G_LLAVA_URL"
+    key_env = api_key_env("g_llava")
     model_env = "VISTA_G_LLAVA_MODEL"
     default_model = "G-LLaVA-7B"
     what = "G-LLaVA"
@@ -291,6 +238,7 @@ class MultimathSolve(NamedMathSolver):
                    "problem in the image; returns its worked solution and final answer.")
     weights_env = "VISTA_WEIGHTS_MULTIMATH"
     url_env = "VISTA_MULTIMATH_URL"
+    key_env = api_key_env("multimath")
     model_env = "VISTA_MULTIMATH_MODEL"
     default_model = "MultiMath-7B"
     what = "MultiMath"
@@ -318,7 +266,7 @@ class MathVLM(Tool):
         self.api_key = api_key
         self.max_tokens = max_tokens
 
-    def endpoint(self, requested: str | None) -> tuple[Endpoint, str]:
+    def endpoint(self, requested: str | None) -> ChatClient:
         url = self.endpoint_url or os.environ.get(URL_ENV)
         if not url:
             raise ToolUnavailableError(f"tool 'math_vlm' needs an OpenAI-compatible server: set {URL_ENV} "
@@ -327,17 +275,19 @@ class MathVLM(Tool):
         if not model:
             raise ToolUnavailableError(f"tool 'math_vlm' has no default model: set {MODEL_ENV} to a model the "
                                        f"server at {url} serves")
-        return Endpoint(url, self.api_key or os.environ.get(API_KEY_ENV), max_tokens=self.max_tokens), model
+        return ChatClient(url, model, api_key=self.api_key, key_env=API_KEY_ENV, timeout_s=DEFAULT_TIMEOUT_S,
+                          what="math VLM endpoint")
 
     def run(self, args: MathVLMArgs, ctx: ToolContext) -> ToolResult:
         image = ctx.image(args.image)
-        endpoint, model = self.endpoint(args.model)
-        prompt = SOLVE_PROMPT.format(question=args.question)
-        return _result(endpoint.complete(image, prompt, model, policy_chose_model=args.model is not None), model)
+        client = self.endpoint(args.model)
+        with _tool_errors(self.name, policy_chose_model=args.model is not None):
+            solution = client.complete(_ask(image, args.question), max_tokens=self.max_tokens)
+        return _result(solution, client.model)
 
     async def arun(self, args: MathVLMArgs, ctx: ToolContext) -> ToolResult:
         image = ctx.image(args.image)
-        endpoint, model = self.endpoint(args.model)
-        prompt = SOLVE_PROMPT.format(question=args.question)
-        return _result(await endpoint.acomplete(image, prompt, model, policy_chose_model=args.model is not None),
-                       model)
+        client = self.endpoint(args.model)
+        with _tool_errors(self.name, policy_chose_model=args.model is not None):
+            solution = await client.acomplete(_ask(image, args.question), max_tokens=self.max_tokens)
+        return _result(solution, client.model)
