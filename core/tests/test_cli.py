@@ -2,9 +2,12 @@
 nothing left behind by a failed command."""
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 from vista.cli import main as vista_main
@@ -94,3 +97,103 @@ def test_a_failed_eval_leaves_no_run_directory(registry, tmp_path, capsys, bad):
                        "--run-dir", str(tmp_path / "run")])
     assert code == 1 and not (tmp_path / "run").exists()
     assert capsys.readouterr().err.startswith("vista: error: ")
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["eval", "--run_dir", "x", "--policy", "oracle", "--tasks", "multiply"],
+     "unknown flag --run_dir; did you mean --run-dir?"),
+    (["--plugns", "all", "tools"], "unknown flag --plugns; did you mean --plugins?"),
+    (["tools", "--famly", "chart"], "unknown flag --famly; did you mean --family?"),
+], ids=["eval", "global", "tools"])
+def test_a_misspelled_flag_is_one_line_with_a_did_you_mean(argv, expected):
+    completed = run_cli(*argv)
+    assert completed.returncode == 2 and expected in one_line_error(completed.stderr)
+
+
+def test_a_data_folder_that_does_not_exist_is_named(tmp_path):
+    missing = tmp_path / "nonexistent"
+    for argv in (["tasks", "--data-dir", str(missing)],
+                 ["eval", "--policy", "oracle", "--tasks", "chart_bar", "--data-dir", str(missing),
+                  "--run-dir", str(tmp_path / "run")]):
+        completed = run_cli("--plugins", "all", *argv)
+        assert completed.returncode == 1 and f"--data-dir {missing} is not a directory" in one_line_error(
+            completed.stderr)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_missing_dataset_says_where_it_looked(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VISTA_DATA")}
+    unset = run_cli("--plugins", "all", "eval", "--policy", "oracle", "--tasks", "tabmwp", "--run-dir",
+                    str(tmp_path / "a"), env=env)
+    first = unset.stderr.splitlines()[0]
+    assert unset.returncode == 1 and "Traceback" not in unset.stderr
+    assert "no data_dir (--data-dir) was given, and neither VISTA_DATA_TABMWP nor VISTA_DATA_DIR is set" in first
+    pointed = run_cli("--plugins", "all", "eval", "--policy", "oracle", "--tasks", "tabmwp", "--run-dir",
+                      str(tmp_path / "b"), env={**env, "VISTA_DATA_DIR": str(tmp_path / "data")})
+    assert f"data folder {tmp_path / 'data' / 'tabmwp'} of task 'tabmwp' does not exist (from $VISTA_DATA_DIR/tabmwp)" \
+        in pointed.stderr.splitlines()[0]
+    assert "github.com/lupantech/PromptPG" in pointed.stderr  # then where to get it and how to lay it out
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("policy, expected", [
+    ("hf:{tmp}/policies/grpo", "--policy hf:{tmp}/policies/grpo does not exist"),
+    ("hf:nobody/no-such-model", "--policy hf:nobody/no-such-model is not a local folder and not in the Hugging Face "
+                                "cache"),
+], ids=["path", "hub-id"])
+def test_an_hf_policy_that_is_not_here_is_one_line_before_any_work(tmp_path, policy, expected):
+    policy, expected = policy.format(tmp=tmp_path), expected.format(tmp=tmp_path)
+    completed = run_cli("--plugins", "all", "eval", "--policy", policy, "--tasks", "shape_count", "--limit", "2",
+                        "--run-dir", str(tmp_path / "run"), env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert completed.returncode == 1 and expected in one_line_error(completed.stderr)
+    assert "Repo id" not in completed.stderr and not (tmp_path / "run").exists()
+
+
+def test_tool_descriptions_are_listed_in_whole_phrases():
+    """Each listed description is the tool's first sentence, or that sentence cut where a clause ends."""
+    import vista
+
+    listing = run_cli("--plugins", "all", "tools")
+    tools = vista.load_plugins("all").tools
+    for line in listing.stdout.splitlines()[1:]:
+        name = line.split()[0]
+        shown = line.split(None, 4)[4].strip() if len(line.split(None, 4)) == 5 else ""
+        if "…" in shown:
+            pytest.fail(f"{name}: cut mid-phrase: {shown}")
+        description = " ".join(tools[name].description.split())
+        assert description.startswith(shown) and description[len(shown):][:1] in (".", ";", ":", " ", ""), name
+        assert description[len(shown):][:2] in (". ", ".", "; ", ": ", " (", ""), (name, shown)
+    assert "Find objects named by a text prompt ('red cube . sphere')" in listing.stdout
+
+
+SLOW_POLICY = '''
+import time
+
+
+def policy(obs):
+    time.sleep(0.3)
+    return "<think>guess</think><answer>1</answer>"
+'''
+
+
+def test_ctrl_c_in_eval_says_that_rerunning_resumes_and_rerunning_does(tmp_path):
+    (tmp_path / "slow_policy.py").write_text(SLOW_POLICY)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    argv = [sys.executable, "-m", "vista.cli", "--plugins", "all", "eval", "--policy", "python:slow_policy:policy",
+            "--tasks", "chart_bar", "--limit", "40", "--concurrency", "1", "--run-dir", str(tmp_path / "run")]
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "run" / "trajectories.jsonl"
+    deadline = time.monotonic() + 60
+    while not (log.exists() and log.read_text().count("\n") >= 2):
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert process.returncode == 130 and "Traceback" not in stderr and len(lines) == 1, stderr
+    assert lines[0].startswith("vista eval: interrupted; run the same command again to resume") and str(
+        tmp_path / "run") in lines[0]
+    played = log.read_text().count("\n")
+    assert played < 40
+    resumed = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0 and log.read_text().count("\n") == 40  # the rest, none played twice

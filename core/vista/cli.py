@@ -26,21 +26,25 @@ _COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], s
 
 
 def unknown_flag(argv: Sequence[str], flags: Iterable[str], prog: str) -> str | None:
-    """The complaint about the first ``--flag`` in ``argv`` that is none of ``flags`` (``-`` and ``_`` taken as one),
-    with the closest known flag as a did-you-mean; None when every flag is known. Shared by `vista` and
+    """The complaint about the first ``--flag`` in ``argv`` that is none of ``flags`` (nor an unambiguous prefix of
+    one, as argparse allows), with the closest known flag as a did-you-mean (``-`` and ``_`` taken as one in the
+    comparison: ``--run_dir`` gets ``--run-dir``); None when every flag is known. Shared by `vista` and
     `vista-train`, so that a misspelled flag is one line before any work."""
     known = set(flags)
-    spelled = {f.replace("_", "-"): f for f in known}
+    spelled: dict[str, list[str]] = {}
+    for f in sorted(known):
+        spelled.setdefault(f.replace("_", "-"), []).append(f)
     for token in argv:
         if token == "--":
             break
         flag = token.split("=", 1)[0]
-        if not flag.startswith("--") or flag in known or flag.replace("_", "-") in spelled:
+        if not flag.startswith("--") or flag in known:
             continue
         if sum(f.startswith(flag) for f in known) == 1:  # argparse takes an unambiguous prefix
             continue
         close = difflib.get_close_matches(flag.replace("_", "-"), sorted(spelled), n=1, cutoff=0.6)
-        hint = f"; did you mean {spelled[close[0]]}?" if close else ""
+        # suggest the spelling the user writes in (--grpo_steps, not --grpo-steps) where both exist
+        hint = f"; did you mean {max(spelled[close[0]], key=lambda f: ('_' in f) == ('_' in flag))}?" if close else ""
         return f"unknown flag {flag}{hint} (`{prog} --help` lists every flag)"
     return None
 

@@ -6,12 +6,12 @@
     vista-train --seeds 0,1,2 --ablation full,no_tools   the recipe per seed and ablation, rows as mean +- s.e.
     vista-train --preset qwen2.5-vl-7b --teacher_base_url http://host:8000/v1 --teacher_model ...
 
-Every field of `VistaTrainConfig` is a flag (`vista-train --help` lists them with their documentation).
+Every field of `VistaTrainConfig` is a flag (`vista-train --help` lists them with their documentation);
+`--verbose` shows the libraries' warnings and logs, hidden by default.
 """
 
 from __future__ import annotations
 
-import difflib
 import logging
 import sys
 import warnings
@@ -51,6 +51,7 @@ def parse_config(argv: Sequence[str], prog: str = "vista-train"):
     import argparse
 
     from trl import TrlParser
+    from vista.cli import unknown_flag
 
     from .config import VistaTrainConfig, explicit_fields
 
@@ -63,30 +64,32 @@ def parse_config(argv: Sequence[str], prog: str = "vista-train"):
         if action.option_strings and action.option_strings[0].startswith("--no_"):
             action.help = f"turn {action.option_strings[0][5:]} off"
     flags = {option for action in parser._actions for option in action.option_strings} | {"--config"}
-    for token in argv:
-        flag = token.split("=", 1)[0]
-        underscored = "--" + flag[2:].replace("-", "_")
-        if flag.startswith("--") and flag not in flags and underscored not in flags:
-            close = difflib.get_close_matches(underscored, sorted(flags), n=1)
-            raise ValueError(f"unknown flag {flag}" + (f"; did you mean {close[0]}?" if close else "") +
-                             f" (`{prog} --help` lists every flag)")
+    complaint = unknown_flag(argv, flags, prog)
+    if complaint:
+        raise ValueError(complaint)
     with explicit_fields(set_fields(argv)):
         (config,) = parser.parse_args_and_config(list(argv))
     return config
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .pipeline import Pipeline
+    from vista.cli import quiet_logs
 
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "all"
+    verbose = "--verbose" in argv  # not a field of the run's configuration: how much this process prints
+    argv = [token for token in argv if token != "--verbose"]
+    quiet_logs(verbose)  # before transformers is first imported, which reads its verbosity once
+
+    from .pipeline import Pipeline
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     # TRL 1.16 warns at every import beyond vLLM 0.31; vista runs it with vLLM 0.32's CPU build (make test-vllm)
     warnings.filterwarnings("ignore", message="TRL currently supports vLLM versions", category=UserWarning)
     # TRL 1.16 reads transformers' deprecated `is_gradient_checkpointing` at every generation: one warning per turn
     warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
     for noisy in ("httpx", "transformers", "PIL", "accelerate"):  # accelerate logs every checkpoint file at INFO
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
     try:
         config = parse_config(argv, prog=f"vista-train {command}" if command != "all" else "vista-train")
     except ValueError as exc:  # a cross-field check: say it without a traceback

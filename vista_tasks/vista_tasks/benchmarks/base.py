@@ -49,6 +49,14 @@ class Benchmark(Task):
             return Path(os.environ[DATA_DIR_ENV]) / self.name
         return found
 
+    def _source(self, data_dir: str | os.PathLike | None) -> str:
+        """Which of the places `resolve_data_dir` reads gave the folder, for messages that say where it looked."""
+        if data_dir is not None:
+            return "data_dir (--data-dir)"
+        if self.data_env and os.environ.get(self.data_env):
+            return f"${self.data_env}"
+        return f"${DATA_DIR_ENV}/{self.name}"
+
     def how_to_get(self) -> str:
         return (f"Download {self.name} from {self.homepage} and lay it out as\n{self.layout.rstrip()}\n"
                 f"then pass data_dir=<that folder>, set {self.data_env}=<that folder>, "
@@ -76,9 +84,11 @@ class Benchmark(Task):
     def data_root(self, data_dir: str | os.PathLike | None) -> Path:
         where = self.resolve_data_dir(data_dir)
         if where is None:
-            raise DatasetMissingError(f"no data folder for task '{self.name}'.\n{self.how_to_get()}")
+            raise DatasetMissingError(f"no data folder for task '{self.name}': no data_dir (--data-dir) was given, and "
+                                      f"neither {self.data_env} nor {DATA_DIR_ENV} is set.\n{self.how_to_get()}")
         if not where.is_dir():
-            raise DatasetMissingError(f"data folder {where} of task '{self.name}' does not exist.\n{self.how_to_get()}")
+            raise DatasetMissingError(f"data folder {where.resolve()} of task '{self.name}' does not exist (from "
+                                      f"{self._source(data_dir)}).\n{self.how_to_get()}")
         return where
 
     def check_split(self, split: str) -> None:
