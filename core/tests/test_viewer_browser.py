@@ -95,9 +95,10 @@ def test_the_html_report_renders_tables_and_links_each_episode_to_the_viewer(reg
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
             link = page.locator("details a").nth(2)
-            assert link.get_attribute("href").endswith("#2")
+            href = link.get_attribute("href")
+            assert href.startswith("http://127.0.0.1:8765/#run=") and results["episodes"][2]["id"] in href
             viewer = browser.new_page()  # the link, on the viewer this test serves on another port
-            viewer.goto(url + "/#2")
+            viewer.goto(href.replace("http://127.0.0.1:8765", url))
             viewer.wait_for_selector(".call")
             episode = results["episodes"][2]
             assert f"{episode['task']} / {episode['example_id']}" in viewer.inner_text("#detail h2")
@@ -105,3 +106,44 @@ def test_the_html_report_renders_tables_and_links_each_episode_to_the_viewer(reg
     finally:
         server.shutdown()
     assert (ARTIFACTS / "report.png").stat().st_size > 1000
+
+
+@needs_chromium
+def test_a_report_link_opens_that_runs_episode_in_a_viewer_started_on_the_folder_above(registry, tmp_path):
+    """As the README has it: `vista view <training run>` shows every evaluation below it, and a link in one
+    evaluation's report.html opens that evaluation's episode, not the one at the same position in another."""
+    run = tmp_path / "runs" / "vista-train"
+    first = evaluate(expert, EvalConfig(tasks=["multiply"], limit=4), run / "eval" / "bc", registry=registry)
+    write_reports(run / "eval" / "bc", first)
+    second = evaluate(crop_then_answer, EvalConfig(tasks=["multiply"], limit=4, seed=100), run / "eval" / "bc_grpo",
+                      registry=registry)
+    report = write_reports(run / "eval" / "bc_grpo", second)["html"]
+    elsewhere = tmp_path / "elsewhere"
+    evaluate(expert, EvalConfig(tasks=["multiply"], limit=1), elsewhere, registry=registry)
+    servers = {name: serve_in_background(root) for name, root in
+               {"above": run, "the run": run / "eval" / "bc_grpo", "elsewhere": elsewhere}.items()}
+    try:
+        with playwright.sync_playwright() as p:
+            browser = launch(p)
+            page = browser.new_page()
+            page.goto(report.resolve().as_uri())
+            page.locator("details summary").click()
+            link = page.locator("details a").nth(1)
+            wanted = second["episodes"][1]
+            assert link.inner_text() == f"{wanted['task']} / {wanted['example_id']}"
+            for name in ("above", "the run"):
+                viewer = browser.new_page()
+                viewer.goto(link.get_attribute("href").replace("http://127.0.0.1:8765", servers[name][1]))
+                viewer.wait_for_selector("#detail h2")
+                assert f"{wanted['task']} / {wanted['example_id']}" in viewer.inner_text("#detail h2"), name
+                assert "crop" in viewer.inner_text("#detail"), name  # bc_grpo's episode: it called crop; bc's did not
+                viewer.locator(".row").first.click()  # a row's own address is the same scheme, shareable
+                assert "#run=" in viewer.url and "&episode=" in viewer.url
+            viewer = browser.new_page()
+            viewer.goto(link.get_attribute("href").replace("http://127.0.0.1:8765", servers["elsewhere"][1]))
+            viewer.wait_for_selector("#missing")
+            assert f"vista view {(run / 'eval' / 'bc_grpo').resolve()}" in viewer.inner_text("#missing")
+            browser.close()
+    finally:
+        for server, _ in servers.values():
+            server.shutdown()
