@@ -18,16 +18,18 @@ from typing import Any
 
 from .errors import VistaError
 
-IMAGE_ONLY_FAMILIES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl")
+IMAGE_ONLY_FAMILIES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "llava_onevision")
 QWEN_IMAGE_PAD, QWEN_VIDEO_PAD = "<|image_pad|>", "<|video_pad|>"
 QWEN_VISION_START, QWEN_VISION_END = "<|vision_start|>", "<|vision_end|>"
 
 
 def image_only_processor(model_type: str, tokenizer: Any, image_processor: Any, *, chat_template: str | None = None,
-                         image_seq_length: int = 256) -> Any:
+                         image_seq_length: int = 256, **settings: Any) -> Any:
     """The processor of ``model_type`` (one of `IMAGE_ONLY_FAMILIES`) on ``tokenizer`` and ``image_processor``,
     without a video processor. InternVL's tokenizer carries its image tokens (``start_image_token``,
-    ``end_image_token``, ``context_image_token``, ``video_token``), as the released checkpoints' do."""
+    ``end_image_token``, ``context_image_token``, ``video_token``), as the released checkpoints' do.
+    ``settings``: the processor's own saved settings (LLaVA-OneVision's ``num_image_tokens``,
+    ``vision_feature_select_strategy``, ``vision_aspect_ratio``); others' are ignored."""
     from transformers.processing_utils import ProcessorMixin
 
     if model_type in ("qwen2_vl", "qwen2_5_vl"):
@@ -82,6 +84,26 @@ def image_only_processor(model_type: str, tokenizer: Any, image_processor: Any, 
         image_processor.crop_to_patches = True
         return ImageInternVLProcessor(image_processor=image_processor, tokenizer=tokenizer,
                                       image_seq_length=image_seq_length, chat_template=chat_template)
+    if model_type == "llava_onevision":
+        from transformers import LlavaOnevisionProcessor
+
+        class ImageLlavaOnevisionProcessor(LlavaOnevisionProcessor):
+            def __init__(self, image_processor=None, tokenizer=None, num_image_tokens=None,
+                         vision_feature_select_strategy=None, chat_template=None, vision_aspect_ratio="anyres_max_9",
+                         **kwargs):
+                self.num_image_tokens = num_image_tokens
+                self.vision_feature_select_strategy = vision_feature_select_strategy
+                self.vision_aspect_ratio = vision_aspect_ratio
+                self.image_token = getattr(tokenizer, "image_token", None) or "<image>"
+                self.video_token = getattr(tokenizer, "video_token", None) or "<video>"
+                self.image_token_id = tokenizer.convert_tokens_to_ids(self.image_token)
+                self.video_token_id = tokenizer.convert_tokens_to_ids(self.video_token)
+                ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
+
+        keep = ("num_image_tokens", "vision_feature_select_strategy", "vision_aspect_ratio")
+        return ImageLlavaOnevisionProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                                            chat_template=chat_template,
+                                            **{k: v for k, v in settings.items() if k in keep})
     raise VistaError(f"no image-only processor for model type '{model_type}'; families: {IMAGE_ONLY_FAMILIES}")
 
 
@@ -124,8 +146,10 @@ def load_processor(path: str | Path, **image_processor_kwargs: Any) -> Any:
         image_processor = AutoImageProcessor.from_pretrained(str(path), backend="pil", **image_processor_kwargs)
         local = Path(str(path))
         template = _saved_chat_template(local, tokenizer) if local.is_dir() else tokenizer.chat_template
-        seq = int(_processor_config(local).get("image_seq_length", 256)) if local.is_dir() else 256
-        return image_only_processor(family, tokenizer, image_processor, chat_template=template, image_seq_length=seq)
+        settings = {k: v for k, v in (_processor_config(local) if local.is_dir() else {}).items()
+                    if k != "chat_template"}
+        settings["image_seq_length"] = int(settings.get("image_seq_length", 256))
+        return image_only_processor(family, tokenizer, image_processor, chat_template=template, **settings)
     try:
         return AutoProcessor.from_pretrained(str(path), **image_processor_kwargs)
     except ImportError as exc:

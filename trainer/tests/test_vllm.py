@@ -19,7 +19,7 @@ os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{max(0, (os.cpu_count() o
 
 from test_grpo import LossInputs, episodes_of, scripted_tool_turns, trainer_for  # noqa: E402
 from vista_trainer.families import FAMILIES  # noqa: E402
-from vista_trainer.generation import Turns, collapse_image_runs, vllm_generate  # noqa: E402
+from vista_trainer.generation import Turns, collapse_image_runs, placeholder_ids, vllm_generate  # noqa: E402
 from vista_trainer.policy import IM_END, save_policy, train_tokenizer  # noqa: E402
 
 from conftest import policy_runs, save_family_policy  # noqa: E402
@@ -49,7 +49,8 @@ def text_policy(experts, tmp_path):
 def crop_then_sample():
     """The first turn calls ``crop_bar`` (a tool that returns an image: scripted, as a random policy would never
     write the call); every later turn is vLLM's, its prompt holding the question's image and the crop. Records
-    each vLLM turn: the episode, the ids and logprobs vLLM returned."""
+    each vLLM turn: the episode, the ids and logprobs vLLM returned up to an image placeholder, where the episode
+    cuts the turn (vLLM does not suppress one; a random policy samples it now and then)."""
     scripted, _ = scripted_tool_turns()
     sampled = []
 
@@ -63,9 +64,11 @@ def crop_then_sample():
                 ids[i], logprobs[i] = row, lps
         if later:
             out = vllm_generate(trainer, [episodes[i] for i in later], [budgets[i] for i in later])
+            placeholders = placeholder_ids(trainer.processing_class)
             for i, row, lps in zip(later, out.ids, out.logprobs):
                 ids[i], logprobs[i] = row, lps
-                sampled.append((episodes[i], row, lps))
+                kept = next((k for k, t in enumerate(row) if t in placeholders), len(row))
+                sampled.append((episodes[i], row[:kept], lps[:kept]))
         return Turns(ids, logprobs)
 
     return generate, sampled

@@ -36,6 +36,7 @@ from .policy import (
     build_internvl_processor,
     build_processor,
     build_tiny_model,
+    chat_template,
     qwen_vision_token_ids,
     with_turn_tokens,
 )
@@ -96,11 +97,48 @@ def tiny_internvl(tokenizer, seed: int = 0):
     return with_turn_tokens(InternVLForConditionalGeneration(config), tokenizer), processor
 
 
+LLAVA_ONEVISION_TOKENS = {"image_token": "<image>", "video_token": "<video>"}
+
+
+def tiny_llava_onevision(tokenizer, seed: int = 0):
+    """LLaVA-OneVision's classes at toy sizes: a SigLIP tower on tiles of 28 pixels (a base view and up to 2x2 tiles
+    chosen by the image's shape, LLaVA's "anyres"), each tile 2x2 patches, unpadded to the image's aspect ratio with
+    a newline token per row; a Qwen2 language model, as in the released checkpoints."""
+    from transformers import LlavaOnevisionConfig, LlavaOnevisionForConditionalGeneration
+    from transformers.models.llava_onevision.image_processing_pil_llava_onevision import (
+        LlavaOnevisionImageProcessorPil,
+    )
+    from vista.hf import image_only_processor
+
+    grid = [[28, 28], [28, 56], [56, 28], [56, 56]]
+    image_processor = LlavaOnevisionImageProcessorPil(size={"height": 28, "width": 28},
+                                                      crop_size={"height": 28, "width": 28},
+                                                      image_grid_pinpoints=grid)
+    processor = image_only_processor("llava_onevision", tokenizer, image_processor,
+                                     chat_template=chat_template(LLAVA_ONEVISION_TOKENS["image_token"]),
+                                     num_image_tokens=4, vision_feature_select_strategy="full",
+                                     vision_aspect_ratio="anyres_max_9")
+    config = LlavaOnevisionConfig(
+        # heads of 32 dimensions: vLLM's CPU attention takes none smaller
+        text_config=dict(model_type="qwen2", vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128,
+                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id),
+        vision_config=dict(model_type="siglip_vision_model", hidden_size=32, intermediate_size=64,
+                           num_hidden_layers=1, num_attention_heads=2, image_size=28, patch_size=14),
+        image_token_id=processor.image_token_id, video_token_id=processor.video_token_id,
+        vision_feature_select_strategy="full", vision_feature_layer=-1, image_grid_pinpoints=grid,
+        vision_aspect_ratio="anyres_max_9", tie_word_embeddings=True)
+    torch.manual_seed(seed)
+    return with_turn_tokens(LlavaOnevisionForConditionalGeneration(config), tokenizer), processor
+
+
 FAMILIES = {
     "qwen2.5-vl": Family("qwen2.5-vl", "qwen2_5_vl", pixel_bounds=True, tiny=tiny_qwen2_5_vl, vllm=True),
     "qwen3-vl": Family("qwen3-vl", "qwen3_vl", pixel_bounds=True, tiny=tiny_qwen3_vl, vllm=True),
     "internvl3": Family("internvl3", "internvl", pixel_bounds=False, tiny=tiny_internvl, vllm=False,
                         extra_tokens=INTERNVL_TOKENS),
+    "llava-onevision": Family("llava-onevision", "llava_onevision", pixel_bounds=False, tiny=tiny_llava_onevision,
+                              vllm=True, extra_tokens=LLAVA_ONEVISION_TOKENS),
 }
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
 
-from .policy import Encoded, collate, tokenizer_of
+from .policy import Encoded, collate, join_image_inputs, tokenizer_of
 
 if TYPE_CHECKING:
     from .rollout import TokenEpisode
@@ -84,8 +84,7 @@ def any_process(trainer, flag: bool) -> bool:
 def generation_inputs(episodes: Sequence[TokenEpisode], pad_id: int, image_token_id: int | None) -> dict:
     """Left-padded ids of every episode so far with the pixels of every image they hold (`collate`'s batch, so
     Qwen-VL's image tokens get the same 3-D rotary positions as in SFT and in TRL's forward pass)."""
-    encoded = [Encoded(e.ids, [0] * len(e.ids), torch.cat(e.pixel_values) if e.pixel_values else None,
-                       torch.cat(e.image_grid_thw) if e.image_grid_thw else None) for e in episodes]
+    encoded = [Encoded(e.ids, [0] * len(e.ids), join_image_inputs(e.image_inputs)) for e in episodes]
     batch = collate(encoded, pad_id, left=True, image_token_id=image_token_id)
     return {k: v for k, v in batch.items() if k not in ("labels", "policy_mask")}
 

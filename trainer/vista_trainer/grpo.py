@@ -31,7 +31,7 @@ So the override moves the rollout's images from ``extra_fields`` to ``images`` /
 images as ``[]``: InternVL's tile count, 2546-2553, calls the image processor on every row's list) and, for the rest
 of that batch's scoring, lets ``self.tools`` read as true (an empty list that is truthy), then restores it. On that
 path every key the image processor returns reaches ``_get_per_token_logps_and_entropies`` (2517, 2654), whose
-signature has no ``num_patches`` (InternVL's): the override drops it.
+signature has no ``num_patches`` (InternVL's) or ``batch_num_images`` (LLaVA-OneVision's): the override drops them.
 
 Beside it, one workaround of transformers (5.24), not of TRL: `Trainer` resumes a checkpoint's weights with a raw
 ``load_state_dict(strict=False)`` that matches none of the keys ``save_pretrained`` writes for Qwen2.5-VL, so a
@@ -92,10 +92,11 @@ class VistaGRPOTrainer(GRPOTrainer):
             self.tools = _ImagesInCompletions()
         return tuple(result)
 
-    def _get_per_token_logps_and_entropies(self, *args, num_patches=None, **kwargs):
-        """TRL's, without ``num_patches``: on the path that builds pixel inputs for images inside completions, every
-        key the image processor returns becomes a forward argument, and InternVL's image processor returns the
-        tiles per image beside the pixels (TRL counts the tiles itself, as ``num_tiles``)."""
+    def _get_per_token_logps_and_entropies(self, *args, num_patches=None, batch_num_images=None, **kwargs):
+        """TRL's, without the image processor's bookkeeping: on the path that builds pixel inputs for images inside
+        completions, every key the image processor returns becomes a forward argument, and InternVL's returns the
+        tiles per image beside the pixels (TRL counts them itself, as ``num_tiles``), LLaVA-OneVision's the images
+        per prompt (one each for a flat list: every image tiled, as the rollout's processor calls tile them)."""
         return super()._get_per_token_logps_and_entropies(*args, **kwargs)
 
     def _generate_and_score_completions(self, inputs):

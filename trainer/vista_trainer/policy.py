@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -170,14 +170,45 @@ def tokenizer_of(processor):
     return processor if is_text_only(processor) else processor.tokenizer
 
 
+# what a processor returns beside the image tensors: the text's, and bookkeeping of one call (LLaVA-OneVision's
+# images per prompt, InternVL's tiles per image) that the model's forward does not take or vista computes itself
+NOT_IMAGE_INPUTS = frozenset({"input_ids", "attention_mask", "token_type_ids", "mm_token_type_ids",
+                              "batch_num_images", "num_patches"})
+
+
+def join_image_inputs(parts: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The image tensors of several processor calls as one call would return them: each key concatenated along its
+    first dimension (images, tiles or patch rows), trailing dimensions zero-padded to the largest (LLaVA-OneVision's
+    tiles per image vary from call to call; its model reads each image's own count from ``image_sizes``)."""
+    joined: dict[str, torch.Tensor] = {}
+    for key in dict.fromkeys(k for part in parts for k in part):
+        tensors = [part[key] for part in parts if key in part]
+        shape = [max(t.shape[d] for t in tensors) for d in range(1, tensors[0].dim())]
+        padded = []
+        for t in tensors:
+            pad = [x for d in reversed(range(1, t.dim())) for x in (0, shape[d - 1] - t.shape[d])]
+            padded.append(torch.nn.functional.pad(t, pad) if any(pad) else t)
+        joined[key] = torch.cat(padded)
+    return joined
+
+
 @dataclass
 class Encoded:
-    """One conversation as model inputs: ``policy_mask`` is 1 on the policy's own tokens (what is trained)."""
+    """One conversation as model inputs: ``policy_mask`` is 1 on the policy's own tokens (what is trained);
+    ``image_inputs`` the image tensors the processor returned for its images (``pixel_values``, and the family's
+    per-image companions: Qwen-VL's ``image_grid_thw``, LLaVA-OneVision's ``image_sizes``), empty without images."""
 
     input_ids: list[int]
     policy_mask: list[int]
-    pixel_values: torch.Tensor | None
-    image_grid_thw: torch.Tensor | None
+    image_inputs: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    @property
+    def pixel_values(self) -> torch.Tensor | None:
+        return self.image_inputs.get("pixel_values")
+
+    @property
+    def image_grid_thw(self) -> torch.Tensor | None:
+        return self.image_inputs.get("image_grid_thw")
 
 
 class ChatCodec:
@@ -202,17 +233,15 @@ class ChatCodec:
                generation_prompt: bool = False) -> Encoded:
         ids: list[int] = []
         mask: list[int] = []
-        pixels, grids = [], []
+        image_parts = []
         cursor = 0
         for message in messages:
             count = sum(1 for p in message["content"] if not isinstance(p, str) and p["type"] == "image") \
                 if not isinstance(message["content"], str) else 0
             piece = self._tokenize(self.render(message), images[cursor:cursor + count])
             cursor += count
-            if piece["pixel_values"] is not None:
-                pixels.append(piece["pixel_values"])
-                if piece["image_grid_thw"] is not None:
-                    grids.append(piece["image_grid_thw"])
+            if piece["image_inputs"]:
+                image_parts.append(piece["image_inputs"])
             if message["role"] == "assistant":
                 head = len(self.tokenizer(f"{IM_START}assistant\n")["input_ids"])
                 # the policy's tokens: its text and the <|im_end|> that ends its turn, not the trailing newline
@@ -224,14 +253,14 @@ class ChatCodec:
             head = self.tokenizer(f"{IM_START}assistant\n")["input_ids"]
             ids += head
             mask += [0] * len(head)
-        return Encoded(ids, mask, torch.cat(pixels) if pixels else None, torch.cat(grids) if grids else None)
+        return Encoded(ids, mask, join_image_inputs(image_parts))
 
     def _tokenize(self, text: str, images: Sequence[Image.Image]) -> dict:
         if not images or self.text_only:
-            return {"input_ids": self.tokenizer(text)["input_ids"], "pixel_values": None, "image_grid_thw": None}
+            return {"input_ids": self.tokenizer(text)["input_ids"], "image_inputs": {}}
         out = self.processor(text=[text], images=[_rgb(i) for i in images], return_tensors="pt")
-        return {"input_ids": out["input_ids"][0].tolist(), "pixel_values": out["pixel_values"],
-                "image_grid_thw": out.get("image_grid_thw")}  # Qwen-VL only; InternVL's patches carry no grid
+        return {"input_ids": out["input_ids"][0].tolist(),
+                "image_inputs": {k: v for k, v in out.items() if k not in NOT_IMAGE_INPUTS}}
 
     def encode_trajectory_record(self, record: dict) -> Encoded:
         """A TRL-style ``{"messages", "images"}`` record (`TrajectoryLog.to_sft_record`)."""
@@ -263,14 +292,9 @@ def collate(batch: Sequence[Encoded], pad_id: int, *, left: bool = False,
         policy[row, span] = torch.tensor(e.policy_mask)
     out = {"input_ids": ids, "attention_mask": attention, "policy_mask": policy,
            "labels": torch.where(policy.bool(), ids, torch.full_like(ids, -100))}
-    pixels = [e.pixel_values for e in batch if e.pixel_values is not None]
-    if pixels:
-        out["pixel_values"] = torch.cat(pixels)
-        grids = [e.image_grid_thw for e in batch if e.image_grid_thw is not None]
-        if grids:  # Qwen-VL's per-image patch grid; InternVL has none
-            out["image_grid_thw"] = torch.cat(grids)
-            if image_token_id is not None:
-                out["mm_token_type_ids"] = (ids == image_token_id).long() * attention
+    out.update(join_image_inputs([e.image_inputs for e in batch if e.image_inputs]))
+    if "image_grid_thw" in out and image_token_id is not None:  # Qwen-VL's per-image patch grid
+        out["mm_token_type_ids"] = (ids == image_token_id).long() * attention
     return out
 
 
@@ -336,6 +360,9 @@ def save_policy(model, processor, path: str | Path) -> None:
     if marker["processor"] == "ImageInternVLProcessor":
         marker.update(image_size=processor.image_processor.size["height"],
                       max_patches=processor.image_processor.max_patches, image_seq_length=processor.image_seq_length)
+    for setting in ("num_image_tokens", "vision_feature_select_strategy", "vision_aspect_ratio"):  # LLaVA-OneVision
+        if getattr(processor, setting, None) is not None:
+            marker[setting] = getattr(processor, setting)
     (path / "vista_policy.json").write_text(json.dumps(marker))
 
 

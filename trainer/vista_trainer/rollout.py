@@ -70,8 +70,7 @@ class TokenEpisode:
     env: vista.VistaEnv
     prompt_ids: list[int]
     images: list[Image.Image]
-    pixel_values: list[torch.Tensor]
-    image_grid_thw: list[torch.Tensor]
+    image_inputs: list[dict[str, torch.Tensor]]  # the image tensors of each processor call (`Encoded.image_inputs`)
     messages_seen: int
     completion_ids: list[int] = field(default_factory=list)
     env_mask: list[int] = field(default_factory=list)
@@ -167,8 +166,7 @@ class EpisodeRollout:
                     return episodes
                 if not live:  # this process is done: one throw-away token on its first opening keeps it in step
                     first = episodes[0]
-                    generate(trainer, [replace(first, completion_ids=[], pixel_values=first.pixel_values[:1],
-                                               image_grid_thw=first.image_grid_thw[:1])], [1])
+                    generate(trainer, [replace(first, completion_ids=[], image_inputs=first.image_inputs[:1])], [1])
                     continue
             elif not live:
                 return episodes
@@ -234,8 +232,7 @@ class EpisodeRollout:
         encoded = self.codec.encode(chat["messages"], chat["images"], generation_prompt=True)
         images = [] if self.codec.text_only else [_rgb(i) for i in chat["images"]]
         return TokenEpisode(env=env, prompt_ids=encoded.input_ids, images=images,
-                            pixel_values=[encoded.pixel_values] if encoded.pixel_values is not None else [],
-                            image_grid_thw=[encoded.image_grid_thw] if encoded.image_grid_thw is not None else [],
+                            image_inputs=[encoded.image_inputs] if encoded.image_inputs else [],
                             messages_seen=len(observation["messages"]))
 
     def step_all(self, episodes: Sequence[TokenEpisode], turns: Sequence[list[int]]) -> list[tuple]:
@@ -270,17 +267,15 @@ class EpisodeRollout:
         chat = to_chat(observation["messages"][episode.messages_seen + 1:], observation["images"])
         encoded = self.codec.encode(chat["messages"], chat["images"], generation_prompt=True)
         closing = self.newline if ids and ids[-1] == self.im_end else [self.im_end, *self.newline]
-        episode.bridge = (len(episode.completion_ids), len(episode.images), len(episode.pixel_values))
+        episode.bridge = (len(episode.completion_ids), len(episode.images), len(episode.image_inputs))
         tokens = closing + encoded.input_ids
         episode.completion_ids += tokens
         episode.env_mask += [0] * len(tokens)
         episode.logprobs += [0.0] * len(tokens)
         if not self.codec.text_only:
             episode.images += [_rgb(i) for i in chat["images"]]
-        if encoded.pixel_values is not None:
-            episode.pixel_values.append(encoded.pixel_values)
-            if encoded.image_grid_thw is not None:
-                episode.image_grid_thw.append(encoded.image_grid_thw)
+        if encoded.image_inputs:
+            episode.image_inputs.append(encoded.image_inputs)
         episode.messages_seen = len(observation["messages"])
 
     def abandon(self, episode: TokenEpisode) -> None:
@@ -292,7 +287,7 @@ class EpisodeRollout:
         if episode.bridge is not None:
             length, images, chunks = episode.bridge
             del episode.completion_ids[length:], episode.env_mask[length:], episode.logprobs[length:]
-            del episode.images[images:], episode.pixel_values[chunks:], episode.image_grid_thw[chunks:]
+            del episode.images[images:], episode.image_inputs[chunks:]
         while True:
             _, _, terminated, truncated, info = episode.env.step("")
             if terminated or truncated:

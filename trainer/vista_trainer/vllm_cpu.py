@@ -59,6 +59,10 @@ _PIL_TWINS = {
     "transformers.models.qwen2_vl.image_processing_qwen2_vl": (
         "transformers.models.qwen2_vl.image_processing_pil_qwen2_vl",
         {"Qwen2VLImageProcessor": "Qwen2VLImageProcessorPil"}),
+    # vLLM's LLaVA modules import Pixtral's (its token count) through llava.py, which LLaVA-OneVision's imports
+    "transformers.models.pixtral.image_processing_pixtral": (
+        "transformers.models.pixtral.image_processing_pil_pixtral",
+        {"PixtralImageProcessor": "PixtralImageProcessorPil"}),
 }
 
 
@@ -85,10 +89,25 @@ def install_image_processor_shims() -> None:
         shim = types.ModuleType(name, f"{name}: no video without torchvision (vista_trainer.vllm_cpu)")
         shim.Qwen3VLVideoProcessor, shim.smart_resize = _NoVideo, _no_video
         sys.modules[name] = shim
-    from transformers import Qwen2_5_VLProcessor, Qwen2VLProcessor, Qwen3VLProcessor
+    from transformers import LlavaOnevisionProcessor, Qwen2_5_VLProcessor, Qwen2VLProcessor, Qwen3VLProcessor
 
-    for processor in (Qwen2VLProcessor, Qwen2_5_VLProcessor, Qwen3VLProcessor):
+    for processor in (Qwen2VLProcessor, Qwen2_5_VLProcessor, Qwen3VLProcessor, LlavaOnevisionProcessor):
         processor.from_pretrained = classmethod(_image_only_from_pretrained)
+    _read_siglip_tower_as_transformers_5_names_it()
+
+
+def _read_siglip_tower_as_transformers_5_names_it() -> None:
+    """transformers 5 names LLaVA-OneVision's SigLIP tower ``vision_tower.embeddings…`` (in the checkpoints it
+    writes and in the trainer's parameters, which TRL's weight sync sends); vLLM 0.32 reads the released checkpoints'
+    ``vision_tower.vision_model.embeddings…`` only. Its weight mapper learns the other name too."""
+    import re
+
+    from vllm.model_executor.models.llava_onevision import LlavaOnevisionForConditionalGeneration as Model
+    from vllm.model_executor.models.utils import WeightsMapper
+
+    Model.hf_to_vllm_mapper = WeightsMapper(orig_to_new_regex={
+        re.compile(r"^(model\.)?vision_tower\.(?!vision_model\.)"): r"\1vision_tower.vision_model."}
+    ) | Model.hf_to_vllm_mapper
 
 
 def _no_video(*args, **kwargs):
@@ -162,8 +181,10 @@ def engine_kwargs() -> dict:
     """What TRL's colocate engine is built with on the CPU build, beyond TRL's own arguments: eager execution. On
     the tiny preset's policy (2 cores, 2026-12-06) the compiled engine took 30 s to start against 14 s, for 20% more
     tokens/s (8,000 against 6,700 at 16 x 64 tokens): CPU runs are the short ones, tests and benchmarks. Compiling
-    also profiles a dummy video, which the image-only processors refuse."""
-    return {"enforce_eager": True} if is_cpu_build() else {}
+    also profiles a dummy video, which the image-only processors refuse; so do the start-up's memory profiling runs
+    of families whose dummy inputs include a video (LLaVA-OneVision) unless videos are limited to none (vista sends
+    none; a text-only model ignores the limit)."""
+    return {"enforce_eager": True, "limit_mm_per_prompt": {"video": 0}} if is_cpu_build() else {}
 
 
 # what vllm-cpu pulls from the package index that cannot run beside the CPU torch, or that nothing here uses: the
