@@ -1,6 +1,12 @@
 """Ray Serve mode: tools as Ray Serve deployments behind the same HTTP gateway; errors classified as in process."""
 
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
 import vista
@@ -53,3 +59,57 @@ def test_ray_serve_gateway_matches_in_process_validation(ray_with_sample_plugin,
         assert result.ok and result.data == {"result": 12.0}
         crop = ToolServerClient(url).call("crop", {"bbox": [0, 0, 5, 5]}, {"image_0": image})
         assert crop.ok and crop.images[0].size == (5, 5)
+
+
+def test_replicas_are_sized_to_the_free_cpus_or_refused():
+    from vista.errors import VistaError
+    from vista.serve.ray_app import replica_cpus
+
+    assert replica_cpus(16, heavy=2, light=5, replicas=1) == (1.0, 0.1)  # room: as asked
+    heavy, light = replica_cpus(2, heavy=2, light=5, replicas=1)  # 2.5 asked of 2: scaled alike
+    assert (heavy, light) == (0.8, 0.08) and 2 * heavy + 5 * light <= 2
+    heavy, light = replica_cpus(2, heavy=3, light=20, replicas=4)
+    assert 4 * (3 * heavy + 20 * light) <= 2 and heavy >= 0.05
+    with pytest.raises(VistaError, match="need 300 CPUs and Ray has 2 free; lower --replicas"):
+        replica_cpus(2, heavy=20, light=100, replicas=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_ray_on_this_machine_becomes_healthy_and_stops_at_ctrl_c():
+    """The math plugin's tools (two of them model tools, which asked a whole CPU each) on whatever CPUs this machine
+    has: sized to fit, so the gateway answers /health; Ctrl-C stops it promptly, without a traceback."""
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "vista.cli", "--plugins", "math", "serve", "--ray", "--port",
+                               str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                assert urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).status == 200
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.communicate(timeout=30)
+                time.sleep(1)
+        server.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, stderr = server.communicate(timeout=60)
+        assert time.monotonic() - started < 15 and "Traceback" not in stderr, stderr
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def test_serve_ray_asking_for_gpus_ray_does_not_have_is_one_line():
+    if ray.is_initialized() or os.environ.get("CUDA_VISIBLE_DEVICES"):
+        pytest.skip("a GPU may be here")
+    completed = subprocess.run([sys.executable, "-m", "vista.cli", "--plugins", "math", "serve", "--ray", "--port",
+                                str(_free_port()), "--num-gpus", "1"], capture_output=True, text=True, timeout=180)
+    errors = [line for line in completed.stderr.splitlines() if line.startswith("vista: error: ")]
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr
+    assert len(errors) == 1 and "at --num-gpus 1 need 2 GPUs and Ray has 0 free" in errors[0], completed.stderr

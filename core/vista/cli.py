@@ -280,6 +280,7 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ray", action="store_true", help="deploy with Ray Serve (each tool a deployment)")
     parser.add_argument("--replicas", type=int, default=1, help="Ray Serve: replicas per tool")
     parser.add_argument("--num-gpus", type=float, default=0.0, help="Ray Serve: GPUs per replica of batching tools")
+    parser.add_argument("--verbose", action="store_true", help="Ray Serve: the replicas' logs and Ray's dashboard")
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -318,7 +319,8 @@ def _serve(args: argparse.Namespace, registry: Registry) -> int:
             raise VistaError("--workers is for the plain server; with --ray, scale with --replicas")
         from .serve.ray_app import serve_with_ray
 
-        serve_with_ray(names, plugins=args.plugins, config=config, replicas=args.replicas, num_gpus=args.num_gpus)
+        serve_with_ray(names, plugins=args.plugins, config=config, replicas=args.replicas, num_gpus=args.num_gpus,
+                       verbose=args.verbose)
         return 0
     from .serve.server import serve
     from .serve.service import ToolService

@@ -1,18 +1,23 @@
 """Ray Serve mode (`vista serve --ray`): every tool a Ray Serve deployment, so a cluster scales tools across machines.
 
 Tools that implement `run_batch` (the model-backed ones) are heavy: their replicas request ``num_gpus`` and batch with
-Ray Serve's own `@serve.batch`. Light tools get fractional CPUs. The HTTP gateway is the same FastAPI app as plain
-mode (same endpoints, validation, limits and metrics), with a service that forwards validated calls to the
-deployments' handles instead of running them in process.
+Ray Serve's own `@serve.batch`. Light tools get fractional CPUs. The replicas are sized to what the cluster has free
+(`replica_cpus`): a heavy replica asks for one CPU and a light one for a tenth, scaled down together when that does
+not fit, and a request that cannot fit at all (GPUs Ray does not have, or too many replicas for the CPUs) is refused
+in one line before anything is deployed, instead of replicas that wait for resources forever. The HTTP gateway is
+the same FastAPI app as plain mode (same endpoints, validation, limits and metrics), with a service that forwards
+validated calls to the deployments' handles instead of running them in process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ClassifiedError, ErrorClass
+from ..errors import ClassifiedError, ErrorClass, VistaError
 from ..execution import run_validated, run_validated_batch, timeout_result
 from ..protocol import ToolCall
 from ..tool import ToolContext, ToolResult
@@ -83,34 +88,68 @@ class RayToolService(ToolService):
         return result
 
 
+HEAVY_CPUS, LIGHT_CPUS = 1.0, 0.1  # what one replica asks for when the cluster has room
+SMALLEST_HEAVY_CPUS = 0.05  # below this share of a CPU per model replica, refuse rather than crowd them
+
+
+def replica_cpus(free_cpus: float, heavy: int, light: int, replicas: int) -> tuple[float, float]:
+    """CPUs per replica of a heavy and of a light tool so that ``replicas`` of each of ``heavy`` and ``light``
+    tools fit in ``free_cpus``: 1 and 0.1 when they fit, both scaled down alike when not; `VistaError` when a heavy
+    replica would get under `SMALLEST_HEAVY_CPUS`."""
+    wanted = replicas * (heavy * HEAVY_CPUS + light * LIGHT_CPUS)
+    if wanted <= free_cpus:
+        return HEAVY_CPUS, LIGHT_CPUS
+    scale = free_cpus / wanted
+    heavy_cpus, light_cpus = int(HEAVY_CPUS * scale * 1000) / 1000, int(LIGHT_CPUS * scale * 10000) / 10000
+    if heavy_cpus < SMALLEST_HEAVY_CPUS or light_cpus <= 0:
+        raise VistaError(f"vista serve --ray: {replicas} replica(s) of {heavy + light} tools need {wanted:g} CPUs and "
+                         f"Ray has {free_cpus:g} free; lower --replicas, serve fewer tools (--tools) or add machines")
+    return heavy_cpus, light_cpus
+
+
 def deploy_tools(names: list[str], *, plugins: str | None, config: ServeConfig, replicas: int = 1,
-                 num_gpus: float = 0.0) -> RayToolService:
+                 num_gpus: float = 0.0, verbose: bool = True) -> RayToolService:
     """Deploy each tool as a Ray Serve application (Ray must be initialised or reachable) and return the gateway
-    service. Heavy (batching) tools ask for ``num_gpus`` per replica; light ones for a tenth of a CPU."""
+    service. Heavy (batching) tools ask for ``num_gpus`` per replica; the CPUs of every replica are sized to what
+    the cluster has free (`replica_cpus`)."""
+    import ray
     from ray import serve
 
     from ..plugins import load_plugins
 
     registry = load_plugins(plugins)
+    tools = {name: registry.tool(name) for name in names}
+    heavy = sum(tool.supports_batching for tool in tools.values())
+    free = ray.available_resources()
+    if num_gpus and heavy and num_gpus * replicas * heavy > free.get("GPU", 0):
+        raise VistaError(f"vista serve --ray: {replicas} replica(s) of {heavy} model tools at --num-gpus {num_gpus:g} "
+                         f"need {num_gpus * replicas * heavy:g} GPUs and Ray has {free.get('GPU', 0):g} free; lower "
+                         "--num-gpus or --replicas (0 GPUs: the replicas run on CPUs)")
+    heavy_cpus, light_cpus = replica_cpus(free.get("CPU", 0.0), heavy, len(tools) - heavy, replicas)
+    if heavy_cpus < HEAVY_CPUS:
+        print(f"vista serve --ray: {len(tools)} tools x {replicas} replica(s) on {free.get('CPU', 0):g} free CPUs: "
+              f"{heavy_cpus:g} CPU per model-tool replica, {light_cpus:g} per light one", file=sys.stderr, flush=True)
     replica = _replica_class()
     serve.start(proxy_location="Disabled")  # the gateway is our own FastAPI app; no second HTTP port
+    if not verbose:  # a line per deployment otherwise ("Connecting to existing Serve app", "... is ready")
+        logging.getLogger("ray.serve").setLevel(logging.WARNING)
     handles = {}
-    for name in names:
-        tool = registry.tool(name)
-        heavy = tool.supports_batching
-        options = {"num_gpus": num_gpus, "num_cpus": 1} if heavy else {"num_cpus": 0.1}
+    for name, tool in tools.items():
+        options = {"num_gpus": num_gpus, "num_cpus": heavy_cpus} if tool.supports_batching else {"num_cpus": light_cpus}
         app = replica.options(name=f"tool_{name}", num_replicas=replicas, ray_actor_options=options).bind(
             name, plugins, config.for_tool(name, "max_batch_size"), config.for_tool(name, "max_wait_ms") / 1000,
             config.max_image_pixels)
         handles[name] = serve.run(app, name=f"vista_{name}", route_prefix=None)
-    return RayToolService({name: registry.tool(name) for name in names}, handles, config)
+    return RayToolService(tools, handles, config)
 
 
 def serve_with_ray(names: list[str], *, plugins: str | None, config: ServeConfig, replicas: int = 1,
-                   num_gpus: float = 0.0) -> None:
+                   num_gpus: float = 0.0, verbose: bool = False) -> None:
+    """Start or join Ray, deploy the tools and serve the gateway until SIGINT/SIGTERM. The replicas' logs stay in
+    Ray's log folder unless ``verbose``."""
     import ray
 
     from .server import serve
 
-    ray.init(ignore_reinit_error=True)
-    serve(deploy_tools(names, plugins=plugins, config=config, replicas=replicas, num_gpus=num_gpus))
+    ray.init(ignore_reinit_error=True, log_to_driver=verbose, include_dashboard=verbose or None)
+    serve(deploy_tools(names, plugins=plugins, config=config, replicas=replicas, num_gpus=num_gpus, verbose=verbose))
