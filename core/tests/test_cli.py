@@ -197,3 +197,28 @@ def test_ctrl_c_in_eval_says_that_rerunning_resumes_and_rerunning_does(tmp_path)
     assert played < 40
     resumed = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0 and log.read_text().count("\n") == 40  # the rest, none played twice
+
+
+NOISY_POLICY = '''
+from transformers.utils import logging
+
+logger = logging.get_logger("transformers.processing_utils")
+
+
+def policy(obs):
+    logger.warning("Kwargs passed to `processor.__call__` have to be in `processor_kwargs` dict")
+    return "<think>guess</think><answer>1</answer>"
+'''
+
+
+def test_eval_keeps_library_warnings_out_unless_verbose(tmp_path):
+    """transformers' processor warns at every turn (192 lines in a 96-episode evaluation); shown with --verbose."""
+    (tmp_path / "noisy_policy.py").write_text(NOISY_POLICY)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    env.pop("TRANSFORMERS_VERBOSITY", None)
+    argv = ["--plugins", "all", "eval", "--policy", "python:noisy_policy:policy", "--tasks", "chart_bar", "--limit",
+            "3"]
+    quiet = run_cli(*argv, "--run-dir", str(tmp_path / "quiet"), env=env)
+    verbose = run_cli(*argv, "--run-dir", str(tmp_path / "verbose"), "--verbose", env=env)
+    assert quiet.returncode == 0 and verbose.returncode == 0
+    assert "processor_kwargs" not in quiet.stderr and verbose.stderr.count("processor_kwargs") == 3
