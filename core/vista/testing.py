@@ -81,7 +81,7 @@ def tiny_llava_checkpoint(directory, corpus: list[str], *, max_positions: int = 
                                 eos_token_id=tokenizer.eos_token_id),
         vision_config=CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                                        num_attention_heads=2, image_size=32, patch_size=8, projection_dim=32),
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"), vision_feature_select_strategy="default",
+        image_token_index=tokenizer.get_vocab()["<image>"], vision_feature_select_strategy="default",
         vision_feature_layer=-1)
     torch.manual_seed(seed)
     model = LlavaForConditionalGeneration(config).eval()
