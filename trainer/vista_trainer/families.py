@@ -11,15 +11,19 @@ per image. What a family adds is declared here:
   budget; InternVL tiles into squares of its own size);
 - ``tiny``: a model of the family's own classes with random weights and a processor, from a tokenizer, small
   enough for two CPU cores (the tests' checkpoints, and a family's first check);
-- ``vllm``: whether vLLM's CPU build runs it here (the colocate tests).
+- ``vllm``: whether vLLM's CPU build runs it here (the colocate tests);
+- ``extra_tokens``: the special tokens its tokenizer carries beyond Qwen's (the tiny tokenizer is trained with them).
 
 Adding a family: one `Family` with its tiny builder, added to `FAMILIES`, and its model type in
 `vista.hf.IMAGE_ONLY_FAMILIES` if its processor needs torchvision; `tests/test_families.py` then runs the on-policy
-GRPO tests on it.
+GRPO tests on it (and `tests/test_vllm.py` where ``vllm`` is true: what its vLLM module imports from torchvision is
+served in `vllm_cpu`).
 
 Families: Qwen2.5-VL (the paper's second policy), Qwen3-VL (what most users start from now: the same placeholder
 and 3-D rotary positions as Qwen2.5-VL, patches of 16 pixels, interleaved rotary sections, deepstack vision
-features), InternVL3 (the paper's headline policy: tiles of 448 pixels, 256 ``<IMG_CONTEXT>`` tokens each).
+features), InternVL3 (the paper's headline policy: tiles of 448 pixels, 256 ``<IMG_CONTEXT>`` tokens each),
+LLaVA-OneVision (outside both lineages: a SigLIP tower, "anyres" tiles chosen by the image's shape, 5-D pixel
+tensors with ``image_sizes``; ChatML like the others, so the codec's turn framing holds for its checkpoints).
 """
 
 from __future__ import annotations
@@ -89,7 +93,8 @@ def tiny_internvl(tokenizer, seed: int = 0):
     config = InternVLConfig(
         vision_config=dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
                            image_size=[28, 28], patch_size=[14, 14]),
-        text_config=dict(model_type="qwen2", vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+        # heads of 32 dimensions: vLLM's CPU attention takes none smaller
+        text_config=dict(model_type="qwen2", vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128,
                          num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2,
                          eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id),
         image_token_id=tokenizer.context_image_token_id, downsample_ratio=0.5, image_seq_length=1)
@@ -135,7 +140,7 @@ def tiny_llava_onevision(tokenizer, seed: int = 0):
 FAMILIES = {
     "qwen2.5-vl": Family("qwen2.5-vl", "qwen2_5_vl", pixel_bounds=True, tiny=tiny_qwen2_5_vl, vllm=True),
     "qwen3-vl": Family("qwen3-vl", "qwen3_vl", pixel_bounds=True, tiny=tiny_qwen3_vl, vllm=True),
-    "internvl3": Family("internvl3", "internvl", pixel_bounds=False, tiny=tiny_internvl, vllm=False,
+    "internvl3": Family("internvl3", "internvl", pixel_bounds=False, tiny=tiny_internvl, vllm=True,
                         extra_tokens=INTERNVL_TOKENS),
     "llava-onevision": Family("llava-onevision", "llava_onevision", pixel_bounds=False, tiny=tiny_llava_onevision,
                               vllm=True, extra_tokens=LLAVA_ONEVISION_TOKENS),

@@ -149,9 +149,9 @@ def vllm_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Sequence[i
     server mode TRL's client places the image features at the runs of image tokens, so the ids go as they are."""
     engine = trainer.vllm_generation
     images = [list(e.images) or None for e in episodes]
-    image_token = getattr(trainer.processing_class, "image_token_id", None)
+    image_token, brackets = vllm_image_form(trainer.processing_class)
     colocate = engine.mode == "colocate"
-    prompts = [collapse_image_runs(e.ids, image_token) if colocate else e.ids for e in episodes]
+    prompts = [collapse_image_runs(e.ids, image_token, brackets) if colocate else e.ids for e in episodes]
     configured = engine.max_completion_length
     engine.max_completion_length = max(budgets)
     try:
@@ -167,11 +167,29 @@ def vllm_generate(trainer, episodes: Sequence[TokenEpisode], budgets: Sequence[i
     return Turns([r[0] for r in rows], [r[1] for r in rows])
 
 
-def collapse_image_runs(ids: Sequence[int], image_token: int | None) -> list[int]:
-    """``ids`` with every run of ``image_token`` (one image's expanded placeholder) written as one token."""
+def collapse_image_runs(ids: Sequence[int], image_token: int | None,
+                        brackets: tuple[int, int] | None = None) -> list[int]:
+    """``ids`` with every run of ``image_token`` (one image's expanded placeholder) written as one token; with
+    ``brackets`` (start, end), those tokens around a run go too (vLLM writes them itself: `vllm_image_form`)."""
     if image_token is None:
         return list(ids)
-    return [t for i, t in enumerate(ids) if t != image_token or i == 0 or ids[i - 1] != image_token]
+    out = [t for i, t in enumerate(ids) if t != image_token or i == 0 or ids[i - 1] != image_token]
+    if brackets is None:
+        return out
+    start, end = brackets
+    return [t for i, t in enumerate(out)
+            if not (t == start and i + 1 < len(out) and out[i + 1] == image_token)
+            and not (t == end and i > 0 and out[i - 1] == image_token)]
+
+
+def vllm_image_form(processor) -> tuple[int | None, tuple[int, int] | None]:
+    """How vLLM is given an image in a prompt: the processor's image token, written once per image, and the tokens
+    around each image's run that vLLM writes itself from it (InternVL's ``<img>`` and ``</img>``: its processor
+    brackets each image's tokens with them, and vLLM's InternVL module expands the placeholder into the same
+    bracketed run). None where there is no such token."""
+    image_token = getattr(processor, "image_token_id", None)
+    start, end = getattr(processor, "start_image_token_id", None), getattr(processor, "end_image_token_id", None)
+    return image_token, ((start, end) if start is not None and end is not None else None)
 
 
 class VllmPromptMismatch(RuntimeError):
@@ -213,7 +231,7 @@ class VllmStream:
 
         generation = trainer.vllm_generation
         self.engine = generation.llm.llm_engine
-        self.image_token = getattr(trainer.processing_class, "image_token_id", None)
+        self.image_token, self.brackets = vllm_image_form(trainer.processing_class)
         self.eos = set(trainer.eos_token_ids)
         kwargs = dict(n=1, repetition_penalty=generation.repetition_penalty, temperature=generation.temperature,
                       top_p=generation.top_p, top_k=generation.top_k, min_p=generation.min_p or 0.0,
@@ -232,7 +250,7 @@ class VllmStream:
         return bool(self.requests)
 
     def submit(self, key, episode: TokenEpisode, budget: int) -> None:
-        prompt = {"prompt_token_ids": collapse_image_runs(episode.ids, self.image_token)}
+        prompt = {"prompt_token_ids": collapse_image_runs(episode.ids, self.image_token, self.brackets)}
         if episode.images:
             prompt["multi_modal_data"] = {"image": list(episode.images) if len(episode.images) > 1
                                           else episode.images[0]}

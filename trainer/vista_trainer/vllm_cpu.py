@@ -59,6 +59,10 @@ _PIL_TWINS = {
     "transformers.models.qwen2_vl.image_processing_qwen2_vl": (
         "transformers.models.qwen2_vl.image_processing_pil_qwen2_vl",
         {"Qwen2VLImageProcessor": "Qwen2VLImageProcessorPil"}),
+    # vLLM's InternVL module imports GOT-OCR2's (InternVL's tiling)
+    "transformers.models.got_ocr2.image_processing_got_ocr2": (
+        "transformers.models.got_ocr2.image_processing_pil_got_ocr2",
+        {"GotOcr2ImageProcessor": "GotOcr2ImageProcessorPil"}),
     # vLLM's LLaVA modules import Pixtral's (its token count) through llava.py, which LLaVA-OneVision's imports
     "transformers.models.pixtral.image_processing_pixtral": (
         "transformers.models.pixtral.image_processing_pil_pixtral",
@@ -84,15 +88,31 @@ def install_image_processor_shims() -> None:
         sys.modules[name] = shim
     # Qwen3-VL's video module (its video processor and resize rule) imports torchvision at the top; vista sends no
     # video, so vLLM's imports of it get stand-ins that refuse one
-    name = "transformers.models.qwen3_vl.video_processing_qwen3_vl"
-    if name not in sys.modules:
-        shim = types.ModuleType(name, f"{name}: no video without torchvision (vista_trainer.vllm_cpu)")
-        shim.Qwen3VLVideoProcessor, shim.smart_resize = _NoVideo, _no_video
-        sys.modules[name] = shim
-    from transformers import LlavaOnevisionProcessor, Qwen2_5_VLProcessor, Qwen2VLProcessor, Qwen3VLProcessor
+    # (InternVL's too, whose video processor vLLM builds beside the image processor)
+    for name, stand_ins in (("transformers.models.qwen3_vl.video_processing_qwen3_vl",
+                             {"Qwen3VLVideoProcessor": _NoVideo, "smart_resize": _no_video}),
+                            ("transformers.models.internvl.video_processing_internvl",
+                             {"InternVLVideoProcessor": _NoVideo})):
+        if name not in sys.modules:
+            shim = types.ModuleType(name, f"{name}: no video without torchvision (vista_trainer.vllm_cpu)")
+            shim.__dict__.update(stand_ins)
+            sys.modules[name] = shim
+    from transformers import (
+        InternVLProcessor,
+        LlavaOnevisionProcessor,
+        Qwen2_5_VLProcessor,
+        Qwen2VLProcessor,
+        Qwen3VLProcessor,
+    )
 
-    for processor in (Qwen2VLProcessor, Qwen2_5_VLProcessor, Qwen3VLProcessor, LlavaOnevisionProcessor):
+    for processor in (Qwen2VLProcessor, Qwen2_5_VLProcessor, Qwen3VLProcessor, LlavaOnevisionProcessor,
+                      InternVLProcessor):
         processor.from_pretrained = classmethod(_image_only_from_pretrained)
+    # vLLM reads the signature of transformers' AutoVideoProcessor (a placeholder that needs torchvision) to filter
+    # a video processor's kwargs; the stand-in takes any
+    import vllm.transformers_utils.processor as processors
+
+    processors.AutoVideoProcessor = _NoVideo
     _read_siglip_tower_as_transformers_5_names_it()
 
 
