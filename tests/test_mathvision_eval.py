@@ -1,15 +1,16 @@
-"""An evaluation of MATH-Vision testmini with a scripted policy, end to end on the real images in ../shared/data."""
+"""An evaluation of MATH-Vision testmini with a scripted policy, end to end on the real images (in $VISTA_DATA_DIR,
+else ../shared/data)."""
 
 import json
-from pathlib import Path
 
 import pytest
 import vista
 from vista.evaluation import EvalConfig, evaluate
+from vista.testing import real_data_dir
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+DATA = real_data_dir()
 pytestmark = pytest.mark.skipif(not (DATA / "mathvision" / "testmini.jsonl").exists(),
-                                reason="../shared/data/mathvision is not on this machine")
+                                reason=f"no MATH-Vision sample at {DATA / 'mathvision'} (set VISTA_DATA_DIR)")
 
 
 def zoom_then_guess(obs):

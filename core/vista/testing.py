@@ -15,16 +15,27 @@ chat-completions server for what talks to model endpoints; a tiny LLaVA checkpoi
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, TypeVar
 
 from . import plugins
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def real_data_dir() -> Path:
+    """Where tests find real benchmark samples, one folder per task: ``$VISTA_DATA_DIR`` (the variable the loaders
+    read too), else ``../shared/data`` beside the repository this package was installed from in editable mode.
+    Tests that need a sample skip when it is not there."""
+    if os.environ.get("VISTA_DATA_DIR"):
+        return Path(os.environ["VISTA_DATA_DIR"]).resolve()
+    return (Path(__file__).resolve().parents[2] / ".." / "shared" / "data").resolve()
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Shared helpers: the real benchmark samples in ../shared/data, and writers of tiny fixtures in the publishers'
+"""Shared helpers: the real benchmark samples (`vista.testing.real_data_dir`: $VISTA_DATA_DIR, else ../shared/data),
+and writers of tiny fixtures in the publishers'
 formats (PNG images, JSON, parquet shards with embedded images)."""
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from vista.checks import check_task
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+from vista.testing import real_data_dir
 
 
 @pytest.fixture
 def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"the shared benchmark samples are not at {SHARED_DATA.resolve()}")
-    return SHARED_DATA.resolve()
+    root = real_data_dir()
+    if not root.is_dir():
+        pytest.skip(f"the real benchmark samples are not at {root} (set VISTA_DATA_DIR to their folder)")
+    return root
 
 
 class Fixtures:

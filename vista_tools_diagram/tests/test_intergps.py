@@ -1,18 +1,19 @@
 """Geometry3K's annotated logic forms (Inter-GPS's formal language) converted to CDL and solved, and
-geometry_formalize on the real diagrams, on the ten real problems in ../shared/data/geometry3k."""
+geometry_formalize on the real diagrams, on the ten real problems in $VISTA_DATA_DIR/geometry3k (else
+../shared/data/geometry3k)."""
 
 import json
-from pathlib import Path
 
 import pytest
 from PIL import Image
+from vista.testing import real_data_dir
 from vista_tools_diagram.formalize import formalize
 from vista_tools_diagram.intergps import convert, convert_form
 from vista_tools_diagram.solver import GeometryError, solve
 
-GEOMETRY3K = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geometry3k"
+GEOMETRY3K = real_data_dir() / "geometry3k"
 real = pytest.mark.skipif(not (GEOMETRY3K / "train").is_dir(),
-                          reason="Geometry3K sample not present at ../shared/data/geometry3k")
+                          reason=f"Geometry3K sample not present at {GEOMETRY3K} (set VISTA_DATA_DIR)")
 # measured: bench/diagram_geometry_solver.py --only-geometry3k
 SOLVED_FROM_ANNOTATIONS = {"15", "16", "17", "18", "19", "20"}
 

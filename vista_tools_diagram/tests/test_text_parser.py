@@ -4,18 +4,18 @@ real geometry questions of MathVista."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import vista
 from vista import ErrorClass
+from vista.testing import real_data_dir
 from vista_tools_diagram.solver import solve
 from vista_tools_diagram.text_parser import parse_text
 from vista_tools_diagram.tools import GeometryTextToCDL
 
 from vista_tools_diagram import cdl
 
-MATHVISTA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mathvista" / "testmini.json"
+MATHVISTA = real_data_dir() / "mathvista" / "testmini.json"
 
 
 @pytest.mark.parametrize("text, constraints, goal", [
@@ -58,7 +58,7 @@ def test_numbered_angles_are_reported_not_guessed():
     assert parsed.constraints == [] and "numbered angles need the diagram" in parsed.unparsed[0]
 
 
-@pytest.mark.skipif(not MATHVISTA.exists(), reason="MathVista testmini not present at ../shared/data/mathvista")
+@pytest.mark.skipif(not MATHVISTA.exists(), reason=f"no MathVista testmini at {MATHVISTA} (set VISTA_DATA_DIR)")
 def test_real_geometry_questions_parse_into_valid_cdl():
     items = json.loads(MATHVISTA.read_text())
     english = [v for v in items.values() if v["metadata"]["source"] in ("Geometry3K", "UniGeo", "GEOS")]
@@ -72,7 +72,7 @@ def test_real_geometry_questions_parse_into_valid_cdl():
     assert with_goal / len(english) > 0.6, with_goal  # most questions name what they ask
 
 
-@pytest.mark.skipif(not MATHVISTA.exists(), reason="MathVista testmini not present at ../shared/data/mathvista")
+@pytest.mark.skipif(not MATHVISTA.exists(), reason=f"no MathVista testmini at {MATHVISTA} (set VISTA_DATA_DIR)")
 def test_a_real_geometry3k_problem_solves_with_the_diagram_fact_added():
     items = json.loads(MATHVISTA.read_text())
     item = next(v for v in items.values() if v["question"].startswith("$\\overline{AB}$ is a diameter, $AC=8$"))
