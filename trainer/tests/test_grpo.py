@@ -3,6 +3,7 @@ tiny Qwen2.5-VL and the toy plugin, watched through a forward hook on the policy
 
 import json
 
+import pytest
 import torch
 from vista_trainer.config import VistaTrainConfig
 from vista_trainer.generation import Turns, transformers_generate, vllm_generate
@@ -280,6 +281,7 @@ def torchrun(root, mode: str, processes: int = 2, environment: dict[str, str] | 
     assert done.returncode == 0, done.stderr[-4000:]
 
 
+@pytest.mark.slow  # two torchrun processes: 28 s on 2 shared cores
 def test_two_processes_take_the_step_one_process_takes(policy_dir, tmp_path):
     """The same episodes (a scripted policy) in one process, or split over two under torchrun: the same averaged
     gradient before the optimiser step (TRL normalises by the step's tokens over every process), and a step taken."""
@@ -297,6 +299,7 @@ def test_two_processes_take_the_step_one_process_takes(policy_dir, tmp_path):
     assert moved and all(not torch.equal(after_two[k], start[k]) for k in moved)
 
 
+@pytest.mark.slow  # two torchrun processes: 21 s
 def test_two_processes_generate_in_lockstep_where_weights_are_sharded(policy_dir):
     """Sharded weights (FSDP, DeepSpeed, vLLM tensor parallelism) are gathered collectively, so every process must
     generate as often as the busiest: the one whose episodes ended keeps generating one throw-away token."""
@@ -307,6 +310,7 @@ def test_two_processes_generate_in_lockstep_where_weights_are_sharded(policy_dir
     assert set(busy) == {"2"} and idle == ["2"] + ["1"] * (len(idle) - 1)
 
 
+@pytest.mark.slow  # two torchrun processes: 25 s
 def test_two_process_lora_recipe_runs_each_stage_where_it_belongs(tmp_path):
     """`vista-train`'s recipe under torchrun with LoRA: synthesis, initialisation and evaluation once (main
     process), SFT and GRPO on both; the stages' files are whole and written once."""

@@ -45,6 +45,7 @@ def test_without_rl_no_grpo_step_is_taken(registry, tmp_path):
     assert not [r for r in records if r["stage"] == "grpo"]
 
 
+@pytest.mark.slow  # the recipe at two seeds, with and without tools: 11 s
 def test_seeds_give_each_row_a_mean_and_a_standard_error(registry, tmp_path, capsys):
     config = VistaTrainConfig(run_dir=str(tmp_path / "study"), seeds="0,1", ablation="full,no_tools", **TINY)
     study = run_study(config, ALL, progress=False, registry=registry)

@@ -26,6 +26,7 @@ def test_a_sequence_is_scored_on_its_repeat_alone(tokenizer):
         assert not special & set(ids)
 
 
+@pytest.mark.slow  # 92 s on 2 shared cores
 def test_the_warmup_teaches_a_model_from_scratch_to_copy(tokenizer):
     model = build_tiny_model(tokenizer, 128, 2, 4, 32, 1, seed=0)
     held_out = CopySequences(tokenizer, TEXTS, seed=1)
