@@ -108,9 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             return interrupted(config.run_dir)
         return 0
+    run_dir = Path(config.run_dir)
+    existed = run_dir.exists()
     try:
         pipeline = Pipeline(config, progress=sys.stderr.isatty())  # progress bars only on a terminal
     except (VistaError, ValueError) as exc:  # an unknown plugin or task, a bad selection: one line, no traceback
+        if not existed and run_dir.is_dir() and not any(run_dir.iterdir()):
+            run_dir.rmdir()  # a run that never started leaves no folder behind
         print(f"vista-train: {exc}", file=sys.stderr)
         return 2
     print(f"vista-train {command}: run directory {pipeline.run_dir}; tasks "
