@@ -508,6 +508,7 @@ def quiet_logs(verbose: bool) -> None:
         return
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # transformers' "Loading weights" bar at every load
     for module in ("transformers", "torch", "trl", "accelerate", "huggingface_hub", "peft"):
         warnings.filterwarnings("ignore", module=module + r"(\.|$)")
     for noisy in ("transformers", "torch", "trl", "accelerate", "httpx", "PIL", "huggingface_hub", "ray"):
