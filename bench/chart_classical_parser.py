@@ -9,19 +9,36 @@ of the truth, or within 1% of the chart's largest value for a bar too short to r
 clock grows with the load, the CPU time much less). `--source procedural` measures on `vista_tasks`' task
 generator instead.
 
-    python bench/chart_classical_parser.py                    # 20 charts per type, dev and measure-only sheets
+`--source vega` measures on charts drawn by Vega-Lite (vl-convert; `vista_tools_chart.render_vega`), a second plotting
+library with its own layout, fonts and themes, split into development and measure-only themes the same way and
+reported apart. `--source all` (the default) runs the matplotlib sheets, the Vega-Lite themes and FigureQA.
+
+`--source figureqa` answers FigureQA's own questions about its bar charts and pies (minimum, maximum, less/greater
+than, low/high median; `vista_tools_chart.chart_questions`) from the table the parser reads, on the figures of an
+extracted FigureQA split (default `../shared/data/figureqa/sample_train1`, whose 60 figures and 688 questions are
+measure-only: never tuned on). It reports per figure type the share of questions answered right (a colour missing
+from the table counts as wrong), the figures whose table holds every colour a question names, and seconds per figure.
+`--figures 60-400` picks figures by index (the development figures came from the same release's other figures).
+
+    python bench/chart_classical_parser.py                    # everything: 20 charts per type and split, FigureQA
+    python bench/chart_classical_parser.py --source evaluation  # matplotlib's sheets only
+    python bench/chart_classical_parser.py --source vega -n 10
     python bench/chart_classical_parser.py -n 5 --split dev -v
     python bench/chart_classical_parser.py --source procedural
+    python bench/chart_classical_parser.py --source figureqa
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from PIL import Image
+from vista_tools_chart.chart_questions import TEMPLATES, answer
 from vista_tools_chart.classical import ChartParseError, parse_chart
 from vista_tools_chart.tables import read_right
 
@@ -34,6 +51,14 @@ def evaluation_charts(split: str, n: int, seed: int) -> Iterator[tuple[str, str,
 
     for kind, spec in charts(split, n, seed):
         yield kind, spec.style_sheet, render(spec), spec.table()
+
+
+def vega_charts(split: str, n: int, seed: int) -> Iterator[tuple[str, str, Image.Image, dict]]:
+    from vista_tools_chart.render_vega import render_vega
+    from vista_tools_chart.render_vega import vega_charts as charts
+
+    for kind, theme, spec, truth in charts(split, n, seed):
+        yield kind, theme, render_vega(spec), truth
 
 
 def procedural_charts(n: int, seed: int) -> Iterator[tuple[str, str, Image.Image, dict]]:
@@ -74,11 +99,56 @@ def report(title: str, stats: dict[str, list[tuple[bool, float, float]]]) -> Non
         print(f"{kind:<16}{len(kind_rows):>7}{good / n:>12.0%}{seconds:>9.2f}{cpu:>13.2f}")
 
 
+FIGUREQA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "figureqa" / "sample_train1"
+
+
+def figureqa(folder: Path, figures: range | None, verbose: bool) -> None:
+    pairs = json.loads((folder / "qa_pairs.json").read_text())["qa_pairs"]
+    by_figure: dict[int, list[dict]] = {}
+    for pair in pairs:
+        if pair["question_id"] in TEMPLATES and (figures is None or pair["image_index"] in figures):
+            by_figure.setdefault(pair["image_index"], []).append(pair)
+    stats: dict[str, list[tuple[int, int, bool, float, float]]] = {}
+    for index, questions in sorted(by_figure.items()):
+        path = folder / "png" / f"{index}.png"
+        if not path.is_file():
+            continue
+        image = Image.open(path)
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            parse = parse_chart(image)
+            table, kind = parse.table(), parse.chart_type
+        except ChartParseError as exc:
+            table, kind = {"header": [], "rows": []}, f"error: {exc}"
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        right, every_colour, wrong = 0, True, []
+        for q in questions:
+            got = answer(table, TEMPLATES[q["question_id"]], q["color1_name"], q["color2_name"])
+            every_colour &= got is not None
+            right += got == bool(q["answer"])
+            if got != bool(q["answer"]):
+                wrong.append(q["question_string"])
+        kind = kind if kind in ("bar", "horizontal_bar", "pie") else "other"
+        stats.setdefault(kind, []).append((right, len(questions), every_colour, seconds, cpu))
+        if verbose and wrong:
+            print(f"  {index}.png [{kind}]: {len(wrong)} wrong ({'; '.join(wrong[:3])})\n     got {table}", flush=True)
+    print(f"FigureQA questions answered from the table, {folder}")
+    print(f"{'type':<16}{'figures':>8}{'questions':>10}{'right':>8}{'all colours':>13}{'s/figure':>10}{'CPU s':>7}")
+    rows = [r for kind_rows in stats.values() for r in kind_rows]
+    for kind, kind_rows in [*sorted(stats.items()), ("all", rows)]:
+        n, asked = max(len(kind_rows), 1), sum(r[1] for r in kind_rows)
+        print(f"{kind:<16}{len(kind_rows):>8}{asked:>10}{sum(r[0] for r in kind_rows) / max(asked, 1):>8.1%}"
+              f"{sum(r[2] for r in kind_rows):>9}/{len(kind_rows):<3}{sum(r[3] for r in kind_rows) / n:>10.2f}"
+              f"{sum(r[4] for r in kind_rows) / n:>7.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=20, help="charts per type (and per split)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--source", choices=("evaluation", "procedural"), default="evaluation")
+    parser.add_argument("--source", choices=("all", "evaluation", "vega", "procedural", "figureqa"), default="all")
+    parser.add_argument("--figureqa", type=Path, default=FIGUREQA, help="an extracted FigureQA split's folder")
+    parser.add_argument("--figures", help="FigureQA figures by index, FIRST-END (end excluded); default all")
     parser.add_argument("--split", choices=("dev", "measure", "both"), default="both",
                         help="evaluation style sheets: development, measure-only, or both")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every chart not read right")
@@ -88,10 +158,19 @@ def main() -> None:
         report(f"vista_tasks procedural charts, {args.n} per type; {criterion}",
                measure(procedural_charts(args.n, args.seed), args.verbose))
         return
-    for split in ("dev", "measure") if args.split == "both" else (args.split,):
-        name = {"dev": "development", "measure": "measure-only"}[split]
-        stats = measure(evaluation_charts(split, args.n, args.seed), args.verbose)
-        report(f"{name} style sheets, {args.n} charts per type; {criterion}", stats)
+    splits = ("dev", "measure") if args.split == "both" else (args.split,)
+    names = {"dev": "development", "measure": "measure-only"}
+    if args.source in ("all", "evaluation"):
+        for split in splits:
+            stats = measure(evaluation_charts(split, args.n, args.seed), args.verbose)
+            report(f"matplotlib, {names[split]} style sheets, {args.n} charts per type; {criterion}", stats)
+    if args.source in ("all", "vega"):
+        for split in splits:
+            stats = measure(vega_charts(split, args.n, args.seed), args.verbose)
+            report(f"Vega-Lite (vl-convert), {names[split]} themes, {args.n} charts per type; {criterion}", stats)
+    if args.source in ("all", "figureqa"):
+        first, _, end = (args.figures or "").partition("-")
+        figureqa(args.figureqa, range(int(first), int(end)) if args.figures else None, args.verbose)
 
 
 if __name__ == "__main__":

@@ -167,6 +167,15 @@ def read_line(rgb: np.ndarray, box: tuple[float, float, float, float]) -> str:
     return _recognise(rgb[max(0, y0):min(h, y1), max(0, x0):min(w, x1)])[0]
 
 
+def read_on_end(rgb: np.ndarray, box: tuple[float, float, float, float]) -> tuple[str, float]:
+    """Recognise the single line of text standing on end inside `box`, turned upright both ways (it may read
+    bottom to top or top to bottom): the surer reading and its score."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    h, w = rgb.shape[:2]
+    crop = rgb[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
+    return max((_recognise(np.ascontiguousarray(np.rot90(crop, k=k))) for k in (-1, 1)), key=lambda r: r[1])
+
+
 def _recognise(crop: np.ndarray) -> tuple[str, float]:
     if crop.size == 0:
         return "", 0.0

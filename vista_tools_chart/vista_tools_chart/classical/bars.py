@@ -10,7 +10,7 @@ import numpy as np
 from ..ocr import Text
 from .axes import precision
 from .colours import as_rgb
-from .labels import assign_labels, column_left_of, dedupe, rows_below
+from .labels import assign_labels, column_left_of, dedupe, join_stacked, rows_below
 from .results import ChartParse, Mark, Scale
 
 
@@ -136,11 +136,13 @@ def read_bars(parser, texts, body, rects, scale: Scale, vertical: bool, colours,
     candidates = [t for t in body if id(t) not in used_texts and id(t) not in value_label_texts]
     if vertical:
         bottom = max(max(r.y1 for r in rects), max(t.cy for t in scale.ticks))
+        candidates = join_stacked(parser.rgb, candidates)
         tick_row = rows_below(candidates, bottom, left=min(t.box[0] for t in scale.ticks))
-        groups = _groups(rects, vertical)
+        groups = _groups(rects, vertical, series_named=len(names) >= 2)
         if len(tick_row) < len(groups):
             tick_row = parser.reread_row(tick_row, bottom, min(t.box[0] for t in scale.ticks))
         positions = [float(np.mean([rects[i].cx for i in g])) for g in groups]
+        groups, positions = _empty_categories(rects, groups, positions, tick_row, vertical)
         group_labels = assign_labels(parser.rgb, parser.ink, positions, tick_row, "x")
         top = min(min(r.y0 for r in rects), min(t.box[1] for t in scale.ticks))
         title, x_label, y_label = parser.title_and_axis_labels(
@@ -151,12 +153,13 @@ def read_bars(parser, texts, body, rects, scale: Scale, vertical: bool, colours,
         left = min(min(r.x0 for r in rects), min(t.cx for t in scale.ticks))
         top_px, bottom_px = min(r.y0 for r in rects), max(r.y1 for r in rects)
         tick_column = column_left_of(candidates, left, top_px, bottom_px)
-        groups = _groups(rects, vertical)
+        groups = _groups(rects, vertical, series_named=len(names) >= 2)
         if len(tick_column) < len(groups):
             reread = column_left_of(parser.reread((0, top_px - 10, left - 1, bottom_px + 10)), left, top_px,
                                      bottom_px)
             tick_column = reread if len(reread) > len(tick_column) else tick_column
         positions = [float(np.mean([rects[i].cy for i in g])) for g in groups]
+        groups, positions = _empty_categories(rects, groups, positions, tick_column, vertical)
         group_labels = assign_labels(parser.rgb, parser.ink, positions, tick_column, "y")
         top = min(top_px, min(t.box[1] for t in scale.ticks)) - 4
         title, x_label, y_label = parser.title_and_axis_labels(
@@ -167,28 +170,53 @@ def read_bars(parser, texts, body, rects, scale: Scale, vertical: bool, colours,
     # series in drawing order: by where their bars sit inside the groups (left to right, top down)
     rank = {c: float(np.mean([g.index(i) for g in groups for i in g if rects[i].colour == c]))
             for c in {r.colour for r in rects}}
-    series, index = parser.series(sorted(rank, key=rank.get), colours, names,
-                                 (y_label if vertical else x_label) or "value")
-    if all(len(g) == 1 for g in groups) and len(names) < 2:
+    # a series the legend names but no bar draws has values too small beside the others' to show (under a pixel
+    # each): it is in the table, at zero to the pixel, not dropped
+    unseen = [c for c in names if c not in rank]
+    series, index = parser.series(sorted(rank, key=rank.get) + unseen, colours, names,
+                                  (y_label if vertical else x_label) or "value")
+    if all(len(g) <= 1 for g in groups) and len(names) < 2:
         # one bar per category in several colours is one series drawn with a colour per bar
         series, index = series[:1], {r.colour: 0 for r in rects}
         series[0].name = names.get(rects[0].colour) or (y_label if vertical else x_label) or "value"
     digits = precision(scale)
     marks = []
-    for g, label in zip(groups, group_labels):
+    for g, label, position in zip(groups, group_labels, positions):
         for i in g:
             r, value = marks_raw[i]
             marks.append(Mark("bar", index[r.colour], label, round(value, digits),
                               (float(r.x0), float(r.y0), float(r.x1), float(r.y1)), color=as_rgb(colours[r.colour])))
-        if len(series) > 1:
+        if len(series) > 1 or not g:
             # a series with no bar in this group has a bar too short to draw: its value is zero to the pixel
-            for k in set(range(len(series))) - {index[rects[i].colour] for i in g}:
-                box = marks[-1].box if marks else (0.0, 0.0, 0.0, 0.0)
+            box = (position - 1, zero, position + 1, zero) if vertical else (zero, position - 1, zero, position + 1)
+            for k in sorted(set(range(len(series))) - {index[rects[i].colour] for i in g}):
                 marks.append(Mark("bar", k, label, 0.0, box, color=series[k].color))
     order = sorted(range(len(groups)), key=lambda k: positions[k])  # reading order: left to right, top down
     categories = [group_labels[k] for k in order]
     return ChartParse(parser.width, parser.height, "bar" if vertical else "horizontal_bar", title, x_label, y_label,
                       texts, series, marks, categories, legend, scale)
+
+
+def _empty_categories(rects: list[Rect], groups: list[list[int]], positions: list[float], tick_labels: list[Text],
+                      vertical: bool) -> tuple[list[list[int]], list[float]]:
+    """Categories whose bars are too short to draw (a value of zero): a tick label standing clear of every bar
+    marks one, at the label's position. A label that spans a bar (labels merged into one line) marks none."""
+    if not groups:
+        return groups, positions
+    spans = [(min(rects[i].x0 if vertical else rects[i].y0 for i in g),
+              max(rects[i].x1 if vertical else rects[i].y1 for i in g)) for g in groups]
+    clearance = 0.25 * float(np.median([b - a for a, b in spans]))
+    groups, positions = list(groups), list(positions)
+    for t in tick_labels:
+        lo, hi = (t.box[0], t.box[2]) if vertical else (t.box[1], t.box[3])
+        centre = (lo + hi) / 2
+        if any(lo - 2 <= p <= hi + 2 for p in positions):
+            continue
+        if all(centre <= a - clearance or centre >= b + clearance for a, b in spans):
+            groups.append([])
+            positions.append(centre)
+            spans.append((centre, centre))
+    return groups, positions
 
 
 def _edge_width(parser, r: Rect, vertical: bool, outward: int) -> int:
@@ -234,12 +262,15 @@ def _value_labels(body: list[Text], rects: list[Rect], ends: list[tuple[int, int
             ids.add(id(t))
     return found, ids
 
-def _groups(rects: list[Rect], vertical: bool) -> list[list[int]]:
+def _groups(rects: list[Rect], vertical: bool, series_named: bool) -> list[list[int]]:
     """Bars of different series side by side are one category of a grouped chart: the gaps inside a group
-    are clearly narrower than those between groups. Evenly spaced bars are one category each."""
+    are clearly narrower than those between groups. Evenly spaced bars are one category each, and so are bars of a
+    colour each when no legend names two series (one series coloured bar by bar: its gaps are uneven only where a
+    bar too short to draw stands)."""
     order = sorted(range(len(rects)), key=lambda i: rects[i].cx if vertical else rects[i].cy)
     gaps = [rects[b].x0 - rects[a].x1 if vertical else rects[b].y0 - rects[a].y1 for a, b in zip(order, order[1:])]
-    if not gaps or max(gaps) <= 2 * max(min(gaps), 0) + 2:
+    if not gaps or max(gaps) <= 2 * max(min(gaps), 0) + 2 \
+            or not series_named and len({r.colour for r in rects}) == len(rects):
         return [[i] for i in order]
     threshold = (min(gaps) + max(gaps)) / 2
     groups = [[order[0]]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ocr import Text, read_line
+from ..ocr import Text, read_line, read_on_end
 
 
 def rows_below(texts: list[Text], y: float, left: float) -> list[Text]:
@@ -15,7 +15,29 @@ def rows_below(texts: list[Text], y: float, left: float) -> list[Text]:
         return []
     first = min(t.cy for t in below)
     tolerance = max(6.0, 0.6 * np.median([t.height for t in below]))
-    return sorted([t for t in below if t.cy - first <= tolerance], key=lambda t: t.cx)
+    row = [t for t in below if t.cy - first <= tolerance]
+    # labels turned on end hang from the axis: their tops line up, their middles do not (a long one reaches lower)
+    top = min(t.box[1] for t in row)
+    row += [t for t in below if t.on_end and t.cy - first > tolerance and t.box[1] - top <= max(6.0, 0.6 * t.width)]
+    return sorted(row, key=lambda t: t.cx)
+
+
+def join_stacked(rgb: np.ndarray, texts: list[Text]) -> list[Text]:
+    """Texts with any label standing on end that detection cut in two (one word above the other in the same
+    column) read again as one line."""
+    joined: list[Text] = []
+    for t in sorted(texts, key=lambda t: t.box[1]):
+        above = next((j for j, u in enumerate(joined) if u.on_end and t.on_end
+                      and min(u.box[2], t.box[2]) - max(u.box[0], t.box[0]) >= 0.6 * min(u.width, t.width)
+                      and -0.3 * t.height <= t.box[1] - u.box[3] <= 0.8 * max(u.width, t.width)), None)
+        if above is None:
+            joined.append(t)
+            continue
+        u = joined[above]
+        box = (min(u.box[0], t.box[0]), u.box[1], max(u.box[2], t.box[2]), max(u.box[3], t.box[3]))
+        text, score = read_on_end(rgb, (box[0] - 1, box[1] - 1, box[2] + 1, box[3] + 1))
+        joined[above] = Text(text or f"{u.text} {t.text}", box, score if text else min(u.score, t.score))
+    return joined
 
 
 def column_left_of(texts: list[Text], x: float, top: float, bottom: float) -> list[Text]:

@@ -25,7 +25,7 @@ class ChartParser:
         self.height, self.width = self.rgb.shape[:2]
 
     def parse(self) -> ChartParse:
-        texts = read_text(self.rgb)
+        texts = _without_marks(read_text(self.rgb))
         pixels = Pixels.of(self.rgb)
         backgrounds = find_backgrounds(self.rgb, pixels)
         self.text_mask = text_mask = np.zeros(self.rgb.shape[:2], bool)
@@ -79,7 +79,7 @@ class ChartParser:
         return read_lines(self, texts, body, labels, y_scale, colours, names, legend)
 
     def series(self, used: list[int], colours: list[np.ndarray], names: dict[int, str],
-                fallback: str) -> tuple[list[Series], dict[int, int]]:
+               fallback: str) -> tuple[list[Series], dict[int, int]]:
         # legend order first; colours the legend does not name keep the order they come in
         ordered = sorted(dict.fromkeys(used), key=lambda c: (c not in names,
                                                             list(names).index(c) if c in names else used.index(c)))
@@ -91,7 +91,7 @@ class ChartParser:
         return series, index
 
     def title_and_axis_labels(self, body: list[Text], top: float, used: set[int],
-                               left: float | None = None, bottom: float | None = None) -> tuple[str, str, str]:
+                              left: float | None = None, bottom: float | None = None) -> tuple[str, str, str]:
         rest = [t for t in body if id(t) not in used and t.number is None]
         # a title sits above the plot: its middle above the top of the highest tick label or mark (its box may reach
         # a pixel or two below it)
@@ -117,6 +117,16 @@ class ChartParser:
         reread = rows_below(self.reread((left - 10, bottom - 2, self.width, bottom + 4 * height + 10)), bottom,
                              left)
         return reread if len(reread) > len(row) else row
+
+
+def _without_marks(texts: list[Text]) -> list[Text]:
+    """The texts less the marks that OCR read as text: a bar read as '_' (no letter or digit), or as '1' or 'I'
+    (one or two characters in a box more than twice as thick as the chart's lines of text)."""
+    texts = [t for t in texts if any(c.isalnum() for c in t.text)]
+    if not texts:
+        return texts
+    thickness = float(np.median([min(t.width, t.height) for t in texts]))
+    return [t for t in texts if len(t.text.replace(" ", "")) > 2 or min(t.width, t.height) <= 2 * thickness]
 
 
 def _overlap(a: Text, b: Text) -> float:
