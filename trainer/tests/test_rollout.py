@@ -55,3 +55,33 @@ def test_a_turn_lasts_its_slowest_call_not_the_sum(policy_dir, registry, tmp_pat
     episodes, seconds = play(trainer, rollout, ToolExecutor(default_limit=8))
     assert len(episodes) == 8 and all(e.trajectory.steps[0].tool_calls[0].valid for e in episodes)
     assert seconds < 2.0, f"8 calls of 0.5 s took {seconds:.1f} s: they ran one after another"
+
+
+def test_streaming_on_a_batch_engine_samples_the_ready_episodes_without_waiting_for_a_slow_tool(policy_dir, registry,
+                                                                                               tmp_path):
+    """``streaming=True`` with a batch engine (`BatchStream`): the episodes whose tools answered at once take their
+    next turn while one episode's tool is still running; the episodes are the lock-step rollout's."""
+    trainer, rollout, _ = trainer_for(policy_dir, registry, tmp_path, env=ENV)
+    examples = rollout.examples[:4]
+    rollout.examples = examples
+    slow = examples[0].id
+    scripted = pausing({e.id: 1.0 if e.id == slow else 0.0 for e in examples})
+    batches = []
+
+    def generate(trainer, episodes, budgets):
+        batches.append(sorted((e.env.example.id, e.env.turn) for e in episodes))
+        return scripted(trainer, episodes, budgets)
+
+    rollout.generate = generate
+    lockstep, _ = play(trainer, rollout, ToolExecutor())
+    assert len(batches) == 2  # a turn each: the calls, then the answers
+    batches.clear()
+    rollout.streaming = True
+    streamed, _ = play(trainer, rollout, ToolExecutor())
+    assert batches[0] == sorted((e.id, 0) for e in examples)
+    answered_first = next(b for b in batches[1:] if any(turn == 1 for _, turn in b))
+    assert (slow, 1) not in answered_first  # the fast episodes answered while the slow tool ran
+    assert batches[-1] == [(slow, 1)]
+    for a, b in zip(streamed, lockstep, strict=True):
+        assert (a.env.example.id, a.prompt_ids, a.completion_ids, a.env_mask, a.reward) == \
+            (b.env.example.id, b.prompt_ids, b.completion_ids, b.env_mask, b.reward)

@@ -193,6 +193,10 @@ class VistaTrainConfig:
     use_vllm: bool = _f(False, "Generate GRPO rollouts with vLLM (TRL's use_vllm; GPU presets).")
     vllm_mode: str = _f("colocate", "vLLM mode as TRL names it: 'colocate' (same GPUs) or 'server' (trl vllm-serve).")
     vllm_server_base_url: str | None = _f(None, "URL of `trl vllm-serve` when vllm_mode='server'.")
+    streaming: bool | None = _f(None, "Episodes advance on their own (an episode's next turn is sampled as soon as "
+                                      "its tools answer). Default: with vLLM colocated; true: with transformers "
+                                      "generation too (turns then sampled in batches of the episodes ready: not "
+                                      "reproducible from the seed); false: lock step, one batch per turn.")
     vllm_gpu_memory_utilization: float = _f(0.3, "GPU memory share of vLLM in colocate mode.")
     vllm_importance_sampling_correction: bool = _f(True, "Correct for the gap between vLLM's sampling logprobs and "
                                                          "the trainer's (TRL's vllm_importance_sampling_correction).")

@@ -271,3 +271,31 @@ class VllmStream:
             logprobs = [entry[token].logprob for token, entry in zip(sample.token_ids, sample.logprobs)]
             finished.append((key, *cut(sample.token_ids, logprobs, self.eos, budget)))
         return finished
+
+
+class BatchStream:
+    """A batch engine (``generate(trainer, episodes, budgets) -> Turns``: transformers' `transformers_generate`, or
+    any generate function) driven as `VllmStream` is: `submit` queues an episode's next turn, `step` samples every
+    queued turn in one batched call and returns them all. Under `EpisodeRollout.play_streaming` an episode's next
+    turn waits only for its own tools and for the batch being sampled when they answer; the batches are the
+    episodes that became ready meanwhile. What a turn samples then depends on which episodes share its batch, i.e.
+    on the tools' timing: not reproducible from a seed, which is why lock-step stays the default on this engine."""
+
+    def __init__(self, trainer, generate: Callable):
+        self.trainer, self.generate = trainer, generate
+        self.queued: list[tuple[object, TokenEpisode, int]] = []
+        self.batches = 0  # batched calls made, for figures
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queued)
+
+    def submit(self, key, episode: TokenEpisode, budget: int) -> None:
+        self.queued.append((key, episode, budget))
+
+    def step(self) -> list[tuple[object, list[int], list[float]]]:
+        batch, self.queued = self.queued, []
+        turns = self.generate(self.trainer, [episode for _, episode, _ in batch], [budget for *_, budget in batch])
+        self.batches += 1
+        return [(key, list(ids), list(logprobs)) for (key, _, _), ids, logprobs in zip(batch, turns.ids,
+                                                                                      turns.logprobs)]

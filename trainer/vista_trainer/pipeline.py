@@ -275,7 +275,7 @@ class Pipeline:
         args.disable_tqdm = not self.progress
         rollout = EpisodeRollout(self.examples("train", grpo_examples_needed(args), seed=GRPO_SEED_BASE), codec,
                                  registry=self.registry, env_kwargs=self.env_kwargs(),
-                                 system_prompt=self.system_prompt())
+                                 system_prompt=self.system_prompt(), streaming=cfg.streaming)
         trainer = build_trainer(model, codec, args, rollout, reward_name=cfg.reward, tool_names=self.offered_tools(),
                                 peft_config=cfg.peft_config(), on_metrics=self.metric)
         checkpoint = last_checkpoint(args.output_dir) if cfg.resume else None

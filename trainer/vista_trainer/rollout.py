@@ -45,6 +45,7 @@ from vista.trajectory import Trajectory
 from vista.trajlog import to_chat
 
 from .generation import (
+    BatchStream,
     Generate,
     any_process,
     needs_lockstep,
@@ -94,14 +95,17 @@ class EpisodeRollout:
 
     ``env_kwargs`` go to every `VistaEnv` (tools, reward, max_turns, split); ``system_prompt(task)`` gives a task's
     system prompt template (None: the core's). ``generate`` replaces the trainer's generation (tests script turns
-    with it); by default transformers, or vLLM where the trainer uses it."""
+    with it); by default transformers, or vLLM where the trainer uses it. ``streaming``: whether episodes advance on
+    their own (`play`); None: with vLLM colocated only. ``lockstep`` (None: where generation is collective) forces
+    one batched generation per turn on every process."""
 
     def __init__(self, examples: Sequence[vista.Example], codec: ChatCodec, *, registry: vista.Registry,
                  env_kwargs: dict, system_prompt: Callable[[str], str | None] = lambda task: None,
                  generate: Generate | None = None, executor: ToolExecutor | None = None,
-                 lockstep: bool | None = None):
+                 lockstep: bool | None = None, streaming: bool | None = None):
         self.examples = list(examples)
         self.lockstep = lockstep
+        self.streaming = streaming
         self.codec = codec
         self.registry = registry
         self.env_kwargs = dict(env_kwargs)
@@ -148,11 +152,17 @@ class EpisodeRollout:
         }
 
     def play(self, examples: Sequence[vista.Example], trainer) -> list[TokenEpisode]:
+        """The episodes of ``examples``, played to their end. Episodes advance on their own (`play_streaming`) with
+        vLLM colocated (`streams`) unless ``streaming`` is False, and with any other engine when ``streaming`` is
+        True; else in lock step, one batched generation per turn (always where generation is collective)."""
         lockstep = needs_lockstep(trainer) if self.lockstep is None else self.lockstep
-        if self.generate is None and not lockstep and streams(trainer):
-            return self.play_streaming(examples, trainer)
         generate = self.generate or (vllm_generate if trainer.use_vllm
                                      else functools.partial(transformers_generate, synced=lockstep))
+        if not lockstep and self.streaming is not False:
+            if self.generate is None and streams(trainer):
+                return self.play_streaming(examples, trainer)
+            if self.streaming:
+                return self.play_streaming(examples, trainer, BatchStream(trainer, generate))
         episodes = [self.start(example) for example in examples]
         budget, limit = trainer.args.max_completion_length, self.codec.max_length
         placeholders = placeholder_ids(trainer.processing_class)
@@ -177,15 +187,16 @@ class EpisodeRollout:
             for episode, (ids, logprobs), outcome in zip(live, kept, outcomes):
                 self.absorb(episode, ids, logprobs, outcome)
 
-    def play_streaming(self, examples: Sequence[vista.Example], trainer) -> list[TokenEpisode]:
-        """Every episode advances on its own (the colocated vLLM engine, `VllmStream`): a finished turn goes to its
-        environment at once (its tools run in a thread, within the executor's per-tool limits) while the engine
-        goes on sampling the others, and the episode's next turn is submitted as soon as its environment has
-        answered, not when the batch's slowest tool has. The episodes that come back are what `play` returns."""
+    def play_streaming(self, examples: Sequence[vista.Example], trainer, stream=None) -> list[TokenEpisode]:
+        """Every episode advances on its own (``stream``: the colocated vLLM engine, `VllmStream`, by default; or a
+        batch engine as `BatchStream`): a finished turn goes to its environment at once (its tools run in a thread,
+        within the executor's per-tool limits) while the engine goes on sampling the others, and the episode's next
+        turn is submitted as soon as its environment has answered, not when the batch's slowest tool has. The
+        episodes that come back are what `play` returns."""
         from .generation import VllmStream
 
         self.plays += 1
-        stream = VllmStream(trainer)
+        stream = stream or VllmStream(trainer)
         episodes = [self.start(example) for example in examples]
         budget, limit = trainer.args.max_completion_length, self.codec.max_length
         placeholders = placeholder_ids(trainer.processing_class)
