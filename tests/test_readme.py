@@ -128,6 +128,46 @@ def test_the_other_commands_run_as_written_and_write_only_under_runs(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["runs"]  # nothing in the folder the commands ran in
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_serving_block_runs_as_written(tmp_path):
+    """Each server of "Scaling out" starts and answers /health (the Ray one sized to this machine's CPUs), the eval
+    that follows the first plays its episodes through it, and each stops at Ctrl-C without a traceback. The ports
+    are free ones; the GPU line needs a GPU."""
+    commands = block("Scaling out")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    for command, following in zip(commands, [*commands[1:], ""]):
+        if not command.startswith("vista serve") or "--num-gpus" in command:
+            continue
+        port = free_port()
+        server = subprocess.Popen(re.sub(r"--port \d+", f"--port {port}", command), shell=True, cwd=tmp_path, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 240
+            while True:
+                try:
+                    assert urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).status == 200
+                    break
+                except OSError:
+                    assert server.poll() is None and time.monotonic() < deadline, (command, server.stderr.read())
+                    time.sleep(0.5)
+            if following.startswith("vista eval --tool-server"):
+                sh(re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{port}", following), tmp_path)
+                results = json.loads((tmp_path / "runs" / "served" / "results.json").read_text())
+                assert results["per_task"]["chart_bar"]["n"] == 5 and results["tools"]["calls"] > 0
+        finally:
+            os.killpg(server.pid, 2)
+            _, stderr = server.communicate(timeout=60)
+        assert "Traceback" not in stderr, (command, stderr)
+    assert (tmp_path / "runs" / "served" / "results.json").exists()
+
+
 def test_the_ablation_study_block_runs_as_written(tmp_path):
     """The seeds-and-ablations command as written, each of its runs shrunk to seconds (TINY_TRAIN)."""
     [command] = block("Ablations, seeds and uncertainty", document=DEMO_NOTES)
