@@ -176,3 +176,27 @@ def test_the_ablation_study_block_runs_as_written(tmp_path):
     table = (tmp_path / "runs" / "study" / "results.md").read_text()
     assert table in out and "| bc+grpo w/o tools |" in table and "GRPO gain over BC" in table
     assert len(list((tmp_path / "runs" / "study").glob("seed-*/*/stages.json"))) == 6
+
+
+def test_the_plugin_example_registers_and_runs(tmp_path):
+    """The README's plugin, as written: its hook registers the tool, which validates and runs on an image."""
+    import types
+
+    import vista
+    from PIL import Image
+    from vista.testing import registered_plugin
+
+    text = README.read_text()
+    body = text[text.index("## Plugins\n"):]
+    source = re.search(r"```python\n(.*?)```", body, re.S).group(1)
+    module = types.ModuleType("readme_plugin")
+    exec(compile(source, "README.md", "exec"), module.__dict__)
+    with registered_plugin(module, "readme_plugin") as registry:
+        image = Image.new("RGB", (4, 2), (255, 255, 255))
+        result = vista.call_tool("brightness", {}, [image], tools=registry.tools)
+        assert result.ok and result.data == {"brightness": 1.0, "bright": True}
+        dim = vista.call_tool("brightness", {"threshold": 0.9}, [Image.new("RGB", (4, 2), (64, 64, 64))],
+                              tools=registry.tools)
+        assert dim.ok and dim.data["bright"] is False
+        refused = vista.call_tool("brightness", {"threshold": 2}, [image], tools=registry.tools)
+        assert refused.error.error_class.value == "E3"
