@@ -11,6 +11,9 @@ import json
 import pytest
 import torch
 from test_grpo import load, torchrun
+from vista_trainer.families import FAMILIES
+
+from conftest import save_family_policy
 
 
 def fsdp(version: int, state_dict: str = "FULL_STATE_DICT") -> dict[str, str]:
@@ -85,3 +88,25 @@ def test_the_lora_recipe_runs_sharded_and_saves_whole_policies(tmp_path):
     init, sft, grpo = (load(run / "policies" / name)[0].state_dict() for name in ("init", "sft", "grpo"))
     assert set(init) == set(sft) == set(grpo)
     assert any(not torch.equal(sft[k], init[k]) for k in init)  # the adapters' update, merged into the weights
+
+
+@pytest.fixture(params=[name for name in sorted(FAMILIES) if name != "qwen2.5-vl"])  # Qwen2.5-VL: the tests above
+def other_family_dir(request, experts, tmp_path):
+    return save_family_policy(request.param, experts, tmp_path / "policy")
+
+
+@pytest.mark.slow
+def test_each_family_takes_the_same_step_sharded(other_family_dir):
+    """Every other family's tiny policy (`vista_trainer.families`): two FSDP 2 processes take the step one unsharded
+    process takes, and the saved policy is whole."""
+    root = other_family_dir.parent
+    torchrun(root, "scripted", processes=1)
+    torchrun(root, "scripted", processes=2, environment=fsdp(2))
+    initial = load(other_family_dir)[0]
+    assert_sharded(root, "fsdp-2", sum(p.numel() for p in initial.parameters()))
+    start = initial.state_dict()
+    one, two = (load(root / "run" / "policies" / name)[0].state_dict() for name in ("1", "fsdp-2"))
+    assert set(one) == set(two) == set(start)
+    assert len([k for k in one if not torch.equal(one[k], start[k])]) >= len(one) // 2
+    for name in one:
+        assert torch.allclose(two[name] - start[name], one[name] - start[name], rtol=1e-4, atol=1e-7), name
