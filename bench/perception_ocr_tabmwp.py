@@ -13,10 +13,16 @@ while `ocr_read_table` was built), the other 800 are only measured.
     .venv/bin/python bench/perception_ocr_tabmwp.py --split dev --backends rapidocr      # the development 200
     .venv/bin/python bench/perception_ocr_tabmwp.py --limit 100 --seed 0                 # a random 100
     .venv/bin/python bench/perception_ocr_tabmwp.py --generated 100 --backends rapidocr  # drawn tables, per split
+    .venv/bin/python bench/perception_ocr_tabmwp.py --html 100 --backends rapidocr       # browser tables, per split
 
 --generated N reads N tables per style split drawn by `vista_tasks.procedural.table_styles` (matplotlib style
 sheets, fonts, DPI 72-150, ruling lines or none) instead of TabMWP's: the development styles and the measure-only
 styles are reported apart, and the measure-only ones per kind of table.
+
+--html N reads N tables per style split written as HTML and rendered by headless Chromium
+(`vista_tools_perception.html_tables`: captions, borders or none, header fills, zebra stripes, alignment, narrow
+column gaps, page margins, money/percent/date cells): development and measure-only styles reported apart, the
+measure-only ones per style. Rendering is not timed.
 """
 
 from __future__ import annotations
@@ -82,6 +88,35 @@ def _generated(backend: str, n: int) -> None:
                 print(_summary(f"  {kind}", [record for record in records if record["kind"] == kind]), flush=True)
 
 
+def _html(backend: str, n: int, verbose: bool) -> None:
+    from vista_tools_perception.html_tables import BrowserTables, html_table
+
+    tool = OcrReadTable()
+    tools = {tool.name: tool}
+    with BrowserTables() as browser:
+        for split in ("development", "measure"):
+            records = []
+            for seed in range(n):
+                drawn = html_table(seed, split)
+                image = browser.render(drawn)
+                start = time.perf_counter()
+                result = call_tool(tool.name, {"backend": backend}, [image], tools=tools)
+                elapsed = time.perf_counter() - start
+                table = Table(**result.data) if result.ok else Table(header=[], rows=[])
+                records.append({**_record(table, drawn.columns, drawn.title, elapsed, not result.ok),
+                                "style": drawn.style, "error": None if result.ok else result.error.message,
+                                "truth": drawn.columns})
+            print(_summary(f"{backend} html {split}", records), flush=True)
+            for style in sorted({record["style"] for record in records}):
+                print(_summary(f"  {style}", [record for record in records if record["style"] == style]), flush=True)
+            if verbose:
+                for record in records:
+                    if not record["exact"]:
+                        print(f"    {record['style']}: {record['error'] or record['read']}\n"
+                              f"      truth {record['truth']} title {record['title']!r}", flush=True)
+
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=TABMWP)
@@ -93,10 +128,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--generated", type=int, default=0, metavar="N",
                         help="read N drawn tables per style split instead of TabMWP's")
+    parser.add_argument("--html", type=int, default=0, metavar="N",
+                        help="read N HTML tables rendered by Chromium per style split instead of TabMWP's")
+    parser.add_argument("-v", "--verbose", action="store_true", help="--html: print every table not read exactly")
     parser.add_argument("--out", type=Path, default=None, help="write per-table results here (JSON lines)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the tables already in --out and read only the rest (a long sweep can be stopped)")
     args = parser.parse_args()
+    if args.html:
+        for backend in args.backends.split(","):
+            _html(backend, args.html, args.verbose)
+        return
     if args.generated:
         for backend in args.backends.split(","):
             _generated(backend, args.generated)

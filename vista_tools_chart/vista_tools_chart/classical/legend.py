@@ -63,3 +63,43 @@ def find_legend(texts: list[Text], labels: np.ndarray, text_mask: np.ndarray | N
     return [e for e in entries if e.text.number is None or any(
         f is not e and same_size(e, f) and (abs(f.swatch[0] - e.swatch[0]) <= 3 or abs(f.swatch[1] - e.swatch[1]) <= 2
                                             and abs(f.swatch[3] - e.swatch[3]) <= 2) for f in entries)]
+
+
+def colours_only_the_legend_shows(rgb: np.ndarray, texts: list[Text], entries: list[LegendEntry],
+                                  backgrounds: list[np.ndarray], known: list[np.ndarray]
+                                  ) -> list[tuple[np.ndarray, LegendEntry]]:
+    """Series colours the colour finder passed over that the legend shows (a grey series beside coloured ones:
+    beside hues, greys are far more often frames, gridlines and fringes): a text in the legend's column, a line
+    step from an entry, with a swatch at the entries' offset left of it in a colour far from the backgrounds and
+    from the colours known. Each with its legend entry, numbered on from the colours known."""
+    if not entries:
+        return []
+    column = float(np.median([e.text.box[0] for e in entries]))
+    near = float(np.median([e.text.box[0] - e.swatch[2] for e in entries]))
+    far = float(np.median([e.text.box[0] - e.swatch[0] for e in entries]))
+    rows = sorted(e.text.cy for e in entries)
+    step = float(np.median(np.diff(rows))) if len(rows) > 1 else 1.8 * float(np.median([e.text.height
+                                                                                        for e in entries]))
+    taken = {id(e.text) for e in entries}
+    found: list[np.ndarray] = []
+    added: list[tuple[np.ndarray, LegendEntry]] = []
+    image = rgb.astype(float)
+    h, w = rgb.shape[:2]
+    for t in sorted(texts, key=lambda t: abs(t.cy - np.mean(rows))):
+        if id(t) in taken or abs(t.box[0] - column) > 4 or min(abs(t.cy - r) for r in rows) > 1.3 * step:
+            continue
+        y0, y1 = int(max(0, t.cy - 0.3 * t.height)), int(min(h, t.cy + 0.3 * t.height + 1))
+        x0, x1 = int(max(0, t.box[0] - far)), int(min(w, t.box[0] - near + 1))
+        pixels = image[y0:y1, x0:x1].reshape(-1, 3)
+        if not len(pixels):
+            continue
+        keep = np.all([np.abs(pixels - bg).max(axis=1) > 30 for bg in backgrounds], axis=0)
+        for colour in [*known, *found]:
+            keep &= np.linalg.norm(pixels - colour, axis=1) >= 40
+        if keep.sum() >= 6:
+            found.append(np.median(pixels[keep], axis=0))
+            added.append((found[-1], LegendEntry(label=t.text, color_index=len(known) + len(added), text=t,
+                                                 swatch=(float(x0), float(y0), float(x1), float(y1)))))
+            rows.append(t.cy)
+            taken.add(id(t))
+    return added

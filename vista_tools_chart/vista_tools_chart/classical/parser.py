@@ -11,7 +11,7 @@ from .axes import find_scales, snap_to_tick_marks
 from .bars import on_baseline, read_bars, rectangles, short_bars_checked, spread
 from .colours import Pixels, as_rgb, find_backgrounds, find_colours, label_pixels
 from .labels import rows_below
-from .legend import find_legend
+from .legend import colours_only_the_legend_shows, find_legend
 from .lines import read_lines
 from .pie import is_disk, read_pie
 from .results import ChartParse, ChartParseError, Series
@@ -41,6 +41,11 @@ class ChartParser:
         self.ink = (neutral & (contrast > 105))[pixels.inverse]
         self.strong_ink = (neutral & (contrast > 145))[pixels.inverse]
         legend = find_legend(texts, labels, text_mask)
+        missed = colours_only_the_legend_shows(self.rgb, texts, legend, backgrounds, colours)
+        if missed:
+            colours = colours + [colour for colour, _ in missed]
+            labels = label_pixels(pixels, colours, backgrounds)
+            legend = legend + [entry for _, entry in missed]
         for entry in legend:  # swatches are not data; what the legend frame covers is faded out of reach anyway
             x0, y0, x1, y1 = (int(v) for v in entry.swatch)
             labels[max(0, y0 - 2):y1 + 3, max(0, x0 - 2):x1 + 3] = -1
