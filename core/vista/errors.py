@@ -50,6 +50,12 @@ TAXONOMY: tuple[ErrorClass, ...] = (
 )
 
 
+# TOOL_FAILURE codes whose cause lies outside the policy's control: the tool could not be reached or run (a server
+# down or answering 5xx, weights or a dependency missing: `ToolUnavailableError`), it did not answer in time, or it
+# crashed. A tool that ran and reported a failure of its own (``tool_reported_failure``) answered the call.
+ENVIRONMENT_FAULT_CODES = frozenset({"unavailable", "timeout", "crashed"})
+
+
 class ClassifiedError(BaseModel):
     """One classified fault. `message` is written for the policy: it becomes the observation it learns from."""
 
@@ -60,6 +66,12 @@ class ClassifiedError(BaseModel):
     message: str
     tool: str | None = None
     argument: str | None = None
+
+    @property
+    def environment_fault(self) -> bool:
+        """Whether the fault is the environment's, not the policy's (`ENVIRONMENT_FAULT_CODES`): training leaves an
+        episode that met one unscored, evaluation counts it apart."""
+        return self.error_class is ErrorClass.TOOL_FAILURE and self.code in ENVIRONMENT_FAULT_CODES
 
     def __str__(self) -> str:
         return f"[{self.error_class.value}] {self.message}"

@@ -93,3 +93,9 @@ class Trajectory(BaseModel):
     @property
     def format_errors(self) -> list[ClassifiedError]:
         return [err for step in self.steps for err in step.format_errors]
+
+    @property
+    def environment_faults(self) -> list[ClassifiedError]:
+        """The tool calls' errors that were the environment's (`ClassifiedError.environment_fault`: a server down, a
+        timeout, a crash), not the policy's: an episode with one says nothing sure about the policy."""
+        return [call.error for call in self.tool_calls if call.error is not None and call.error.environment_fault]

@@ -68,7 +68,8 @@ def trainer_for(policy_dir, registry, tmp_path, *, generate=None, env=ENV, examp
     records = []
     trainer = build_trainer(model, codec, config.grpo_config(str(tmp_path / "grpo")), rollout,
                             reward_name=env["reward"], tool_names=["measure_bar"],
-                            peft_config=config.peft_config(), on_metrics=records.append)
+                            peft_config=config.peft_config(), on_metrics=records.append,
+                            outage_patience=config.tool_outage_patience)
     return trainer, rollout, records
 
 

@@ -193,6 +193,9 @@ class VistaTrainConfig:
     use_vllm: bool = _f(False, "Generate GRPO rollouts with vLLM (TRL's use_vllm; GPU presets).")
     vllm_mode: str = _f("colocate", "vLLM mode as TRL names it: 'colocate' (same GPUs) or 'server' (trl vllm-serve).")
     vllm_server_base_url: str | None = _f(None, "URL of `trl vllm-serve` when vllm_mode='server'.")
+    tool_outage_patience: int = _f(8, "Stop GRPO when most episodes of more than this many consecutive rollout "
+                                      "batches meet tools the environment failed (unreachable, timed out, crashed); "
+                                      "such episodes are always left unscored, never counted against the policy.")
     streaming: bool | None = _f(None, "Episodes advance on their own (an episode's next turn is sampled as soon as "
                                       "its tools answer). Default: with vLLM colocated; true: with transformers "
                                       "generation too (turns then sampled in batches of the episodes ready: not "

@@ -45,10 +45,12 @@ import contextlib
 import functools
 import logging
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from trl import GRPOTrainer
+from vista.errors import VistaError
 
 from . import vllm_cpu
 from .episodes import episode_metrics
@@ -142,28 +144,73 @@ def policy_dtype_engine(dtype) -> Iterator[None]:
         generation.LLM = engine
 
 
-def training_metrics(trajectories: Sequence, tool_names: Sequence[str], unscored: int = 0) -> dict[str, float]:
+def training_metrics(trajectories: Sequence, tool_names: Sequence[str], unscored: int = 0,
+                     faulted: int = 0) -> dict[str, float]:
     """The scored episodes' metrics as means TRL can average over processes and steps: `episode_metrics` with tool
-    calls per episode (``tools/<name>``) and without ``reward`` (TRL logs it); ``unscored_rate``, the share of the
-    batch's episodes left unscored (``unscored`` of them: their context filled up), beside."""
+    calls per episode (``tools/<name>``) and without ``reward`` (TRL logs it); beside them, over the whole batch,
+    ``unscored_rate`` (``unscored`` episodes left unscored: their context filled up, or they met an environment
+    fault) and ``environment_fault_rate`` (``faulted`` of them met a tool the environment failed: `ToolOutage`)."""
     metrics = episode_metrics(trajectories, tool_names)
     n = len(trajectories) or 1
     metrics.pop("reward")
     metrics = {k: v / n if k.startswith("tools/") else v for k, v in metrics.items()}
-    metrics["unscored_rate"] = unscored / ((len(trajectories) + unscored) or 1)
+    batch = (len(trajectories) + unscored) or 1
+    metrics["unscored_rate"] = unscored / batch
+    metrics["environment_fault_rate"] = faulted / batch
     return metrics
 
 
-def episode_reward_function(name: str, tool_names: Sequence[str] = ()) -> Callable[..., list]:
+class ToolOutage(VistaError):
+    """Most of the episodes of too many consecutive rollout batches met environment faults: training on what is
+    left would learn from a broken environment."""
+
+
+class OutageWatch:
+    """Environment faults across rollout batches: the first batch of an outage (an episode meeting a tool the
+    environment failed: a server down, a timeout, a crash) is logged once with what failed, its end once with how
+    many batches it lasted, and when most of the episodes of more than ``patience`` consecutive batches met one,
+    training stops (`ToolOutage`) with a line saying what failed and how to resume."""
+
+    def __init__(self, patience: int):
+        self.patience = patience
+        self.batches = 0  # consecutive batches with an environment fault
+        self.severe = 0  # consecutive batches where most episodes met one
+
+    def see(self, trajectories: Sequence) -> int:
+        """Take one batch's trajectories; returns how many met an environment fault."""
+        faults = [t.environment_faults for t in trajectories]
+        faulted = sum(1 for f in faults if f)
+        if not faulted:
+            if self.batches:
+                log.warning("tool outage over after %d rollout batch(es)", self.batches)
+            self.batches = self.severe = 0
+            return 0
+        what = Counter(f"{e.tool}: {e.code}" for errors in faults for e in errors)
+        summary = ", ".join(f"{k} x{n}" for k, n in what.most_common(3))
+        if not self.batches:
+            log.warning("tool outage: %d of %d episodes met a tool the environment failed (%s); they are left "
+                        "unscored, not counted against the policy", faulted, len(trajectories), summary)
+        self.batches += 1
+        self.severe = self.severe + 1 if faulted * 2 > len(trajectories) else 0
+        if self.severe > self.patience:
+            raise ToolOutage(f"tool outage: most episodes of {self.severe} consecutive rollout batches met tools the "
+                             f"environment failed ({summary}); bring the tools back, then resume from the last "
+                             "checkpoint with the same command (--tool_outage_patience sets how long to wait)")
+        return faulted
+
+
+def episode_reward_function(name: str, tool_names: Sequence[str] = (), outage_patience: int = 8) -> Callable[..., list]:
     """A TRL reward function giving each completion its episode's reward (the rollout's ``episode_reward``; None
-    for an episode whose context filled up, which TRL leaves out of its group's baseline and gives no advantage) and
-    logging the scored episodes' metrics (`training_metrics`) with TRL's ``log_metric``. Named after the vista
-    reward."""
+    for an episode left unscored: its context filled up, or it met an environment fault; TRL leaves it out of its
+    group's baseline and gives it no advantage), watching for tool outages (`OutageWatch`) and logging the scored
+    episodes' metrics (`training_metrics`) with TRL's ``log_metric``. Named after the vista reward."""
+    watch = OutageWatch(outage_patience)
 
     def reward(prompts, completions, episode_reward, trajectory, log_metric=None, **kwargs) -> list:
+        faulted = watch.see(trajectory)
         if log_metric is not None:
             scored = [t for t, r in zip(trajectory, episode_reward) if r is not None]
-            for key, value in training_metrics(scored, tool_names, len(trajectory) - len(scored)).items():
+            for key, value in training_metrics(scored, tool_names, len(trajectory) - len(scored), faulted).items():
                 log_metric(key, value)
         return list(episode_reward)
 
@@ -193,7 +240,8 @@ def check_trl_version() -> None:
 
 
 def build_trainer(model, codec, args, rollout, *, reward_name: str, tool_names: Sequence[str] = (),
-                  peft_config=None, on_metrics: Callable[[dict], None] | None = None) -> VistaGRPOTrainer:
+                  peft_config=None, on_metrics: Callable[[dict], None] | None = None,
+                  outage_patience: int = 8) -> VistaGRPOTrainer:
     """The GRPO trainer over ``rollout``'s examples. ``args`` is a `trl.GRPOConfig`; ``model`` a loaded policy
     (TRL builds the KL reference from its path, or switches the LoRA adapters off)."""
     check_trl_version()
@@ -205,7 +253,8 @@ def build_trainer(model, codec, args, rollout, *, reward_name: str, tool_names: 
         # features that do not exist), so neither is ever generated
         args.generation_kwargs = {"suppress_tokens": placeholders, **(args.generation_kwargs or {})}
     return VistaGRPOTrainer(model=model, args=args, processing_class=codec.processor, train_dataset=rollout.dataset(),
-                            reward_funcs=[episode_reward_function(reward_name, tool_names)], rollout_func=rollout,
+                            reward_funcs=[episode_reward_function(reward_name, tool_names, outage_patience)],
+                            rollout_func=rollout,
                             peft_config=peft_config, callbacks=callbacks)
 
 

@@ -277,7 +277,8 @@ class Pipeline:
                                  registry=self.registry, env_kwargs=self.env_kwargs(),
                                  system_prompt=self.system_prompt(), streaming=cfg.streaming)
         trainer = build_trainer(model, codec, args, rollout, reward_name=cfg.reward, tool_names=self.offered_tools(),
-                                peft_config=cfg.peft_config(), on_metrics=self.metric)
+                                peft_config=cfg.peft_config(), on_metrics=self.metric,
+                                outage_patience=cfg.tool_outage_patience)
         checkpoint = last_checkpoint(args.output_dir) if cfg.resume else None
         if checkpoint:
             log.info("resuming GRPO from %s", checkpoint)

@@ -24,7 +24,11 @@ The decoded text of a turn is what the environment reads. Each turn's token budg
 ``max_completion_length`` (tokens per turn) or the room left in ``max_length``, whichever is smaller, so one long
 episode never shortens another's turns. An episode whose context is full ends there (the environment is told of
 empty turns until it ends the episode) unscored: its reward is None, which TRL leaves out of its group's baseline,
-with no advantage; one whose opening alone does not fit has no policy token either.
+with no advantage; one whose opening alone does not fit has no policy token either. So is an episode that met a tool
+the environment failed (a server unreachable or answering 5xx, a timeout, a crash, missing weights:
+`vista.errors.ENVIRONMENT_FAULT_CODES`; its trajectory says ``environment_fault``): the policy's continuation after
+a failure it did not cause would be scored as its mistake, teaching it to avoid the tool. Its own faults (E1-E5) stay
+a learning signal.
 """
 
 from __future__ import annotations
@@ -273,6 +277,9 @@ class EpisodeRollout:
         episode.bridge = None
         if terminated or truncated:
             episode.trajectory, episode.reward = info["trajectory"], float(reward)
+            if episode.trajectory.environment_faults:  # a server down, a timeout, a crash: not the policy's doing
+                episode.trajectory.metadata["environment_fault"] = True
+                episode.reward = None
             return
         # the messages after the assistant message the environment recorded for this turn
         chat = to_chat(observation["messages"][episode.messages_seen + 1:], observation["images"])

@@ -1,0 +1,108 @@
+"""Faults of the machinery during GRPO never teach the policy: a real tool server (`vista serve` on the toy plugin's
+tools, in a process of its own) killed between two steps and started again."""
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_grpo import scripted_tool_turns, trainer_for
+from transformers import TrainerCallback
+from vista.serve.client import attach_remote_tools
+from vista_trainer.grpo import ToolOutage
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "core" / "tests"))
+from serving import free_port, wait_healthy  # noqa: E402
+
+ENV = {"tools": ["crop_bar"], "max_turns": 2, "reward": "brevity"}
+SERVER = """
+import sys
+sys.path.insert(0, {here!r})
+import toy_plugin
+from vista.testing import registered_plugin
+from vista.serve.config import ServeConfig
+from vista.serve.server import serve
+from vista.serve.service import ToolService
+with registered_plugin(toy_plugin) as registry:
+    serve(ToolService(registry.tools, ServeConfig(port={port})))
+"""
+
+
+class ToolServer:
+    """The toy plugin's tools behind `vista serve` on 127.0.0.1, in a process that can be killed and started again
+    on the same port."""
+
+    def __init__(self):
+        self.port, self.proc = free_port(), None
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        script = SERVER.format(here=str(Path(__file__).parent), port=self.port)
+        self.proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_healthy(self.url, 60)
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def server():
+    server = ToolServer()
+    server.start()
+    yield server
+    server.kill()
+
+
+class Outage(TrainerCallback):
+    """Kills the server after step ``down`` and starts it again after step ``up`` (None: never)."""
+
+    def __init__(self, server, down: int, up: int | None):
+        self.server, self.down, self.up = server, down, up
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.down:
+            self.server.kill()
+        if state.global_step == self.up:
+            self.server.start()
+
+
+def remote_trainer(policy_dir, registry, tmp_path, server, **overrides):
+    attach_remote_tools(registry, server.url, ["crop_bar"], retries=0, timeout_s=10)
+    generate, _ = scripted_tool_turns()
+    return trainer_for(policy_dir, registry, tmp_path, generate=generate, env=ENV, **overrides)
+
+
+def test_a_server_killed_mid_run_costs_no_episode_a_policy_error(policy_dir, registry, tmp_path, server, caplog):
+    trainer, rollout, records = remote_trainer(policy_dir, registry, tmp_path, server, grpo_steps=3, save_steps=3)
+    trainer.add_callback(Outage(server, down=1, up=2))
+    with caplog.at_level(logging.WARNING, logger="vista_trainer.grpo"):
+        trainer.train()
+    batches = [[dict(zip(out, values)) for values in zip(*out.values())] for out in rollout.outputs]
+    assert len(batches) == 3
+    for number, batch in enumerate(batches, 1):
+        faulted = [e for e in batch if e["trajectory"].environment_faults]
+        if number == 2:  # the server was down for this batch's rollout: every episode met it, none was scored
+            assert len(faulted) == len(batch)
+            assert all(e["trajectory"].metadata.get("environment_fault") for e in batch)
+        else:
+            assert not faulted and all(e["episode_reward"] is not None for e in batch)
+        assert all(e["episode_reward"] is None for e in faulted)
+    outage = [r.getMessage() for r in caplog.records if "tool outage" in r.getMessage()]
+    assert len(outage) == 2 and "crop_bar: unavailable" in outage[0] and "over after 1" in outage[1], outage
+    rates = [r["environment_fault_rate"] for r in records if "environment_fault_rate" in r]
+    assert rates == [0.0, 1.0, 0.0]
+    assert [r["step"] for r in records if "loss" in r] == [1, 2, 3]  # the run finished
+
+
+def test_an_outage_longer_than_its_patience_stops_training_in_one_line(policy_dir, registry, tmp_path, server):
+    trainer, _, records = remote_trainer(policy_dir, registry, tmp_path, server, grpo_steps=4, save_steps=4,
+                                         tool_outage_patience=1)
+    trainer.add_callback(Outage(server, down=1, up=None))
+    with pytest.raises(ToolOutage) as raised:
+        trainer.train()
+    message = str(raised.value)
+    assert "\n" not in message and "crop_bar: unavailable" in message and "resume" in message
+    assert [r["step"] for r in records if "loss" in r] == [1, 2]  # stopped at the third batch, the second down
