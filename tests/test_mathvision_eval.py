@@ -24,6 +24,7 @@ def zoom_then_guess(obs):
     return f"<think>my guess</think><answer>{'A' if multiple_choice else '0'}</answer>"
 
 
+@pytest.mark.slow  # 23 s on 2 shared cores
 def test_mathvision_testmini_end_to_end(tmp_path):
     registry = vista.load_plugins("all")
     problems = [json.loads(line) for line in (DATA / "mathvision" / "testmini.jsonl").read_text().splitlines()]

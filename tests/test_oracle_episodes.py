@@ -52,6 +52,7 @@ def played_up(registry):
     return out
 
 
+@pytest.mark.slow  # played_up plays every task's oracle once for the module: 55 s on 2 shared cores
 def test_oracle_calls_validate_against_the_real_tools(played_up):
     failures = [f"{name}/{t.example_id}: {call.error.message}"
                 for name, (_, trajectories) in played_up.items() for t in trajectories for call in t.tool_calls
@@ -59,6 +60,7 @@ def test_oracle_calls_validate_against_the_real_tools(played_up):
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.slow  # played_up
 def test_every_correct_oracle_episode_scores_one_with_the_tools_up(played_up):
     wrong = [f"{name}/{t.example_id}: reward {t.reward} {t.reward_components}"
              for name, (_, trajectories) in played_up.items() for t in trajectories if t.correct and t.reward != 1.0]
@@ -85,6 +87,7 @@ def test_every_correct_oracle_episode_scores_one_with_the_tools_down(registry):
     assert correct == DOWN * len(procedural(registry))
 
 
+@pytest.mark.slow  # played_up
 def test_the_evidence_of_correct_episodes_is_in_what_the_tools_returned(played_up):
     """Each oracle names the values its answer follows from; where the tools read the picture right they show
     them. The misses that remain are the tools' own misreads (a chart legend not read, a letter O read as 0)."""

@@ -18,6 +18,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 DEMO_NOTES = README.parent / "docs" / "demo.md"
 BIN = Path(sys.executable).parent
@@ -81,6 +83,7 @@ def episodes(run_dir: Path) -> list[tuple]:
                    t.final_answer, t.score) for t in vista.TrajectoryLog(run_dir).read())
 
 
+@pytest.mark.slow  # 24 s on 2 shared cores
 def test_the_users_loop_runs_as_written_and_says_only_what_is_true(tmp_path):
     sh(f"vista-train --plugins all --run_dir runs/vista-train {TINY_TRAIN}", tmp_path)
     run = tmp_path / "runs" / "vista-train"
@@ -117,6 +120,7 @@ def test_the_users_loop_runs_as_written_and_says_only_what_is_true(tmp_path):
         assert row["run"] == "eval/bc_grpo" and row["path"] == str((run / "eval" / "bc_grpo").resolve())
 
 
+@pytest.mark.slow  # 104 s on 2 shared cores
 def test_the_other_commands_run_as_written_and_write_only_under_runs(tmp_path):
     sh(f"vista-train --plugins all --run_dir runs/vista-train {TINY_TRAIN}", tmp_path)
     outputs = run_block(block("The user's loop: train, evaluate, compare, browse", which=1), tmp_path)
@@ -168,6 +172,7 @@ def test_the_serving_block_runs_as_written(tmp_path):
     assert (tmp_path / "runs" / "served" / "results.json").exists()
 
 
+@pytest.mark.slow  # 43 s on 2 shared cores
 def test_the_ablation_study_block_runs_as_written(tmp_path):
     """The seeds-and-ablations command as written, each of its runs shrunk to seconds (TINY_TRAIN)."""
     [command] = block("Ablations, seeds and uncertainty", document=DEMO_NOTES)

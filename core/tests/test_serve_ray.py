@@ -41,6 +41,7 @@ def ray_with_sample_plugin(monkeypatch, tmp_path):
     ray.shutdown()
 
 
+@pytest.mark.slow  # starts Ray: 18 s with its fixture on 2 shared cores
 def test_ray_serve_gateway_matches_in_process_validation(ray_with_sample_plugin, registry):
     from vista.serve.ray_app import deploy_tools
 
@@ -80,6 +81,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow  # 27 s on 2 shared cores
 def test_serve_ray_on_this_machine_becomes_healthy_and_stops_at_ctrl_c():
     """The math plugin's tools (two of them model tools, which asked a whole CPU each) on whatever CPUs this machine
     has: sized to fit, so the gateway answers /health; Ctrl-C stops it promptly, without a traceback."""
@@ -105,6 +107,7 @@ def test_serve_ray_on_this_machine_becomes_healthy_and_stops_at_ctrl_c():
             server.wait()
 
 
+@pytest.mark.slow  # 11 s on 2 shared cores
 def test_serve_ray_asking_for_gpus_ray_does_not_have_is_one_line():
     if ray.is_initialized() or os.environ.get("CUDA_VISIBLE_DEVICES"):
         pytest.skip("a GPU may be here")
