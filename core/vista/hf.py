@@ -19,6 +19,8 @@ from typing import Any
 from .errors import VistaError
 
 IMAGE_ONLY_FAMILIES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "llava_onevision")
+# the processors' own settings a checkpoint saves (processor_config.json) that `image_only_processor` takes
+PROCESSOR_SETTINGS = ("image_seq_length", "num_image_tokens", "vision_feature_select_strategy", "vision_aspect_ratio")
 QWEN_IMAGE_PAD, QWEN_VIDEO_PAD = "<|image_pad|>", "<|video_pad|>"
 QWEN_VISION_START, QWEN_VISION_END = "<|vision_start|>", "<|vision_end|>"
 
@@ -100,10 +102,9 @@ def image_only_processor(model_type: str, tokenizer: Any, image_processor: Any, 
                 self.video_token_id = tokenizer.convert_tokens_to_ids(self.video_token)
                 ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
 
-        keep = ("num_image_tokens", "vision_feature_select_strategy", "vision_aspect_ratio")
         return ImageLlavaOnevisionProcessor(image_processor=image_processor, tokenizer=tokenizer,
                                             chat_template=chat_template,
-                                            **{k: v for k, v in settings.items() if k in keep})
+                                            **{k: v for k, v in settings.items() if k in PROCESSOR_SETTINGS[1:]})
     raise VistaError(f"no image-only processor for model type '{model_type}'; families: {IMAGE_ONLY_FAMILIES}")
 
 
@@ -146,8 +147,8 @@ def load_processor(path: str | Path, **image_processor_kwargs: Any) -> Any:
         image_processor = AutoImageProcessor.from_pretrained(str(path), backend="pil", **image_processor_kwargs)
         local = Path(str(path))
         template = _saved_chat_template(local, tokenizer) if local.is_dir() else tokenizer.chat_template
-        settings = {k: v for k, v in (_processor_config(local) if local.is_dir() else {}).items()
-                    if k != "chat_template"}
+        saved = _processor_config(local) if local.is_dir() else {}
+        settings = {k: saved[k] for k in PROCESSOR_SETTINGS if saved.get(k) is not None}
         settings["image_seq_length"] = int(settings.get("image_seq_length", 256))
         return image_only_processor(family, tokenizer, image_processor, chat_template=template, **settings)
     try:

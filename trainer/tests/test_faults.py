@@ -106,3 +106,42 @@ def test_an_outage_longer_than_its_patience_stops_training_in_one_line(policy_di
     message = str(raised.value)
     assert "\n" not in message and "crop_bar: unavailable" in message and "resume" in message
     assert [r["step"] for r in records if "loss" in r] == [1, 2]  # stopped at the third batch, the second down
+
+
+def test_a_checkpoint_cut_short_is_passed_by_and_the_resumed_run_ends_where_an_uninterrupted_one_does(
+        policy_dir, registry, tmp_path, caplog):
+    """An uninterrupted 4-step run (transformers sampling, so that the steps move the weights), and the same run whose last save was cut short (its ``trainer_state.json``, the
+    last file written, missing) beside an empty folder a kill left: the rerun resumes from checkpoint-2, says so, and
+    ends with the uninterrupted run's weights."""
+    import shutil
+
+    import torch
+    from vista_trainer.grpo import last_checkpoint, trained_model
+
+    env = {**ENV, "tools": ["measure_bar", "crop_bar"]}  # sampled by transformers: rewards that differ, weights
+    whole, _, _ = trainer_for(policy_dir, registry, tmp_path / "whole", env=env, grpo_steps=4, save_steps=2,
+                              max_new_tokens=8, max_length=4096)
+    whole.train()
+    expected = {k: v.clone() for k, v in trained_model(whole).state_dict().items()}
+    grpo = tmp_path / "cut" / "grpo"
+    shutil.copytree(tmp_path / "whole" / "grpo", grpo)
+    (grpo / "checkpoint-4" / "trainer_state.json").unlink()
+    (grpo / "checkpoint-4" / "vista-complete").unlink()
+    (grpo / "checkpoint-6").mkdir()
+    with caplog.at_level(logging.WARNING, logger="vista_trainer.grpo"):
+        checkpoint = last_checkpoint(grpo)
+    assert checkpoint == str(grpo / "checkpoint-2")
+    assert (grpo / "checkpoint-4.incomplete" / "model.safetensors").is_file()  # moved aside, nothing lost
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "resuming from checkpoint-2" in said and "checkpoint-4: no trainer_state.json" in said
+    assert "checkpoint-6" in said
+    resumed, _, _ = trainer_for(policy_dir, registry, tmp_path / "cut", env=env, grpo_steps=4, save_steps=2,
+                                max_new_tokens=8, max_length=4096)
+    from test_grpo import load
+
+    at_two = load(grpo / "checkpoint-2")[0].state_dict()
+    assert any(not torch.allclose(at_two[k], expected[k], atol=1e-6) for k in expected)  # steps 3-4 moved them
+    resumed.train(resume_from_checkpoint=checkpoint)
+    got = trained_model(resumed).state_dict()
+    assert all(torch.allclose(got[k], expected[k], atol=1e-6) for k in expected)
+    assert last_checkpoint(grpo) == str(grpo / "checkpoint-4")  # written again, whole

@@ -43,8 +43,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -246,7 +248,7 @@ def build_trainer(model, codec, args, rollout, *, reward_name: str, tool_names: 
     (TRL builds the KL reference from its path, or switches the LoRA adapters off)."""
     check_trl_version()
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is TRL-experimental, used deliberately
-    callbacks = [metrics_callback(on_metrics)] if on_metrics is not None else []
+    callbacks = [complete_checkpoints()] + ([metrics_callback(on_metrics)] if on_metrics is not None else [])
     placeholders = sorted(placeholder_ids(codec.processor))
     if placeholders and not args.use_vllm:
         # TRL suppresses the image token; a sampled video token would as surely break the forward pass (video
@@ -258,11 +260,79 @@ def build_trainer(model, codec, args, rollout, *, reward_name: str, tool_names: 
                             peft_config=peft_config, callbacks=callbacks)
 
 
-def last_checkpoint(output_dir: str | Path) -> str | None:
-    """The latest whole checkpoint TRL wrote under ``output_dir`` (None when there is none)."""
-    from transformers.trainer_utils import get_last_checkpoint
+COMPLETE = "vista-complete"  # written into a checkpoint folder once everything of it is (`complete_checkpoints`)
 
-    return get_last_checkpoint(str(output_dir)) if Path(output_dir).is_dir() else None
+
+def complete_checkpoints():
+    """A `TrainerCallback` marking each checkpoint complete once the trainer has written all of it (``on_save``
+    comes after the weights, optimiser, scheduler, RNG and ``trainer_state.json``): a folder without the mark was cut
+    short (the process killed, the disk full) and `last_checkpoint` passes it by."""
+    from transformers import TrainerCallback
+
+    class Mark(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if state.is_world_process_zero and folder.is_dir():
+                (folder / COMPLETE).write_text(f"{state.global_step}\n")
+
+    return Mark()
+
+
+def checkpoint_problem(folder: Path) -> str | None:
+    """Why ``folder`` is not a whole checkpoint (None: it is). Marked complete (`complete_checkpoints`), or, for a
+    checkpoint written before the mark existed, its ``trainer_state.json`` (the last file the trainer writes) readable
+    beside weights."""
+    if (folder / COMPLETE).is_file():
+        return None
+    state = folder / "trainer_state.json"
+    if not state.is_file():
+        return "no trainer_state.json (the trainer writes it last)"
+    try:
+        json.loads(state.read_text())
+    except (OSError, ValueError):
+        return "trainer_state.json cut short"
+    if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")) and not any(folder.glob("pytorch_*")):
+        return "no weights"
+    if any(p.name == COMPLETE for p in folder.parent.glob(f"checkpoint-*/{COMPLETE}")):
+        return "not marked complete"  # this run marks its checkpoints: an unmarked one was cut short
+    return None
+
+
+def last_checkpoint(output_dir: str | Path) -> str | None:
+    """The newest whole checkpoint under ``output_dir`` (None when there is none). A newer folder that is not whole
+    (`checkpoint_problem`: a save cut short) is moved aside to ``<name>.incomplete`` (nothing is deleted; the trainer
+    would otherwise write into it again) and the choice is logged: which checkpoint resumes, which were passed by and
+    why."""
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+    root = Path(output_dir)
+    if not root.is_dir():
+        return None
+    pattern = re.compile(rf"^{PREFIX_CHECKPOINT_DIR}-(\d+)$")
+    folders = sorted((p for p in root.iterdir() if p.is_dir() and pattern.match(p.name)),
+                     key=lambda p: int(pattern.match(p.name).group(1)), reverse=True)
+    passed = []
+    for folder in folders:
+        problem = checkpoint_problem(folder)
+        if problem is None:
+            if passed:
+                log.warning("resuming from %s; passed by %s", folder.name,
+                            "; ".join(f"{name}: {why}, moved to {name}.incomplete" for name, why in passed))
+            return str(folder)
+        aside = folder.with_name(f"{folder.name}.incomplete")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = folder.with_name(f"{folder.name}.incomplete-{n}")
+        try:
+            folder.rename(aside)
+        except FileNotFoundError:  # another training process moved it first
+            pass
+        passed.append((folder.name, problem))
+    if passed:
+        log.warning("no whole checkpoint to resume from (%s): starting GRPO from its first step",
+                    "; ".join(f"{name}: {why}, moved to {name}.incomplete" for name, why in passed))
+    return None
 
 
 def trained_model(trainer: VistaGRPOTrainer):
