@@ -110,9 +110,10 @@ def test_an_outage_longer_than_its_patience_stops_training_in_one_line(policy_di
 
 def test_a_checkpoint_cut_short_is_passed_by_and_the_resumed_run_ends_where_an_uninterrupted_one_does(
         policy_dir, registry, tmp_path, caplog):
-    """An uninterrupted 4-step run (transformers sampling, so that the steps move the weights), and the same run whose last save was cut short (its ``trainer_state.json``, the
-    last file written, missing) beside an empty folder a kill left: the rerun resumes from checkpoint-2, says so, and
-    ends with the uninterrupted run's weights."""
+    """An uninterrupted 4-step run (transformers sampling, so that the steps move the weights), and the same run
+    whose last save was cut short (its ``trainer_state.json``, the last file written, missing) beside an empty
+    folder a kill left: the rerun resumes from checkpoint-2, says so, and ends with the uninterrupted run's
+    weights."""
     import shutil
 
     import torch
