@@ -146,3 +146,22 @@ def test_a_checkpoint_cut_short_is_passed_by_and_the_resumed_run_ends_where_an_u
     got = trained_model(resumed).state_dict()
     assert all(torch.allclose(got[k], expected[k], atol=1e-6) for k in expected)
     assert last_checkpoint(grpo) == str(grpo / "checkpoint-4")  # written again, whole
+
+
+def test_a_second_vista_train_on_a_busy_run_directory_is_refused_in_one_line(tmp_path, capsys):
+    """While another process holds the run directory, `vista-train` on it stops before any work, naming it."""
+    from vista_trainer.cli import main
+
+    run_dir = tmp_path / "run"
+    hold = "import sys, time\nfrom vista.locks import RunLock\nwith RunLock(sys.argv[1]):\n" \
+           "    print('held', flush=True)\n    time.sleep(60)\n"
+    proc = subprocess.Popen([sys.executable, "-c", hold, str(run_dir)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        assert main(["--run_dir", str(run_dir), "--tasks", "shape_scene", "--plugins", "all"]) == 2
+    finally:
+        proc.kill()
+        proc.wait()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"PID {proc.pid}" in err[0] and "Traceback" not in err[0], err
+    assert sorted(p.name for p in run_dir.iterdir()) == [".vista-lock"]  # nothing written: no config, no episodes

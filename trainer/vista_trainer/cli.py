@@ -124,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         pipeline.run(COMMANDS[command])  # ends with every process at a barrier
     except KeyboardInterrupt:
         return interrupted(config.run_dir)
+    except VistaError as exc:  # the run directory busy, a tool outage past its patience: one line, no traceback
+        print(f"vista-train: {exc}", file=sys.stderr)
+        return 2
     if pipeline.state.num_processes > 1:
         pipeline.state.destroy_process_group()  # leave the group together, not as each interpreter exits
     return 0

@@ -18,6 +18,7 @@ synthesis, initialisation, evaluation and every file of the run directory are th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -30,6 +31,7 @@ from typing import Any
 import vista
 from vista.evaluation import episode_rows, summarize
 from vista.executor import ToolExecutor
+from vista.locks import RunLock
 from vista.prompts import render_system
 from vista.report import load_metrics, write_reports
 from vista.trajlog import TrajectoryLog
@@ -86,7 +88,8 @@ class Pipeline:
         self.stages: dict[str, Any] = json.loads(self.stages_path.read_text()) \
             if config.resume and self.stages_path.exists() else {}
         if self.state.is_main_process:
-            (self.run_dir / "config.yaml").write_text(_yaml(config.to_dict()))
+            with RunLock(self.run_dir):  # refused at once if another run is writing this directory
+                (self.run_dir / "config.yaml").write_text(_yaml(config.to_dict()))
 
     # ---- tasks and examples ---------------------------------------------------------------------------------
     def _select_tasks(self) -> list[vista.Task]:
@@ -411,6 +414,12 @@ class Pipeline:
     DISTRIBUTED = ("sft", "grpo")  # stages every process runs; the others run on the main process alone
 
     def run(self, stages: tuple[str, ...]) -> None:
+        """The ``stages`` not done yet, in order, the run directory held by this run (`vista.locks.RunLock`, on the
+        main process: a second run on it is refused in one line naming this one)."""
+        with RunLock(self.run_dir) if self.state.is_main_process else contextlib.nullcontext():
+            self._run(stages)
+
+    def _run(self, stages: tuple[str, ...]) -> None:
         order = (("synthesize", self.synthesize), ("init", self.init_policy), ("sft", self.sft),
                  ("grpo", self.grpo))
         main = self.state.is_main_process

@@ -13,11 +13,15 @@ gain, the seed-level estimate uses the per-seed differences, the episode-level o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import statistics
 from pathlib import Path
 from typing import Any
+
+from vista.locks import RunLock
 
 from .config import VistaTrainConfig, explicit_fields
 
@@ -35,22 +39,25 @@ def run_study(config: VistaTrainConfig, stages: tuple[str, ...], *, progress: bo
     from .pipeline import Pipeline
 
     root = Path(config.run_dir)
-    seeds = config.seed_list or [config.seed]
-    multi_seed = bool(config.seed_list)
-    for seed in seeds:
-        for ablation in config.ablations:
-            fields = {**config.to_dict(), "seed": seed, "ablation": ablation, "seeds": "",
-                      "run_dir": str(run_dir_of(root, seed, ablation, multi_seed))}
-            with explicit_fields(fields):  # the preset has already filled this config: keep every value
-                one = VistaTrainConfig(**fields)
-            print(f"== study: seed {seed}, ablation {ablation} -> {one.run_dir}", flush=True)
-            pipeline = Pipeline(one, progress=progress, registry=registry)
-            pipeline.run(stages)
-    study = aggregate(root, seeds, config.ablations, multi_seed)
-    (root / "results.json").write_text(json.dumps(study, indent=2))
-    table = study_table(study)
-    (root / "results.md").write_text(table + "\n")
-    print(table, flush=True)
+    # the study's folder, held by this run (its main process) for the whole study: a second one is refused
+    main = int(os.environ.get("RANK", "0")) == 0
+    with RunLock(root) if main else contextlib.nullcontext():
+        seeds = config.seed_list or [config.seed]
+        multi_seed = bool(config.seed_list)
+        for seed in seeds:
+            for ablation in config.ablations:
+                fields = {**config.to_dict(), "seed": seed, "ablation": ablation, "seeds": "",
+                          "run_dir": str(run_dir_of(root, seed, ablation, multi_seed))}
+                with explicit_fields(fields):  # the preset has already filled this config: keep every value
+                    one = VistaTrainConfig(**fields)
+                print(f"== study: seed {seed}, ablation {ablation} -> {one.run_dir}", flush=True)
+                pipeline = Pipeline(one, progress=progress, registry=registry)
+                pipeline.run(stages)
+        study = aggregate(root, seeds, config.ablations, multi_seed)
+        (root / "results.json").write_text(json.dumps(study, indent=2))
+        table = study_table(study)
+        (root / "results.md").write_text(table + "\n")
+        print(table, flush=True)
     return study
 
 
