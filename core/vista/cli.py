@@ -126,7 +126,7 @@ def _first_sentence(text: str, limit: int = 120) -> str:
         if ch == "'" and (i == 0 or not text[i - 1].isalnum()) or ch == "'" and quoted:
             quoted = not quoted
         elif ch in "([{":
-            if not depth and not quoted and ch == "(" and i:
+            if not depth and not quoted and ch == "(" and text[i - 1:i] == " ":
                 ends["("].append(i - 1)
             depth += 1
         elif ch in ")]}":

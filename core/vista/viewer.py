@@ -8,8 +8,8 @@ the ground truth and the reward components; the system prompt is folded.
 
 An episode's address is ``/#run=<the run directory's absolute path>&episode=<trajectory id>``
 (`episode_address`): the same episode whichever folder the viewer was started on, so the HTML report links there
-and a row's address can be shared. A run that is not below the viewer's folder is said so on the page, with the
-command that shows it. The page is one HTML file with a little JavaScript; the data comes from three JSON/PNG
+and a row's address can be shared (a run moved elsewhere is still found by its episode ids). A run that is not
+below the viewer's folder is said so on the page, with the command that shows it. The page is one HTML file with a little JavaScript; the data comes from three JSON/PNG
 routes: ``/api/summary``, ``/api/trajectory/<index>`` and ``/images/<run>/<sha256>.png``.
 """
 
@@ -105,8 +105,8 @@ def episode_address(run_dir: str | Path, trajectory_id: str, base: str = "http:/
 
 def _summary(index: int, run: str, path: str, t: Trajectory) -> dict:
     return {"index": index, "id": t.id, "run": run, "path": path, "task": t.task, "example_id": t.example_id,
-            "correct": bool(t.correct),
-            "reward": t.reward, "primary_error": t.primary_error.value if t.primary_error else None,
+            "correct": bool(t.correct), "reward": t.reward,
+            "primary_error": t.primary_error.value if t.primary_error else None,
             "tools": sorted({c.name for c in t.tool_calls if c.name})}
 
 
@@ -139,7 +139,7 @@ def make_server(run_dir: str | Path, port: int = 8765, host: str = "127.0.0.1") 
     entries = [(r, t) for r, (_, _, trajectories) in enumerate(runs) for t in trajectories]
     labelled = len(runs) > 1 or runs[0][0] != ""
     paths = [str(log.run_dir.resolve()) for _, log, _ in runs]
-    page = PAGE.replace("__ROOT__", json.dumps(str(Path(run_dir).resolve()))).encode()
+    page = PAGE.replace("__ROOT__", json.dumps(str(Path(run_dir).resolve())).replace("</", "<\\/")).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def _send(self, status: int, body: bytes, content_type: str) -> None:
