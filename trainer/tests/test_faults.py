@@ -165,3 +165,39 @@ def test_a_second_vista_train_on_a_busy_run_directory_is_refused_in_one_line(tmp
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"PID {proc.pid}" in err[0] and "Traceback" not in err[0], err
     assert sorted(p.name for p in run_dir.iterdir()) == [".vista-lock"]  # nothing written: no config, no episodes
+
+
+def test_sft_resumes_from_its_last_whole_checkpoint_and_logs_each_step_once(registry, tmp_path, caplog):
+    """SFT with checkpoints (``sft_save_steps``) killed while saving its last one: the rerun goes on from the one
+    before, and metrics.jsonl holds each SFT step once (the killed attempt's records past that checkpoint dropped)."""
+    import json
+
+    from vista_trainer.config import VistaTrainConfig
+    from vista_trainer.pipeline import Pipeline
+
+    run = tmp_path / "run"
+    config = VistaTrainConfig(run_dir=str(run), tasks="bar_height", expert_episodes=8, sft_epochs=3,
+                              sft_batch_size=4, sft_gradient_accumulation=1, sft_save_steps=2, hidden_size=64,
+                              num_layers=1, num_heads=2, vision_hidden_size=32, vocab_size=400, max_length=1024,
+                              copy_warmup_steps=0)
+    stages = ("synthesize", "init", "sft")
+    Pipeline(config, registry=registry, progress=False).run(stages)
+
+    def sft_steps():
+        return [r["step"] for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines())
+                if r["stage"] == "sft" and "step" in r]
+
+    before = sft_steps()
+    assert json.loads((run / "stages.json").read_text())["sft"]["steps"] == 6 and 5 in before
+    # killed while writing checkpoint-6, after logging steps 5 and 6: no stage record, no saved policy
+    (run / "sft" / "checkpoint-6" / "trainer_state.json").unlink()
+    (run / "sft" / "checkpoint-6" / "vista-complete").unlink()
+    done = json.loads((run / "stages.json").read_text())
+    del done["sft"]
+    (run / "stages.json").write_text(json.dumps(done))
+    with caplog.at_level(logging.WARNING, logger="vista_trainer.grpo"):
+        Pipeline(config, registry=registry, progress=False).run(stages)
+    assert any("resuming from checkpoint-4" in r.getMessage() for r in caplog.records)
+    after = sft_steps()
+    assert after == before and len(after) == len(set(after)), (before, after)
+    assert json.loads((run / "stages.json").read_text())["sft"]["steps"] == 6

@@ -24,7 +24,7 @@ from typing import Any
 from . import vllm_cpu
 
 PAPER_SFT = dict(sft_learning_rate=2e-6, sft_epochs=1, sft_batch_size=8, sft_gradient_accumulation=16,
-                 max_length=16384)
+                 max_length=16384, sft_save_steps=50)
 # the paper's RL batch: 128 episodes per step, 8 per forward pass; on 8 devices that is 8 x 2 x 8 (TRL's
 # per-device batch and accumulation)
 PAPER_RL = dict(grpo_learning_rate=5e-7, num_generations=8, beta=1e-3, grpo_batch_size=8,
@@ -187,6 +187,8 @@ class VistaTrainConfig:
     gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass (TRL's "
                                              "gradient_checkpointing): for models whose activations do not fit.")
     save_steps: int = _f(6, "Save a GRPO checkpoint every this many steps (TRL's save_steps).")
+    sft_save_steps: int = _f(0, "Save an SFT checkpoint every this many optimiser steps, to resume a long SFT "
+                                "where it stopped (0: none; SFT then restarts from its first step).")
     logging_steps: int = _f(1, "Log GRPO metrics every this many steps (TRL's logging_steps).")
     report_to: str = _f("none", "Where TRL also reports metrics (TRL's report_to: none, wandb, tensorboard, "
                                 "trackio, ...); metrics.jsonl is always written.")
@@ -359,7 +361,8 @@ class VistaTrainConfig:
             per_device_train_batch_size=self.sft_batch_size,
             gradient_accumulation_steps=self.sft_gradient_accumulation, max_length=self.max_length,
             bf16=self.bf16 and cuda_available(), use_cpu=not cuda_available(), seed=self.seed, report_to="none",
-            logging_steps=5, save_strategy="no", lr_scheduler_type="cosine", warmup_steps=0.05,
+            logging_steps=5, save_strategy="steps" if self.sft_save_steps else "no",
+            save_steps=self.sft_save_steps or 500, lr_scheduler_type="cosine", warmup_steps=0.05,
             # recomputing activations only pays where memory is short
             **{checkpointing_field(): not self.tiny},
             remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, disable_tqdm=False)

@@ -178,6 +178,19 @@ class Pipeline:
         with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps({"time": time.time(), **record}, sort_keys=True) + "\n")
 
+    def forget_metrics(self, stage: str, after_step: int) -> None:
+        """Drop ``stage``'s records past ``after_step`` from metrics.jsonl (an attempt that stopped before it saved
+        them as a checkpoint: the stage plays those steps again), so that each step is logged once."""
+        path = self.run_dir / "metrics.jsonl"
+        if not self.state.is_main_process or not path.exists():
+            return
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if not _past(line, stage, after_step)]
+        if len(kept) < len(lines):
+            temporary = path.with_name(path.name + ".tmp")
+            temporary.write_text("".join(kept), encoding="utf-8")
+            os.replace(temporary, path)
+
     def expert_dir(self) -> Path:
         """The expert trajectories SFT learns from: the densified ones when densification ran, else the kept."""
         dense = self.run_dir / "experts" / "dense"
@@ -250,6 +263,7 @@ class Pipeline:
         return summary
 
     def sft(self) -> dict:
+        from .grpo import last_checkpoint
         from .sft import run_sft
 
         model, processor = self.load("init")
@@ -257,9 +271,11 @@ class Pipeline:
         records = list(sft_records(self.expert_dir()))
         args = self.cfg.sft_config(str(self.run_dir / "sft"))
         args.disable_tqdm = not self.progress
+        checkpoint = last_checkpoint(args.output_dir) if self.cfg.resume else None
+        self.forget_metrics("sft", _step_of(checkpoint))
         started = time.perf_counter()
         summary, trainer = run_sft(model, codec, records, args, on_log=self.metric,
-                                   peft_config=self.cfg.peft_config())
+                                   peft_config=self.cfg.peft_config(), resume_from_checkpoint=checkpoint)
         summary["seconds"] = time.perf_counter() - started
         self.save_trained(trainer, processor, "sft")
         self.finish("sft", summary)
@@ -285,6 +301,7 @@ class Pipeline:
         checkpoint = last_checkpoint(args.output_dir) if cfg.resume else None
         if checkpoint:
             log.info("resuming GRPO from %s", checkpoint)
+        self.forget_metrics("grpo", _step_of(checkpoint))
         started = time.perf_counter()
         result = trainer.train(resume_from_checkpoint=checkpoint)
         self.save_trained(trainer, processor, "grpo")
@@ -453,6 +470,19 @@ class Pipeline:
             shared = [self.stages]
             broadcast_object_list(shared, from_process=0)
             self.stages = shared[0]
+
+
+def _step_of(checkpoint: str | None) -> int:
+    """The step a checkpoint folder (``checkpoint-<step>``) was saved at; 0 for none."""
+    return int(Path(checkpoint).name.rsplit("-", 1)[1]) if checkpoint else 0
+
+
+def _past(line: str, stage: str, step: int) -> bool:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return record.get("stage") == stage and int(record.get("step", 0)) > step
 
 
 def grpo_examples_needed(args) -> int:

@@ -51,13 +51,18 @@ def encode_records(codec: ChatCodec, records: Sequence[dict]) -> list[Encoded]:
 
 
 def run_sft(model, codec: ChatCodec, records: Sequence[dict], sft_args,
-            on_log: Callable[[dict], None] | None = None, peft_config=None) -> tuple[dict, object]:
+            on_log: Callable[[dict], None] | None = None, peft_config=None,
+            resume_from_checkpoint: str | None = None) -> tuple[dict, object]:
     """Train ``model`` on ``records`` with TRL's SFTTrainer (in place; with ``peft_config``, LoRA adapters);
-    ``on_log`` receives every log entry. Returns the summary and the trainer: its policy is saved by every process
-    (`Pipeline.save_trained`: sharded weights are gathered collectively), or read with `grpo.trained_model`."""
+    ``on_log`` receives every log entry; checkpoints (``save_strategy``) are marked complete once whole
+    (`grpo.complete_checkpoints`), and ``resume_from_checkpoint`` goes on from one. Returns the summary and the
+    trainer: its policy is saved by every process (`Pipeline.save_trained`: sharded weights are gathered
+    collectively), or read with `grpo.trained_model`."""
     from datasets import Dataset
     from transformers import TrainerCallback
     from trl import SFTTrainer
+
+    from .grpo import complete_checkpoints
 
     class Forward(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
@@ -70,8 +75,9 @@ def run_sft(model, codec: ChatCodec, records: Sequence[dict], sft_args,
     trainer = SFTTrainer(model=model, args=sft_args, train_dataset=Dataset.from_dict({"index": range(len(items))}),
                          data_collator=PolicyTokenCollator(items, codec.tokenizer.pad_token_id,
                                                            getattr(codec.processor, "image_token_id", None)),
-                         processing_class=codec.processor, callbacks=[Forward()], peft_config=peft_config)
-    result = trainer.train()
+                         processing_class=codec.processor, callbacks=[Forward(), complete_checkpoints()],
+                         peft_config=peft_config)
+    result = trainer.train(resume_from_checkpoint=resume_from_checkpoint)
     history = [entry for entry in trainer.state.log_history if "loss" in entry]
     return {"train_loss": result.training_loss, "steps": result.global_step, "examples": len(items),
             "loss_first": history[0]["loss"] if history else None,
