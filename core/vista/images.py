@@ -152,12 +152,24 @@ def image_from_base64(data: str, max_pixels: int | None = None) -> Image.Image:
     return open_image(raw, max_pixels)
 
 
+class StorageError(VistaError):
+    """Writing a run's files failed (a full disk, a read-only folder): the run stops, saying where and why."""
+
+
 class ImageStore:
-    """A folder of PNG files named by content hash: each distinct image is written once."""
+    """A folder of PNG files named by content hash: each distinct image is written once. Written through a
+    temporary file renamed into place, so a file under its final name is always whole; a temporary file is removed
+    when its write fails, and one left by a killed writer (its PID in the name, no longer running) when the store is
+    next opened."""
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        for leftover in self.root.glob(".*.tmp"):
+            parts = leftover.name.split(".")
+            pid = int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else None
+            if pid is not None and not _alive(pid):
+                leftover.unlink(missing_ok=True)
 
     def path(self, ref: str) -> Path:
         return self.root / f"{ref}.png"
@@ -167,10 +179,16 @@ class ImageStore:
         path = self.path(ref)
         if not path.exists():
             # a unique temporary name per writer: threads and processes storing the same image never share a file
-            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{ref[:16]}.", suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(image_to_png(image))
-            os.replace(tmp, path)  # atomic: a crash never leaves a half-written image under its final name
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{ref[:16]}.{os.getpid()}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(image_to_png(image))
+                os.replace(tmp, path)  # atomic: a crash never leaves a half-written image under its final name
+            except OSError as exc:
+                Path(tmp).unlink(missing_ok=True)
+                raise StorageError(f"cannot write images to {self.root}: {exc.strerror or exc}; free space there "
+                                   "(or choose another run directory) and run the same command again to go on") \
+                    from None
         return ref
 
     def get(self, ref: str) -> Image.Image:
@@ -178,3 +196,13 @@ class ImageStore:
         if not path.exists():
             raise ImageDecodeError(f"image {ref} is not in the store at {self.root}")
         return open_image(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True

@@ -22,6 +22,7 @@ from . import plugins
 from .env import VistaEnv
 from .errors import VistaError
 from .executor import ToolExecutor
+from .images import StorageError
 from .task import Example
 from .trajectory import Trajectory
 from .trajlog import TrajectoryLog
@@ -119,15 +120,24 @@ class RolloutRunner:
 
         failed: list[str] = []
 
+        stopped: list[StorageError] = []
+
         async def worker() -> None:
             for index, spec in queue:  # a shared iterator: each spec is taken by exactly one worker
+                if stopped:
+                    return
                 try:
                     results[index] = await self.play(spec)
+                except StorageError as exc:  # the run's own files cannot be written: every episode would fail alike
+                    stopped.append(exc)
+                    return
                 except Exception as exc:  # a policy or task fault ends this episode only; the others go on
                     log.exception("episode %s failed", spec.key)
                     failed.append(f"{spec.key}: {type(exc).__name__}: {exc}")
 
         await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(todo)) or 1)))
+        if stopped:  # at once, once: the episodes finished before it are in the log, a rerun plays the rest
+            raise stopped[0]
         if failed:
             raise RolloutError(failed, [r for r in results if r is not None])
         return [r for r in results if r is not None]

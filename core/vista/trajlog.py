@@ -9,6 +9,7 @@ A crash can at worst leave a partial last line; opening the log repairs it (the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -21,7 +22,7 @@ from typing import Any
 from PIL import Image
 from pydantic import BaseModel
 
-from .images import ImageStore
+from .images import ImageStore, StorageError
 from .protocol import replace_surrogates
 from .trajectory import Message, Trajectory
 
@@ -38,16 +39,21 @@ class TrajectoryLog:
         self._lock = threading.Lock()
         self._repair()
 
-    def _repair(self) -> None:
+    def _repair(self, *, failed_write: bool = False) -> None:
+        """Cut a partial last line off the log. Found when the log is opened (a crash mid-write), the fragment is
+        kept aside and said; after a write that failed (``failed_write``: the caller raises), it is only cut."""
         if not self.path.exists() or self.path.stat().st_size == 0:
             return
         data = self.path.read_bytes()
         if data.endswith(b"\n"):
             return
         cut = data.rfind(b"\n") + 1
-        (self.path.parent / (self.path.name + ".partial")).write_bytes(data[cut:])
+        if not failed_write:
+            (self.path.parent / (self.path.name + ".partial")).write_bytes(data[cut:])
         with open(self.path, "r+b") as handle:
             handle.truncate(cut)
+        if failed_write:
+            return
         log.warning("trajectory log %s ended in a partial line (a crash mid-write); kept the %d finished lines "
                     "and moved the fragment aside", self.path, data[:cut].count(b"\n"))
 
@@ -57,10 +63,18 @@ class TrajectoryLog:
             if not self.images.path(ref).exists():
                 self.images.put(image)
         line = _json_line(trajectory) + "\n"
-        with self._lock, open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        with self._lock:
+            try:
+                with open(self.path, "a", encoding="utf-8") as handle:
+                    handle.write(line)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    self._repair(failed_write=True)  # a line cut short by the failure goes: the log stays whole lines
+                raise StorageError(f"cannot write the trajectory log {self.path}: {exc.strerror or exc}; free space "
+                                   "there (or choose another run directory) and run the same command again to go "
+                                   "on") from None
 
     def __iter__(self) -> Iterator[Trajectory]:
         return self.read()

@@ -201,3 +201,30 @@ def test_sft_resumes_from_its_last_whole_checkpoint_and_logs_each_step_once(regi
     after = sft_steps()
     assert after == before and len(after) == len(set(after)), (before, after)
     assert json.loads((run / "stages.json").read_text())["sft"]["steps"] == 6
+
+
+def test_a_full_disk_stops_synthesis_in_one_line_leaves_nothing_behind_and_the_rerun_completes(tmp_path):
+    """Files may not grow past 30 kB (``RLIMIT_FSIZE``: every write past it fails with the OS's own error, as on a
+    full disk): `vista-train synthesize` stops at once with one line naming the file, leaves no temporary or
+    partial file, and the same command without the limit plays the remaining episodes, each once."""
+    import json
+    import resource
+    import signal
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails (EFBIG) instead of killing the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
+
+    command = [sys.executable, "-m", "vista_trainer.cli", "synthesize", "--run_dir", str(tmp_path / "run"),
+               "--tasks", "shape_scene", "--expert_episodes", "40", "--plugins", "all"]
+    cut = subprocess.run(command, capture_output=True, text=True, preexec_fn=small_files, timeout=300)
+    assert cut.returncode == 2
+    assert cut.stderr.strip().count("\n") == 0 and "cannot write" in cut.stderr and "Traceback" not in cut.stderr
+    played = tmp_path / "run" / "experts" / "played"
+    assert not [p for p in (tmp_path / "run").rglob("*") if p.suffix in (".tmp", ".partial")]
+    before = len((played / "trajectories.jsonl").read_text().splitlines())
+    assert 0 < before < 40
+    whole = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert whole.returncode == 0, whole.stderr
+    keys = [json.loads(line)["metadata"]["episode_key"] for line in (played / "trajectories.jsonl").open()]
+    assert len(keys) == len(set(keys)) == 40
