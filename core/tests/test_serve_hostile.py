@@ -442,3 +442,23 @@ def test_without_a_token_the_docs_are_served(tools):
         schema = httpx.get(f"{url}/openapi.json").json()
         body = schema["paths"]["/tools/{name}/call"]["post"]["requestBody"]["content"]["application/json"]
         assert set(body["schema"]["properties"]) == {"arguments", "images"}
+
+
+def test_the_openapi_document_says_what_is_served(tools):
+    """/metrics is Prometheus text, and the document says so; the error answers of the call endpoints are
+    documented, and a call with no body is one of them (400), not a call the policy wrote (an E1 result)."""
+    with server_in_thread(ToolService(tools, ServeConfig())) as url:
+        schema = httpx.get(f"{url}/openapi.json").json()
+        declared = schema["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+        served = httpx.get(f"{url}/metrics").headers["content-type"]
+        assert list(declared) == ["text/plain"] and served.startswith("text/plain")
+        name = sorted(tools)[0]
+        for kind, body, status in (("call", b"", 400), ("batch", b"", 400), ("batch", b'{"calls": []}', None)):
+            documented = schema["paths"][f"/tools/{{name}}/{kind}"]["post"]["responses"]
+            if status is None:  # an unknown tool's batch: 404, documented
+                answer = httpx.post(f"{url}/tools/no_such_tool/batch", content=body)
+                assert answer.status_code == 404 and "404" in documented
+                continue
+            answer = httpx.post(f"{url}/tools/{name}/{kind}", content=body)
+            assert answer.status_code == status and str(status) in documented, answer.text
+            assert "no body" in answer.json()["error"]

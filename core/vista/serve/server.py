@@ -24,7 +24,7 @@ import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from .config import ServeConfig
@@ -178,6 +178,10 @@ def create_app(service: ToolService) -> FastAPI:
                 return _error(408, f"the request body did not arrive within "
                                    f"{body_deadline - arrival:g} s (the call's time limit or body_timeout_s); "
                                    "send it faster or in smaller calls")
+            if not body.strip():  # a client's mistake, not a call the policy wrote: no E1 result for it
+                kind = '{"calls": [...]}' if batch else '{"arguments": {...}}'
+                return _error(400, f"the request has no body; POST a JSON object {kind} (GET /openapi.json "
+                                   "describes it)")
             holder = [body]
             del body
             if not batch:
@@ -221,11 +225,28 @@ def create_app(service: ToolService) -> FastAPI:
     if config.token is None:
         app.openapi = _schema_with_calls(app, config)
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=PlainTextResponse,
+             responses={200: {"content": {"text/plain": {}},
+                              "description": "Prometheus text exposition format (version 0.0.4)"}})
     async def metrics():
-        return Response(service.metrics.render(), media_type="text/plain; version=0.0.4")
+        return PlainTextResponse(service.metrics.render(), media_type="text/plain; version=0.0.4")
 
     return app
+
+
+_ERROR_BODY = {"content": {_JSON: {"schema": {"type": "object", "required": ["error"],
+                                                "properties": {"error": {"type": "string"}}}}}}
+_CALL_ERRORS = {
+    "400": {"description": "no body, or a Content-Length that is not a number", **_ERROR_BODY},
+    "408": {"description": "the body did not arrive within the call's time limit", **_ERROR_BODY},
+    "413": {"description": "the body exceeds max_body_bytes", **_ERROR_BODY},
+    "499": {"description": "the client closed the request before the answer", **_ERROR_BODY},
+    "503": {"description": "overloaded: retry after the Retry-After header's seconds", **_ERROR_BODY,
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
+}
+# what the call endpoints answer besides 200 (a call to an unknown tool is an E1 result, 200; a batch of one, 404)
+ERRORS = {"call": _CALL_ERRORS,
+          "batch": {**_CALL_ERRORS, "404": {"description": "no tool of that name on this server", **_ERROR_BODY}}}
 
 
 def _schema_with_calls(app: FastAPI, config: ServeConfig):
@@ -246,7 +267,7 @@ def _schema_with_calls(app: FastAPI, config: ServeConfig):
                     "summary": summary,
                     "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
                     "requestBody": {"required": True, "content": {_JSON: {"schema": body}}},
-                    "responses": {"200": {"description": "the result(s) as JSON"}}}}
+                    "responses": {**{"200": {"description": "the result(s) as JSON"}}, **ERRORS[kind]}}}
             app.openapi_schema = schema
         return app.openapi_schema
 
