@@ -140,6 +140,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow  # 49-55 s on 2 shared cores
 def test_the_serving_block_runs_as_written(tmp_path):
     """Each server of "Scaling out" starts and answers /health (the Ray one sized to this machine's CPUs), the eval
     that follows the first plays its episodes through it, and each stops at Ctrl-C without a traceback. The ports

@@ -1,5 +1,6 @@
 """vista-train's mistakes as a user meets them: one line, a non-zero exit, nothing left behind."""
 
+import pytest
 from vista_trainer.cli import main
 
 
@@ -22,6 +23,7 @@ TINY = ["--expert_episodes", "4", "--sft_epochs", "1", "--grpo_steps", "1", "--n
         "--vocab_size", "400", "--max_length", "1024", "--copy_warmup_steps", "2"]
 
 
+@pytest.mark.slow  # two tiny runs: 30 s on 2 shared cores
 def test_the_libraries_progress_bars_and_warnings_show_only_with_verbose(tmp_path):
     """transformers' "Loading weights" and "Writing model shards" bars at every load and save are its own noise:
     stderr holds vista-train's log lines alone unless --verbose."""
