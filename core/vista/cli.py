@@ -513,6 +513,9 @@ def quiet_logs(verbose: bool) -> None:
         warnings.filterwarnings("ignore", module=module + r"(\.|$)")
     for noisy in ("transformers", "torch", "trl", "accelerate", "httpx", "PIL", "huggingface_hub", "ray"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    if "transformers" in sys.modules:  # imported already: its verbosity was read from the environment then
+        sys.modules["transformers"].utils.logging.set_verbosity_error()
+        sys.modules["transformers"].utils.logging.disable_progress_bar()
 
 
 def main(argv: list[str] | None = None) -> int:
