@@ -146,16 +146,36 @@ def is_title(row: Sequence[TextLine], body: Sequence[Sequence[TextLine]]) -> boo
     """A single run of text centred over a table of several columns. An engine may split a caption into boxes a
     word space apart (or touching, when its boxes are padded); header cells stand further apart, and a header row
     that leaves its first cell empty (a two-way table) is not centred."""
-    if len(column_bands(body)) < 2:
+    bands = column_bands(body)
+    if len(bands) < 2:
         return False
     height = max(text_height(line) for line in row)
     left = min(line.bbox[0] for line in row)
     right = max(line.bbox[2] for line in row)
     body_left = min(line.bbox[0] for cells in body for line in cells)
     body_right = max(line.bbox[2] for cells in body for line in cells)
+    # boxes that meet only between the body's columns are its header's cells, however close (a table drawn with
+    # no margin and tight padding: OCR's padded boxes of 'Name', 'Quiz 1', 'Quiz 2' touch), when there are three or
+    # more (a caption's two boxes may meet between two columns by chance: 'Idaho crop prices', 'per cwt')
+    ordered = sorted(row, key=lambda line: line.bbox[0])
+    meets = [(a.bbox[2] + b.bbox[0]) / 2 for a, b in zip(ordered, ordered[1:])]
+    if len(meets) >= 2 and all(not any(x0 < x < x1 for x0, x1 in bands) for x in meets):
+        return False
     wider = max(right - left, body_right - body_left)
     centred = abs((left + right) - (body_left + body_right)) / 2 < TITLE_OFF_CENTRE * wider
     return centred and all(b.bbox[0] - a.bbox[2] < 0.8 * height for a, b in zip(row, row[1:]))
+
+
+def title_rows(rows: Sequence[Sequence[TextLine]]) -> int:
+    """How many of the first rows are the title: the first when it is one (`is_title`), and each next row that is
+    one centred run of text too, a line's spacing below the last (a caption wrapped onto two lines)."""
+    count = 0
+    while count < len(rows) - 1 and is_title(rows[count], rows[count + 1:]):
+        if count and (len(rows[count]) > 1 or min(line.bbox[1] for line in rows[count])
+                      - max(line.bbox[3] for line in rows[count - 1]) > 0.6 * text_height(rows[count][0])):
+            break
+        count += 1
+    return count
 
 
 def first_row_is_header(first: Sequence[str], body: Sequence[Sequence[str]]) -> bool:
@@ -224,8 +244,10 @@ def reconstruct_table(lines: Iterable[TextLine], header: HeaderMode = "auto", ru
     are what lies between vertical ones; without them, rows and columns come from the boxes alone."""
     rows = group_rows(lines)
     title = None
-    if len(rows) > 1 and is_title(rows[0], rows[1:]):
-        title = " ".join(line.text.strip() for line in rows.pop(0))
+    titled = title_rows(rows)
+    if titled:
+        title = " ".join(line.text.strip() for row in rows[:titled] for line in row)
+        rows = rows[titled:]
     rows = join_lines_of_cells(rows, rules.rows)
     bands = _column_bands_from_rules(rows, rules.columns) if rules.columns else []
     if len(bands) < 2:

@@ -27,10 +27,11 @@ from .layout import (
     Rules,
     Table,
     TextLine,
+    column_bands,
     group_rows,
-    is_title,
     reconstruct_table,
     text_height,
+    title_rows,
 )
 from .table_ink import Glyphs, as_array, boundaries, glyphs, respace, runs
 
@@ -66,6 +67,17 @@ COLUMN_GAP = 1.5
 # two-way counts: '11 25' read as one box), as narrow as a word space: a narrower blank column (at least this many
 # text heights) separates columns only where every box it cuts leaves a number on its right, read alone.
 NARROW_COLUMN_GAP = 0.25
+# A blank column at least this many text heights wide (wider than a word space) separates columns where the text
+# beside it lines up across the rows: cells starting at one x on its right (left-aligned) or ending at one x on its
+# left (right-aligned), as tables that other code draws with tight padding do ('Hugo Aug 7', 'Jamal Dec 16').
+ALIGNED_COLUMN_GAP = 0.6
+# A blank column that cuts a box in one row only (a header row read as one line over cells read apart) must be this
+# wide: a centred header's word space ('Quiz 3' over centred numbers) measured 0.64, a column gap 0.75 ('Student Yes').
+ALIGNED_ONE_ROW_GAP = 0.7
+# Lined up: within this many text heights (a letter's side bearing: 'D' and 'A' start a few pixels apart), in this
+# share of the rows.
+ALIGNED_WITHIN = 0.3
+ALIGNED_ROWS = 0.75
 _NUMBER = re.compile(r"[-+−$€£]?\d[\d,.]*%?")
 
 Reread = Callable[[Image.Image], str]
@@ -193,6 +205,50 @@ def numeric_gaps(body: Sequence[TextLine], rows: int, image: Image.Image, pixels
     return found
 
 
+def aligned_gaps(body: Sequence[TextLine], pixels: np.ndarray, blanks: Sequence[tuple[float, float]]) -> list[float]:
+    """Of the `blanks` (middle, width in text heights) at least ALIGNED_COLUMN_GAP wide, those where the text
+    beside them lines up across the rows: the ink right of the blank starts at one x, or the ink left of it ends at
+    one x, in ALIGNED_ROWS of the rows (a column of left- or right-aligned cells)."""
+    if not body:
+        return []
+    height = median(text_height(line) for line in body)
+    rows = group_rows(body)
+    ink = {id(line): [(line.bbox[0] + a, line.bbox[0] + b) for a, b in (found.spans if found else ())]
+           for line in body for found in [glyphs(pixels, line.bbox)]}
+    spans = [[span for line in row for span in ink[id(line)]] for row in rows]
+    found = []
+    for middle, width in blanks:
+        if width < ALIGNED_COLUMN_GAP:
+            continue
+        start, stop = middle - width * height / 2, middle + width * height / 2
+        starts = [min((a for a, _ in row if a >= stop - 1 and a <= stop + 2 * height), default=None) for row in spans]
+        ends = [max((b for _, b in row if b <= start + 1 and b >= start - 2 * height), default=None) for row in spans]
+        # only boxes whose text runs across the blank are cut (its cells read as one line); where none is, the
+        # columns are apart already. A word space in one box only (a header cell 'Quiz 3' over a column of short
+        # centred values, which line up) is no column boundary: a blank that cuts one row's box must be wider
+        cut_rows = sum(any(_ink_both_sides(ink[id(line)], start, stop, 0.5 * height) for line in row)
+                       for row in rows)
+        if cut_rows == 0 or cut_rows == 1 and width < ALIGNED_ONE_ROW_GAP:
+            continue
+        for edges in (starts, ends):
+            present = [e for e in edges if e is not None]
+            if len(present) < 2:
+                continue
+            edge = median(present)
+            if sum(abs(e - edge) <= ALIGNED_WITHIN * height for e in present) >= ALIGNED_ROWS * len(rows):
+                found.append(middle)
+                break
+    return found
+
+
+def _ink_both_sides(spans: Sequence[tuple[float, float]], start: float, stop: float, least: float) -> bool:
+    """Whether a box has at least `least` pixels of ink columns on each side of a blank (a tail of a letter above,
+    which the box of a cell below takes in, is not text)."""
+    left = sum(b - a for a, b in spans if b <= start + 1)
+    right = sum(b - a for a, b in spans if a >= stop - 1)
+    return left >= least and right >= least
+
+
 def _widest_gap_at(pixels: np.ndarray, line: TextLine, x: float) -> bool:
     """Whether the blank at `x` inside a box is clearly its widest: two columns' cells read as one box have one
     gap between them, while the spaced leaves of a stem-and-leaf row ('1 1 2 2') have several alike."""
@@ -215,6 +271,11 @@ def _header_cuts(top: TextLine, gaps: Sequence[float], pixels: np.ndarray) -> li
     return [min(spaces, key=lambda s: abs(s - x)) for x in gaps if top.bbox[0] < x < top.bbox[2]]
 
 
+def _cuts_at(cuts: Sequence[float], gaps: Sequence[float], reach: float) -> bool:
+    """Whether there is a cut within `reach` of every gap."""
+    return len(cuts) == len(gaps) and all(abs(cut - x) <= reach for cut, x in zip(cuts, gaps))
+
+
 def table_from_lines(lines: Iterable[TextLine], image: Image.Image, header: HeaderMode = "auto",
                      name: str = "image", reread: Reread | None = None) -> Table:
     lines = list(lines)
@@ -224,20 +285,29 @@ def table_from_lines(lines: Iterable[TextLine], image: Image.Image, header: Head
     if reread is not None and len(rows) >= 3:
         # Boxes that run across a blank column of the table are two cells: each read alone. A title is left out:
         # it spans the columns.
-        titled = len(rows[0]) == 1 or is_title(rows[0], rows[1:])
-        body = [line for row in (rows[1:] if titled else rows) for line in row]
+        titled = max(title_rows(rows), int(len(rows[0]) == 1))
+        body = [line for row in rows[titled:] for line in row]
         pixels = as_array(image)
         blanks = blank_columns(body, pixels)
         gaps = [x for x, width in blanks if width >= COLUMN_GAP]
+        gaps += aligned_gaps(body, pixels, [(x, width) for x, width in blanks if width < COLUMN_GAP])
         gaps += numeric_gaps(body, len(rows) - titled, image, pixels, reread,
-                             [x for x, width in blanks if NARROW_COLUMN_GAP <= width < COLUMN_GAP])
+                             [x for x, width in blanks if NARROW_COLUMN_GAP <= width < COLUMN_GAP and x not in gaps])
         crossing = [line for line in body if any(line.bbox[0] < x < line.bbox[2] for x in gaps)]
         top = rows[0][0]
         left, right = min(line.bbox[0] for line in body), max(line.bbox[2] for line in body)
-        if titled and len(rows[0]) == 1 and any(top.bbox[0] < x < top.bbox[2] for x in gaps) \
-                and top.bbox[0] - left > 2 * max(right - top.bbox[2], 0) + text_height(top):
+        flush = abs(top.bbox[0] - left) <= text_height(top) and abs(right - top.bbox[2]) <= text_height(top)
+        # between the body's columns: its blank columns, or where its cells are boxes apart, the middles between them
+        bands = column_bands(group_rows(body))
+        spanned = [x for x in gaps or [(a[1] + b[0]) / 2 for a, b in zip(bands, bands[1:])]
+                   if top.bbox[0] < x < top.bbox[2]]
+        if titled == 1 and len(rows[0]) == 1 and spanned and (
+                top.bbox[0] - left > 2 * max(right - top.bbox[2], 0) + text_height(top)
+                or flush and _cuts_at(_header_cuts(top, spanned, pixels), spanned, 0.5 * text_height(top))):
             # one box flush with the right of the table, far from its left, is the header's cells beside an empty
-            # corner (a two-way table's), not a title (centred)
+            # corner (a two-way table's), not a title (centred); so is one flush with both sides of the table with
+            # a word space at each of its column gaps (a header row OCR read as one line; a title as wide as the
+            # table has its spaces elsewhere)
             mended = [line for line in mended if line is not top] + split_at_rules(
                 [top], _header_cuts(top, gaps, pixels), image, reread, drawn=False)
         if crossing:
