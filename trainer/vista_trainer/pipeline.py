@@ -388,6 +388,13 @@ class Pipeline:
     def eval_dir(self, label: str) -> Path:
         return self.run_dir / "eval" / label.replace(", ", "-").replace("+", "_").replace(" ", "_")
 
+    def eval_mode(self, tools: bool) -> str:
+        """The `vista eval --mode` that offers what this run's evaluation offered: the tasks' recommended tools,
+        every tool, or none (a list of tools given by name has no mode: the command then offers the recommended)."""
+        if not (tools and self.cfg.uses_tools):
+            return "no_tools"
+        return "all_tools" if self.cfg.tools == "all" else "tools"
+
     def eval_command(self, label: str, policy_name: str, tools: bool, examples: int) -> str:
         """The `vista eval` command that plays the same episodes with the same prompt and limits (into
         <run_dir>/cli-eval/<label>)."""
@@ -395,7 +402,7 @@ class Pipeline:
         tasks = ",".join(t.name for t in self.tasks)
         return (f"vista eval --policy hf:{self.policy_dir(policy_name)} --tasks {tasks} "
                 f"--limit {-(-examples // len(self.tasks))} --seed 0 --difficulty {self.cfg.difficulty} "
-                f"--mode {'tools' if tools else 'no_tools'} --system-prompt {self.cfg.system_prompt} "
+                f"--mode {self.eval_mode(tools)} --system-prompt {self.cfg.system_prompt} "
                 f"--max-turns {self.cfg.max_turns} --max-new-tokens {self.cfg.max_new_tokens} --run-dir {run_dir}")
 
     def write_eval_reports(self, where: Path, trajectories: list, label: str, policy_name: str, tools: bool,
@@ -407,7 +414,7 @@ class Pipeline:
         stage = [lab for lab, _, _ in self.evaluations()].index(label)  # `vista compare` orders the runs by it
         results["config"] = {"policy": label, "stage": stage, "tasks": [t.name for t in self.tasks], "split": "test",
                              "seed": 0, "difficulty": self.cfg.difficulty,
-                             "mode": "tools" if tools else "no_tools", "system_prompt": self.cfg.system_prompt,
+                             "mode": self.eval_mode(tools), "system_prompt": self.cfg.system_prompt,
                              "max_turns": self.cfg.max_turns, "concurrency": 16,
                              "same_as": self.eval_command(label, policy_name, tools, examples)}
         training = None
