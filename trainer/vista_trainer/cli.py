@@ -88,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="TRL currently supports vLLM versions", category=UserWarning)
     # TRL 1.16 reads transformers' deprecated `is_gradient_checkpointing` at every generation: one warning per turn
     warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
-    for noisy in ("httpx", "transformers", "PIL", "accelerate"):  # accelerate logs every checkpoint file at INFO
+    # accelerate logs every checkpoint file at INFO; vLLM says at import that triton is missing (its CPU build)
+    for noisy in ("httpx", "transformers", "PIL", "accelerate", "vllm"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
     try:
         config = parse_config(argv, prog=f"vista-train {command}" if command != "all" else "vista-train")
