@@ -76,7 +76,7 @@ class ToolExecutor:
                     self.pool.submit(run_validated, tool, call.arguments, ctx, name_images=False, scope=scope)),
                     timeout)
                 return name_images_in(result, ctx)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 scope.cancel()
                 return timeout_result(tool.name, timeout)
 

@@ -77,7 +77,7 @@ class RayToolService(ToolService):
         payload = {"arguments": arguments.model_dump(), "images": encode_images(ctx.images())}
         try:
             data = await asyncio.wait_for(self.handles[tool.name].call.remote(payload), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return timeout_result(tool.name, timeout)
         except Exception as exc:  # a dead replica or actor error: an error result, the caller's episode goes on
             return ToolResult.failure(tool.name, ClassifiedError(
