@@ -208,8 +208,7 @@ class Pipeline:
         cfg = self.cfg
         policy = OracleExpert(self.registry, use_tools=cfg.uses_tools, tool_share=cfg.expert_tool_share, seed=cfg.seed)
         if cfg.expert == "teacher":
-            policy = TeacherExpert(cfg.teacher_base_url, cfg.teacher_model, max_tokens=cfg.max_new_tokens,
-                                   api_key=os.environ.get("VISTA_TEACHER_API_KEY"))
+            policy = TeacherExpert(cfg.teacher_base_url, cfg.teacher_model, max_tokens=cfg.max_new_tokens)
         examples = self.examples("train", cfg.expert_episodes, seed=0)
         prompts = self.system_prompt()
         started = time.perf_counter()
@@ -229,8 +228,7 @@ class Pipeline:
             from .densify import Densifier, densify
 
             report = densify(self.run_dir / "experts" / "kept", self.run_dir / "experts" / "dense",
-                             Densifier(cfg.densify_base_url, cfg.densify_model, min_chars=cfg.densify_min_chars,
-                                       api_key=os.environ.get("VISTA_DENSIFY_API_KEY")))
+                             Densifier(cfg.densify_base_url, cfg.densify_model, min_chars=cfg.densify_min_chars))
             summary.update(densified_turns=report.rewritten, densify_rejected=report.rejected)
         self.finish("synthesize", summary)
         return summary
