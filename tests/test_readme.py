@@ -108,6 +108,10 @@ def test_the_users_loop_runs_as_written_and_says_only_what_is_true(tmp_path):
     assert cli["per_task"]["shape_count"]["n"] == trainer["per_task"]["shape_count"]["n"] == 4
     replayed = outputs["vista compare runs/vista-train/eval/bc_grpo runs/vista-train/cli-eval/bc_grpo"]
     assert replayed.rstrip().endswith("| cli-eval/bc_grpo | +0.0 | +0.0 |")
+    # without --difficulty, vista eval reads the run's from the run the policy was saved in
+    unflagged = sh(replay.replace(" --difficulty 0", "").replace("cli-eval/bc_grpo", "cli-eval/unflagged"), tmp_path)
+    assert "vista eval: difficulty 0, that of the run that trained the policy" in unflagged.stderr
+    assert episodes(run / "cli-eval" / "unflagged") == episodes(run / "eval" / "bc_grpo")
 
     # a link of eval/bc_grpo/report.html names an episode of that run, among those `vista view runs/vista-train` lists
     listed = outputs["vista view runs/vista-train"]

@@ -222,3 +222,18 @@ def test_eval_keeps_library_warnings_out_unless_verbose(tmp_path):
     verbose = run_cli(*argv, "--run-dir", str(tmp_path / "verbose"), "--verbose", env=env)
     assert quiet.returncode == 0 and verbose.returncode == 0
     assert "processor_kwargs" not in quiet.stderr and verbose.stderr.count("processor_kwargs") == 3
+
+
+def test_the_difficulty_of_a_policy_is_read_from_the_run_that_saved_it(registry, tmp_path):
+    """<run>/policies/<name> beside <run>/eval/*/results.json, as vista-train lays a run out."""
+    import vista
+    from vista.cli import trained_difficulty
+
+    run = tmp_path / "run"
+    (run / "policies" / "grpo").mkdir(parents=True)
+    (run / "eval" / "bc").mkdir(parents=True)
+    (run / "eval" / "bc" / "results.json").write_text(json.dumps({"config": {"difficulty": 2}}))
+    shapes = [vista.load_plugins("all").task("shape_count")]
+    assert trained_difficulty(str(run / "policies" / "grpo"), shapes) == (2, run / "eval" / "bc" / "results.json")
+    assert trained_difficulty(str(tmp_path / "elsewhere" / "grpo"), shapes) is None  # not a run's policy
+    assert trained_difficulty(str(run / "policies" / "grpo"), [registry.task("multiply")]) is None  # no difficulty

@@ -380,6 +380,12 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
                         limit=args.limit or None, samples=args.samples, seed=args.seed, mode=args.mode,
                         max_turns=args.max_turns, concurrency=args.concurrency, data_dir=args.data_dir,
                         system_prompt=args.system_prompt, difficulty=args.difficulty)
+    if args.difficulty is None and args.policy.startswith("hf:"):
+        trained = trained_difficulty(args.policy[3:], [registry.task(name) for name in config.tasks])
+        if trained is not None:
+            config.difficulty, source = trained
+            print(f"vista eval: difficulty {config.difficulty}, that of the run that trained the policy ({source}); "
+                  "--difficulty sets another", file=sys.stderr)
     options: dict[str, Any] = {"model": args.model} if args.model else {}
     if args.max_new_tokens is not None:
         if not args.policy.startswith(("hf:", "openai:")):
@@ -393,6 +399,27 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
     print(f"reports: {', '.join(str(p) for p in paths.values())}; browse the episodes: vista view {args.run_dir}",
           file=sys.stderr)
     return 0
+
+
+def trained_difficulty(policy_dir: str, tasks: list) -> tuple[int, Any] | None:
+    """The difficulty a `vista-train` run trained and evaluated a saved policy at, read from the run: a policy in
+    ``<run>/policies/<name>``, the difficulty its evaluations record (``<run>/eval/*/results.json``), with that file.
+    None when the policy is not from such a run or a task takes no difficulty."""
+    from pathlib import Path
+
+    path = Path(policy_dir).expanduser()
+    if path.parent.name != "policies":
+        return None
+    if not all(hasattr(getattr(task, "config", None), "difficulty") for task in tasks):
+        return None
+    for source in sorted(path.parent.parent.glob("eval/*/results.json")):
+        try:
+            difficulty = json.loads(source.read_text(encoding="utf-8")).get("config", {}).get("difficulty")
+        except ValueError:
+            continue
+        if isinstance(difficulty, int):
+            return difficulty, source
+    return None
 
 
 def check_model_source(spec: str, what: str) -> None:
