@@ -39,9 +39,10 @@ def find_legend(texts: list[Text], labels: np.ndarray, text_mask: np.ndarray | N
             ys, xs = np.nonzero(window == colour)
             cid = int(np.bincount(comp[y0:y1, x0:x1][ys, xs]).argmax())
             cx0, cy0, cw, ch = stats[cid, :4]
-            # a swatch is a short wide patch or line (2 x 0.7 em) ending right before its text; a bar end next to a
-            # value label is long
-            if cw > 3.5 * size or ch > 1.6 * size or cw < max(5.0, 0.5 * size) or cw < 1.2 * ch \
+            # a swatch is a short wide patch or line (2 x 0.7 em), or a round or square symbol under a text's
+            # height (Vega-Lite's), ending right before its text; a bar end next to a value label is long
+            symbol = 0.8 * ch <= cw <= 1.25 * ch and ch <= size
+            if cw > 3.5 * size or ch > 1.6 * size or cw < max(5.0, 0.5 * size) or cw < 1.2 * ch and not symbol \
                     or cx0 + cw < t.box[0] - 1.5 * size or abs(cy0 + ch / 2 - t.cy) > 0.35 * size:
                 continue
             # and it stands alone: the tip of a pie's wedge beside its label touches the other wedges (looked for

@@ -95,7 +95,10 @@ def read_pie(parser, texts, body, labels, colours, names, legend) -> ChartParse:
             label = names[colour]
         else:
             target = (cx + 1.2 * radius * math.cos(mid), cy - 1.2 * radius * math.sin(mid))
-            outside = [t for t in plain if math.hypot(t.cx - cx, t.cy - cy) > 0.85 * radius and id(t) not in used]
+            # a text clear above the disk is its title (matplotlib and Vega-Lite leave a quarter of the radius or
+            # more between them), not the label of a wedge at the top (a tenth of the radius out)
+            outside = [t for t in plain if math.hypot(t.cx - cx, t.cy - cy) > 0.85 * radius and id(t) not in used
+                       and t.box[3] >= disk_top - 0.15 * radius]
             label = None
             if outside:
                 nearest = min(outside, key=lambda t: _box_distance(t, target))
