@@ -129,3 +129,26 @@ def test_an_image_that_is_no_chart_is_refused_as_e4(name):
     result = call_tool("chart_to_table", {}, [_not_charts()[name]], tools=tools)
     assert result.error is not None and result.error.error_class is ErrorClass.E4
     assert "cannot read this image as a chart" in result.error.message
+
+
+def test_twin_value_axes_are_refused_with_a_clear_message():
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, left = plt.subplots(figsize=(6.4, 4.8), dpi=100)
+    months = ["Jan", "Feb", "Mar", "Apr", "May"]
+    left.bar(months, [20, 35, 30, 45, 40], color="#1f77b4")
+    right = left.twinx()
+    right.plot(months, [0.2, 0.5, 0.4, 0.9, 0.7], color="#d62728", marker="o")
+    left.set_title("Sales and margin")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    result = call_tool("chart_to_table", {}, [Image.open(buffer).convert("RGB")],
+                       tools={t.name: t for t in chart_tools.all_tools()})
+    assert result.error is not None and result.error.error_class is ErrorClass.E4
+    assert "two value axes" in result.error.message

@@ -76,6 +76,24 @@ def find_scales(texts: list[Text], marks: np.ndarray | None = None) -> tuple[Sca
     return result[0], result[1]
 
 
+def right_y_axis(texts: list[Text], marks: np.ndarray, left_axis: Scale) -> Scale | None:
+    """A second value axis on the right of the marks (a twin y axis): numbers left-aligned in a column right of
+    98% of the marks, fitting a linear scale of their own (at least three ticks, evenly spaced) that is not the left
+    axis's. None when there is none."""
+    if not marks.any():
+        return None
+    right = float(np.percentile(np.nonzero(marks)[1], 98))
+    numeric = [t for t in texts if t.number is not None and t.box[0] > right - 2 and id(t) not in
+               {id(u) for u in left_axis.ticks}]
+    for group in _aligned_groups(numeric, lambda t: t.box[0], 7.0):
+        scale, quality = fit_scale(group, "y")
+        if scale is not None and len(scale.ticks) >= 3 and quality >= 4.5 \
+                and abs(scale.slope / left_axis.slope - 1) + abs(scale.intercept - left_axis.intercept) \
+                / max(abs(left_axis.step), 1e-9) > 0.05:
+            return scale
+    return None
+
+
 def snap_to_tick_marks(rgb: np.ndarray, scale: Scale | None) -> Scale | None:
     """Refit the scale on where its ticks are drawn: a label's box centre can sit a pixel off its tick, and one
     pixel is several percent of a small value. Beside each label, across a band just off it towards the plot, a

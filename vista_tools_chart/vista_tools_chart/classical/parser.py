@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image
 
 from ..ocr import Text, read_text
-from .axes import find_scales, snap_to_tick_marks
+from .axes import find_scales, right_y_axis, snap_to_tick_marks
 from .bars import on_baseline, read_bars, rectangles, short_bars_checked, spread
 from .colours import Pixels, as_rgb, find_backgrounds, find_colours, label_pixels
 from .labels import rows_below
@@ -63,6 +63,13 @@ class ChartParser:
             body = body + extra
             y_scale, x_scale = find_scales(body, marks)
         y_scale, x_scale = snap_to_tick_marks(self.rgb, y_scale), snap_to_tick_marks(self.rgb, x_scale)
+        twin = right_y_axis(body, marks, y_scale) if y_scale is not None else None
+        if twin is not None:
+            raise ChartParseError(
+                "the chart has two value axes (tick labels left of the plot from "
+                f"{min(t.number for t in y_scale.ticks):g} to {max(t.number for t in y_scale.ticks):g}, right of it "
+                f"from {min(t.number for t in twin.ticks):g} to {max(t.number for t in twin.ticks):g}); the "
+                "classical parser reads charts with one, and cannot tell which series each axis measures")
         rects = rectangles(labels, len(colours))
         names = {e.color_index: e.label for e in legend}
         if y_scale is None and x_scale is None:
