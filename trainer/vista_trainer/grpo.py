@@ -254,10 +254,21 @@ def build_trainer(model, codec, args, rollout, *, reward_name: str, tool_names: 
         # TRL suppresses the image token; a sampled video token would as surely break the forward pass (video
         # features that do not exist), so neither is ever generated
         args.generation_kwargs = {"suppress_tokens": placeholders, **(args.generation_kwargs or {})}
-    return VistaGRPOTrainer(model=model, args=args, processing_class=codec.processor, train_dataset=rollout.dataset(),
-                            reward_funcs=[episode_reward_function(reward_name, tool_names, outage_patience)],
-                            rollout_func=rollout,
-                            peft_config=peft_config, callbacks=callbacks)
+    trainer = VistaGRPOTrainer(model=model, args=args, processing_class=codec.processor,
+                               train_dataset=rollout.dataset(),
+                               reward_funcs=[episode_reward_function(reward_name, tool_names, outage_patience)],
+                               rollout_func=rollout, peft_config=peft_config, callbacks=callbacks)
+    return quiet_logs(trainer)
+
+
+def quiet_logs(trainer):
+    """``trainer`` without transformers' `PrinterCallback`, which prints every log entry as a raw dict when the
+    progress bar is off: the entries go to metrics.jsonl (`metrics_callback`) and the pipeline says each stage's
+    outcome itself."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+    return trainer
 
 
 COMPLETE = "vista-complete"  # written into a checkpoint folder once everything of it is (`complete_checkpoints`)

@@ -62,7 +62,7 @@ def run_sft(model, codec: ChatCodec, records: Sequence[dict], sft_args,
     from transformers import TrainerCallback
     from trl import SFTTrainer
 
-    from .grpo import complete_checkpoints
+    from .grpo import complete_checkpoints, quiet_logs
 
     class Forward(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
@@ -77,6 +77,7 @@ def run_sft(model, codec: ChatCodec, records: Sequence[dict], sft_args,
                                                            getattr(codec.processor, "image_token_id", None)),
                          processing_class=codec.processor, callbacks=[Forward(), complete_checkpoints()],
                          peft_config=peft_config)
+    quiet_logs(trainer)
     result = trainer.train(resume_from_checkpoint=resume_from_checkpoint)
     history = [entry for entry in trainer.state.log_history if "loss" in entry]
     return {"train_loss": result.training_loss, "steps": result.global_step, "examples": len(items),
