@@ -396,6 +396,11 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
     metrics = load_metrics(args.training_metrics) if args.training_metrics else None
     paths = write_reports(args.run_dir, results, training_metrics=metrics)
     print(markdown(results, args.run_dir))
+    faults = results.get("environment_faults", {})
+    if faults.get("episodes"):
+        causes = ", ".join(f"{cause} x{n}" for cause, n in faults["by_cause"].items())
+        print(f"vista eval: {faults['episodes']} episode(s) met tools the environment failed ({causes}); they are not "
+              "scored: run the same command again to play them again", file=sys.stderr)
     print(f"reports: {', '.join(str(p) for p in paths.values())}; browse the episodes: vista view {args.run_dir}",
           file=sys.stderr)
     return 0

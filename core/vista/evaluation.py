@@ -24,6 +24,7 @@ from . import plugins
 from .attribution import error_attribution
 from .builtin.hierarchical_reward import HierarchicalReward, format_valid
 from .executor import ToolExecutor
+from .locks import RunLock
 from .policies import load_policy
 from .prompts import SYSTEM_PROMPTS, USER_PROMPT
 from .rollout import EpisodeSpec, RolloutRunner
@@ -175,6 +176,12 @@ def evaluate(policy: str | Callable, config: EvalConfig, run_dir: str | Path, *,
     if isinstance(policy, str):
         policy = load_policy(policy, examples={(e.task, e.id): e for ex in examples.values() for e in ex},
                              tasks=registry.tasks, **(policy_options or {}))
+    with RunLock(run_dir):  # a second `vista eval` on this directory is refused, never counted twice
+        return _evaluate(policy, config, run_dir, registry, tasks, examples, on_episode, progress)
+
+
+def _evaluate(policy, config: EvalConfig, run_dir: Path, registry: plugins.Registry, tasks: list, examples: dict,
+              on_episode: Callable[[Trajectory], None] | None, progress: bool) -> dict:
     log = TrajectoryLog(run_dir)
     (run_dir / "eval_config.json").write_text(json.dumps(
         {**asdict(config), "policy": policy if isinstance(policy, str) else repr(policy)}, indent=2))
@@ -182,7 +189,7 @@ def evaluate(policy: str | Callable, config: EvalConfig, run_dir: str | Path, *,
     executor = ToolExecutor()
     specs = {task.name: [EpisodeSpec(task.name, example=e, seed=config.seed, sample=k)
                          for e in examples[task.name] for k in range(config.samples)] for task in tasks}
-    logged = {t.metadata.get("episode_key"): t for t in log.read()}
+    logged = {t.metadata.get("episode_key"): t for t in log.latest() if not t.environment_faults}
 
     async def play_all(bars: EpisodeProgress) -> None:  # one event loop for every task: async policies keep connections
         def episode_done(trajectory: Trajectory) -> None:
@@ -203,7 +210,7 @@ def evaluate(policy: str | Callable, config: EvalConfig, run_dir: str | Path, *,
             asyncio.run(play_all(bars))
     finally:
         executor.close()
-    logged_now = [t for t in log.read() if t.metadata.get("episode_key") in keys]
+    logged_now = [t for t in log.latest() if t.metadata.get("episode_key") in keys]
     results = summarize(logged_now, registry)
     results["episodes"] = episode_rows(logged_now)
     results["config"] = asdict(config)
@@ -247,6 +254,11 @@ def tool_usage(trajectories: Iterable[Trajectory]) -> dict:
 
 
 def summarize(trajectories: list[Trajectory], registry: plugins.Registry) -> dict:
+    """Accuracy, format, errors and tool usage per task and overall, over the episodes that are the policy's: an
+    episode that met an environment fault (a tool server down, a timeout, a crash) is counted apart, under
+    ``environment_faults``, and a rerun of the same command plays it again."""
+    faulted = [t for t in trajectories if t.environment_faults]
+    trajectories = [t for t in trajectories if not t.environment_faults]
     by_task: dict[str, list[Trajectory]] = defaultdict(list)
     for trajectory in trajectories:
         by_task[trajectory.task].append(trajectory)
@@ -274,6 +286,12 @@ def summarize(trajectories: list[Trajectory], registry: plugins.Registry) -> dic
         "format_rate": statistics.fmean(r["format_rate"] for r in rows) if rows else None,
         "errors": error_attribution(trajectories),
         "tools": tool_usage(trajectories),
+        "environment_faults": {
+            "episodes": len(faulted),
+            "by_task": dict(sorted(Counter(t.task for t in faulted).items())),
+            "by_cause": dict(sorted(Counter(f"{e.tool}: {e.code}" for t in faulted
+                                            for e in t.environment_faults).items())),
+        },
     }
 
 

@@ -112,8 +112,11 @@ class RolloutRunner:
         return trajectory
 
     async def arun(self, episodes: Iterable[EpisodeSpec]) -> list[Trajectory]:
-        """Play every episode not already in the log; returns the trajectories played now, in spec order."""
-        done = {t.metadata.get("episode_key") for t in self.log.read()} if self.log is not None else set()
+        """Play every episode not already in the log, or logged with an environment fault (a tool server down, a
+        timeout: it says nothing sure about the policy, so a rerun plays it again); returns the trajectories played
+        now, in spec order."""
+        done = {t.metadata.get("episode_key") for t in self.log.latest() if not t.environment_faults} \
+            if self.log is not None else set()
         todo = [spec for spec in episodes if spec.key not in done]
         results: list[Trajectory | None] = [None] * len(todo)
         queue = iter(enumerate(todo))

@@ -91,8 +91,17 @@ class TrajectoryLog:
                 except ValueError as exc:
                     log.warning("%s line %d is not a trajectory (%s); skipped", self.path, number, exc)
 
+    def latest(self) -> list[Trajectory]:
+        """Each episode once: the last trajectory logged under its ``episode_key`` (an episode replayed after it met
+        an environment fault is logged again; `RolloutRunner`), in the order of their first appearance; a
+        trajectory without a key counts on its own."""
+        episodes: dict[Any, Trajectory] = {}
+        for number, trajectory in enumerate(self.read()):
+            episodes[trajectory.metadata.get("episode_key") or ("line", number)] = trajectory
+        return list(episodes.values())
+
     def __len__(self) -> int:
-        return sum(1 for _ in self.read())
+        return len(self.latest())
 
     # ---- export to TRL's formats ----------------------------------------------------------------------------
     def to_sft_record(self, trajectory: Trajectory, tool_role: str = "user") -> dict[str, Any]:

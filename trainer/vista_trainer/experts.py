@@ -218,7 +218,7 @@ def rebuild_kept(out_dir: str | Path, supported: Callable[[Trajectory], bool] | 
         kept_path.unlink()
     kept = TrajectoryLog(out_dir / "kept")
     count = unsupported = 0
-    for trajectory in sorted(played, key=lambda t: (t.task, _natural_key(t.example_id))):
+    for trajectory in sorted(played.latest(), key=lambda t: (t.task, _natural_key(t.example_id))):
         if not keep(trajectory):
             continue
         if supported is not None and not supported(trajectory):
