@@ -371,6 +371,8 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
 
     _check_data_dir(args.data_dir)
     if args.policy.startswith("hf:"):
+        from .hf import check_model_source
+
         check_model_source(args.policy[3:], "--policy hf:")
     if args.tool_server:
         from .serve.client import attach_remote_tools
@@ -425,25 +427,6 @@ def trained_difficulty(policy_dir: str, tasks: list) -> tuple[int, Any] | None:
         if isinstance(difficulty, int):
             return difficulty, source
     return None
-
-
-def check_model_source(spec: str, what: str) -> None:
-    """Raise `VistaError` saying what to do when ``spec`` names no model this machine can load: a local path that
-    does not exist, or a hub id that is not in the local Hugging Face cache (nothing is downloaded at run time)."""
-    from pathlib import Path
-
-    path = Path(spec).expanduser()
-    if path.exists():
-        return
-    if spec.count("/") == 1 and not spec.startswith((".", "/", "~")) and not path.suffix:
-        from huggingface_hub import try_to_load_from_cache
-
-        if isinstance(try_to_load_from_cache(spec, "config.json"), str):
-            return
-        raise VistaError(f"{what}{spec} is not a local folder and not in the Hugging Face cache (nothing is "
-                         f"downloaded at run time): download it first (`hf download {spec}`) or give its folder")
-    raise VistaError(f"{what}{spec} does not exist ({path.resolve()}): give the folder of a saved policy "
-                     "(vista-train writes them in <run_dir>/policies/<name>) or a hub id in the local cache")
 
 
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:

@@ -108,6 +108,24 @@ def image_only_processor(model_type: str, tokenizer: Any, image_processor: Any, 
     raise VistaError(f"no image-only processor for model type '{model_type}'; families: {IMAGE_ONLY_FAMILIES}")
 
 
+def check_model_source(spec: str, what: str, accepted: str = "the folder of a saved policy (vista-train writes "
+                       "them in <run_dir>/policies/<name>) or a hub id in the local cache") -> None:
+    """Raise `VistaError` saying what to do when ``spec`` names no model this machine can load: a local path that
+    does not exist, or a hub id that is not in the local Hugging Face cache (nothing is downloaded at run time).
+    ``what`` prefixes the message (the flag, as the user wrote it); ``accepted`` says what would do."""
+    path = Path(spec).expanduser()
+    if path.exists():
+        return
+    if spec.count("/") == 1 and not spec.startswith((".", "/", "~")) and not path.suffix:
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(spec, "config.json"), str):
+            return
+        raise VistaError(f"{what}{spec} is not a local folder and not in the Hugging Face cache (nothing is "
+                         f"downloaded at run time): download it first (`hf download {spec}`) or give its folder")
+    raise VistaError(f"{what}{spec} does not exist ({path.resolve()}): give {accepted}")
+
+
 def model_type(path: str | Path) -> str:
     """The ``model_type`` of a checkpoint's config ("" when it has none)."""
     from transformers import AutoConfig

