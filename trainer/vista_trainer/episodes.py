@@ -2,13 +2,15 @@
 
 `RolloutRunner` keeps episodes in flight with one policy call per observation; a local model on CPU is much faster
 when every live episode's next turn is generated in one batch, so GRPO and evaluation step the environments
-together: generate for all live episodes, step each, drop the finished ones, repeat. The tool calls and everything
-after them (parser, validation, execution, reward) are the environment's, unchanged.
+together: generate for all live episodes, step them all at once (`StepTogether`), drop the finished ones, repeat.
+The tool calls and everything after them (parser, validation, execution, reward) are the environment's, unchanged.
 """
 
 from __future__ import annotations
 
+import asyncio
 import statistics
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,10 +34,38 @@ class Episode:
     example: vista.Example
 
 
+class StepTogether:
+    """Steps many environments at once: every tool call of their actions runs concurrently (`VistaEnv.astep` on one
+    event loop, within the executor's per-tool limits; a remote tool's client batches the calls made together), and
+    the outcomes (each step's return) come back in the order given, whatever finished first. The loop is this
+    object's, one for its lifetime in a thread of its own: a caller inside a running event loop (a notebook) is served
+    too, and the executor's per-loop limits stay the same objects from turn to turn (a new loop per turn could reuse
+    a finished loop's id and meet semaphores bound to it). Used by both lock-step loops: `play` (evaluation) and
+    `EpisodeRollout` (GRPO)."""
+
+    def __init__(self):
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def __call__(self, envs: Sequence[vista.VistaEnv], actions: Sequence[str]) -> list[tuple]:
+        async def together():
+            return await asyncio.gather(*(env.astep(action) for env, action in zip(envs, actions)))
+
+        if self.loop is None:
+            self.loop = asyncio.new_event_loop()
+            threading.Thread(target=self.loop.run_forever, name="vista-steps", daemon=True).start()
+        return list(asyncio.run_coroutine_threadsafe(together(), self.loop).result())
+
+    def close(self) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.loop = None
+
+
 def play(generate: Callable[[Sequence[dict]], list[str]], examples: Sequence[vista.Example], *,
          registry: vista.Registry, executor: ToolExecutor, env_kwargs: dict[str, Any],
          system_prompt: Callable[[str], str | None] = lambda task: None) -> list[Episode]:
-    """Play one episode per example (repeat an example for a GRPO group); results in the order given."""
+    """Play one episode per example (repeat an example for a GRPO group) in lock step: one batched generation for
+    the live episodes, then their tool calls all at once (`StepTogether`); results in the order given."""
     envs, observations = [], []
     for example in examples:
         task = registry.task(example.task)
@@ -46,16 +76,20 @@ def play(generate: Callable[[Sequence[dict]], list[str]], examples: Sequence[vis
         observations.append(observation)
     done: dict[int, Episode] = {}
     live = list(range(len(envs)))
-    while live:
-        actions = generate([observations[i] for i in live])
-        still = []
-        for i, action in zip(live, actions):
-            observations[i], _, terminated, truncated, info = envs[i].step(action)
-            if terminated or truncated:
-                done[i] = Episode(info["trajectory"], envs[i].images, examples[i])
-            else:
-                still.append(i)
-        live = still
+    steps = StepTogether()
+    try:
+        while live:
+            actions = generate([observations[i] for i in live])
+            still = []
+            for i, outcome in zip(live, steps([envs[i] for i in live], actions)):
+                observations[i], _, terminated, truncated, info = outcome
+                if terminated or truncated:
+                    done[i] = Episode(info["trajectory"], envs[i].images, examples[i])
+                else:
+                    still.append(i)
+            live = still
+    finally:
+        steps.close()
     return [done[i] for i in range(len(envs))]
 
 

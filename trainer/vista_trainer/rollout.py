@@ -33,10 +33,8 @@ a learning signal.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import re
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -48,6 +46,7 @@ from vista.executor import ToolExecutor
 from vista.trajectory import Trajectory
 from vista.trajlog import to_chat
 
+from .episodes import StepTogether
 from .generation import (
     BatchStream,
     Generate,
@@ -123,7 +122,7 @@ class EpisodeRollout:
         self.newline = tokenizer("\n")["input_ids"]
         self.sampled_tokens = 0  # every policy token generated, for throughput figures
         self.plays = 0  # batches played with `play_streaming`
-        self.loop: asyncio.AbstractEventLoop | None = None  # where a turn's tool calls run (`step_all`)
+        self.steps = StepTogether()  # where a turn's tool calls run (`step_all`), one event loop for the rollout's life
 
     def dataset(self):
         """The training dataset TRL draws prompts from: one row per example."""
@@ -251,21 +250,10 @@ class EpisodeRollout:
                             messages_seen=len(observation["messages"]))
 
     def step_all(self, episodes: Sequence[TokenEpisode], turns: Sequence[list[int]]) -> list[tuple]:
-        """Each environment plays its decoded turn, all at once: every tool call of the batch runs concurrently
-        (`VistaEnv.astep` on one event loop, within the executor's per-tool limits; a remote tool's client batches
-        the calls made together), and the outcomes come back in the episodes' order, whatever finished first. The
-        loop is the rollout's own, one for its lifetime in a thread of its own: a caller inside a running event loop
-        (a notebook) is served too, and the executor's per-loop limits stay the same objects from turn to turn (a
-        new loop per turn could reuse a finished loop's id and meet semaphores bound to it)."""
+        """Each environment plays its decoded turn, all at once (`episodes.StepTogether`: every tool call of the
+        batch runs concurrently; the outcomes come back in the episodes' order, whatever finished first)."""
         texts = [self.codec.tokenizer.decode(ids, skip_special_tokens=True) for ids in turns]
-
-        async def together():
-            return await asyncio.gather(*(e.env.astep(text) for e, text in zip(episodes, texts)))
-
-        if self.loop is None:
-            self.loop = asyncio.new_event_loop()
-            threading.Thread(target=self.loop.run_forever, name="vista-rollout", daemon=True).start()
-        return list(asyncio.run_coroutine_threadsafe(together(), self.loop).result())
+        return self.steps([e.env for e in episodes], texts)
 
     def absorb(self, episode: TokenEpisode, ids: list[int], logprobs: list[float], outcome: tuple) -> None:
         """The sampled ids join the completion, then the environment's answer (``outcome``, its step's return) as
