@@ -29,12 +29,13 @@ import torch  # noqa: E402
 import toy_plugin  # noqa: E402
 from test_grpo import LossInputs, RecordingRollout, episodes_of, scripted_tool_turns  # noqa: E402
 from vista.testing import registered_plugin  # noqa: E402
+from vista_trainer.checkpoints import load_policy  # noqa: E402
+from vista_trainer.codec import ChatCodec  # noqa: E402
 from vista_trainer.config import VistaTrainConfig  # noqa: E402
 from vista_trainer.experts import sft_records, synthesize  # noqa: E402
 from vista_trainer.families import FAMILIES  # noqa: E402
 from vista_trainer.generation import Turns, transformers_generate  # noqa: E402
 from vista_trainer.grpo import build_trainer  # noqa: E402
-from vista_trainer.policy import ChatCodec, load_policy  # noqa: E402
 
 from conftest import policy_runs, save_family_policy  # noqa: E402
 

@@ -26,9 +26,10 @@ from pathlib import Path
 import torch  # noqa: E402
 import vista  # noqa: E402
 from trainer_grpo_step import SHAPES, build  # noqa: E402
+from vista_trainer.checkpoints import load_policy
+from vista_trainer.codec import ChatCodec  # noqa: E402
 from vista_trainer.config import VistaTrainConfig, cuda_available  # noqa: E402
 from vista_trainer.grpo import build_trainer  # noqa: E402
-from vista_trainer.policy import ChatCodec, load_policy  # noqa: E402
 from vista_trainer.rollout import EpisodeRollout  # noqa: E402
 
 

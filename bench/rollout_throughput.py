@@ -53,10 +53,11 @@ import vista  # noqa: E402
 from trainer_grpo_step import build  # noqa: E402
 from vista.executor import ToolExecutor  # noqa: E402
 from vista.testing import registered_plugin  # noqa: E402
+from vista_trainer.checkpoints import load_policy
+from vista_trainer.codec import ChatCodec  # noqa: E402
 from vista_trainer.config import VistaTrainConfig  # noqa: E402
 from vista_trainer.generation import transformers_generate, vllm_generate  # noqa: E402
 from vista_trainer.grpo import build_trainer  # noqa: E402
-from vista_trainer.policy import ChatCodec, load_policy  # noqa: E402
 from vista_trainer.rollout import EpisodeRollout  # noqa: E402
 
 CALLS = 2  # run per episode: max_turns 2 lets turns 0 and 1 call tools; the closing turn's call is refused

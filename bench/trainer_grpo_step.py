@@ -27,10 +27,12 @@ import torch
 import vista
 from transformers import PrinterCallback, TrainerCallback
 from vista.prompts import render_system
+from vista_trainer.checkpoints import load_policy, save_policy
+from vista_trainer.codec import ChatCodec
 from vista_trainer.config import VistaTrainConfig, cuda_available
 from vista_trainer.grpo import build_trainer
-from vista_trainer.policy import ChatCodec, build_processor, build_tiny_model, load_policy, save_policy, train_tokenizer
 from vista_trainer.rollout import EpisodeRollout
+from vista_trainer.tiny import build_processor, build_tiny_model, train_tokenizer
 
 VISION = dict(vision_hidden_size=1280, vision_depth=32, vision_heads=16, vision_intermediate_size=3420,
               fullatt_blocks=[7, 15, 23, 31])

@@ -8,8 +8,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import toy_plugin  # noqa: E402
 from vista.testing import registered_plugin  # noqa: E402
+from vista_trainer.checkpoints import save_policy
+from vista_trainer.codec import ChatCodec
 from vista_trainer.experts import sft_records, synthesize  # noqa: E402
-from vista_trainer.policy import ChatCodec, build_processor, build_tiny_model, save_policy, train_tokenizer  # noqa: E402
+from vista_trainer.tiny import build_processor, build_tiny_model, train_tokenizer  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -26,11 +26,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import toy_plugin  # noqa: E402
 from vista.testing import registered_plugin  # noqa: E402
+from vista_trainer.checkpoints import load_policy
+from vista_trainer.codec import IM_END, ChatCodec  # noqa: E402
 from vista_trainer.config import VistaTrainConfig  # noqa: E402
 from vista_trainer.generation import Turns  # noqa: E402
 from vista_trainer.grpo import build_trainer  # noqa: E402
 from vista_trainer.pipeline import Pipeline  # noqa: E402
-from vista_trainer.policy import IM_END, ChatCodec, load_policy  # noqa: E402
 from vista_trainer.rollout import EpisodeRollout  # noqa: E402
 
 

@@ -5,11 +5,13 @@ import json
 
 import pytest
 import torch
+from vista_trainer.checkpoints import load_policy
+from vista_trainer.codec import IM_END, ChatCodec
 from vista_trainer.config import VistaTrainConfig
 from vista_trainer.generation import Turns, transformers_generate, vllm_generate
 from vista_trainer.grpo import build_trainer, last_checkpoint, trained_model
-from vista_trainer.policy import IM_END, SPECIAL_TOKENS, ChatCodec, load_policy
 from vista_trainer.rollout import EpisodeRollout
+from vista_trainer.tiny import SPECIAL_TOKENS
 
 ENV = {"tools": "recommended", "max_turns": 2, "reward": "brevity"}
 

@@ -4,15 +4,10 @@ InternVL (random weights) with a tokenizer carrying InternVL's image tokens."""
 import torch
 from PIL import Image
 from vista_trainer import families
-from vista_trainer.policy import (
-    INTERNVL_TOKENS,
-    ChatCodec,
-    ModelPolicy,
-    collate,
-    load_policy,
-    save_policy,
-    train_tokenizer,
-)
+from vista_trainer.checkpoints import load_policy, save_policy
+from vista_trainer.codec import ChatCodec, collate
+from vista_trainer.policy import ModelPolicy
+from vista_trainer.tiny import INTERNVL_TOKENS, train_tokenizer
 
 
 def tiny_internvl(tmp_path):

@@ -6,8 +6,8 @@ import time
 
 from test_grpo import trainer_for
 from vista.executor import ToolExecutor
+from vista_trainer.codec import IM_END
 from vista_trainer.generation import Turns
-from vista_trainer.policy import IM_END
 
 ENV = {"tools": ["pause"], "max_turns": 2, "reward": "brevity"}
 

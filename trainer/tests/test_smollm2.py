@@ -7,17 +7,11 @@ import pytest
 import torch
 import vista
 from test_grpo import LossInputs
+from vista_trainer.checkpoints import load_policy, resolve_model_path, save_policy
+from vista_trainer.codec import IM_END, TEXT_IMAGE_PLACEHOLDER, ChatCodec
 from vista_trainer.config import VistaTrainConfig
 from vista_trainer.grpo import build_trainer
-from vista_trainer.policy import (
-    IM_END,
-    TEXT_IMAGE_PLACEHOLDER,
-    ChatCodec,
-    ModelPolicy,
-    load_policy,
-    resolve_model_path,
-    save_policy,
-)
+from vista_trainer.policy import ModelPolicy
 from vista_trainer.rollout import EpisodeRollout
 
 pytestmark = pytest.mark.slow  # about 40 s: one GGUF load, one save, three loads, generation, one step

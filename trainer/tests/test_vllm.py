@@ -18,9 +18,11 @@ os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB of KV cache: tiny mo
 os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{max(0, (os.cpu_count() or 1) - 1)}")
 
 from test_grpo import LossInputs, episodes_of, scripted_tool_turns, trainer_for  # noqa: E402
+from vista_trainer.checkpoints import save_policy  # noqa: E402
+from vista_trainer.codec import IM_END  # noqa: E402
 from vista_trainer.families import FAMILIES  # noqa: E402
 from vista_trainer.generation import Turns, collapse_image_runs, placeholder_ids, vllm_generate  # noqa: E402
-from vista_trainer.policy import IM_END, save_policy, train_tokenizer  # noqa: E402
+from vista_trainer.tiny import train_tokenizer  # noqa: E402
 
 from conftest import policy_runs, save_family_policy  # noqa: E402
 

@@ -1,7 +1,7 @@
 """The copy warm-up of the tiny policy: what it trains on, and that it teaches a model built from scratch to copy."""
 
 import pytest
-from vista_trainer.policy import build_tiny_model, train_tokenizer
+from vista_trainer.tiny import build_tiny_model, train_tokenizer
 from vista_trainer.warmup import CopySequences, copy_accuracy, copy_warmup
 
 TEXTS = [f"The tool returned: {n} objects found, the largest share is {c} {n}.{n}%" for n in range(10)

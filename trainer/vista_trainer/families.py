@@ -1,12 +1,12 @@
 """Policy families: what differs from one VLM family to the next, one unit per family.
 
 The rest of the trainer is family-blind: the codec writes an image as the processor's placeholder and lets the
-processor expand it (`policy.image_placeholder`), collation gives Qwen-VL's image tokens their 3-D rotary positions
+processor expand it (`codec.image_placeholder`), collation gives Qwen-VL's image tokens their 3-D rotary positions
 where the processor returns ``image_grid_thw``, GRPO hands TRL every image of an episode, vLLM gets one placeholder
 per image. What a family adds is declared here:
 
 - ``model_type``: the checkpoint config's, by which `vista.hf.load_processor` builds the family's processor for
-  images only (no torchvision) and `policy.load_policy` loads it;
+  images only (no torchvision) and `checkpoints.load_policy` loads it;
 - ``pixel_bounds``: whether the run's ``min_pixels``/``max_pixels`` set its images' size (Qwen-VL resizes to a pixel
   budget; InternVL tiles into squares of its own size);
 - ``tiny``: a model of the family's own classes with random weights and a processor, from a tokenizer, small
@@ -34,7 +34,7 @@ from typing import Any
 
 import torch
 
-from .policy import (
+from .tiny import (
     CHAT_TEMPLATE,
     INTERNVL_TOKENS,
     build_internvl_processor,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
 
-from .policy import Encoded, collate, join_image_inputs, tokenizer_of
+from .codec import Encoded, collate, join_image_inputs, tokenizer_of
 
 if TYPE_CHECKING:
     from .rollout import TokenEpisode

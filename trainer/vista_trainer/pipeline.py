@@ -36,19 +36,13 @@ from vista.prompts import render_system
 from vista.report import load_metrics, write_reports
 from vista.trajlog import TrajectoryLog
 
+from .checkpoints import check_model_source, load_policy, save_policy
+from .codec import ChatCodec
 from .config import VistaTrainConfig, cuda_available
 from .episodes import episode_metrics, play
 from .experts import OracleExpert, TeacherExpert, sft_records, synthesize
-from .policy import (
-    ChatCodec,
-    ModelPolicy,
-    build_processor,
-    build_tiny_model,
-    check_model_source,
-    load_policy,
-    save_policy,
-    train_tokenizer,
-)
+from .policy import ModelPolicy
+from .tiny import build_processor, build_tiny_model, train_tokenizer
 
 log = logging.getLogger(__name__)
 

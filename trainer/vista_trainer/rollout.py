@@ -46,6 +46,7 @@ from vista.executor import ToolExecutor
 from vista.trajectory import Trajectory
 from vista.trajlog import to_chat
 
+from .codec import IM_END, ChatCodec, _rgb
 from .episodes import StepTogether
 from .generation import (
     BatchStream,
@@ -57,7 +58,6 @@ from .generation import (
     transformers_generate,
     vllm_generate,
 )
-from .policy import IM_END, ChatCodec, _rgb
 
 EXAMPLE_PROMPT = re.compile(r"^\[vista example (\d+)\]")
 

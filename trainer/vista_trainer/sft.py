@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from .policy import ChatCodec, Encoded, collate
+from .codec import ChatCodec, Encoded, collate
 
 log = logging.getLogger(__name__)
 
