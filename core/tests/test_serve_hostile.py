@@ -1,4 +1,4 @@
-"""The tool server against hostile and careless clients (issue 18): real server processes on 127.0.0.1, real tools
+"""The tool server against hostile and careless clients: real server processes on 127.0.0.1, real tools
 (the sympy workers among them), bounded in time. /health stays live under hostile batches and floods of slow calls;
 memory stays bounded under parallel large uploads; deadlines count queue time; abandoned calls are cancelled;
 SIGTERM exits within the documented bound; every error a client causes is one line saying what to do."""

@@ -278,8 +278,9 @@ def torchrun(root, mode: str, processes: int = 2, environment: dict[str, str] | 
     env = {**os.environ, "OMP_NUM_THREADS": "1", **(environment or {})}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode and "terminate called without an active exception" in done.stderr:
-        # Seen twice in full-suite runs on the shared CI machine (never alone): a gloo worker thread aborts one
-        # process (SIGABRT, no Python error). Not understood yet (see the issue notes); one more try.
+        # A declared flaky rerun: seen twice in full-suite runs on the shared CI machine (never alone), a gloo worker
+        # thread aborts one process (SIGABRT, no Python error, "terminate called without an active exception"); the
+        # cause is not known. One more try, for this failure only.
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
 

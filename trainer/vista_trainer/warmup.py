@@ -4,7 +4,7 @@ weights lacks (an induction head: find where the current token was seen before, 
 
 Tool use is copying: a call's arguments come from the question, an answer from what the tool printed. A 0.7M-
 parameter model trained from scratch on a few hundred demonstrations learns the protocol and the answer priors but
-not the copying (the issue notes of stop 26), so the tiny preset first trains on copying alone, the way a real
+not the copying (docs/demo.md, the copy warm-up), so the tiny preset first trains on copying alone, the way a real
 checkpoint arrives with it from pretraining. Every ablation starts from the same warmed-up model, so the
 comparisons between them stay fair; the untrained row is that model.
 
