@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 
 import vista
@@ -67,8 +68,18 @@ class Pause(vista.Tool):
     Arguments = PauseArgs
     examples = [{"seconds": 0.1}]
 
+    in_flight = most_at_once = 0  # calls running now, and the most that ran together (tests reset it)
+    guard = threading.Lock()
+
     def run(self, args: PauseArgs, ctx: vista.ToolContext) -> vista.ToolResult:
-        time.sleep(args.seconds)
+        with Pause.guard:
+            Pause.in_flight += 1
+            Pause.most_at_once = max(Pause.most_at_once, Pause.in_flight)
+        try:
+            time.sleep(args.seconds)
+        finally:
+            with Pause.guard:
+                Pause.in_flight -= 1
         return vista.ToolResult(text=f"paused {args.seconds} s")
 
 
