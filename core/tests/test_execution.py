@@ -51,7 +51,7 @@ def test_result_round_trips_through_json_with_images(tools):
 
 
 class SlowCrop(vista.Tool):
-    """Returns a crop, after ``delay`` seconds."""
+    """Returns a crop, after ``delay`` seconds; ``finished`` is set when a call has returned its result."""
 
     name = "slow_crop"
     description = "A crop that takes its time."
@@ -59,11 +59,19 @@ class SlowCrop(vista.Tool):
     class Arguments(vista.ToolArguments):
         delay: float
 
+    def __init__(self):
+        import threading
+
+        self.finished = threading.Event()
+
     def run(self, args, ctx):
         import time
 
         time.sleep(args.delay)
-        return vista.ToolResult(text="cropped", images=[ctx.image().crop((0, 0, 5, 5))])
+        try:
+            return vista.ToolResult(text="cropped", images=[ctx.image().crop((0, 0, 5, 5))])
+        finally:
+            self.finished.set()
 
 
 def test_a_call_that_finishes_after_its_timeout_adds_no_image(tools):
@@ -80,9 +88,11 @@ def test_a_call_that_finishes_after_its_timeout_adds_no_image(tools):
     quick, _ = validate_call(ToolCall(name="slow_crop", arguments={"delay": 0.0}), {tool.name: tool})
     for run in (executor.run, lambda call, ctx: asyncio.run(executor.arun(call, ctx))):
         ctx = ToolContext([image()])
+        tool.finished.clear()
         result = run(late, ctx)
         assert result.error.error_class is ErrorClass.TOOL_FAILURE and result.error.code == "timeout"
-        time.sleep(0.7)  # the abandoned thread has finished by now
+        assert tool.finished.wait(timeout=30)  # the abandoned call has returned its image, too late
+        time.sleep(0.05)  # and the executor has had the moment it takes to drop it
         assert ctx.image_names == ["image_0"]
         assert run(quick, ctx).image_names == ["image_1"]  # the next image gets the next name the episode expects
     executor.close()
