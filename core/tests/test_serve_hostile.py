@@ -142,7 +142,7 @@ def png_bytes(image: Image.Image, **options) -> bytes:
     return buffer.getvalue()
 
 
-def test_health_answers_within_100ms_under_hostile_batches_and_a_flood_of_slow_calls(hostile_server):
+def test_health_is_answered_while_hostile_batches_and_a_flood_of_slow_calls_wait(hostile_server):
     url, _ = hostile_server
     empty_50k = json.dumps({"calls": [{}] * 50_000}).encode()  # 195 KB
     huge_bbox = json.dumps({"arguments": {"bbox": [0] * 2_000_000}}).encode()  # 4 MB
