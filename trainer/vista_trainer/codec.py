@@ -134,7 +134,7 @@ class ChatCodec:
     def _tokenize(self, text: str, images: Sequence[Image.Image]) -> dict:
         if not images or self.text_only:
             return {"input_ids": self.tokenizer(text)["input_ids"], "image_inputs": {}}
-        out = self.processor(text=[text], images=[_rgb(i) for i in images], return_tensors="pt")
+        out = self.processor(text=[text], images=[rgb_image(i) for i in images], return_tensors="pt")
         return {"input_ids": out["input_ids"][0].tolist(),
                 "image_inputs": {k: v for k, v in out.items() if k not in NOT_IMAGE_INPUTS}}
 
@@ -147,7 +147,7 @@ class ChatCodec:
         return self.encode(chat["messages"], chat["images"], generation_prompt=True), chat["images"]
 
 
-def _rgb(image: Image.Image) -> Image.Image:
+def rgb_image(image: Image.Image) -> Image.Image:
     return image if image.mode == "RGB" else image.convert("RGB")
 
 

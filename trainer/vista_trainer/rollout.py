@@ -46,7 +46,7 @@ from vista.executor import ToolExecutor
 from vista.trajectory import Trajectory
 from vista.trajlog import to_chat
 
-from .codec import IM_END, ChatCodec, _rgb
+from .codec import IM_END, ChatCodec, rgb_image
 from .episodes import StepTogether
 from .generation import (
     BatchStream,
@@ -244,7 +244,7 @@ class EpisodeRollout:
         observation, _ = env.reset(options={"example": example})
         chat = to_chat(observation["messages"], observation["images"])
         encoded = self.codec.encode(chat["messages"], chat["images"], generation_prompt=True)
-        images = [] if self.codec.text_only else [_rgb(i) for i in chat["images"]]
+        images = [] if self.codec.text_only else [rgb_image(i) for i in chat["images"]]
         return TokenEpisode(env=env, prompt_ids=encoded.input_ids, images=images,
                             image_inputs=[encoded.image_inputs] if encoded.image_inputs else [],
                             messages_seen=len(observation["messages"]))
@@ -279,7 +279,7 @@ class EpisodeRollout:
         episode.env_mask += [0] * len(tokens)
         episode.logprobs += [0.0] * len(tokens)
         if not self.codec.text_only:
-            episode.images += [_rgb(i) for i in chat["images"]]
+            episode.images += [rgb_image(i) for i in chat["images"]]
         if encoded.image_inputs:
             episode.image_inputs.append(encoded.image_inputs)
         episode.messages_seen = len(observation["messages"])

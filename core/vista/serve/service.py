@@ -62,7 +62,7 @@ class ShuttingDown(VistaError):
     """The server stopped before the call finished (SIGTERM): 503, retry on another replica or after restart."""
 
 
-class Encoded:
+class UndecodedImages:
     """A call's images as they came (base64), to be decoded where the call runs."""
 
     def __init__(self, images: dict[str, str], where: str):
@@ -88,8 +88,8 @@ class DynamicBatcher:
         self.arrived: asyncio.Event | None = None
         self.worker: asyncio.Task | None = None
 
-    async def submit(self, arguments: ToolArguments, ctx: ToolContext | Encoded) -> ToolResult:
-        """The call's result; `RequestRejected` when its images (``Encoded``, decoded with the batch, in its
+    async def submit(self, arguments: ToolArguments, ctx: ToolContext | UndecodedImages) -> ToolResult:
+        """The call's result; `RequestRejected` when its images (``UndecodedImages``, decoded with the batch, in its
         thread) are not decodable or too large."""
         if self.worker is None:
             self.arrived = asyncio.Event()
@@ -132,13 +132,13 @@ class DynamicBatcher:
                 else:
                     future.set_result(outcome)
 
-    def _run_batch(self, calls: list[tuple[ToolArguments, ToolContext | Encoded]]) -> list:
+    def _run_batch(self, calls: list[tuple[ToolArguments, ToolContext | UndecodedImages]]) -> list:
         """In the batch's thread: decode the calls' images (a call whose images fail gets its `RequestRejected`),
         then one `run_batch` for the rest."""
         outcomes: list = [None] * len(calls)
         ready = []
         for i, (arguments, ctx) in enumerate(calls):
-            if isinstance(ctx, Encoded):
+            if isinstance(ctx, UndecodedImages):
                 try:
                     ctx = ToolContext(decode_images(ctx.images, self.max_pixels, ctx.where))
                 except RequestRejected as exc:
@@ -398,7 +398,7 @@ class ToolService:
 
     def _prepare(self, tool: Tool, call: Any, where: str, raw: bool, start: float, decode: bool = True) -> Any:
         """(arguments, context) of a valid call, or its validation error as a finished result; with ``decode``
-        False, the context is its images still `Encoded`."""
+        False, the context is its images still `UndecodedImages`."""
         if raw:
             body = call.pop()
             if isinstance(body, (bytes, bytearray)):
@@ -415,7 +415,7 @@ class ToolService:
         if error is not None:
             return self._finish(tool, ToolResult.failure(tool.name, error), raw, start)
         if raw and not decode:
-            return validated.arguments, Encoded(images, where)
+            return validated.arguments, UndecodedImages(images, where)
         if raw:
             decoded = decode_images(images, self.config.max_image_pixels, where)
             images.clear()  # the base64 text: no longer needed while the tool runs
