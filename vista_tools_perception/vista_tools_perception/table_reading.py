@@ -271,9 +271,14 @@ def _header_cuts(top: TextLine, gaps: Sequence[float], pixels: np.ndarray) -> li
     return [min(spaces, key=lambda s: abs(s - x)) for x in gaps if top.bbox[0] < x < top.bbox[2]]
 
 
-def _cuts_at(cuts: Sequence[float], gaps: Sequence[float], reach: float) -> bool:
-    """Whether there is a cut within `reach` of every gap."""
-    return len(cuts) == len(gaps) and all(abs(cut - x) <= reach for cut, x in zip(cuts, gaps))
+def _spaces_at(line: TextLine, gaps: Sequence[float], pixels: np.ndarray) -> bool:
+    """Whether a box has a space at least half a text height wide (between words, not letters) within half a text
+    height of every gap."""
+    ink = glyphs(pixels, line.bbox)
+    height = text_height(line)
+    spaces = [(line.bbox[0] + a[1], line.bbox[0] + b[0]) for a, b in zip(ink.spans, ink.spans[1:])
+              if b[0] - a[1] >= 0.5 * height] if ink else []
+    return all(any(a - 0.5 * height <= x <= b + 0.5 * height for a, b in spaces) for x in gaps)
 
 
 def table_from_lines(lines: Iterable[TextLine], image: Image.Image, header: HeaderMode = "auto",
@@ -303,7 +308,7 @@ def table_from_lines(lines: Iterable[TextLine], image: Image.Image, header: Head
                    if top.bbox[0] < x < top.bbox[2]]
         if titled == 1 and len(rows[0]) == 1 and spanned and (
                 top.bbox[0] - left > 2 * max(right - top.bbox[2], 0) + text_height(top)
-                or flush and _cuts_at(_header_cuts(top, spanned, pixels), spanned, 0.5 * text_height(top))):
+                or flush and _spaces_at(top, spanned, pixels)):
             # one box flush with the right of the table, far from its left, is the header's cells beside an empty
             # corner (a two-way table's), not a title (centred); so is one flush with both sides of the table with
             # a word space at each of its column gaps (a header row OCR read as one line; a title as wide as the
