@@ -237,6 +237,7 @@ def _edge_width(parser, r: Rect, vertical: bool, outward: int) -> int:
         width += 1
     return width
 
+
 def _value_labels(body: list[Text], rects: list[Rect], ends: list[tuple[int, int]],
                   vertical: bool) -> tuple[dict[int, float], set[int]]:
     """Numbers printed at a bar's far end (`bar_label`), just outside or just inside it: exact values, used
@@ -261,6 +262,7 @@ def _value_labels(body: list[Text], rects: list[Rect], ends: list[tuple[int, int
             found[best] = float(t.number)
             ids.add(id(t))
     return found, ids
+
 
 def _groups(rects: list[Rect], vertical: bool, series_named: bool) -> list[list[int]]:
     """Bars of different series side by side are one category of a grouped chart: the gaps inside a group

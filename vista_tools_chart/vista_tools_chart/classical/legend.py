@@ -58,6 +58,7 @@ def find_legend(texts: list[Text], labels: np.ndarray, text_mask: np.ndarray | N
             break
     # a number beside a mark is a value label, unless it lines up with other entries in a column or a row (series
     # named '2020') whose swatches are the same size (the ends of short bars beside their value labels line up too)
+
     def same_size(e: LegendEntry, f: LegendEntry) -> bool:
         return all(abs((f.swatch[k + 2] - f.swatch[k]) - (e.swatch[k + 2] - e.swatch[k])) <= 3 for k in (0, 1))
 

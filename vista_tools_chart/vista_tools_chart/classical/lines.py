@@ -71,6 +71,7 @@ def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend
     return ChartParse(parser.width, parser.height, "line", title, x_label, y_label, texts, series, marks, categories,
                       legend, scale, polylines=polylines)
 
+
 def _column_profile(mask: np.ndarray) -> np.ndarray:
     """Per column, the median row of the mask's pixels, as the row's centre in image coordinates (row r spans
     r to r + 1, as the tick positions and bar ends do); NaN where it has none."""
@@ -78,6 +79,7 @@ def _column_profile(mask: np.ndarray) -> np.ndarray:
     for column in np.nonzero(mask.any(axis=0))[0]:
         profile[column] = float(np.median(np.nonzero(mask[:, column])[0])) + 0.5
     return profile
+
 
 def _hidden_height(colour: int, profiles: dict[int, np.ndarray], heights: dict[int, list], k: int,
                    x: float) -> float | None:
@@ -95,6 +97,7 @@ def _hidden_height(colour: int, profiles: dict[int, np.ndarray], heights: dict[i
                 and abs(profile[beyond] - own) <= 4:
             return heights[c][k]
     return None
+
 
 def _height_at(mask: np.ndarray, profile: np.ndarray, x: float, spacing: float) -> float | None:
     """The line's pixel row at column x. A line is straight between vertices and the middle of a straight

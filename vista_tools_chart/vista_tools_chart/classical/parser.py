@@ -112,7 +112,6 @@ class ChartParser:
         x_label = " ".join(t.text for t in rest if bottom is not None and t.box[1] > bottom)
         return title, x_label, y_label
 
-
     def reread(self, box: tuple[float, float, float, float]) -> list[Text]:
         """Text lines in one region, read again at twice the size: detection over the whole chart misses small
         labels now and then (a 72 dpi chart's tick labels are 8 pixels high)."""
