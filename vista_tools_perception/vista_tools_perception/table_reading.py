@@ -72,8 +72,9 @@ NARROW_COLUMN_GAP = 0.25
 # left (right-aligned), as tables that other code draws with tight padding do ('Hugo Aug 7', 'Jamal Dec 16').
 ALIGNED_COLUMN_GAP = 0.6
 # A blank column that cuts a box in one row only (a header row read as one line over cells read apart) must be this
-# wide: a centred header's word space ('Quiz 3' over centred numbers) measured 0.64, a column gap 0.75 ('Student Yes').
-ALIGNED_ONE_ROW_GAP = 0.7
+# wide: a centred header's word space ('Quiz 3' over centred numbers) measured 0.64, a gap inside TabMWP's header
+# 'Number of balloons' 0.74, column gaps 0.92-1.0 ('Distance (km) Population'; 'Student Yes' at 0.75 is lost).
+ALIGNED_ONE_ROW_GAP = 0.8
 # Lined up: within this many text heights (a letter's side bearing: 'D' and 'A' start a few pixels apart), in this
 # share of the rows.
 ALIGNED_WITHIN = 0.3
