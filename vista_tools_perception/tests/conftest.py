@@ -1,5 +1,5 @@
-"""Fixtures: the real TabMWP tables in ../shared/data, and GroundingDINO / SAM built from tiny configs with random
-weights, saved with their processors to a folder the tools load from, as they would load real weights."""
+"""Fixtures: the real TabMWP tables (`vista.testing.real_data_dir`), and GroundingDINO / SAM built from tiny configs
+with random weights, saved with their processors to a folder the tools load from, as they would load real weights."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import random
 from pathlib import Path
 
 import pytest
+from vista.testing import real_data_dir
 
-TABMWP = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "tabmwp"
+TABMWP = real_data_dir() / "tabmwp"
 
 
 class TabMWP:
@@ -29,7 +30,8 @@ class TabMWP:
 @pytest.fixture(scope="session")
 def tabmwp() -> TabMWP:
     if not (TABMWP / "problems_test1k.json").is_file():
-        pytest.skip(f"TabMWP samples not found at {TABMWP} (the shared data folder beside the repository)")
+        pytest.skip(f"TabMWP samples not found at {TABMWP} ($VISTA_DATA_DIR, else the shared data folder beside the "
+                    "repository)")
     return TabMWP(TABMWP)
 
 

@@ -1,11 +1,11 @@
 """OCR on the real TabMWP table images: tables read by `ocr_read_table` match the problems' `table_for_pd` (the
 leaves of a stem-and-leaf plot as printed), and an image that is not a table is refused."""
 
-from pathlib import Path
 
 import pytest
 from PIL import Image
 from vista import ErrorClass, ToolContext, call_tool
+from vista.testing import real_data_dir
 from vista_tools_perception.layout import Table
 from vista_tools_perception.ocr_tools import OcrReadRegion, OcrReadTable, OcrReadText
 from vista_tools_perception.table_scoring import match_table, reference_grid
@@ -16,7 +16,7 @@ TOOLS = {tool.name: tool for tool in (OcrReadText(), OcrReadRegion(), OcrReadTab
 # regression in OCR loading or in table rebuilding fails. EasyOCR reads few tables: 10-100 s a table on a loaded
 # 2-core machine.
 FLOORS = {"rapidocr": (10, 0.95), "easyocr": (3, 0.2)}
-FIGUREQA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "figureqa" / "sample_train1" / "png"
+FIGUREQA = real_data_dir() / "figureqa" / "sample_train1" / "png"
 
 
 def table_of(tabmwp, pid: str, backend: str) -> Table:
