@@ -140,9 +140,8 @@ def snap_to_tick_marks(rgb: np.ndarray, scale: Scale | None) -> Scale | None:
 def tick_marks(ink: np.ndarray, bottom: float, left: float) -> list[float]:
     """Centres of the x axis's tick marks: the short dark strokes hanging under the bottom spine (the longest dark
     row at or below `bottom`). Empty when the chart draws no spine or ticks."""
-    dark = ink
     start = max(0, int(bottom) - 3)
-    rows = dark[start:, int(left):]
+    rows = ink[start:, int(left):]
     if rows.shape[0] < 6:
         return []
     coverage = rows.mean(axis=1)

@@ -118,29 +118,6 @@ def _blank_near(ink: np.ndarray, box: tuple[float, float, float, float], middle:
     return float(origin + widest.mean())
 
 
-def tick_marks(ink: np.ndarray, bottom: float, left: float) -> list[float]:
-    """Centres of the x axis's tick marks: the short dark strokes hanging under the bottom spine (the longest dark
-    row at or below `bottom`). Empty when the chart draws no spine or ticks."""
-    dark = ink
-    start = max(0, int(bottom) - 3)
-    rows = dark[start:, int(left):]
-    if rows.shape[0] < 6:
-        return []
-    coverage = rows.mean(axis=1)
-    spine = int(np.argmax(coverage))
-    if coverage[spine] < 0.5:
-        return []
-    while spine + 1 < len(coverage) and coverage[spine + 1] >= 0.5:
-        spine += 1
-    strip = rows[spine + 2:spine + 4]
-    if strip.shape[0] < 2:
-        return []
-    columns = np.nonzero(strip.all(axis=0))[0]
-    if len(columns) < 2:
-        return []
-    runs = np.split(columns, np.nonzero(np.diff(columns) > 1)[0] + 1)
-    marks = [float(r.mean()) + int(left) for r in runs if len(r) <= 4]
-    return marks if len(marks) >= 2 else []
 
 
 def dedupe(labels: list[str]) -> list[str]:
