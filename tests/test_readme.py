@@ -20,6 +20,9 @@ from typing import Any
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "tests"))  # the tool-server test helpers
+from serving import free_port, wait_healthy  # noqa: E402
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 DEMO_NOTES = README.parent / "docs" / "demo.md"
 BIN = Path(sys.executable).parent
@@ -136,14 +139,6 @@ def test_the_other_commands_run_as_written_and_write_only_under_runs(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["runs"]  # nothing in the folder the commands ran in
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.slow  # 49-55 s on 2 shared cores
 def test_the_serving_block_runs_as_written(tmp_path):
     """Each server of "Scaling out" starts and answers /health (the Ray one sized to this machine's CPUs), the eval
@@ -158,14 +153,7 @@ def test_the_serving_block_runs_as_written(tmp_path):
         server = subprocess.Popen(re.sub(r"--port \d+", f"--port {port}", command), shell=True, cwd=tmp_path, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
-            deadline = time.monotonic() + 240
-            while True:
-                try:
-                    assert urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).status == 200
-                    break
-                except OSError:
-                    assert server.poll() is None and time.monotonic() < deadline, (command, server.stderr.read())
-                    time.sleep(0.5)
+            wait_healthy(f"http://127.0.0.1:{port}", 240, server)
             if following.startswith("vista eval --tool-server"):
                 sh(re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{port}", following), tmp_path)
                 results = json.loads((tmp_path / "runs" / "served" / "results.json").read_text())

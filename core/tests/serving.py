@@ -24,14 +24,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, timeout_s: float = 30.0) -> None:
+def wait_healthy(url: str, timeout_s: float = 30.0, process: subprocess.Popen | None = None) -> None:
+    """Return once ``url``'s /health answers 200; fail at once if ``process`` (the server's) has exited, with what it
+    wrote to stderr, and after ``timeout_s`` otherwise."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
+        if process is not None and process.poll() is not None:
+            stderr = process.stderr.read() if process.stderr is not None else ""
+            raise AssertionError(f"the server for {url} exited ({process.returncode}) before it was healthy: {stderr}")
         time.sleep(0.1)
     raise TimeoutError(f"tool server at {url} did not become healthy within {timeout_s} s")
 

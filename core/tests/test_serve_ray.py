@@ -2,16 +2,14 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 import vista
 from PIL import Image
-from serving import HERE, server_in_thread
+from serving import HERE, free_port, server_in_thread, wait_healthy
 from test_serve import MALFORMED
 from vista.errors import ErrorClass
 from vista.serve.client import ToolServerClient, remote_tools
@@ -75,28 +73,15 @@ def test_replicas_are_sized_to_the_free_cpus_or_refused():
         replica_cpus(2, heavy=20, light=100, replicas=10)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.slow  # 27 s on 2 shared cores
 def test_serve_ray_on_this_machine_becomes_healthy_and_stops_at_ctrl_c():
     """The math plugin's tools (two of them model tools, which asked a whole CPU each) on whatever CPUs this machine
     has: sized to fit, so the gateway answers /health; Ctrl-C stops it promptly, without a traceback."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "vista.cli", "--plugins", "math", "serve", "--ray", "--port",
                                str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 240
-        while True:
-            try:
-                assert urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).status == 200
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, server.communicate(timeout=30)
-                time.sleep(1)
+        wait_healthy(f"http://127.0.0.1:{port}", 240, server)
         server.send_signal(signal.SIGINT)
         started = time.monotonic()
         _, stderr = server.communicate(timeout=60)
@@ -112,7 +97,7 @@ def test_serve_ray_asking_for_gpus_ray_does_not_have_is_one_line():
     if ray.is_initialized() or os.environ.get("CUDA_VISIBLE_DEVICES"):
         pytest.skip("a GPU may be here")
     completed = subprocess.run([sys.executable, "-m", "vista.cli", "--plugins", "math", "serve", "--ray", "--port",
-                                str(_free_port()), "--num-gpus", "1"], capture_output=True, text=True, timeout=180)
+                                str(free_port()), "--num-gpus", "1"], capture_output=True, text=True, timeout=180)
     errors = [line for line in completed.stderr.splitlines() if line.startswith("vista: error: ")]
     assert completed.returncode == 1 and "Traceback" not in completed.stderr
     assert len(errors) == 1 and "at --num-gpus 1 need 2 GPUs and Ray has 0 free" in errors[0], completed.stderr
