@@ -27,37 +27,17 @@ sys.path.insert(0, str(ROOT / "trainer" / "tests"))  # the trainer tests' toy ta
 
 import torch  # noqa: E402
 import toy_plugin  # noqa: E402
-from test_grpo import LossInputs, RecordingRollout, episodes_of, scripted_tool_turns  # noqa: E402
+from test_families import ENV, crop_then_generate  # noqa: E402
+from test_grpo import LossInputs, RecordingRollout, episodes_of  # noqa: E402
 from vista.testing import registered_plugin  # noqa: E402
 from vista_trainer.checkpoints import load_policy  # noqa: E402
 from vista_trainer.codec import ChatCodec  # noqa: E402
 from vista_trainer.config import VistaTrainConfig  # noqa: E402
 from vista_trainer.experts import sft_records, synthesize  # noqa: E402
 from vista_trainer.families import FAMILIES  # noqa: E402
-from vista_trainer.generation import Turns, transformers_generate  # noqa: E402
 from vista_trainer.grpo import build_trainer  # noqa: E402
 
 from conftest import policy_runs, save_family_policy  # noqa: E402
-
-ENV = {"tools": ["measure_bar", "crop_bar"], "max_turns": 2, "reward": "brevity"}
-
-
-def generate_after_a_crop():
-    """First turn: the scripted call of ``crop_bar`` (a tool image); every later turn transformers samples."""
-    scripted, _ = scripted_tool_turns()
-
-    def generate(trainer, episodes, budgets):
-        first = [i for i, e in enumerate(episodes) if e.env.turn == 0]
-        out = [None] * len(episodes)
-        for rows, engine in ((first, scripted), ([i for i in range(len(episodes)) if i not in first],
-                                                 transformers_generate)):
-            if rows:
-                turns = engine(trainer, [episodes[i] for i in rows], [budgets[i] for i in rows])
-                for i, ids, logprobs in zip(rows, turns.ids, turns.logprobs):
-                    out[i] = (ids, logprobs, engine is transformers_generate)
-        return Turns([o[0] for o in out], [o[1] for o in out])
-
-    return generate
 
 
 def gaps(policy_dir: Path, registry, dtype: str, steps: int, workdir: Path) -> torch.Tensor:
@@ -68,7 +48,7 @@ def gaps(policy_dir: Path, registry, dtype: str, steps: int, workdir: Path) -> t
                               max_new_tokens=24, grpo_learning_rate=1e-3, grpo_steps=steps, save_steps=steps,
                               beta=0.0, reward=ENV["reward"], bf16=dtype == "bfloat16", max_length=2048)
     examples = list(registry.task("bar_height").load("train", seed=1000, limit=8))
-    rollout = RecordingRollout(examples, codec, registry=registry, env_kwargs=ENV, generate=generate_after_a_crop())
+    rollout = RecordingRollout(examples, codec, registry=registry, env_kwargs=ENV, generate=crop_then_generate()[0])
     trainer = build_trainer(model, codec, config.grpo_config(str(workdir / "grpo")), rollout,
                             reward_name=ENV["reward"], tool_names=["measure_bar", "crop_bar"])
     seen = LossInputs(trainer.model)

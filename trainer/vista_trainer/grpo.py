@@ -304,7 +304,7 @@ def checkpoint_problem(folder: Path) -> str | None:
         return "trainer_state.json cut short"
     if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")) and not any(folder.glob("pytorch_*")):
         return "no weights"
-    if any(p.name == COMPLETE for p in folder.parent.glob(f"checkpoint-*/{COMPLETE}")):
+    if any(folder.parent.glob(f"checkpoint-*/{COMPLETE}")):
         return "not marked complete"  # this run marks its checkpoints: an unmarked one was cut short
     return None
 
@@ -322,13 +322,12 @@ def last_checkpoint(output_dir: str | Path) -> str | None:
     pattern = re.compile(rf"^{PREFIX_CHECKPOINT_DIR}-(\d+)$")
     folders = sorted((p for p in root.iterdir() if p.is_dir() and pattern.match(p.name)),
                      key=lambda p: int(pattern.match(p.name).group(1)), reverse=True)
-    passed = []
+    passed: list[str] = []
     for folder in folders:
         problem = checkpoint_problem(folder)
         if problem is None:
             if passed:
-                log.warning("resuming from %s; passed by %s", folder.name,
-                            "; ".join(f"{name}: {why}, moved to {name}.incomplete" for name, why in passed))
+                log.warning("resuming from %s; passed by %s", folder.name, "; ".join(passed))
             return str(folder)
         aside = folder.with_name(f"{folder.name}.incomplete")
         n = 1
@@ -339,10 +338,9 @@ def last_checkpoint(output_dir: str | Path) -> str | None:
             folder.rename(aside)
         except FileNotFoundError:  # another training process moved it first
             pass
-        passed.append((folder.name, problem))
+        passed.append(f"{folder.name}: {problem}, moved to {aside.name}")
     if passed:
-        log.warning("no whole checkpoint to resume from (%s): starting GRPO from its first step",
-                    "; ".join(f"{name}: {why}, moved to {name}.incomplete" for name, why in passed))
+        log.warning("no whole checkpoint to resume from (%s): starting from the first step", "; ".join(passed))
     return None
 
 
