@@ -5,31 +5,30 @@ import json
 import subprocess
 import sys
 
-import sample_plugin
+from serving import server_process
 from test_evaluation import scripted
 from vista.cli import main as vista_main
-from vista.errors import ToolUnavailableError
 from vista.evaluation import EvalConfig, evaluate
-
-
-class ScaleBehindADownServer(sample_plugin.Scale):
-    """The sample plugin's `scale`, served from a server that does not answer (as `RemoteTool` fails then)."""
-
-    def run(self, args, ctx):
-        raise ToolUnavailableError("tool server http://127.0.0.1:9/tools/scale/call failed after 1 attempts")
+from vista.serve.client import attach_remote_tools
 
 
 def test_an_outage_is_counted_apart_and_a_rerun_plays_those_episodes_again(registry, tmp_path, capsys):
+    """`scale` served by a real tool server (the sample plugin's, in a process of its own) that is killed before the
+    evaluation: the episodes whose calls met it are counted apart; a rerun against a server that answers plays them
+    again, and only them."""
     config = EvalConfig(tasks=["multiply"], limit=6, seed=0, max_turns=2)
-    working = registry.tools["scale"]
-    registry.tools["scale"] = ScaleBehindADownServer()
-    down = evaluate(scripted, config, tmp_path, registry=registry)
+    with server_process() as (url, proc):
+        attach_remote_tools(registry, url, ["scale"], retries=0, timeout_s=10)
+        proc.kill()
+        proc.wait()
+        down = evaluate(scripted, config, tmp_path, registry=registry)
     # the three expert episodes (even ids) met the outage; the others are the policy's own (see `scripted`)
     assert down["environment_faults"] == {"episodes": 3, "by_task": {"multiply": 3},
                                           "by_cause": {"scale: unavailable": 3}}
     assert down["per_task"]["multiply"]["n"] == 3 and down["per_task"]["multiply"]["accuracy"] == 0.0
-    registry.tools["scale"] = working
-    again = evaluate(scripted, config, tmp_path, registry=registry)
+    with server_process() as (url, _):
+        attach_remote_tools(registry, url, ["scale"], retries=0, timeout_s=10)
+        again = evaluate(scripted, config, tmp_path, registry=registry)
     assert again["environment_faults"]["episodes"] == 0
     assert again["per_task"]["multiply"]["n"] == 6 and again["per_task"]["multiply"]["accuracy"] == 0.5
     assert len(again["episodes"]) == 6
