@@ -36,6 +36,7 @@ from vista_trainer.config import VistaTrainConfig  # noqa: E402
 from vista_trainer.experts import sft_records, synthesize  # noqa: E402
 from vista_trainer.families import FAMILIES  # noqa: E402
 from vista_trainer.grpo import build_trainer  # noqa: E402
+from vista_trainer.trl_setup import grpo_args  # noqa: E402
 
 from conftest import policy_runs, save_family_policy  # noqa: E402
 
@@ -49,7 +50,7 @@ def gaps(policy_dir: Path, registry, dtype: str, steps: int, workdir: Path) -> t
                               beta=0.0, reward=ENV["reward"], bf16=dtype == "bfloat16", max_length=2048)
     examples = list(registry.task("bar_height").load("train", seed=1000, limit=8))
     rollout = RecordingRollout(examples, codec, registry=registry, env_kwargs=ENV, generate=crop_then_generate()[0])
-    trainer = build_trainer(model, codec, config.grpo_config(str(workdir / "grpo")), rollout,
+    trainer = build_trainer(model, codec, grpo_args(config, str(workdir / "grpo")), rollout,
                             reward_name=ENV["reward"], tool_names=["measure_bar", "crop_bar"])
     seen = LossInputs(trainer.model)
     trainer.train()

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "tests"))
 
 import sample_plugin  # noqa: E402
 import vista  # noqa: E402
-from vista.executor import ToolExecutor  # noqa: E402
-from vista.rollout import EpisodeSpec, RolloutRunner  # noqa: E402
+from vista.execution import ToolExecutor  # noqa: E402
+from vista.runner import EpisodeRunner, EpisodeSpec  # noqa: E402
 from vista.testing import registered_plugin  # noqa: E402
 
 TOOL_S = 0.03
@@ -66,7 +66,7 @@ def main() -> None:
         for concurrency in (1, 8, 64):
             episodes = 4 * concurrency
             executor = ToolExecutor(default_limit=concurrency, max_workers=concurrency)
-            runner = RolloutRunner(make_policy(policy_s), concurrency=concurrency, executor=executor,
+            runner = EpisodeRunner(make_policy(policy_s), concurrency=concurrency, executor=executor,
                                    tools=["wait"], reward="hierarchical")
             start = time.perf_counter()
             runner.run(EpisodeSpec("multiply", seed=s) for s in range(episodes))

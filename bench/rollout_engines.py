@@ -28,9 +28,13 @@ import vista  # noqa: E402
 from trainer_grpo_step import SHAPES, build  # noqa: E402
 from vista_trainer.checkpoints import load_policy
 from vista_trainer.codec import ChatCodec  # noqa: E402
-from vista_trainer.config import VistaTrainConfig, cuda_available  # noqa: E402
+from vista_trainer.config import VistaTrainConfig
 from vista_trainer.grpo import build_trainer  # noqa: E402
 from vista_trainer.rollout import EpisodeRollout  # noqa: E402
+from vista_trainer.trl_setup import (
+    cuda_available,  # noqa: E402
+    grpo_args,
+)
 
 
 def main() -> None:
@@ -69,7 +73,7 @@ def main() -> None:
         rollout = EpisodeRollout(examples, codec, registry=registry, env_kwargs=env_kwargs,
                                  system_prompt=lambda _: "compact")
         started = time.perf_counter()
-        trainer = build_trainer(model, codec, config.grpo_config(str(workdir / "run" / engine)), rollout,
+        trainer = build_trainer(model, codec, grpo_args(config, str(workdir / "run" / engine)), rollout,
                                 reward_name="hierarchical")
         built[engine] = time.perf_counter() - started
         seconds, tokens = [], []

@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "tests")) 
 import torch  # noqa: E402
 import vista  # noqa: E402
 from trainer_grpo_step import build  # noqa: E402
-from vista.executor import ToolExecutor  # noqa: E402
+from vista.execution import ToolExecutor  # noqa: E402
 from vista.testing import registered_plugin  # noqa: E402
 from vista_trainer.checkpoints import load_policy
 from vista_trainer.codec import ChatCodec  # noqa: E402
@@ -59,6 +59,7 @@ from vista_trainer.config import VistaTrainConfig  # noqa: E402
 from vista_trainer.generation import transformers_generate, vllm_generate  # noqa: E402
 from vista_trainer.grpo import build_trainer  # noqa: E402
 from vista_trainer.rollout import EpisodeRollout  # noqa: E402
+from vista_trainer.trl_setup import grpo_args  # noqa: E402
 
 CALLS = 2  # run per episode: max_turns 2 lets turns 0 and 1 call tools; the closing turn's call is refused
 
@@ -162,7 +163,7 @@ def policy(registry, tool: str, args, workdir: Path, engine: str = "vllm"):
     rollout = EpisodeRollout(examples, codec, registry=registry,
                              env_kwargs={"tools": [tool], "max_turns": 2, "reward": "hierarchical"},
                              system_prompt=lambda _: "compact")
-    trainer = build_trainer(model, codec, config.grpo_config(str(workdir / f"run-{engine}" / "grpo")), rollout,
+    trainer = build_trainer(model, codec, grpo_args(config, str(workdir / f"run-{engine}" / "grpo")), rollout,
                             reward_name="hierarchical")
     lockstep = vllm_generate if vllm else forced_transformers_generate(
         codec.tokenizer(call)["input_ids"], codec.tokenizer.eos_token_id)

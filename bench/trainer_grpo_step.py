@@ -29,10 +29,11 @@ from transformers import PrinterCallback, TrainerCallback
 from vista.prompts import render_system
 from vista_trainer.checkpoints import load_policy, save_policy
 from vista_trainer.codec import ChatCodec
-from vista_trainer.config import VistaTrainConfig, cuda_available
+from vista_trainer.config import VistaTrainConfig
 from vista_trainer.grpo import build_trainer
 from vista_trainer.rollout import EpisodeRollout
 from vista_trainer.tiny import build_processor, build_tiny_model, train_tokenizer
+from vista_trainer.trl_setup import cuda_available, grpo_args, lora_config
 
 VISION = dict(vision_hidden_size=1280, vision_depth=32, vision_heads=16, vision_intermediate_size=3420,
               fullatt_blocks=[7, 15, 23, 31])
@@ -124,16 +125,16 @@ def main() -> None:
     for name in ("vista multi-turn", "plain TRL single-turn"):
         model, processor = load_policy(checkpoint, min_pixels=4 * 28 * 28, max_pixels=args.max_pixels, dtype=dtype)
         codec = ChatCodec(processor, config.max_length)
-        grpo_args = config.grpo_config(str(workdir / "run" / name.split()[0]))
-        grpo_args.disable_tqdm = True
+        trl_args = grpo_args(config, str(workdir / "run" / name.split()[0]))
+        trl_args.disable_tqdm = True
         clock = StepClock()
         if name.startswith("vista"):
             rollout = EpisodeRollout(examples, codec, registry=registry, env_kwargs=env_kwargs,
                                      system_prompt=lambda _: "compact")
-            trainer = build_trainer(model, codec, grpo_args, rollout, reward_name="hierarchical",
-                                    peft_config=config.peft_config())
+            trainer = build_trainer(model, codec, trl_args, rollout, reward_name="hierarchical",
+                                    peft_config=lora_config(config))
         else:
-            trainer = plain_trl_trainer(model, codec, grpo_args, examples, system_prompt,
+            trainer = plain_trl_trainer(model, codec, trl_args, examples, system_prompt,
                                         text_reward(registry, task, examples))
         trainer.add_callback(clock)
         trainer.remove_callback(PrinterCallback)  # the figures below, not every log entry

@@ -11,7 +11,7 @@ import re
 
 import pytest
 import vista
-from vista.rollout import EpisodeSpec, RolloutRunner
+from vista.runner import EpisodeRunner, EpisodeSpec
 from vista.serve.client import RemoteTool, ToolServerClient
 from vista.testing import registered_plugin
 from vista_tools_diagram.tools import GeometrySolve
@@ -38,7 +38,7 @@ def play(registry, name, count, expert=None):
     expert = expert or OracleExpert(registry)
     for example in examples:
         assert expert.expect(example), f"{name}: no oracle for {example.id}"
-    runner = RolloutRunner(expert, concurrency=4, registry=registry, split="test")
+    runner = EpisodeRunner(expert, concurrency=4, registry=registry, split="test")
     return runner.run(EpisodeSpec(name, example=e) for e in examples)
 
 

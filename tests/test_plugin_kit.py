@@ -14,7 +14,7 @@ from pathlib import Path
 import gymnasium
 import pytest
 import vista
-from vista.plugin_check import check_plugin
+from vista.checks import check_plugin
 from vista.testing import registered_plugin
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -89,7 +89,7 @@ def test_model_backed_standard_tools_are_admitted_as_model_tools():
     # a model tool is admitted `concurrency` + `max_queue` calls at once, a light tool `light_capacity`
     service = ToolService(standard, ServeConfig(concurrency=1, max_queue=2, light_capacity=1000))
     try:
-        places = {name: service.capacity(name) for name in standard}
+        places = {name: service.admission.capacity(name) for name in standard}
     finally:
         service.close()
     assert LIGHT_STANDARD_TOOLS <= standard.keys(), "a light standard tool was renamed or removed: update the list"

@@ -59,28 +59,44 @@ def server_in_thread(service: ToolService):
 SERVER_SCRIPT = """
 import sys
 sys.path.insert(0, {here!r})
-import sample_plugin
+import {module} as plugin
 from vista.testing import registered_plugin
 from vista.serve.config import ServeConfig
 from vista.serve.server import serve
 from vista.serve.service import ToolService
-with registered_plugin(sample_plugin, "sample") as registry:
+with registered_plugin(plugin, {module!r}) as registry:
     serve(ToolService(registry.tools, ServeConfig(port={port}{config})))
 """
 
 
+class ServerProcess:
+    """`serve` on one plugin's tools (the module ``module`` in the folder ``here``; the sample plugin by default), in
+    a process of its own on 127.0.0.1, which can be killed and started again on the same port. ``config``: further
+    ServeConfig fields, as Python keyword arguments ("workers=2")."""
+
+    def __init__(self, config: str = "", *, here: Path = HERE, module: str = "sample_plugin"):
+        self.port, self.proc = free_port(), None
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.script = SERVER_SCRIPT.format(here=str(here), module=module, port=self.port,
+                                           config=f", {config}" if config else "")
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", self.script], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_healthy(self.url, 60, self.proc)
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+
+
 @contextmanager
-def server_process(config: str = ""):
-    """`serve` in a process of its own, on the sample plugin's tools; `config`: further ServeConfig fields, as
-    Python keyword arguments ("workers=2")."""
-    port = free_port()
-    script = SERVER_SCRIPT.format(here=str(HERE), port=port, config=f", {config}" if config else "")
-    proc = subprocess.Popen([sys.executable, "-c", script],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+def server_process(config: str = "", **plugin):
+    """A started `ServerProcess` for the block: yields its URL and process, kills it after."""
+    server = ServerProcess(config, **plugin)
     try:
-        wait_healthy(url, 60)
-        yield url, proc
+        server.start()
+        yield server.url, server.proc
     finally:
-        proc.kill()
-        proc.wait(timeout=10)
+        if server.proc is not None:
+            server.kill()

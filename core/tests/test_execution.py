@@ -78,7 +78,7 @@ def test_a_call_that_finishes_after_its_timeout_adds_no_image(tools):
     import asyncio
     import time
 
-    from vista.executor import ToolExecutor
+    from vista.execution import ToolExecutor
     from vista.protocol import ToolCall
     from vista.validation import validate_call
 

@@ -11,7 +11,7 @@ from vista.env import VistaEnv
 from vista.errors import ErrorClass
 from vista.protocol import MAX_DEPTH, parse_call
 from vista.trajectory import ToolCallRecord
-from vista.trajlog import TrajectoryLog
+from vista.trajectory_log import TrajectoryLog
 
 
 def call(name, **arguments):

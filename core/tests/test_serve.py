@@ -1,4 +1,3 @@
-import asyncio
 import base64
 import io
 import threading
@@ -11,11 +10,12 @@ from PIL import Image
 from serving import server_in_thread, server_process
 from test_env import expert
 from vista.errors import ErrorClass
-from vista.rollout import EpisodeSpec, RolloutRunner
+from vista.runner import EpisodeRunner, EpisodeSpec
 from vista.serve.client import RemoteTool, ToolServerClient, attach_remote_tools
 from vista.serve.config import ServeConfig
 from vista.serve.service import ToolService
-from vista.trajlog import TrajectoryLog
+from vista.testing import Pause
+from vista.trajectory_log import TrajectoryLog
 from vista.validation import parse_and_validate
 
 MALFORMED = [
@@ -29,40 +29,11 @@ MALFORMED = [
 ]
 
 
-class Batched(vista.Tool):
-    """Doubles numbers; records the size of every batch it was given."""
-
-    name = "batched_double"
-    family = "math"
-    description = "doubles a number, batched"
-    Arguments = type("Args", (vista.ToolArguments,), {"__annotations__": {"x": float}})
-    sizes: list[int] = []
-
-    def run_batch(self, batch):
-        self.sizes.append(len(batch))
-        time.sleep(0.05)  # a forward pass: the same cost for 1 or 16 items
-        return [vista.ToolResult(text=str(args.x * 2), data={"y": args.x * 2}) for args, _ in batch]
-
-    def run(self, args, ctx):
-        return self.run_batch([(args, ctx)])[0]
-
-
-class Slow(vista.Tool):
-    name = "slow"
-    family = "math"
-    description = "sleeps a while"
-    Arguments = vista.ToolArguments
-
-    def run(self, args, ctx):
-        time.sleep(0.5)
-        return vista.ToolResult(text="done")
-
-
 @pytest.fixture
 def service(registry):
-    tools = dict(registry.tools, batched_double=Batched(), slow=Slow())
+    tools = dict(registry.tools, pause=Pause())
     config = ServeConfig(token="s3cret", max_body_bytes=2_000_000, max_image_pixels=1_000_000,
-                         per_tool={"slow": {"concurrency": 1, "max_queue": 1}}, max_batch_size=16, max_wait_ms=20)
+                         per_tool={"pause": {"concurrency": 1, "max_queue": 1}}, max_batch_size=16, max_wait_ms=20)
     service = ToolService(tools, config)
     yield service
 
@@ -111,7 +82,7 @@ def test_overload_answers_503_with_retry_after(service):
         statuses = []
 
         def hit():
-            r = httpx.post(f"{url}/tools/slow/call", headers=auth, json={"arguments": {}}, timeout=10)
+            r = httpx.post(f"{url}/tools/pause/call", headers=auth, json={"arguments": {"seconds": 0.5}}, timeout=10)
             statuses.append((r.status_code, r.headers.get("retry-after")))
 
         threads = [threading.Thread(target=hit) for _ in range(5)]
@@ -121,22 +92,6 @@ def test_overload_answers_503_with_retry_after(service):
             t.join()
         assert sorted(s for s, _ in statuses).count(200) == 2  # one running, one queued
         assert all(ra == "1" for s, ra in statuses if s == 503) and len(statuses) == 5
-
-
-def test_dynamic_batching_groups_concurrent_calls_and_metrics_show_it(service):
-    Batched.sizes = []
-    with server_in_thread(service) as url:
-        client = ToolServerClient(url, token="s3cret")
-
-        async def many():
-            return await asyncio.gather(*(client.acall("batched_double", {"x": i}, {}) for i in range(32)))
-
-        results = asyncio.run(many())
-        assert [r.data["y"] for r in results] == [2 * i for i in range(32)]
-        assert max(Batched.sizes) > 1 and sum(Batched.sizes) == 32
-        metrics = httpx.get(f"{url}/metrics", headers={"Authorization": "Bearer s3cret"}).text
-        assert 'vista_tool_calls_total{tool="batched_double"} 32.0' in metrics
-        assert "vista_tool_batch_size_bucket" in metrics and "vista_tool_queue_depth" in metrics
 
 
 def test_server_killed_mid_rollout_loses_no_episode(registry, tmp_path):
@@ -150,7 +105,7 @@ def test_server_killed_mid_rollout_loses_no_episode(registry, tmp_path):
             if len(played) == 6:
                 proc.kill()
 
-        runner = RolloutRunner(expert, concurrency=4, log=log, on_episode=on_episode, tools=["scale"])
+        runner = EpisodeRunner(expert, concurrency=4, log=log, on_episode=on_episode, tools=["scale"])
         start = time.monotonic()
         trajectories = runner.run(EpisodeSpec("multiply", seed=s) for s in range(30))
         assert time.monotonic() - start < 60

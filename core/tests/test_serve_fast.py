@@ -18,7 +18,6 @@ import httpx
 import pytest
 import sample_plugin
 import uvicorn
-import vista
 from PIL import Image
 from serving import free_port, server_in_thread, server_process, wait_healthy
 from test_cli import one_line_error, run_cli
@@ -27,6 +26,7 @@ from vista.serve.client import ToolServerClient
 from vista.serve.config import ServeConfig
 from vista.serve.server import create_app
 from vista.serve.service import ToolService
+from vista.testing import BatchDouble
 
 
 class LightScale(sample_plugin.Scale):
@@ -49,28 +49,6 @@ class LightCrashing(sample_plugin.Crashing):
     blocking = False
 
 
-class Doubler(vista.Tool):
-    """Doubles numbers in batches; records every batch's size and the image sizes it saw."""
-
-    name = "doubler"
-    family = "math"
-    description = "doubles a number, batched"
-    Arguments = type("Args", (vista.ToolArguments,), {"__annotations__": {"x": float}})
-
-    def __init__(self):
-        self.sizes: list[int] = []
-
-    def run_batch(self, batch):
-        self.sizes.append(len(batch))
-        time.sleep(0.05)  # a forward pass: the same cost for 1 or 16 items
-        return [vista.ToolResult(text=str(args.x * 2), data={"y": args.x * 2,
-                                 "pixels": sum(i.width * i.height for i in ctx.images().values())})
-                for args, ctx in batch]
-
-    def run(self, args, ctx):
-        return self.run_batch([(args, ctx)])[0]
-
-
 def png(width: int, height: int) -> str:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), "red").save(buffer, format="PNG")
@@ -80,7 +58,7 @@ def png(width: int, height: int) -> str:
 @pytest.fixture
 def light(registry):
     tools = dict(registry.tools, light_scale=LightScale(), light_broken=LightBroken(), light_crop=LightCrop(),
-                 light_crashing=LightCrashing(), doubler=Doubler())
+                 light_crashing=LightCrashing(), batch_double=BatchDouble())
     # limits meant for model tools, far below the load the light tools get here
     return ToolService(tools, ServeConfig(concurrency=1, max_queue=1, light_capacity=64, max_batch_size=16,
                                           max_image_pixels=200_000))
@@ -116,13 +94,13 @@ def test_light_tools_are_not_refused_under_load_that_fills_a_model_tools_queue(l
         async def hammer(tool: str, count: int) -> list[int]:
             async with httpx.AsyncClient(limits=httpx.Limits(max_connections=count), timeout=30) as client:
                 answers = await asyncio.gather(*(client.post(f"{url}/tools/{tool}/call",
-                                                             json={"arguments": {"x": 1} if tool == "doubler" else
+                                                             json={"arguments": {"x": 1} if tool == "batch_double" else
                                                                    {"value": i}}) for i in range(count)))
             return [a.status_code for a in answers]
 
         assert set(asyncio.run(hammer("light_scale", 48))) == {200}
         # the same load on a batching tool with concurrency 1 + max_queue 1 is refused, with Retry-After
-        statuses = asyncio.run(hammer("doubler", 48))
+        statuses = asyncio.run(hammer("batch_double", 48))
         assert 503 in statuses and 200 in statuses
 
 
@@ -239,28 +217,32 @@ def test_a_light_tool_is_refused_past_its_own_capacity(registry):
         assert answer.status_code == 200 and answer.json()["data"] == {"result": 2.0}
 
 
-def test_batches_follow_the_load(light):
-    doubler = light.tools["doubler"]
+def test_batches_follow_the_load_and_metrics_show_them(light):
+    doubler = light.tools["batch_double"]
     with server_in_thread(light) as url:
         client = ToolServerClient(url)
         for x in range(4):  # one client: each call runs alone, nobody waits for companions
-            assert client.call("doubler", {"x": x}, {}).data["y"] == 2 * x
+            assert client.call("batch_double", {"x": x}, {}).data["y"] == 2 * x
         assert doubler.sizes == [1, 1, 1, 1]
         doubler.sizes.clear()
-        light.config.per_tool["doubler"] = {"max_queue": 64}
+        light.config.per_tool["batch_double"] = {"max_queue": 64}
 
         async def many():
-            return await asyncio.gather(*(client.acall("doubler", {"x": i}, {}) for i in range(32)))
+            return await asyncio.gather(*(client.acall("batch_double", {"x": i}, {}) for i in range(32)))
 
         results = asyncio.run(many())
         assert [r.data["y"] for r in results] == [2 * i for i in range(32)]
         assert sum(doubler.sizes) == 32 and max(doubler.sizes) > 1 and max(doubler.sizes) <= 16
+        metrics = httpx.get(f"{url}/metrics").text
+        assert 'vista_tool_calls_total{tool="batch_double"} 36.0' in metrics  # the 4 alone, then the 32
+        assert "vista_tool_batch_size_bucket" in metrics and "vista_tool_queue_depth" in metrics
         # images are decoded with the batch, in its thread; one that cannot be is that call's 400, as anywhere
         for side in (16, 400):
-            answer = httpx.post(f"{url}/tools/doubler/call",
+            answer = httpx.post(f"{url}/tools/batch_double/call",
                                 json={"arguments": {"x": 1}, "images": {"image_0": png(side, side)}}).json()
             assert answer["data"] == {"y": 2.0, "pixels": side * side}
-        junk = httpx.post(f"{url}/tools/doubler/call", json={"arguments": {"x": 1}, "images": {"image_0": "bm9wZQ=="}})
+        junk = httpx.post(f"{url}/tools/batch_double/call",
+                          json={"arguments": {"x": 1}, "images": {"image_0": "bm9wZQ=="}})
         assert junk.status_code == 400 and "image_0" in junk.json()["error"]
 
 

@@ -35,29 +35,19 @@ SERVER = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 import sample_plugin, vista
-from vista.testing import registered_plugin
+from vista.testing import Pause, registered_plugin
 from vista.serve.config import ServeConfig
 from vista.serve.server import serve
 from vista.serve.service import ToolService
 from vista_tools_math import Calculator, Symbolic
 
-class Sleep(vista.Tool):
-    name = "sleep"
-    family = "test"
-    description = "sleeps, deaf to cancellation (a thread nobody can stop)"
-    Arguments = type("SleepArgs", (vista.ToolArguments,), {"__annotations__": {"seconds": float}})
-
-    def run(self, args, ctx):
-        time.sleep(args.seconds)
-        return vista.ToolResult(text="slept")
-
 with registered_plugin(sample_plugin, "sample") as registry:
-    tools = dict(registry.tools, sleep=Sleep(), calculator=Calculator(), symbolic=Symbolic())
+    tools = dict(registry.tools, pause=Pause(), calculator=Calculator(), symbolic=Symbolic())
     serve(ToolService(tools, ServeConfig(**json.loads(sys.argv[2]))))
 """
 
 CONFIG = dict(token=TOKEN, max_body_bytes=8_000_000, max_inflight_bytes=16_000_000,
-              per_tool={"sleep": {"concurrency": 2, "max_queue": 200},
+              per_tool={"pause": {"concurrency": 2, "max_queue": 200},
                         "symbolic": {"concurrency": 1, "max_queue": 20, "timeout_s": 2.0},
                         "scale": {"timeout_s": 1.0}})
 SLOW = {"expression": "(a+b+c+d+x+y)^60", "operation": "expand"}  # sympy needs minutes for it
@@ -173,7 +163,7 @@ def test_health_is_answered_while_hostile_batches_and_a_flood_of_slow_calls_wait
     slow_done: list[float] = []
 
     def slow_call() -> None:
-        answers.append(httpx.post(f"{url}/tools/sleep/call", json={"arguments": {"seconds": 0.2}}, **post).status_code)
+        answers.append(httpx.post(f"{url}/tools/pause/call", json={"arguments": {"seconds": 0.2}}, **post).status_code)
         slow_done.append(time.monotonic())
 
     threads = [threading.Thread(target=hammer, args=args) for args in (
@@ -398,18 +388,18 @@ def test_connections_that_send_headers_and_wait_hold_no_body_budget(hostile_serv
 def test_batches_are_admitted_like_single_calls(hostile_server):
     url, _ = hostile_server
     calls = {"calls": [{"arguments": {"seconds": 0.01}}] * 250}
-    response = httpx.post(f"{url}/tools/sleep/batch", json=calls, headers=AUTH, timeout=60)
+    response = httpx.post(f"{url}/tools/pause/batch", json=calls, headers=AUTH, timeout=60)
     # 250 > 2 + 200 places: it could never be admitted whole, so no retry would help
     assert response.status_code == 413 and "exceeds the 202 places" in one_line_error(response)
-    ok = httpx.post(f"{url}/tools/sleep/batch", json={"calls": calls["calls"][:20]}, headers=AUTH, timeout=60)
-    assert ok.status_code == 200 and [r["text"] for r in ok.json()["results"]] == ["slept"] * 20
+    ok = httpx.post(f"{url}/tools/pause/batch", json={"calls": calls["calls"][:20]}, headers=AUTH, timeout=60)
+    assert ok.status_code == 200 and [r["text"] for r in ok.json()["results"]] == ["paused 0.01 s"] * 20
     docs = httpx.get(f"{url}/docs", headers=AUTH)
     assert docs.status_code == 404  # with a token the docs are off; /health is open
     assert httpx.get(f"{url}/health").json()["status"] == "ok"
 
 
 def test_sigterm_exits_within_the_documented_bound_with_slow_calls_in_flight():
-    with server(token=TOKEN, shutdown_grace_s=1.0, per_tool={"sleep": {"concurrency": 2, "max_queue": 100},
+    with server(token=TOKEN, shutdown_grace_s=1.0, per_tool={"pause": {"concurrency": 2, "max_queue": 100},
                                                             "symbolic": {"concurrency": 2}}) as (url, proc):
         statuses: list[int] = []
 
@@ -420,7 +410,7 @@ def test_sigterm_exits_within_the_documented_bound_with_slow_calls_in_flight():
             except httpx.TransportError:
                 statuses.append(-1)
 
-        threads = [threading.Thread(target=call, args=("sleep", {"seconds": 30})) for _ in range(20)]
+        threads = [threading.Thread(target=call, args=("pause", {"seconds": 30})) for _ in range(20)]
         threads += [threading.Thread(target=call, args=("symbolic", SLOW)) for _ in range(2)]
         for thread in threads:
             thread.start()

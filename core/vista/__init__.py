@@ -30,17 +30,17 @@ from .plugins import (
 )
 from .protocol import ToolCall, parse_call, parse_turn
 from .reward import Reward, RewardResult
-from .rollout import EpisodeSpec, RolloutRunner
+from .runner import EpisodeRunner, EpisodeSpec
 from .task import CATEGORIES, DataStatus, Example, OracleSolution, OracleStep, Task
 from .tool import ImageName, Tool, ToolArguments, ToolContext, ToolResult
 from .trajectory import Trajectory
-from .trajlog import TrajectoryLog
+from .trajectory_log import TrajectoryLog
 from .validation import parse_and_validate, validate_call
 
 __all__ = [
-    "CATEGORIES", "ClassifiedError", "DataStatus", "EpisodeSpec", "ErrorClass", "Example", "ImageName", "ImageStore",
-    "OracleSolution", "OracleStep", "PluginLoadError", "RegistrationError", "Registry", "Reward", "RewardResult",
-    "RolloutRunner", "TAXONOMY", "Task", "Tool", "ToolArgumentError", "ToolArguments", "ToolCall", "ToolContext",
+    "CATEGORIES", "ClassifiedError", "DataStatus", "EpisodeRunner", "EpisodeSpec", "ErrorClass", "Example", "ImageName",
+    "ImageStore", "OracleSolution", "OracleStep", "PluginLoadError", "RegistrationError", "Registry", "Reward",
+    "RewardResult", "TAXONOMY", "Task", "Tool", "ToolArgumentError", "ToolArguments", "ToolCall", "ToolContext",
     "ToolResult", "ToolUnavailableError", "Trajectory", "TrajectoryLog", "VistaEnv", "VistaError", "call_tool",
     "get_registry", "get_rewards", "get_tasks", "get_tools", "hookimpl", "load_plugins", "open_image",
     "parse_and_validate", "parse_call", "parse_turn", "validate_call",

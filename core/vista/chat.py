@@ -82,8 +82,8 @@ def image_question(image: Image.Image, text: str) -> list[dict[str, Any]]:
 
 
 def openai_messages(messages: Sequence[dict[str, Any]], images: Sequence[Image.Image]) -> list[dict[str, Any]]:
-    """Chat messages with ``{"type": "image"}`` placeholders (`vista.trajlog.to_chat`) and their images in order, as
-    chat-completions messages with the images inline."""
+    """Chat messages with ``{"type": "image"}`` placeholders (`vista.trajectory_log.to_chat`) and their images in order,
+    as chat-completions messages with the images inline."""
     pending = iter(images)
     return [{"role": message["role"], "content": [
         image_part(next(pending)) if part["type"] == "image" else {"type": "text", "text": part.get("text") or ""}

@@ -28,7 +28,7 @@ from PIL import Image
 from . import plugins
 from .attribution import primary_error, step_error_classes
 from .errors import ClassifiedError, ErrorClass
-from .executor import ToolExecutor
+from .execution import ToolExecutor
 from .images import content_hash
 from .prompts import render_system, render_user
 from .protocol import parse_turn, render_tool_response, replace_surrogates

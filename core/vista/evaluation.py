@@ -1,6 +1,6 @@
 """Evaluation: run a policy through the environment on a set of tasks and summarise it the way the paper does.
 
-`evaluate` plays every (task, example, sample) episode with the concurrent rollout runner, logging trajectories to
+`evaluate` plays every (task, example, sample) episode with the concurrent episode runner, logging trajectories to
 the run directory (so an interrupted evaluation resumes where it stopped), then `summarize` computes per-benchmark
 accuracy with each benchmark's official scorer, in-distribution / out-of-distribution / overall averages, the E1–E6
 error attribution and tool-usage statistics. `vista.report` writes them as JSON, Markdown and HTML.
@@ -23,14 +23,14 @@ from typing import Any
 from . import plugins
 from .attribution import error_attribution
 from .builtin.hierarchical_reward import HierarchicalReward, format_valid
-from .executor import ToolExecutor
+from .execution import ToolExecutor
 from .locks import RunLock
 from .policies import load_policy
 from .prompts import SYSTEM_PROMPTS, USER_PROMPT
-from .rollout import EpisodeSpec, RolloutRunner
+from .runner import EpisodeRunner, EpisodeSpec
 from .task import Example
 from .trajectory import Trajectory
-from .trajlog import TrajectoryLog
+from .trajectory_log import TrajectoryLog
 
 MODES: dict[str, str] = {
     "tools": "the task's recommended tools (all tools when it recommends none)",
@@ -201,7 +201,7 @@ def _evaluate(policy, config: EvalConfig, run_dir: Path, registry: plugins.Regis
             bars.add(task.name, len(specs[task.name]), [logged[s.key] for s in specs[task.name] if s.key in logged])
         for task in tasks:
             keys.update(spec.key for spec in specs[task.name])
-            await RolloutRunner(policy, concurrency=config.concurrency, log=log, registry=registry,
+            await EpisodeRunner(policy, concurrency=config.concurrency, log=log, registry=registry,
                                 executor=executor, on_episode=episode_done,
                                 **_env_kwargs(config, task)).arun(specs[task.name])
 

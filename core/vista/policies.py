@@ -20,7 +20,7 @@ from .chat import ChatClient, api_key_env, openai_messages
 from .errors import VistaError
 from .protocol import ToolCall, render_call
 from .task import Example, Task
-from .trajlog import to_chat
+from .trajectory_log import to_chat
 
 _MAX_QUOTED = 300
 KEY_ENV = (api_key_env("policy"), "OPENAI_API_KEY")  # OPENAI_API_KEY: the variable the policy read first
@@ -97,12 +97,12 @@ class TransformersPolicy:
 
     @classmethod
     def from_pretrained(cls, path: str, **kwargs: Any) -> TransformersPolicy:
-        """A VLM with its processor (`vista.hf.load_processor`: Qwen-VL and InternVL load for images only, without
-        torchvision), else a text-only causal LM with its tokenizer. A directory that `vista-train` saved holds the
-        processor the policy was trained with."""
+        """A VLM with its processor (`vista.hf_checkpoints.load_processor`: Qwen-VL and InternVL load for images only,
+        without torchvision), else a text-only causal LM with its tokenizer. A directory that `vista-train` saved holds
+        the processor the policy was trained with."""
         from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, AutoTokenizer
 
-        from .hf import load_processor
+        from .hf_checkpoints import load_processor
 
         if os.path.isdir(path) and not os.path.isfile(os.path.join(path, "config.json")):
             raise PolicyError(f"'{path}' holds no model (no config.json); give the directory a policy was saved in, "

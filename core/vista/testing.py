@@ -1,5 +1,7 @@
 """Helpers for testing plugins: register an in-memory plugin for one test, and restore the registry after; a real
-chat-completions server for what talks to model endpoints; a tiny LLaVA checkpoint for what loads LLaVA weights.
+chat-completions server for what talks to model endpoints; a tiny LLaVA checkpoint for what loads LLaVA weights; two
+small tools whose timing a test chooses (`Pause`, a stand-in for a slow remote or model-backed tool, and
+`BatchDouble`, a batching tool that records its batches).
 
     from vista.testing import registered_plugin
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +27,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import Field
+
 from . import plugins
+from .tool import Tool, ToolArguments, ToolContext, ToolResult
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 
@@ -197,3 +203,63 @@ def chat_server() -> Iterator[Callable[..., ChatServer]]:
     yield start
     for server in servers:
         server.close()
+
+
+class PauseArguments(ToolArguments):
+    seconds: float = Field(ge=0, le=3600, description="how long to wait")
+
+
+class Pause(Tool):
+    """Waits the given seconds, then says so: a tool whose latency a test chooses (a remote or model-backed tool's
+    stand-in). A waiting call is deaf to cancellation, as a thread nobody can stop is. ``in_flight`` counts the calls
+    running now and ``most_at_once`` the most that ran together."""
+
+    name = "pause"
+    family = "math"
+    description = "Wait the given seconds."
+    Arguments = PauseArguments
+    examples = [{"seconds": 0.1}]
+
+    def __init__(self) -> None:
+        self.in_flight = self.most_at_once = 0
+        self._guard = threading.Lock()
+
+    def run(self, args: PauseArguments, ctx: ToolContext) -> ToolResult:  # type: ignore[override]
+        with self._guard:
+            self.in_flight += 1
+            self.most_at_once = max(self.most_at_once, self.in_flight)
+        try:
+            time.sleep(args.seconds)
+        finally:
+            with self._guard:
+                self.in_flight -= 1
+        return ToolResult(text=f"paused {args.seconds} s")
+
+
+class DoubleArguments(ToolArguments):
+    x: float = Field(description="the number to double")
+
+
+class BatchDouble(Tool):
+    """Doubles numbers in batches of calls (`Tool.run_batch`, at one cost per batch, as a model's forward pass) and
+    records each batch's size in ``sizes``; its result also counts the pixels of the images the call carried."""
+
+    name = "batch_double"
+    family = "math"
+    description = "Double a number (batched)."
+    Arguments = DoubleArguments
+    examples = [{"x": 2}]
+    batch_seconds = 0.05  # a forward pass: the same cost for 1 or 16 items
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def run_batch(  # type: ignore[override]
+            self, batch: Sequence[tuple[DoubleArguments, ToolContext]]) -> list[ToolResult]:
+        self.sizes.append(len(batch))
+        time.sleep(self.batch_seconds)
+        return [ToolResult(text=str(args.x * 2), data={"y": args.x * 2, "pixels": sum(
+                    image.width * image.height for image in ctx.images().values())}) for args, ctx in batch]
+
+    def run(self, args: DoubleArguments, ctx: ToolContext) -> ToolResult:  # type: ignore[override]
+        return self.run_batch([(args, ctx)])[0]

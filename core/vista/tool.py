@@ -11,8 +11,8 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import ClassifiedError, ToolArgumentError
+from .image_field import PILImage
 from .images import ImageLike, open_image
-from .pilfield import PILImage
 
 IMAGE_NAME_PATTERN = r"^image_[0-9]+$"
 
@@ -131,7 +131,7 @@ class Tool:
         raise NotImplementedError(f"tool '{self.name}' does not implement run()")
 
     # Tools that wait on I/O (remote servers) may also define `async def arun(self, args, ctx) -> ToolResult`;
-    # the rollout runner awaits it instead of spending a worker thread.
+    # the episode runner awaits it instead of spending a worker thread.
 
     def run_batch(self, batch: Sequence[tuple[ToolArguments, ToolContext]]) -> list[ToolResult]:
         """Run many calls at once. Model-backed tools override this to batch the forward pass."""

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from .errors import VistaError
 from .trajectory import Trajectory
-from .trajlog import TrajectoryLog
+from .trajectory_log import TrajectoryLog
 
 _IMAGE_ROUTE = re.compile(r"^/images/([0-9]+)/([0-9a-f]{64})\.png$")
 _TRAJECTORY_ROUTE = re.compile(r"^/api/trajectory/([0-9]+)$")

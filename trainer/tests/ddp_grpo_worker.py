@@ -33,6 +33,7 @@ from vista_trainer.generation import Turns  # noqa: E402
 from vista_trainer.grpo import build_trainer  # noqa: E402
 from vista_trainer.pipeline import Pipeline  # noqa: E402
 from vista_trainer.rollout import EpisodeRollout  # noqa: E402
+from vista_trainer.trl_setup import grpo_args, lora_config  # noqa: E402
 
 
 def scripted_turns(trainer, episodes, budgets) -> Turns:
@@ -109,8 +110,8 @@ def scripted(root: Path, lora: bool = False) -> None:
         rollout = EpisodeRollout(list(task.load("train", seed=1000, limit=8)), codec, registry=registry,
                                  env_kwargs={"tools": "recommended", "max_turns": 2, "reward": "brevity"},
                                  generate=scripted_turns)
-        trainer = build_trainer(model, codec, config.grpo_config(str(root / f"grpo-{name}")), rollout,
-                                reward_name="brevity", peft_config=config.peft_config())
+        trainer = build_trainer(model, codec, grpo_args(config, str(root / f"grpo-{name}")), rollout,
+                                reward_name="brevity", peft_config=lora_config(config))
         if not sharded():  # sharded gradients are compared through the weights after the step
             trainer.add_callback(SaveGradients(root / f"grads-{name}.pt"))
         trainer.train()
@@ -149,7 +150,7 @@ def lockstep(root: Path) -> None:
             if len(rollout.start(long).prompt_ids) > codec.max_length - 24:
                 break
         rollout.examples = [short, long]
-        trainer = build_trainer(model, codec, config.grpo_config(str(root / "grpo-lockstep")), rollout,
+        trainer = build_trainer(model, codec, grpo_args(config, str(root / "grpo-lockstep")), rollout,
                                 reward_name="brevity")
         trainer.train()
         (root / f"calls-{trainer.accelerator.process_index}.txt").write_text(" ".join(map(str, calls)))

@@ -1,6 +1,8 @@
 import pytest
 from vista_trainer.cli import main
-from vista_trainer.config import PRESETS, VistaTrainConfig, checkpointing_field
+from vista_trainer.config import VistaTrainConfig
+from vista_trainer.presets import PRESETS
+from vista_trainer.trl_setup import checkpointing_field, grpo_args, sft_args
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -29,13 +31,13 @@ def test_cross_field_checks_say_what_to_fix(overrides, message):
 def test_paper_preset_reaches_trl_configs():
     config = VistaTrainConfig(preset="qwen2.5-vl-7b", teacher_base_url="http://teacher:8000/v1", teacher_model="big")
     assert config.model_name_or_path == "Qwen/Qwen2.5-VL-7B-Instruct" and config.max_turns == 3
-    grpo = config.grpo_config("/tmp/unused")
+    grpo = grpo_args(config, "/tmp/unused")
     assert (grpo.learning_rate, grpo.num_generations, grpo.beta, grpo.temperature, grpo.max_steps) == \
         (5e-7, 8, 1e-3, 0.7, 300)
     assert grpo.use_vllm and grpo.vllm_mode == "colocate" and getattr(grpo, checkpointing_field())
     # TRL's per-device meanings: the paper's 128 episodes per step on 8 devices
     assert grpo.per_device_train_batch_size * grpo.gradient_accumulation_steps * 8 == 128
-    sft = config.sft_config("/tmp/unused")
+    sft = sft_args(config, "/tmp/unused")
     assert (sft.learning_rate, sft.num_train_epochs, sft.max_length) == (2e-6, 1, 16384)
     assert sft.per_device_train_batch_size * sft.gradient_accumulation_steps == 128
     assert set(PRESETS) >= {"tiny-cpu", "internvl3-2b", "internvl3-8b", "internvl3-14b", "qwen3-vl-2b", "qwen3-vl-4b",
@@ -83,7 +85,7 @@ def test_every_grpo_field_reaches_trl_with_trl_meaning(tmp_path):
                               repetition_penalty=1.1, mask_truncated_completions=True, grpo_lr_scheduler_type="cosine",
                               use_vllm=True, model_name_or_path="Qwen/Qwen2.5-VL-7B-Instruct",
                               grpo_args="{epsilon_high: 0.28, steps_per_generation: 4}")
-    grpo = config.grpo_config(str(tmp_path))
+    grpo = grpo_args(config, str(tmp_path))
     for trl_name, ours in GRPO_FLAGS.items():
         trl_name = checkpointing_field() if trl_name == "activation_checkpointing" else trl_name  # by version
         assert getattr(grpo, trl_name) == getattr(config, ours) or trl_name in ("report_to", "lr_scheduler_type"), \
@@ -91,8 +93,19 @@ def test_every_grpo_field_reaches_trl_with_trl_meaning(tmp_path):
     assert (grpo.lr_scheduler_type, grpo.epsilon_high, grpo.steps_per_generation) == ("cosine", 0.28, 4)
     path = tmp_path / "run.yaml"
     path.write_text("grpo_args:\n  epsilon_high: 0.3\n  warmup_steps: 0.1\n")
-    grpo = parse_config(["--config", str(path)]).grpo_config(str(tmp_path))
+    grpo = grpo_args(parse_config(["--config", str(path)]), str(tmp_path))
     assert (grpo.epsilon_high, grpo.warmup_steps) == (0.3, 0.1)
+
+
+def test_trl_logged_config_says_what_vista_fields_mean(tmp_path):
+    """TRL's max_completion_length is vista's per-turn budget and its checkpointing switch vista's flag: the logged
+    arguments (to_dict, what report_to backends record) say so beside TRL's own fields."""
+    config = VistaTrainConfig(max_new_tokens=40, max_turns=3, max_length=512, gradient_checkpointing=True)
+    logged = grpo_args(config, str(tmp_path)).to_dict()
+    assert logged["max_completion_length"] == 40 and logged[checkpointing_field()] is True
+    meanings = logged["vista_meanings"]
+    assert "per turn" in meanings["max_completion_length"] and "4 turns" in meanings["max_completion_length"]
+    assert "gradient_checkpointing=True" in meanings[checkpointing_field()]
 
 
 def test_cli_reports_an_unknown_plugin_or_task_without_a_traceback(capsys, tmp_path):

@@ -3,7 +3,7 @@ import re
 import pytest
 from vista.chat import ChatEndpointError
 from vista.protocol import parse_turn
-from vista.trajlog import TrajectoryLog
+from vista.trajectory_log import TrajectoryLog
 from vista_trainer.config import VistaTrainConfig
 from vista_trainer.densify import Densifier, accept, densify
 from vista_trainer.experts import synthesize
@@ -86,7 +86,7 @@ def test_the_pipeline_trains_on_the_densified_trajectories(registry, tmp_path, c
                                           densify_model="writer")
     pipeline = Pipeline(config, registry=registry, progress=False)
     pipeline.run(("synthesize",))
-    assert pipeline.stages["synthesize"]["densified_turns"] == 4
+    assert pipeline.files.stages["synthesize"]["densified_turns"] == 4
     assert pipeline.expert_dir() == tmp_path / "run" / "experts" / "dense"
     with pytest.raises(ValueError, match="densify_model"):
         VistaTrainConfig(densify_base_url=server.url)

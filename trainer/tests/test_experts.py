@@ -1,8 +1,8 @@
 import re
 
 import pytest
-from vista.rollout import RolloutError
-from vista.trajlog import TrajectoryLog
+from vista.runner import EpisodeRunError
+from vista.trajectory_log import TrajectoryLog
 from vista_trainer.experts import OracleExpert, TeacherExpert, synthesize
 
 
@@ -77,5 +77,5 @@ def test_teacher_expert_over_http_and_the_outcome_filter(registry, tmp_path, cha
 def test_teacher_errors_name_the_endpoint(registry, tmp_path):
     teacher = TeacherExpert("http://127.0.0.1:9/v1", "m", timeout_s=2)
     examples = list(registry.task("bar_height").load("train", limit=1))
-    with pytest.raises(RolloutError, match="ConnectError"):
+    with pytest.raises(EpisodeRunError, match="ConnectError"):
         synthesize(tmp_path, examples, policy=teacher, registry=registry, tools="recommended")

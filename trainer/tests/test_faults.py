@@ -13,44 +13,15 @@ from vista.serve.client import attach_remote_tools
 from vista_trainer.grpo import ToolOutage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "core" / "tests"))
-from serving import free_port, wait_healthy  # noqa: E402
+from serving import ServerProcess  # noqa: E402
 
 ENV = {"tools": ["crop_bar"], "max_turns": 2, "reward": "brevity"}
-SERVER = """
-import sys
-sys.path.insert(0, {here!r})
-import toy_plugin
-from vista.testing import registered_plugin
-from vista.serve.config import ServeConfig
-from vista.serve.server import serve
-from vista.serve.service import ToolService
-with registered_plugin(toy_plugin) as registry:
-    serve(ToolService(registry.tools, ServeConfig(port={port})))
-"""
-
-
-class ToolServer:
-    """The toy plugin's tools behind `vista serve` on 127.0.0.1, in a process that can be killed and started again
-    on the same port."""
-
-    def __init__(self):
-        self.port, self.proc = free_port(), None
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        script = SERVER.format(here=str(Path(__file__).parent), port=self.port)
-        self.proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        wait_healthy(self.url, 60)
-
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait(timeout=30)
 
 
 @pytest.fixture
 def server():
-    server = ToolServer()
+    """The toy plugin's tools behind `vista serve`, in a process the tests kill and start again."""
+    server = ServerProcess(here=Path(__file__).parent, module="toy_plugin")
     server.start()
     yield server
     server.kill()
@@ -117,7 +88,7 @@ def test_a_checkpoint_cut_short_is_passed_by_and_the_resumed_run_ends_where_an_u
     import shutil
 
     import torch
-    from vista_trainer.grpo import last_checkpoint, trained_model
+    from vista_trainer.checkpoints import last_checkpoint, trained_model
 
     env = {**ENV, "tools": ["measure_bar", "crop_bar"]}  # sampled by transformers: rewards that differ, weights
     whole, _, _ = trainer_for(policy_dir, registry, tmp_path / "whole", env=env, grpo_steps=4, save_steps=2,

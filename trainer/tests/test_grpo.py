@@ -5,13 +5,14 @@ import json
 
 import pytest
 import torch
-from vista_trainer.checkpoints import load_policy
+from vista_trainer.checkpoints import last_checkpoint, load_policy, trained_model
 from vista_trainer.codec import IM_END, ChatCodec
 from vista_trainer.config import VistaTrainConfig
 from vista_trainer.generation import Turns, transformers_generate, vllm_generate
-from vista_trainer.grpo import build_trainer, last_checkpoint, trained_model
+from vista_trainer.grpo import build_trainer
 from vista_trainer.rollout import EpisodeRollout
 from vista_trainer.tiny import SPECIAL_TOKENS
+from vista_trainer.trl_setup import grpo_args, lora_config
 
 ENV = {"tools": "recommended", "max_turns": 2, "reward": "brevity"}
 
@@ -68,9 +69,9 @@ def trainer_for(policy_dir, registry, tmp_path, *, generate=None, env=ENV, examp
     rollout = RecordingRollout(examples or list(task.load("train", seed=1000, limit=8)), codec, registry=registry,
                                env_kwargs=env, generate=generate)
     records = []
-    trainer = build_trainer(model, codec, config.grpo_config(str(tmp_path / "grpo")), rollout,
+    trainer = build_trainer(model, codec, grpo_args(config, str(tmp_path / "grpo")), rollout,
                             reward_name=env["reward"], tool_names=["measure_bar"],
-                            peft_config=config.peft_config(), on_metrics=records.append,
+                            peft_config=lora_config(config), on_metrics=records.append,
                             outage_patience=config.tool_outage_patience)
     return trainer, rollout, records
 

@@ -5,7 +5,7 @@ import json
 import time
 
 from test_grpo import trainer_for
-from vista.executor import ToolExecutor
+from vista.execution import ToolExecutor
 from vista_trainer.codec import IM_END
 from vista_trainer.generation import Turns
 
@@ -52,14 +52,13 @@ def test_calls_that_finish_in_reverse_order_give_the_serial_rollouts_episodes(po
 def test_a_turns_calls_all_run_together(policy_dir, registry, tmp_path):
     """The 8 calls of a turn were all running at once (the tool counts the calls in flight): the turn lasts its
     slowest call, not the sum (bench/rollout_throughput.py measures the times)."""
-    import toy_plugin
-
     trainer, rollout, _ = trainer_for(policy_dir, registry, tmp_path, env=ENV)
     rollout.generate = pausing({e.id: 0.5 for e in rollout.examples})
-    toy_plugin.Pause.most_at_once = 0
+    pause = registry.tools["pause"]
+    pause.most_at_once = 0
     episodes, _ = play(trainer, rollout, ToolExecutor(default_limit=8))
     assert len(episodes) == 8 and all(e.trajectory.steps[0].tool_calls[0].valid for e in episodes)
-    assert toy_plugin.Pause.most_at_once == 8
+    assert pause.most_at_once == 8
 
 
 def test_streaming_on_a_batch_engine_samples_the_ready_episodes_without_waiting_for_a_slow_tool(policy_dir, registry,

@@ -1,7 +1,8 @@
 import torch
+from vista_trainer.checkpoints import trained_model
 from vista_trainer.config import VistaTrainConfig
-from vista_trainer.grpo import trained_model
 from vista_trainer.sft import PolicyTokenCollator, encode_records, run_sft
+from vista_trainer.trl_setup import lora_config, sft_args
 
 
 def test_loss_is_on_the_policys_tokens_only(tiny, experts):
@@ -34,8 +35,8 @@ def test_loss_is_on_the_policys_tokens_only(tiny, experts):
 def test_sft_trainer_lowers_the_loss_on_expert_turns(tiny, experts, tmp_path):
     model, codec = tiny
     before = [p.detach().clone() for p in model.parameters()]
-    args = VistaTrainConfig(run_dir=str(tmp_path), sft_epochs=3, sft_batch_size=4,
-                            sft_learning_rate=3e-3).sft_config(str(tmp_path / "sft"))
+    args = sft_args(VistaTrainConfig(run_dir=str(tmp_path), sft_epochs=3, sft_batch_size=4, sft_learning_rate=3e-3),
+                    str(tmp_path / "sft"))
     args.logging_steps = 1
     args.disable_tqdm = True
     summary, trainer = run_sft(model, codec, experts, args)
@@ -52,9 +53,9 @@ def test_lora_sft_merges_its_adapters_into_a_plain_model(tiny, experts, tmp_path
     before = {k: v.clone() for k, v in model.state_dict().items()}
     config = VistaTrainConfig(run_dir=str(tmp_path), sft_epochs=2, sft_batch_size=4, sft_learning_rate=1e-2,
                               use_peft=True, lora_r=4, lora_alpha=8, lora_target_modules="q_proj,v_proj")
-    args = config.sft_config(str(tmp_path / "sft"))
+    args = sft_args(config, str(tmp_path / "sft"))
     args.disable_tqdm = True
-    summary, trainer = run_sft(model, codec, experts, args, peft_config=config.peft_config())
+    summary, trainer = run_sft(model, codec, experts, args, peft_config=lora_config(config))
     trained = trained_model(trainer)
     assert not isinstance(trained, PeftModel) and set(trained.state_dict()) == set(before)
     changed = {k for k, v in trained.state_dict().items() if not torch.equal(before[k], v)}

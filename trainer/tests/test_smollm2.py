@@ -13,6 +13,7 @@ from vista_trainer.config import VistaTrainConfig
 from vista_trainer.grpo import build_trainer
 from vista_trainer.policy import ModelPolicy
 from vista_trainer.rollout import EpisodeRollout
+from vista_trainer.trl_setup import grpo_args, lora_config
 
 pytestmark = pytest.mark.slow  # about 40 s: one GGUF load, one save, three loads, generation, one step
 
@@ -98,9 +99,9 @@ def test_one_real_grpo_step_on_cpu_with_lora(preset, saved, registry, tmp_path):
 
     rollout = Recording(examples, codec, registry=registry, system_prompt=lambda task: "compact",
                         env_kwargs={"tools": "recommended", "max_turns": 1, "reward": "hierarchical"})
-    trainer = build_trainer(model, codec, config.grpo_config(str(tmp_path / "grpo")), rollout,
+    trainer = build_trainer(model, codec, grpo_args(config, str(tmp_path / "grpo")), rollout,
                             reward_name="hierarchical", tool_names=["ocr_read_table", "calculator"],
-                            peft_config=config.peft_config())
+                            peft_config=lora_config(config))
     seen = LossInputs(trainer.model)
     lora = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
     torch.manual_seed(0)

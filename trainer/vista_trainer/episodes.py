@@ -1,6 +1,7 @@
-"""Playing many `VistaEnv` episodes in lock-step with a batched policy, and the metrics of a set of trajectories.
+"""Episodes as the trainer's loops keep them (`Episode`: a trajectory and its images; `TokenEpisode`: GRPO's, as token
+ids), playing many `VistaEnv` episodes in lock-step with a batched policy, and the metrics of a set of trajectories.
 
-`RolloutRunner` keeps episodes in flight with one policy call per observation; a local model on CPU is much faster
+`EpisodeRunner` keeps episodes in flight with one policy call per observation; a local model on CPU is much faster
 when every live episode's next turn is generated in one batch, so GRPO and evaluation step the environments
 together: generate for all live episodes, step them all at once (`StepTogether`), drop the finished ones, repeat.
 The tool calls and everything after them (parser, validation, execution, reward) are the environment's, unchanged.
@@ -13,16 +14,19 @@ import statistics
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import vista
 from PIL import Image
 from vista.attribution import PRIMARY_CLASSES, primary_error
 from vista.builtin.hierarchical_reward import format_valid, repetition_penalty
 from vista.errors import ErrorClass
-from vista.executor import ToolExecutor
+from vista.execution import ToolExecutor
 from vista.trajectory import Trajectory
+
+if TYPE_CHECKING:
+    import torch
 
 CALL_CLASSES = (ErrorClass.E1, ErrorClass.E2, ErrorClass.E3, ErrorClass.E4, ErrorClass.E5)
 
@@ -32,6 +36,32 @@ class Episode:
     trajectory: Trajectory
     images: dict[str, Image.Image]
     example: vista.Example
+
+
+@dataclass
+class TokenEpisode:
+    """One episode as token ids: the prompt, then the completion (policy turns and environment tokens)."""
+
+    env: vista.VistaEnv
+    prompt_ids: list[int]
+    images: list[Image.Image]
+    image_inputs: list[dict[str, torch.Tensor]]  # the image tensors of each processor call (`Encoded.image_inputs`)
+    messages_seen: int
+    completion_ids: list[int] = field(default_factory=list)
+    env_mask: list[int] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)
+    trajectory: Trajectory | None = None
+    reward: float | None = None
+    # where the last environment tokens began (completion length, images, pixel chunks): undone if no turn follows
+    bridge: tuple[int, int, int] | None = None
+
+    @property
+    def ids(self) -> list[int]:
+        return self.prompt_ids + self.completion_ids
+
+    @property
+    def done(self) -> bool:
+        return self.trajectory is not None
 
 
 class StepTogether:

@@ -4,7 +4,7 @@ an OpenAI-compatible endpoint, and outcome filtering: only episodes whose answer
 all ran are kept, and an oracle's episode only when its tools' outputs show the solution's evidence (the values its
 answer follows from: a misread table must not teach the policy to answer against what the tool said).
 
-Both experts are ordinary `RolloutRunner` policies, so their episodes are `Trajectory` records in the shared schema,
+Both experts are ordinary `EpisodeRunner` policies, so their episodes are `Trajectory` records in the shared schema,
 written by `TrajectoryLog`: ``<dir>/played`` holds every episode (a killed run resumes there), ``<dir>/kept`` the
 filtered ones that SFT reads.
 """
@@ -26,10 +26,10 @@ from vista.chat import ChatClient, api_key_env, openai_messages
 from vista.evaluation import EpisodeProgress
 from vista.policies import chat_with_images
 from vista.protocol import ToolCall, render_turn
-from vista.rollout import EpisodeSpec, RolloutRunner
+from vista.runner import EpisodeRunner, EpisodeSpec
 from vista.task import evidence_missing
 from vista.trajectory import Trajectory
-from vista.trajlog import TrajectoryLog, to_chat
+from vista.trajectory_log import TrajectoryLog, to_chat
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def synthesize(out_dir: str | Path, examples: Sequence[vista.Example], *, policy
             if on_episode is not None:
                 on_episode(trajectory)
 
-        runner = RolloutRunner(policy, concurrency=concurrency, log=played, registry=registry,
+        runner = EpisodeRunner(policy, concurrency=concurrency, log=played, registry=registry,
                                on_episode=episode_done, **env_kwargs)
         runner.run(EpisodeSpec(task=e.task, example=e) for e in examples)
     supported = (lambda t: not policy.unsupported(t)) if isinstance(policy, OracleExpert) else None

@@ -5,8 +5,8 @@ processor expand it (`codec.image_placeholder`), collation gives Qwen-VL's image
 where the processor returns ``image_grid_thw``, GRPO hands TRL every image of an episode, vLLM gets one placeholder
 per image. What a family adds is declared here:
 
-- ``model_type``: the checkpoint config's, by which `vista.hf.load_processor` builds the family's processor for
-  images only (no torchvision) and `checkpoints.load_policy` loads it;
+- ``model_type``: the checkpoint config's, by which `vista.hf_checkpoints.load_processor` builds the family's processor
+  for images only (no torchvision) and `checkpoints.load_policy` loads it;
 - ``pixel_bounds``: whether the run's ``min_pixels``/``max_pixels`` set its images' size (Qwen-VL resizes to a pixel
   budget; InternVL tiles into squares of its own size);
 - ``tiny``: a model of the family's own classes with random weights and a processor, from a tokenizer, small
@@ -15,9 +15,9 @@ per image. What a family adds is declared here:
 - ``extra_tokens``: the special tokens its tokenizer carries beyond Qwen's (the tiny tokenizer is trained with them).
 
 Adding a family: one `Family` with its tiny builder, added to `FAMILIES`, and its model type in
-`vista.hf.IMAGE_ONLY_FAMILIES` if its processor needs torchvision; `tests/test_families.py` then runs the on-policy
-GRPO tests on it (and `tests/test_vllm.py` where ``vllm`` is true: what its vLLM module imports from torchvision is
-served in `vllm_cpu`).
+`vista.hf_checkpoints.IMAGE_ONLY_FAMILIES` if its processor needs torchvision; `tests/test_families.py` then runs the
+on-policy GRPO tests on it (and `tests/test_vllm.py` where ``vllm`` is true: what its vLLM module imports from
+torchvision is served in `vllm_cpu`).
 
 Families: Qwen2.5-VL (the paper's second policy), Qwen3-VL (what most users start from now: the same placeholder
 and 3-D rotary positions as Qwen2.5-VL, patches of 16 pixels, interleaved rotary sections, deepstack vision
@@ -66,7 +66,7 @@ def tiny_qwen3_vl(tokenizer, seed: int = 0):
     height, width), one deepstack layer."""
     from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
-    from vista.hf import image_only_processor
+    from vista.hf_checkpoints import image_only_processor
 
     config = Qwen3VLConfig(
         text_config=dict(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=1,
@@ -113,7 +113,7 @@ def tiny_llava_onevision(tokenizer, seed: int = 0):
     from transformers.models.llava_onevision.image_processing_pil_llava_onevision import (
         LlavaOnevisionImageProcessorPil,
     )
-    from vista.hf import image_only_processor
+    from vista.hf_checkpoints import image_only_processor
 
     grid = [[28, 28], [28, 56], [56, 28], [56, 56]]
     image_processor = LlavaOnevisionImageProcessorPil(size={"height": 28, "width": 28},

@@ -16,15 +16,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
 
 from .codec import Encoded, collate, join_image_inputs, tokenizer_of
-
-if TYPE_CHECKING:
-    from .rollout import TokenEpisode
+from .episodes import TokenEpisode
 
 
 @dataclass
@@ -36,7 +33,7 @@ class Turns:
 
 
 # generate(trainer, episodes, budgets) -> Turns: one turn per episode, at most budgets[i] tokens for row i
-Generate = Callable[[object, Sequence["TokenEpisode"], Sequence[int]], Turns]
+Generate = Callable[[object, Sequence[TokenEpisode], Sequence[int]], Turns]
 
 
 class LogprobRecorder(StoppingCriteria):

@@ -43,20 +43,19 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 
 from trl import GRPOTrainer
 from vista.errors import VistaError
 
 from . import vllm_cpu
+from .checkpoints import complete_checkpoints
 from .episodes import episode_metrics
 from .generation import placeholder_ids
+from .trl_setup import without_printer
 
 log = logging.getLogger(__name__)
 
@@ -258,93 +257,4 @@ def build_trainer(model, codec, args, rollout, *, reward_name: str, tool_names: 
                                train_dataset=rollout.dataset(),
                                reward_funcs=[episode_reward_function(reward_name, tool_names, outage_patience)],
                                rollout_func=rollout, peft_config=peft_config, callbacks=callbacks)
-    return quiet_logs(trainer)
-
-
-def quiet_logs(trainer):
-    """``trainer`` without transformers' `PrinterCallback`, which prints every log entry as a raw dict when the
-    progress bar is off: the entries go to metrics.jsonl (`metrics_callback`) and the pipeline says each stage's
-    outcome itself."""
-    from transformers.trainer_callback import PrinterCallback
-
-    trainer.remove_callback(PrinterCallback)
-    return trainer
-
-
-COMPLETE = "vista-complete"  # written into a checkpoint folder once everything of it is (`complete_checkpoints`)
-
-
-def complete_checkpoints():
-    """A `TrainerCallback` marking each checkpoint complete once the trainer has written all of it (``on_save``
-    comes after the weights, optimiser, scheduler, RNG and ``trainer_state.json``): a folder without the mark was cut
-    short (the process killed, the disk full) and `last_checkpoint` passes it by."""
-    from transformers import TrainerCallback
-
-    class Mark(TrainerCallback):
-        def on_save(self, args, state, control, **kwargs):
-            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            if state.is_world_process_zero and folder.is_dir():
-                (folder / COMPLETE).write_text(f"{state.global_step}\n")
-
-    return Mark()
-
-
-def checkpoint_problem(folder: Path) -> str | None:
-    """Why ``folder`` is not a whole checkpoint (None: it is). Marked complete (`complete_checkpoints`), or, for a
-    checkpoint written before the mark existed, its ``trainer_state.json`` (the last file the trainer writes) readable
-    beside weights."""
-    if (folder / COMPLETE).is_file():
-        return None
-    state = folder / "trainer_state.json"
-    if not state.is_file():
-        return "no trainer_state.json (the trainer writes it last)"
-    try:
-        json.loads(state.read_text())
-    except (OSError, ValueError):
-        return "trainer_state.json cut short"
-    if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")) and not any(folder.glob("pytorch_*")):
-        return "no weights"
-    if any(folder.parent.glob(f"checkpoint-*/{COMPLETE}")):
-        return "not marked complete"  # this run marks its checkpoints: an unmarked one was cut short
-    return None
-
-
-def last_checkpoint(output_dir: str | Path) -> str | None:
-    """The newest whole checkpoint under ``output_dir`` (None when there is none). A newer folder that is not whole
-    (`checkpoint_problem`: a save cut short) is moved aside to ``<name>.incomplete`` (nothing is deleted; the trainer
-    would otherwise write into it again) and the choice is logged: which checkpoint resumes, which were passed by and
-    why."""
-    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
-
-    root = Path(output_dir)
-    if not root.is_dir():
-        return None
-    pattern = re.compile(rf"^{PREFIX_CHECKPOINT_DIR}-(\d+)$")
-    folders = sorted((p for p in root.iterdir() if p.is_dir() and pattern.match(p.name)),
-                     key=lambda p: int(pattern.match(p.name).group(1)), reverse=True)
-    passed: list[str] = []
-    for folder in folders:
-        problem = checkpoint_problem(folder)
-        if problem is None:
-            if passed:
-                log.warning("resuming from %s; passed by %s", folder.name, "; ".join(passed))
-            return str(folder)
-        aside = folder.with_name(f"{folder.name}.incomplete")
-        n = 1
-        while aside.exists():
-            n += 1
-            aside = folder.with_name(f"{folder.name}.incomplete-{n}")
-        try:
-            folder.rename(aside)
-        except FileNotFoundError:  # another training process moved it first
-            pass
-        passed.append(f"{folder.name}: {problem}, moved to {aside.name}")
-    if passed:
-        log.warning("no whole checkpoint to resume from (%s): starting from the first step", "; ".join(passed))
-    return None
-
-
-def trained_model(trainer: VistaGRPOTrainer):
-    """The trained policy as a plain model: LoRA adapters folded into the weights."""
-    model = trainer.accelerator.unwrap_model(trainer.model)
-    return model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
+    return without_printer(trainer)

@@ -37,17 +37,14 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-import torch
 import vista
-from PIL import Image
-from vista.executor import ToolExecutor
-from vista.trajectory import Trajectory
-from vista.trajlog import to_chat
+from vista.execution import ToolExecutor
+from vista.trajectory_log import to_chat
 
 from .codec import IM_END, ChatCodec, rgb_image
-from .episodes import StepTogether
+from .episodes import StepTogether, TokenEpisode
 from .generation import (
     BatchStream,
     Generate,
@@ -65,32 +62,6 @@ EXAMPLE_PROMPT = re.compile(r"^\[vista example (\d+)\]")
 def example_prompt(index: int, example: vista.Example) -> str:
     """The dataset prompt naming training example ``index`` (readable in TRL's completion logs)."""
     return f"[vista example {index}] {example.task}: {example.question}"
-
-
-@dataclass
-class TokenEpisode:
-    """One episode as token ids: the prompt, then the completion (policy turns and environment tokens)."""
-
-    env: vista.VistaEnv
-    prompt_ids: list[int]
-    images: list[Image.Image]
-    image_inputs: list[dict[str, torch.Tensor]]  # the image tensors of each processor call (`Encoded.image_inputs`)
-    messages_seen: int
-    completion_ids: list[int] = field(default_factory=list)
-    env_mask: list[int] = field(default_factory=list)
-    logprobs: list[float] = field(default_factory=list)
-    trajectory: Trajectory | None = None
-    reward: float | None = None
-    # where the last environment tokens began (completion length, images, pixel chunks): undone if no turn follows
-    bridge: tuple[int, int, int] | None = None
-
-    @property
-    def ids(self) -> list[int]:
-        return self.prompt_ids + self.completion_ids
-
-    @property
-    def done(self) -> bool:
-        return self.trajectory is not None
 
 
 class EpisodeRollout:

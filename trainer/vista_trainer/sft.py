@@ -55,14 +55,15 @@ def run_sft(model, codec: ChatCodec, records: Sequence[dict], sft_args,
             resume_from_checkpoint: str | None = None) -> tuple[dict, object]:
     """Train ``model`` on ``records`` with TRL's SFTTrainer (in place; with ``peft_config``, LoRA adapters);
     ``on_log`` receives every log entry; checkpoints (``save_strategy``) are marked complete once whole
-    (`grpo.complete_checkpoints`), and ``resume_from_checkpoint`` goes on from one. Returns the summary and the
-    trainer: its policy is saved by every process (`Pipeline.save_trained`: sharded weights are gathered
-    collectively), or read with `grpo.trained_model`."""
+    (`checkpoints.complete_checkpoints`), and ``resume_from_checkpoint`` goes on from one. Returns the summary and the
+    trainer: its policy is saved by every process (`checkpoints.save_trained`: sharded weights are gathered
+    collectively), or read with `checkpoints.trained_model`."""
     from datasets import Dataset
     from transformers import TrainerCallback
     from trl import SFTTrainer
 
-    from .grpo import complete_checkpoints, quiet_logs
+    from .checkpoints import complete_checkpoints
+    from .trl_setup import without_printer
 
     class Forward(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
@@ -77,7 +78,7 @@ def run_sft(model, codec: ChatCodec, records: Sequence[dict], sft_args,
                                                            getattr(codec.processor, "image_token_id", None)),
                          processing_class=codec.processor, callbacks=[Forward(), complete_checkpoints()],
                          peft_config=peft_config)
-    quiet_logs(trainer)
+    without_printer(trainer)
     result = trainer.train(resume_from_checkpoint=resume_from_checkpoint)
     history = [entry for entry in trainer.state.log_history if "loss" in entry]
     return {"train_loss": result.training_loss, "steps": result.global_step, "examples": len(items),

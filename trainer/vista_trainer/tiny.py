@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import torch
-from vista.hf import image_only_processor
+from vista.hf_checkpoints import image_only_processor
 
 from .codec import IM_END, IM_START, IMAGE_PAD, VIDEO_PAD, VISION_END, VISION_START
 
@@ -54,8 +54,9 @@ def train_tokenizer(corpus: Iterable[str], vocab_size: int, extra_special_tokens
 
 
 def build_processor(tokenizer, min_pixels: int, max_pixels: int):
-    """Qwen2.5-VL's processor for images only, on the PIL image processor (`vista.hf`: its video processor and the
-    fast image processor need torchvision, which the registry ships as a CUDA build that does not import with CPU
+    """Qwen2.5-VL's processor for images only, on the PIL image processor (`vista.hf_checkpoints`: its video processor
+    and the fast image processor need torchvision, which the registry ships as a CUDA build that does not import with
+    CPU
     torch)."""
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
@@ -68,8 +69,9 @@ INTERNVL_TOKENS = {"start_image_token": "<img>", "end_image_token": "</img>", "c
 
 
 def build_internvl_processor(tokenizer, image_size: int = 448, max_patches: int = 12, image_seq_length: int = 256):
-    """InternVL3's processor for images only (`vista.hf`), on the PIL image processor: each image is tiled into at
-    most ``max_patches`` squares of ``image_size`` plus a thumbnail, each square ``image_seq_length`` image tokens
+    """InternVL3's processor for images only (`vista.hf_checkpoints`), on the PIL image processor: each image is tiled
+    into at most ``max_patches`` squares of ``image_size`` plus a thumbnail, each square ``image_seq_length`` image
+    tokens
     between ``<img>`` and ``</img>``. ``tokenizer`` carries `INTERNVL_TOKENS`."""
     from transformers.models.got_ocr2.image_processing_pil_got_ocr2 import GotOcr2ImageProcessorPil
 

@@ -169,8 +169,9 @@ _IMAGE_PROCESSOR_KWARGS = ("min_pixels", "max_pixels", "size")
 
 def _image_only_from_pretrained(cls, name, *args, **kwargs):
     """transformers' Qwen-VL processors load a video processor, which needs torchvision; vista's image-only
-    processor of the same family (`vista.hf.load_processor`) has the same tokenizer, template and image rule."""
-    from vista.hf import load_processor
+    processor of the same family (`vista.hf_checkpoints.load_processor`) has the same tokenizer, template and image
+    rule."""
+    from vista.hf_checkpoints import load_processor
 
     processor = load_processor(name, **{k: v for k, v in kwargs.items() if k in _IMAGE_PROCESSOR_KWARGS})
     processor.video_processor = _NoVideo(processor.image_processor)

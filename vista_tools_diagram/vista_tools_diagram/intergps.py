@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import cdl
-from .solver import SUPPORTED_FUNCTIONS, SUPPORTED_PREDICATES
+from .equations import SUPPORTED_FUNCTIONS, SUPPORTED_PREDICATES
 
 # Inter-GPS wrappers and shapes the solver reads as arguments
 _WRAPPERS = {"LengthOf", "MeasureOf", "Line", "Segment", "Angle", "Circle", "Triangle", "Polygon", "RadiusOf",

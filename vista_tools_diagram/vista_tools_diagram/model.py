@@ -14,7 +14,7 @@ from vista import ToolUnavailableError
 from vista.weights import load_once, resolve_weights
 
 from . import cdl
-from .solver import STRUCTURAL, SUPPORTED_PREDICATES
+from .equations import STRUCTURAL, SUPPORTED_PREDICATES
 
 ENV_VAR = "VISTA_WEIGHTS_DIAGRAM_FORMALIZER"
 PROMPT = ("Formalize this geometry diagram in condition description language: list every point on a line "

@@ -17,7 +17,7 @@ from vista.weights import load_once
 
 POINT_LABEL = re.compile(r"^[A-Z]'?$")
 NUMBER_LABEL = re.compile(r"^\d+(?:\.\d+)?°?$")
-_ocr_lock = threading.Lock()  # one onnxruntime session shared by the threads of the rollout runner
+_ocr_lock = threading.Lock()  # one onnxruntime session shared by the threads of the episode runner
 
 
 @dataclass

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import cdl
-from .solver import SUPPORTED_PREDICATES
+from .equations import SUPPORTED_PREDICATES
 
 PT = r"[A-Z]'?"
 SEG = rf"(?<![A-Za-z'])(?:{PT}){{2}}(?![A-Za-z'])"

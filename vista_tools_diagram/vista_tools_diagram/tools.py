@@ -206,7 +206,8 @@ class GeometrySolve(Tool):
     blocking = True  # a sympy solver, in this process
 
     def run(self, args: SolveArgs, ctx: ToolContext) -> ToolResult:
-        from .solver import SUPPORTED_FUNCTIONS, SUPPORTED_PREDICATES, GeometryError, solve
+        from .equations import SUPPORTED_FUNCTIONS, SUPPORTED_PREDICATES
+        from .solver import GeometryError, solve
 
         try:
             solution = solve(args.constraints, args.goal)

@@ -1,5 +1,5 @@
 """The tool server's client, and `RemoteTool`: a Tool whose `arun`/`run` call the server, so the environment and
-the rollout runner use remote tools exactly like local ones (same schemas, same E1–E5 classes).
+the episode runner use remote tools exactly like local ones (same schemas, same E1–E5 classes).
 
     registry = vista.load_plugins("none")
     attach_remote_tools(registry, "http://127.0.0.1:8000")   # every tool the server offers

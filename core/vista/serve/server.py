@@ -27,8 +27,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from .admission import Overloaded
 from .config import ServeConfig
-from .service import Overloaded, ToolService
+from .service import ToolService
 from .wire import CallRequest, RequestRejected, error_json
 
 _JSON = "application/json"
@@ -73,11 +74,11 @@ class _Budget:
         self.service, self.held = service, 0
 
     def take(self, count: int) -> None:
-        self.service.take_bytes(count)
+        self.service.admission.take_bytes(count)
         self.held += count
 
     def give_back(self) -> None:
-        self.service.give_bytes(self.held)
+        self.service.admission.give_bytes(self.held)
         self.held = 0
 
 
@@ -165,7 +166,7 @@ def create_app(service: ToolService) -> FastAPI:
                                "send smaller images (or fewer calls per batch)", Connection="close")
         budget = _Budget(service)
         try:
-            service.admit(name)
+            service.admission.admit(name)
         except Overloaded as exc:
             return _error(503, str(exc), **{"Retry-After": str(exc.retry_after_s)})
         try:
@@ -201,7 +202,7 @@ def create_app(service: ToolService) -> FastAPI:
         except _ClientGone:
             return _error(499, "client closed the request")
         finally:
-            service.release(name)
+            service.admission.release(name)
             budget.give_back()
 
     async def call_tool(request: Request) -> Response:

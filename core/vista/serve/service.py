@@ -1,5 +1,7 @@
-"""The transport-independent tool service: validation, admission control, dynamic batching, deadlines, metrics.
-The FastAPI server and the Ray Serve deployments both call it, so a call is judged the same everywhere.
+"""The transport-independent tool service: a call's way from admission to its encoded result (validation, slots,
+deadlines, threads, metrics), with admission control (`vista.serve.admission`) and dynamic batching
+(`vista.serve.batching`) in their own modules. The FastAPI server and the Ray Serve deployments both call it, so a
+call is judged the same everywhere.
 
 A call's life: the server admits it (a place in its tool's queue, and its body's bytes in the server's budget)
 before reading its body; its deadline runs from its arrival, so time in the queue counts; it waits for one of the
@@ -28,21 +30,19 @@ a small call; `bench/serve_load.py --profile`), the work stays on the event loop
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 from PIL import Image
 
-from ..errors import VistaError
-from ..execution import CallScope, arun_validated, run_validated, run_validated_batch, timeout_result
+from ..execution import CallScope, arun_validated, run_validated, timeout_result
 from ..protocol import ToolCall
 from ..tool import Tool, ToolArguments, ToolContext, ToolResult
 from ..validation import validate_call
+from .admission import Admission
+from .batching import DynamicBatcher, UndecodedImages
 from .config import ServeConfig
 from .metrics import ServeMetrics
 from .wire import RequestRejected, batch_calls, call_fields, decode_images, parse_json, result_json
@@ -50,105 +50,6 @@ from .wire import RequestRejected, batch_calls, call_fields, decode_images, pars
 INLINE_MAX_BODY = 64 * 1024
 """Largest call body parsed and validated on the event loop (a light tool's call, or a batching tool's call before
 it joins a batch); a larger one, whose JSON takes longer to parse than a thread hop costs, goes to a worker thread."""
-
-
-class Overloaded(VistaError):
-    def __init__(self, tool: str, retry_after_s: int, message: str | None = None):
-        super().__init__(message or f"tool '{tool}' is at capacity; retry after {retry_after_s} s")
-        self.retry_after_s = retry_after_s
-
-
-class ShuttingDown(VistaError):
-    """The server stopped before the call finished (SIGTERM): 503, retry on another replica or after restart."""
-
-
-class UndecodedImages:
-    """A call's images as they came (base64), to be decoded where the call runs."""
-
-    def __init__(self, images: dict[str, str], where: str):
-        self.images, self.where = images, where
-
-
-class DynamicBatcher:
-    """Groups concurrent calls of one tool into `run_batch` calls, one batch at a time (the model is resident once),
-    each run in a worker thread so the event loop keeps receiving calls meanwhile. Calls that arrive while a batch
-    runs queue up and form the next batch, up to ``max_batch_size``: the batch size follows the load. A batch waits
-    at most ``max_wait_s`` to grow to the size of the previous one, whose callers are likely on their way back (at
-    32 clients, without it, a batch of 32 was followed by one of the 5 that came meanwhile, then one of 27); after a
-    batch of one, a call runs at once, alone, so a lone client never waits. The images of a call are decoded with
-    its batch, in the batch's thread. A call whose caller stopped waiting (deadline, disconnect) before its batch
-    started is left out."""
-
-    def __init__(self, tool: Tool, max_batch_size: int, max_wait_s: float, pool: ThreadPoolExecutor,
-                 metrics: ServeMetrics, max_pixels: int):
-        self.tool, self.max_batch_size, self.max_wait_s = tool, max_batch_size, max_wait_s
-        self.pool, self.metrics, self.max_pixels = pool, metrics, max_pixels
-        self.pending: deque[tuple[ToolArguments, ToolContext, asyncio.Future]] = deque()
-        self.last_size = 1
-        self.arrived: asyncio.Event | None = None
-        self.worker: asyncio.Task | None = None
-
-    async def submit(self, arguments: ToolArguments, ctx: ToolContext | UndecodedImages) -> ToolResult:
-        """The call's result; `RequestRejected` when its images (``UndecodedImages``, decoded with the batch, in its
-        thread) are not decodable or too large."""
-        if self.worker is None:
-            self.arrived = asyncio.Event()
-            self.worker = asyncio.create_task(self._work())
-        future = asyncio.get_running_loop().create_future()
-        self.pending.append((arguments, ctx, future))
-        self.arrived.set()
-        return await future
-
-    async def _next_batch(self) -> list:
-        while not self.pending:
-            self.arrived.clear()
-            await self.arrived.wait()
-        # the callers of the last batch are the likeliest companions: wait (at most max_wait_s) for as many calls
-        # as it had, so a batch of 32 is not followed by one of the 5 that came meanwhile, then one of 27
-        target = min(self.last_size, self.max_batch_size)
-        if self.max_wait_s > 0 and len(self.pending) < target:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.max_wait_s):
-                    while len(self.pending) < target:
-                        self.arrived.clear()
-                        await self.arrived.wait()
-        count = min(len(self.pending), self.max_batch_size)
-        self.last_size = count
-        return [item for item in (self.pending.popleft() for _ in range(count)) if not item[2].done()]
-
-    async def _work(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            batch = await self._next_batch()
-            if not batch:
-                continue
-            self.metrics.batch_size.labels(self.tool.name).observe(len(batch))
-            outcomes = await loop.run_in_executor(self.pool, self._run_batch, [(a, c) for a, c, _ in batch])
-            for (_, _, future), outcome in zip(batch, outcomes):
-                if future.done():
-                    continue
-                if isinstance(outcome, RequestRejected):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
-
-    def _run_batch(self, calls: list[tuple[ToolArguments, ToolContext | UndecodedImages]]) -> list:
-        """In the batch's thread: decode the calls' images (a call whose images fail gets its `RequestRejected`),
-        then one `run_batch` for the rest."""
-        outcomes: list = [None] * len(calls)
-        ready = []
-        for i, (arguments, ctx) in enumerate(calls):
-            if isinstance(ctx, UndecodedImages):
-                try:
-                    ctx = ToolContext(decode_images(ctx.images, self.max_pixels, ctx.where))
-                except RequestRejected as exc:
-                    outcomes[i] = exc
-                    continue
-            ready.append((i, arguments, ctx))
-        results = run_validated_batch(self.tool, [(a, c) for _, a, c in ready]) if ready else []
-        for (i, _, _), result in zip(ready, results):
-            outcomes[i] = result
-        return outcomes
 
 
 class ToolService:
@@ -163,15 +64,13 @@ class ToolService:
         threads += sum(1 for tool in self.tools.values() if tool.supports_batching) + 4
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vista-serve")
         self._on_loop = {name for name, tool in self.tools.items() if self._runs_on_loop(tool)}
-        self._model = {name for name, tool in self.tools.items() if _model_tool(tool)}
-        self._inflight: dict[str, int] = {}
+        self.admission = Admission(self.tools, self.config, self.metrics)
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._batchers: dict[str, DynamicBatcher] = {}
         self._scopes: set[CallScope] = set()
-        self.body_bytes = 0  # bytes of request bodies admitted now: being received, or their calls in progress
         self.stopping: asyncio.Future | None = None  # done once the server has stopped answering calls
 
-    # -- admission ------------------------------------------------------------------------------------------------
+    # -- tools ------------------------------------------------------------------------------------------------
 
     def specs(self) -> list[dict[str, Any]]:
         return [{"name": t.name, "family": t.family, "description": t.description, "schema": t.argument_schema(),
@@ -183,54 +82,6 @@ class ToolService:
         """In process, declared ``blocking = False``, neither batching nor async (see the module docstring)."""
         return (tool.blocking is False and not tool.supports_batching and not hasattr(tool, "arun")
                 and type(self)._run is ToolService._run)
-
-    def capacity(self, name: str) -> int:
-        """Calls of ``name`` admitted at once: `concurrency` + `max_queue` for a model tool, `light_capacity` for a
-        light tool (unless the tool's own `concurrency` or `max_queue` is set in `per_tool`)."""
-        own = self.config.per_tool.get(name, {})
-        if name not in self._model and "concurrency" not in own and "max_queue" not in own:
-            return self.config.light_capacity
-        return self.config.for_tool(name, "concurrency") + self.config.for_tool(name, "max_queue")
-
-    def room(self, name: str) -> int:
-        """How many more calls of ``name`` would be admitted now."""
-        return self.capacity(name) - self._inflight.get(name, 0)
-
-    def admit(self, name: str, count: int = 1, batch: int | None = None) -> None:
-        """Count ``count`` calls of ``name`` against its queue, all or none; `Overloaded` when they do not fit
-        (``batch``: the size of the batch they belong to, for the message)."""
-        if count > self.room(name):
-            self.metrics.rejected.labels(name).inc(count)
-            if batch is None:
-                raise Overloaded(name, self.config.retry_after_s)
-            raise Overloaded(name, self.config.retry_after_s,
-                             f"a batch of {batch} calls does not fit the free places of tool '{name}'; "
-                             f"retry after {self.config.retry_after_s} s or split the batch")
-        self._inflight[name] = self._inflight.get(name, 0) + count
-        self.metrics.queue_depth.labels(name).set(self._inflight[name])
-
-    def release(self, name: str, count: int = 1) -> None:
-        self._inflight[name] -= count
-        self.metrics.queue_depth.labels(name).set(self._inflight[name])
-
-    @contextmanager
-    def admitted(self, name: str, count: int = 1, batch: int | None = None):
-        self.admit(name, count, batch)
-        try:
-            yield
-        finally:
-            self.release(name, count)
-
-    def take_bytes(self, count: int) -> None:
-        """Reserve ``count`` bytes of the server's body budget (`max_inflight_bytes`); `Overloaded` when full."""
-        if self.body_bytes + count > self.config.max_inflight_bytes:
-            raise Overloaded("(server)", self.config.retry_after_s,
-                             f"the server is already receiving or working on {self.body_bytes} bytes of requests "
-                             f"(limit {self.config.max_inflight_bytes}); retry after {self.config.retry_after_s} s")
-        self.body_bytes += count
-
-    def give_bytes(self, count: int) -> None:
-        self.body_bytes -= count
 
     # -- calls ----------------------------------------------------------------------------------------------------
 
@@ -257,11 +108,11 @@ class ToolService:
         tool = self.tools[name]
         deadline = self.deadline(name, arrival)
         calls = await self._in_thread(self._parse_batch, body)
-        capacity = self.capacity(name)
+        capacity = self.admission.capacity(name)
         if len(calls) > capacity:  # could never be admitted whole: not a case for retrying later
             raise RequestRejected(f"a batch of {len(calls)} calls exceeds the {capacity} places of tool '{name}' "
                                   "(its concurrency + max_queue); split it", 413)
-        with self.admitted(name, max(len(calls) - 1, 0), batch=len(calls)):
+        with self.admission.admitted(name, max(len(calls) - 1, 0), batch=len(calls)):
             tasks = [asyncio.ensure_future(self._one(tool, [call], deadline, f" of calls[{i}]"))
                      for i, call in enumerate(calls)]
             del calls
@@ -301,7 +152,7 @@ class ToolService:
         if name not in self.tools:
             _, error = validate_call(ToolCall(name=name, arguments=arguments), self.tools)
             return ToolResult.failure(name, error)
-        with self.admitted(name):
+        with self.admission.admitted(name):
             return await self._one(self.tools[name], (arguments, dict(images)), self.deadline(name, time.monotonic()),
                                    "", raw=False)
 
@@ -453,14 +304,6 @@ class ToolService:
             if batcher.worker is not None:
                 batcher.worker.cancel()
         self.pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _model_tool(tool: Tool) -> bool:
-    """Whether ``tool`` is admitted as a model tool: declared ``blocking = True``, or undeclared and batching or
-    async, the shapes of model-backed and remote tools (`Tool.blocking`)."""
-    if tool.blocking is None:
-        return tool.supports_batching or hasattr(tool, "arun")
-    return tool.blocking
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, callback) -> None:

@@ -2,23 +2,22 @@ import asyncio
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
-import vista
 from test_env import call, expert
 from vista.attribution import attribution_markdown, error_attribution
-from vista.executor import ToolExecutor
-from vista.rollout import EpisodeSpec, RolloutError, RolloutRunner
-from vista.trajlog import TrajectoryLog, to_chat
+from vista.execution import ToolExecutor
+from vista.runner import EpisodeRunError, EpisodeRunner, EpisodeSpec
+from vista.testing import Pause
+from vista.trajectory_log import TrajectoryLog, to_chat
 
 HERE = Path(__file__).parent
 
 
 def test_runner_plays_concurrently_and_logs_every_episode(registry, tmp_path):
     log = TrajectoryLog(tmp_path)
-    runner = RolloutRunner(expert, concurrency=4, log=log, tools=["scale"])
+    runner = EpisodeRunner(expert, concurrency=4, log=log, tools=["scale"])
     trajectories = runner.run(EpisodeSpec("multiply", seed=s) for s in range(12))
     assert len(trajectories) == 12 and all(t.reward == 1.0 for t in trajectories)
     assert len(log) == 12 and {t.metadata["episode_key"] for t in log} == {f"multiply|seed:{s}|0" for s in range(12)}
@@ -37,7 +36,7 @@ def test_async_policy_episodes_overlap(registry):
         in_flight -= 1
         return expert(obs)
 
-    runner = RolloutRunner(slow_expert, concurrency=16, tools=["scale"])
+    runner = EpisodeRunner(slow_expert, concurrency=16, tools=["scale"])
     trajectories = runner.run(EpisodeSpec("multiply", seed=s) for s in range(16))
     assert len(trajectories) == 16 and all(t.reward == 1.0 for t in trajectories)
     assert peak > 1  # generations of different episodes were in flight together
@@ -51,31 +50,21 @@ def test_a_failing_episode_does_not_stop_the_others(registry, tmp_path):
 
     log = TrajectoryLog(tmp_path)
     specs = [EpisodeSpec("multiply", example=e) for e in registry.task("multiply").load("train", limit=6)]
-    with pytest.raises(RolloutError, match="train-3") as caught:
-        RolloutRunner(flaky, log=log, tools=["scale"]).run(specs)
+    with pytest.raises(EpisodeRunError, match="train-3") as caught:
+        EpisodeRunner(flaky, log=log, tools=["scale"]).run(specs)
     assert len(caught.value.finished) == 5 and len(log) == 5
-    assert len(RolloutRunner(expert, log=log, tools=["scale"]).run(specs)) == 1  # the rerun plays only train-3
+    assert len(EpisodeRunner(expert, log=log, tools=["scale"]).run(specs)) == 1  # the rerun plays only train-3
 
 
 def test_crashed_and_timed_out_tools_become_error_observations(registry):
-    class Sleepy(vista.Tool):
-        name = "sleepy"
-        family = "math"
-        description = "sleeps"
-        Arguments = vista.ToolArguments
-
-        def run(self, args, ctx):
-            time.sleep(2)
-            return vista.ToolResult(text="late")
-
-    registry.tools["sleepy"] = Sleepy()
+    registry.tools["pause"] = Pause()
 
     def policy(obs):
         if obs["turn"] == 0:
-            return "<think>t</think>" + call("sleepy") + call("crashing")
+            return "<think>t</think>" + call("pause", seconds=2) + call("crashing")
         return "<think>t</think><answer>0</answer>"
 
-    runner = RolloutRunner(policy, executor=ToolExecutor(timeout_s=0.3), tools=["sleepy", "crashing"])
+    runner = EpisodeRunner(policy, executor=ToolExecutor(timeout_s=0.3), tools=["pause", "crashing"])
     [trajectory] = runner.run([EpisodeSpec("multiply", seed=0)])
     errors = [c.error.code for c in trajectory.steps[0].tool_calls]
     assert errors == ["timeout", "crashed"] and trajectory.terminated
@@ -83,8 +72,8 @@ def test_crashed_and_timed_out_tools_become_error_observations(registry):
 
 def test_runner_resume_skips_finished_episodes(registry, tmp_path):
     log = TrajectoryLog(tmp_path)
-    RolloutRunner(expert, log=log, tools=["scale"]).run(EpisodeSpec("multiply", seed=s) for s in range(3))
-    played = RolloutRunner(expert, log=log, tools=["scale"]).run(EpisodeSpec("multiply", seed=s) for s in range(5))
+    EpisodeRunner(expert, log=log, tools=["scale"]).run(EpisodeSpec("multiply", seed=s) for s in range(3))
+    played = EpisodeRunner(expert, log=log, tools=["scale"]).run(EpisodeSpec("multiply", seed=s) for s in range(5))
     assert [t.metadata["episode_key"] for t in played] == ["multiply|seed:3|0", "multiply|seed:4|0"]
     assert len(log) == 5
 
@@ -95,8 +84,8 @@ KILLER = textwrap.dedent("""
     import sample_plugin
     from test_env import expert
     from vista.testing import registered_plugin
-    from vista.rollout import EpisodeSpec, RolloutError, RolloutRunner
-    from vista.trajlog import TrajectoryLog
+    from vista.runner import EpisodeSpec, EpisodeRunError, EpisodeRunner
+    from vista.trajectory_log import TrajectoryLog
 
     finished = []
     def on_episode(t):
@@ -105,7 +94,7 @@ KILLER = textwrap.dedent("""
             os.kill(os.getpid(), 9)  # SIGKILL: no cleanup, no flush beyond what the log already did
 
     with registered_plugin(sample_plugin, "sample"):
-        RolloutRunner(expert, concurrency=3, log=TrajectoryLog({run!r}), on_episode=on_episode,
+        EpisodeRunner(expert, concurrency=3, log=TrajectoryLog({run!r}), on_episode=on_episode,
                       tools=["scale"]).run(EpisodeSpec("multiply", seed=s) for s in range(20))
 """)
 
@@ -123,14 +112,14 @@ def test_killed_run_resumes_without_losing_a_finished_episode(registry, tmp_path
     log = TrajectoryLog(tmp_path)
     assert {t.metadata["episode_key"] for t in log} == survivors
     assert (tmp_path / "trajectories.jsonl.partial").read_text() == '{"id": "half-writ'
-    RolloutRunner(expert, log=log, tools=["scale"]).run(EpisodeSpec("multiply", seed=s) for s in range(20))
+    EpisodeRunner(expert, log=log, tools=["scale"]).run(EpisodeSpec("multiply", seed=s) for s in range(20))
     keys = [t.metadata["episode_key"] for t in log]
     assert len(keys) == 20 and len(set(keys)) == 20
 
 
 def test_export_to_trl_message_format(registry, tmp_path):
     log = TrajectoryLog(tmp_path)
-    RolloutRunner(expert, log=log, tools=["scale"]).run([EpisodeSpec("multiply", seed=1)])
+    EpisodeRunner(expert, log=log, tools=["scale"]).run([EpisodeSpec("multiply", seed=1)])
     [trajectory] = list(log)
     record = log.to_sft_record(trajectory)
     roles = [m["role"] for m in record["messages"]]
@@ -153,7 +142,7 @@ def test_error_attribution_table_counts(registry):
             return "<think>t</think><answer>-5</answer>"  # no tools, wrong: NO_TOOL
         return expert(obs) if seed % 3 == 1 else "<think>t</think><answer>-5</answer>"
 
-    trajectories = RolloutRunner(policy, tools=["scale"]).run(EpisodeSpec("multiply", seed=s) for s in range(9))
+    trajectories = EpisodeRunner(policy, tools=["scale"]).run(EpisodeSpec("multiply", seed=s) for s in range(9))
     table = error_attribution(trajectories)
     assert table["episodes"] == 9 and table["failed"] == 6
     assert table["primary"]["E3"]["count"] == 3 and table["primary"]["NO_TOOL"]["count"] == 3

@@ -1,12 +1,18 @@
-"""The concurrent rollout runner: many episodes in flight so that policy generation and tool latency overlap.
+"""The concurrent episode runner: many episodes in flight so that policy generation and tool latency overlap.
 
-    runner = RolloutRunner(policy, concurrency=64, log=TrajectoryLog("runs/x"))
+    runner = EpisodeRunner(policy, concurrency=64, log=TrajectoryLog("runs/x"))
     trajectories = runner.run(EpisodeSpec(task="chart_bar", seed=s) for s in range(1000))
 
 ``policy(observation) -> str`` may be a plain function (run in a worker thread, so a slow one does not block the
 others) or a coroutine function (awaited: remote endpoints). Tool calls go through the shared `ToolExecutor`
 (per-tool concurrency limits, timeouts). With a log, finished episodes are written as they finish and a rerun with
 the same specs skips them: a killed run resumes where it stopped.
+
+One word per loop that plays episodes: the *runner* here (any policy, one call per observation, episodes in flight
+independently: `vista eval`, expert synthesis); *play* (`vista_trainer.episodes.play`: a local model's turns
+generated for every live episode in one batch, lock-step: the trainer's evaluation); the *rollout*
+(`vista_trainer.rollout.EpisodeRollout`: GRPO's ``rollout_func``, token ids as sampled). The two trainer loops step
+their environments with one driver (`vista_trainer.episodes.StepTogether`).
 """
 
 from __future__ import annotations
@@ -21,17 +27,17 @@ from typing import Any, Union
 from . import plugins
 from .env import VistaEnv
 from .errors import VistaError
-from .executor import ToolExecutor
+from .execution import ToolExecutor
 from .images import StorageError
 from .task import Example
 from .trajectory import Trajectory
-from .trajlog import TrajectoryLog
+from .trajectory_log import TrajectoryLog
 
 Policy = Callable[[dict], Union[str, Awaitable[str]]]
 log = logging.getLogger(__name__)
 
 
-class RolloutError(VistaError):
+class EpisodeRunError(VistaError):
     """Some episodes failed (their policy or task raised). Every other episode was played and logged; a rerun with
     the same specs and log plays only the failed ones."""
 
@@ -62,7 +68,7 @@ class EpisodeSpec:
         return f"{self.task}|{which}|{self.sample}"
 
 
-class RolloutRunner:
+class EpisodeRunner:
     """Plays episodes concurrently. ``env_kwargs`` go to every `VistaEnv` (tools, reward, max_turns, split...)."""
 
     def __init__(self, policy: Policy, *, concurrency: int = 8, executor: ToolExecutor | None = None,
@@ -142,7 +148,7 @@ class RolloutRunner:
         if stopped:  # at once, once: the episodes finished before it are in the log, a rerun plays the rest
             raise stopped[0]
         if failed:
-            raise RolloutError(failed, [r for r in results if r is not None])
+            raise EpisodeRunError(failed, [r for r in results if r is not None])
         return [r for r in results if r is not None]
 
     def run(self, episodes: Iterable[EpisodeSpec]) -> list[Trajectory]:

@@ -93,7 +93,7 @@ class TrajectoryLog:
 
     def latest(self) -> list[Trajectory]:
         """Each episode once: the last trajectory logged under its ``episode_key`` (an episode replayed after it met
-        an environment fault is logged again; `RolloutRunner`), in the order of their first appearance; a
+        an environment fault is logged again; `EpisodeRunner`), in the order of their first appearance; a
         trajectory without a key counts on its own."""
         episodes: dict[Any, Trajectory] = {}
         for number, trajectory in enumerate(self.read()):
