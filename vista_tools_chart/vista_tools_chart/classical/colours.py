@@ -110,9 +110,14 @@ def find_colours(pixels: Pixels, backgrounds: list[np.ndarray], text_mask: np.nd
             continue
         hue = np.ptp(centre) >= CHROMA
         # blended with a background, or with the black of an edge stroke drawn around wedges and swatches
-        blend = any(is_blend_of(centre, c, bg) for c in found for bg in [*backgrounds, np.zeros(3)])
-        if (not hue or blend) and not _solid(pixels, members, text_mask, minimum):
-            continue
+        faded = any(is_blend_of(centre, c, bg) for c in found for bg in backgrounds)
+        darkened = not faded and any(is_blend_of(centre, c, np.zeros(3)) for c in found)
+        if (not hue or faded or darkened) and not _solid(pixels, members, text_mask, minimum):
+            # a darker shade of a found hue is a series of its own where it draws a line across the plot (a
+            # palette of one hue's shades), not the fringe of an edge stroke
+            if not (hue and darkened and polyline((np.abs(colours - centre).max(axis=1) <= 12)[pixels.inverse]
+                                                  & (True if text_mask is None else ~text_mask)).any()):
+                continue
         found.append(centre)
     # a grey or black line series: a neutral colour that draws one long stroke across the plot which is neither a
     # gridline nor a spine. A grey is also a blend of black and white: its stroke must run clear of the found

@@ -7,10 +7,20 @@ import numpy as np
 
 from ..ocr import Text, read_line, read_on_end
 
+TICK_STROKES = {"1", "I", "l", "|", "!", "i", "'"}
+
 
 def rows_below(texts: list[Text], y: float, left: float) -> list[Text]:
-    """The first row of texts under pixel row `y` (the category tick labels of a vertical chart)."""
+    """The first row of texts under pixel row `y` (the category tick labels of a vertical chart). Tick marks read as
+    text ('1', 'I': a row of lone strokes, some ticks read and others not) are no row of labels."""
     below = [t for t in texts if t.box[1] >= y - 2 and t.cx > left]
+    while below:
+        first = min(t.cy for t in below)
+        tolerance = max(6.0, 0.6 * np.median([t.height for t in below]))
+        strokes = [t for t in below if t.cy - first <= tolerance]
+        if not all(t.text.strip() in TICK_STROKES for t in strokes) or len(strokes) == len(below):
+            break
+        below = [t for t in below if t.cy - first > tolerance]
     if not below:
         return []
     first = min(t.cy for t in below)

@@ -37,24 +37,16 @@ def find_legend(texts: list[Text], labels: np.ndarray, text_mask: np.ndarray | N
                 components[colour] = (comp, stats)
             comp, stats = components[colour]
             ys, xs = np.nonzero(window == colour)
-            cid = int(np.bincount(comp[y0:y1, x0:x1][ys, xs]).argmax())
-            cx0, cy0, cw, ch = stats[cid, :4]
-            # a swatch is a short wide patch or line (2 x 0.7 em), or a round or square symbol under a text's
-            # height (Vega-Lite's), ending right before its text; a bar end next to a value label is long
-            symbol = 0.8 * ch <= cw <= 1.25 * ch and ch <= size
-            if cw > 3.5 * size or ch > 1.6 * size or cw < max(5.0, 0.5 * size) or cw < 1.2 * ch and not symbol \
-                    or cx0 + cw < t.box[0] - 1.5 * size or abs(cy0 + ch / 2 - t.cy) > 0.35 * size:
-                continue
-            # and it stands alone: the tip of a pie's wedge beside its label touches the other wedges (looked for
-            # 3-5 px out, clear of an edge stroke drawn around the swatch)
-            outer = everything[max(0, cy0 - 5):cy0 + ch + 5, max(0, cx0 - 5):cx0 + cw + 5]
-            ring = np.ones(outer.shape, bool)
-            ring[min(3, cy0):min(3, cy0) + ch + 4, min(3, cx0):min(3, cx0) + cw + 4] = False
-            if np.mean((outer[ring] >= 0) & (outer[ring] != colour)) > 0.05:
+            # each piece of this colour in reach, the one nearest the text first: a swatch beside a pie's wedge
+            # of its own colour has fewer pixels in the window than the wedge
+            pieces = [p for p in np.unique(comp[y0:y1, x0:x1][ys, xs]) if p > 0]
+            pieces.sort(key=lambda p: -(stats[p, 0] + stats[p, 2]))
+            entry = next((e for e in (_swatch(t, size, int(colour), stats[p, :4], everything, labels, components)
+                                      for p in pieces) if e is not None), None)
+            if entry is None:
                 continue
             if not any(e.color_index == colour for e in entries):
-                entries.append(LegendEntry(label=t.text, color_index=int(colour), text=t,
-                                           swatch=(float(cx0), float(cy0), float(cx0 + cw), float(cy0 + ch))))
+                entries.append(entry)
             break
     # a number beside a mark is a value label, unless it lines up with other entries in a column or a row (series
     # named '2020') whose swatches are the same size (the ends of short bars beside their value labels line up too)
@@ -65,6 +57,44 @@ def find_legend(texts: list[Text], labels: np.ndarray, text_mask: np.ndarray | N
     return [e for e in entries if e.text.number is None or any(
         f is not e and same_size(e, f) and (abs(f.swatch[0] - e.swatch[0]) <= 3 or abs(f.swatch[1] - e.swatch[1]) <= 2
                                             and abs(f.swatch[3] - e.swatch[3]) <= 2) for f in entries)]
+
+
+def _swatch(t: Text, size: float, colour: int, box: np.ndarray, everything: np.ndarray, labels: np.ndarray,
+            components: dict) -> LegendEntry | None:
+    """The legend entry naming `colour` if the piece of it at `box` (x, y, w, h) is the swatch of text `t`."""
+    cx0, cy0, cw, ch = (int(v) for v in box)
+    # a swatch is a short wide patch or line (2 x 0.7 em), or a round or square symbol under a text's height
+    # (Vega-Lite's), ending right before its text; a bar end next to a value label is long. A symbol may be a
+    # fifth of the text box's height: Vega-Lite's 8 px square beside 'Omega', 17 px high with its descender, or a
+    # 5 px circle of a grey ramp whose anti-aliased rim reads as a lighter grey, beside a 22 px box. A line swatch
+    # may be short too: Vega-Lite's is 7 px long and 1 px thick beside a 16 px box
+    symbol = 0.8 * ch <= cw <= 1.25 * ch and max(4.0, 0.2 * size) <= ch <= size
+    short_line = ch <= max(3.0, 0.2 * size) and cw >= max(5.0, 0.3 * size)
+    if cw > 3.5 * size or ch > 1.6 * size or cw < max(5.0, 0.5 * size) and not (symbol or short_line) \
+            or cw < 1.2 * ch and not symbol \
+            or cx0 + cw < t.box[0] - 1.5 * size or abs(cy0 + ch / 2 - t.cy) > 0.35 * size:
+        return None
+    # and it stands alone: the tip of a pie's wedge beside its label touches the other wedges (looked for 3-5 px
+    # out, clear of an edge stroke drawn around the swatch). Another entry's swatch may be that close (Vega-Lite
+    # stacks 10 px squares 3 px apart): a colour whose piece there is swatch-sized is no wedge
+    oy, ox = max(0, cy0 - 5), max(0, cx0 - 5)
+    outer = everything[oy:cy0 + ch + 5, ox:cx0 + cw + 5]
+    ring = np.ones(outer.shape, bool)
+    ring[min(3, cy0):min(3, cy0) + ch + 4, min(3, cx0):min(3, cx0) + cw + 4] = False
+    other = ring & (outer >= 0) & (outer != colour)
+    for k in np.unique(outer[other]):
+        if k not in components:
+            components[k] = cv2.connectedComponentsWithStats((labels == k).astype(np.uint8), connectivity=8)[1:3]
+        kcomp, kstats = components[k]
+        ys, xs = np.nonzero(other & (outer == k))
+        pieces = np.unique(kcomp[oy + ys, ox + xs])
+        if all(p > 0 and kstats[p, 2] <= 1.5 * max(cw, ch) and kstats[p, 3] <= 1.5 * max(cw, ch)
+               for p in pieces):
+            other &= outer != k
+    if np.mean(other[ring]) > 0.05:
+        return None
+    return LegendEntry(label=t.text, color_index=colour, text=t,
+                       swatch=(float(cx0), float(cy0), float(cx0 + cw), float(cy0 + ch)))
 
 
 def colours_only_the_legend_shows(rgb: np.ndarray, texts: list[Text], entries: list[LegendEntry],
@@ -99,7 +129,10 @@ def colours_only_the_legend_shows(rgb: np.ndarray, texts: list[Text], entries: l
         for colour in [*known, *found]:
             keep &= np.linalg.norm(pixels - colour, axis=1) >= 40
         if keep.sum() >= 6:
-            found.append(np.median(pixels[keep], axis=0))
+            # the swatch's own colour, not its anti-aliased rim: a 1 px line swatch has twice as many rim pixels as
+            # core ones (a grey series read as the light grey of its rim took the grey line for the black one's)
+            away = np.min([np.abs(pixels[keep] - bg).max(axis=1) for bg in backgrounds], axis=0)
+            found.append(np.median(pixels[keep][away >= 0.7 * away.max()], axis=0))
             added.append((found[-1], LegendEntry(label=t.text, color_index=len(known) + len(added), text=t,
                                                  swatch=(float(x0), float(y0), float(x1), float(y1)))))
             rows.append(t.cy)

@@ -14,6 +14,7 @@ from .results import ChartParse, ChartParseError, Mark, Scale
 def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend) -> ChartParse:
     # text is no part of a line: anti-aliased light text on a dark background passes for a pale series colour;
     # nor are gridlines of a colour close to a series' (long straight strokes along the axes)
+    unmasked = labels
     labels = np.where(parser.text_mask | gridlines(labels >= 0), -1, labels)
     tick_x = min(t.box[0] for t in scale.ticks)
     plot_left = max(t.box[2] for t in scale.ticks)
@@ -29,7 +30,11 @@ def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend
             labels = np.where((labels == c) & ~line, -1, labels)
     used_colours = [c for c in range(len(colours)) if (labels[:, int(plot_left):] == c).sum() >= 20]
     columns = {c: _column_profile(labels == c) for c in used_colours}
-    columns = {c: p for c, p in columns.items() if np.isfinite(p).sum() >= 0.1 * parser.width}
+    # a series is a stroke across the plot, or markers alone in a colour of their own (Vega-Lite's ggplot2 theme
+    # draws a black line through blue points; the black is passed over beside a hue, the points are the series)
+    markers = {c for c, p in columns.items() if np.isfinite(p).sum() < 0.1 * parser.width
+               and _markers_only(labels == c, parser.width - plot_left)}
+    columns = {c: p for c, p in columns.items() if np.isfinite(p).sum() >= 0.1 * parser.width or c in markers}
     if not columns:
         raise ChartParseError("found a numeric axis but no coloured bars, lines or markers")
     lowest_line = max(int(np.max(np.nonzero(np.any(labels == c, axis=1))[0])) for c in columns)
@@ -44,17 +49,30 @@ def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend
         tick_row = parser.reread_row(tick_row, bottom, plot_left)
     if not tick_row:
         raise ChartParseError("found lines but no category labels under the x axis")
-    positions = tick_marks(parser.strong_ink, bottom, plot_left) or [t.cx for t in tick_row]
+    # tick marks in black, or in a mid grey (Vega-Lite's), or else the labels' middles
+    positions = tick_marks(parser.strong_ink, bottom, plot_left) or tick_marks(parser.ink, bottom, plot_left) \
+        or [t.cx for t in tick_row]
     categories = dedupe(assign_labels(parser.rgb, parser.ink, positions, tick_row, "x"))
-    series, index = parser.series(list(columns), colours, names, "value")
     digits = precision(scale)
     spacing = float(np.median(np.diff(positions))) if len(positions) > 1 else 0.2 * parser.width
-    heights = {c: [_height_at(labels == c, profile, x, spacing) for x in positions]
-               for c, profile in columns.items()}
+    # a marker that OCR read as a letter ('9', 'R') is still a marker: markers are looked up before the text is cut
+    shift = vertex_offset([p for c, p in columns.items() if c not in markers], positions, spacing)
+    heights = {c: [_height_at((unmasked if c in markers else labels) == c, profile, x + shift, spacing,
+                              reach=0.25 * spacing if c in markers else 3)
+                   for x in positions] for c, profile in columns.items()}
     for c, row in heights.items():
         for k, y in enumerate(row):
             if y is None:
                 row[k] = _hidden_height(c, columns, heights, k, positions[k])
+    # markers drawn on a line in a colour of their own (Vega-Lite's default: blue points on a slate line) are
+    # that line's points, no series of their own; their centres are its vertices, read more surely than a
+    # line's end extrapolated from its last segment
+    for c in markers:
+        line = next((d for d in heights if d not in markers and _same_points(heights[c], heights[d])), None)
+        if line is not None and c not in names:
+            heights[line] = [m if m is not None and y is not None and abs(m - y) <= 3 else y
+                             for m, y in zip(heights.pop(c), heights[line])]
+    series, index = parser.series(list(heights), colours, names, "value")
     marks, polylines = [], {}
     for c, row in heights.items():
         points = [(x, y) for x, y in zip(positions, row) if y is not None]
@@ -99,11 +117,29 @@ def _hidden_height(colour: int, profiles: dict[int, np.ndarray], heights: dict[i
     return None
 
 
-def _height_at(mask: np.ndarray, profile: np.ndarray, x: float, spacing: float) -> float | None:
-    """The line's pixel row at column x. A line is straight between vertices and the middle of a straight
-    stroke's column is its centre line, so fit the stroke on each side (clear of the vertex, where joins and
-    markers bulge) and meet it at x; fall back to the pixels at x when neither side is long enough."""
-    estimates = []
+def _same_points(markers: list[float | None], line: list[float | None]) -> bool:
+    """Whether markers sit on a line: within 3 px of it at four fifths or more of the categories both hold."""
+    both = [(a, b) for a, b in zip(markers, line) if a is not None and b is not None]
+    return bool(both) and sum(abs(a - b) <= 3 for a, b in both) >= 0.8 * len(both)
+
+
+def _markers_only(mask: np.ndarray, plot_width: float) -> bool:
+    """Whether a colour draws markers and nothing else: three or more small round or square blobs, most of its
+    pixels, spread over a third of the plot's width or more."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    blobs = [k for k in range(1, n) if stats[k, cv2.CC_STAT_AREA] >= 4
+             and max(stats[k, cv2.CC_STAT_WIDTH], stats[k, cv2.CC_STAT_HEIGHT]) <= max(6.0, 0.05 * plot_width)
+             and 0.6 <= stats[k, cv2.CC_STAT_WIDTH] / stats[k, cv2.CC_STAT_HEIGHT] <= 1.6]
+    if len(blobs) < 3 or stats[blobs, cv2.CC_STAT_AREA].sum() < 0.8 * mask.sum():
+        return False
+    centres = stats[blobs, cv2.CC_STAT_LEFT] + stats[blobs, cv2.CC_STAT_WIDTH] / 2
+    return float(np.ptp(centres)) >= plot_width / 3
+
+
+def _side_fits(profile: np.ndarray, x: float, spacing: float) -> list[np.ndarray]:
+    """The stroke's straight line fitted on each side of column x (clear of the vertex, where joins and markers
+    bulge), as polynomial coefficients; a side too short to fit is left out."""
+    fits = []
     for side in (-1, 1):
         near, far = x + side * 0.15 * spacing, x + side * 0.6 * spacing
         columns = np.arange(int(round(min(near, far))), int(round(max(near, far))) + 1)
@@ -116,11 +152,35 @@ def _height_at(mask: np.ndarray, profile: np.ndarray, x: float, spacing: float) 
         keep = np.abs(np.polyval(fit, columns) - rows) <= 1.5
         if keep.sum() >= 5:  # another series crossing or a label on the stroke: fit the rest again
             fit = np.polyfit(columns[keep], rows[keep], 1)
-        estimates.append(float(np.polyval(fit, x)))
+        fits.append(fit)
+    return fits
+
+
+def vertex_offset(profiles: list[np.ndarray], positions: list[float], spacing: float) -> float:
+    """How far the lines' vertices stand from the tick positions, in columns: where two segments of clearly
+    different slopes meet, their crossing is the vertex whatever the ticks say. A renderer may draw its tick marks
+    a pixel off the points (Vega-Lite shifts them half a pixel onto the pixel grid, 0.75 px at 1.5x), and a steep
+    segment read a pixel off is read 3 px high or low. The median over the vertices, 0 where fewer than two show."""
+    offsets = []
+    for profile in profiles:
+        for x in positions:
+            fits = _side_fits(profile, x, spacing)
+            if len(fits) == 2 and abs(fits[0][0] - fits[1][0]) >= 0.5:
+                crossing = (fits[1][1] - fits[0][1]) / (fits[0][0] - fits[1][0])
+                if abs(crossing - x) <= max(2.0, 0.05 * spacing):
+                    offsets.append(crossing - x)
+    return float(np.median(offsets)) if len(offsets) >= 2 else 0.0
+
+
+def _height_at(mask: np.ndarray, profile: np.ndarray, x: float, spacing: float, reach: float = 3) -> float | None:
+    """The line's pixel row at column x. A line is straight between vertices and the middle of a straight
+    stroke's column is its centre line, so fit the stroke on each side and meet it at x; fall back to the pixels
+    within `reach` of x when neither side is long enough (a series of markers alone: the marker nearest x)."""
+    estimates = [float(np.polyval(fit, x)) for fit in _side_fits(profile, x, spacing)]
     if estimates:
         return float(np.mean(estimates))
     xi = int(round(x))
-    for radius in (1, 2, 3):
+    for radius in sorted({1, 2, 3, max(3, int(reach))}):
         ys = np.unique(np.nonzero(mask[:, max(0, xi - radius):xi + radius + 1])[0])
         if len(ys):
             run = max(np.split(ys, np.nonzero(np.diff(ys) > 2)[0] + 1), key=len)

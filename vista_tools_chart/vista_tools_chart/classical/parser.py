@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from ..ocr import Text, read_text
+from ..ocr import Text, parse_number, read_text
 from .axes import find_scales, right_y_axis, snap_to_tick_marks
 from .bars import on_baseline, read_bars, rectangles, short_bars_checked, spread
 from .colours import Pixels, as_rgb, find_backgrounds, find_colours, label_pixels
@@ -25,7 +25,7 @@ class ChartParser:
         self.height, self.width = self.rgb.shape[:2]
 
     def parse(self) -> ChartParse:
-        texts = _without_marks(read_text(self.rgb))
+        texts = [_without_symbol(self.rgb, t) for t in _without_marks(read_text(self.rgb))]
         pixels = Pixels.of(self.rgb)
         backgrounds = find_backgrounds(self.rgb, pixels)
         self.text_mask = text_mask = np.zeros(self.rgb.shape[:2], bool)
@@ -53,7 +53,7 @@ class ChartParser:
         body = [t for t in texts if id(t) not in legend_texts]
         marks = (labels >= 0) & ~text_mask
         y_scale, x_scale = find_scales(body, marks)
-        if y_scale is None and x_scale is None and labels.max() >= 0 and not is_disk(labels):
+        if y_scale is None and x_scale is None and labels.max() >= 0 and not is_disk(np.where(text_mask, -1, labels)):
             # marks but no axis read: the tick labels were missed; read the strips left of and under the marks again
             ys, xs = np.nonzero(labels >= 0)
             left = self.reread((0, 0, int(np.percentile(xs, 1)) + 2, self.height))
@@ -138,6 +138,53 @@ def _without_marks(texts: list[Text]) -> list[Text]:
         return texts
     thickness = float(np.median([min(t.width, t.height) for t in texts]))
     return [t for t in texts if len(t.text.replace(" ", "")) > 2 or min(t.width, t.height) <= 2 * thickness]
+
+
+SYMBOLS = "■□▪▫●○•◆◇▲△▼▽★☆♦◼◻"
+
+
+def _without_symbol(rgb: np.ndarray, t: Text) -> Text:
+    """A text less a legend swatch that OCR took into its line, its box starting where the label's own ink starts
+    after the gap that follows the swatch: read as a character of its own ('• Cherry', '- West' beside a short
+    line), glued to the word ('■West'), or not read at all but inside the box (a solid square or disk, or a short
+    thin line, first in the box and clear of the letters). Without this the swatch lies inside the text's box and
+    no swatch is found for the label. A sign before a number stays ('- 5': closer to its digits than a third of
+    the line's height; '- 2022' beside a line swatch is a series named 2022)."""
+    x0, y0, x1, y1 = (int(round(v)) for v in t.box)
+    patch = rgb[max(0, y0):y1 + 1, max(0, x0):x1 + 1].astype(int)
+    if patch.shape[0] < 3 or patch.shape[1] < 3:
+        return t
+    paper = np.median(np.concatenate([patch[0], patch[-1]]), axis=0)
+    inked = np.abs(patch - paper).max(axis=2) > 40
+    ink = inked.any(axis=0)
+    columns = np.nonzero(ink)[0]
+    if not len(columns):
+        return t
+    first, first_end = columns[0], columns[0]
+    while first_end + 1 < len(ink) and ink[first_end + 1]:
+        first_end += 1
+    after = columns[columns > first_end + 1]
+    if not len(after) or after[0] > 0.6 * len(ink):
+        return t
+    gap = after[0] - first_end - 1
+    head, _, rest = t.text.partition(" ")
+    if len(head) == 1 and not head.isalnum() and head not in "$€£¥([#" and rest.strip():
+        if gap < 0.3 * t.height and head in "+-−–" and parse_number(rest) is not None:
+            return t
+        text = rest.strip()
+    elif t.text[:1] in SYMBOLS and t.text[1:].strip():
+        text = t.text[1:].strip()
+    else:
+        rows = np.nonzero(inked[:, first:first_end + 1].any(axis=1))[0]
+        width, height = first_end - first + 1, rows[-1] - rows[0] + 1
+        fill = float(inked[rows[0]:rows[-1] + 1, first:first_end + 1].mean())
+        blob = 4 <= width <= 1.2 * t.height and 0.7 * height <= width <= 1.4 * height and fill >= 0.72 \
+            and gap >= max(2.0, 0.15 * t.height)
+        line = height <= max(2.0, 0.2 * t.height) and width >= 0.3 * t.height and gap >= 0.3 * t.height
+        if not (blob or line):
+            return t
+        text = t.text
+    return Text(text, (float(max(0, x0) + after[0] - 1), t.box[1], t.box[2], t.box[3]), t.score)
 
 
 def _overlap(a: Text, b: Text) -> float:

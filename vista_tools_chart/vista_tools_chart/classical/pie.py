@@ -26,7 +26,9 @@ def is_disk(labels: np.ndarray) -> bool:
 
 
 def read_pie(parser, texts, body, labels, colours, names, legend) -> ChartParse:
-    coloured = (labels >= 0).astype(np.uint8)
+    # the disk's extent without the text: a black title closed onto a black wedge below it moved the centre up by
+    # half the title's height, and every wedge's angle with it
+    coloured = ((labels >= 0) & ~parser.text_mask).astype(np.uint8)
     n, comp, stats, _ = cv2.connectedComponentsWithStats(
         cv2.morphologyEx(coloured, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)), connectivity=8)
     if n <= 1:
