@@ -1,7 +1,7 @@
 """One process of the multi-process tests, started by torchrun (gloo, CPU). ``scripted``: one GRPO step of
 `trl.GRPOTrainer` with a scripted policy (the same episodes however the batch is split over processes), SGD and no
 gradient clipping; saves the averaged gradients (where they are whole) and the policy after the step as the recipe
-saves it (`Pipeline.save_trained`), which must not depend on the number of processes; ``scripted-lora`` the same
+saves it (`checkpoints.save_trained`), which must not depend on the number of processes; ``scripted-lora`` the same
 with LoRA adapters. ``lockstep``: processes whose episodes last different numbers of turns generate in step.
 ``pipeline``: the whole recipe with LoRA, every process running the stages that are theirs.
 
@@ -26,13 +26,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import toy_plugin  # noqa: E402
 from vista.testing import registered_plugin  # noqa: E402
-from vista_trainer.checkpoints import load_policy
+from vista_trainer.checkpoints import load_policy, save_trained  # noqa: E402
 from vista_trainer.codec import IM_END, ChatCodec  # noqa: E402
 from vista_trainer.config import VistaTrainConfig  # noqa: E402
 from vista_trainer.generation import Turns  # noqa: E402
 from vista_trainer.grpo import build_trainer  # noqa: E402
 from vista_trainer.pipeline import Pipeline  # noqa: E402
 from vista_trainer.rollout import EpisodeRollout  # noqa: E402
+from vista_trainer.run_dir import RunDir  # noqa: E402
 from vista_trainer.trl_setup import grpo_args, lora_config  # noqa: E402
 
 
@@ -115,7 +116,8 @@ def scripted(root: Path, lora: bool = False) -> None:
         if not sharded():  # sharded gradients are compared through the weights after the step
             trainer.add_callback(SaveGradients(root / f"grads-{name}.pt"))
         trainer.train()
-        Pipeline(config, registry=registry, progress=False).save_trained(trainer, processor, name)
+        save_trained(trainer, processor, RunDir(config.run_dir, main_process=False, resume=False).policy_dir(name),
+                     main_process=trainer.accelerator.is_main_process)
         record_sharding(trainer, root / f"sharding-{name}-{trainer.accelerator.process_index}.json")
 
 

@@ -33,7 +33,7 @@ def assert_sharded(root, run: str, parameters: int) -> None:
 @pytest.mark.parametrize("mode", ["scripted", "scripted-lora"])
 def test_two_sharded_processes_take_the_step_one_process_takes(policy_dir, mode):
     """The same scripted episodes in one unsharded process, or split over two that shard the weights: one SGD step
-    moves every weight by the same amount, and the policy the recipe saves from the shards (`Pipeline.save_trained`,
+    moves every weight by the same amount, and the policy the recipe saves from the shards (`checkpoints.save_trained`,
     LoRA merged) is that step's, whole, in a folder `vista eval --policy hf:` plays."""
     from vista.cli import main as vista_main
 
