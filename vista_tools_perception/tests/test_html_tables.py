@@ -1,6 +1,7 @@
 """`ocr_read_table` on HTML tables rendered by headless Chromium (development styles of
 `vista_tools_perception.html_tables`): columns a narrow gap apart found from the alignment of their text, a caption
-wrapped onto two lines read as the title, a header row whose boxes touch read as the header. Expected cells are the
+wrapped onto two lines read as the title, a header row whose boxes touch read as the header, boxes that hold two
+columns' cells cut where the other rows part them, and word spaces OCR dropped or added. Expected cells are the
 generator's own content, never the reader's output."""
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ def browser():
     (10, "'Hugo Aug 7': a name and a date read as one box in every row"),
     (9, "a caption wrapped onto two lines ('Survey of', 'students')"),
     (6, "header cells whose boxes touch (no margin, tight padding), taken for a caption"),
+    (22, "'Pencil case $29.40' and a header 'Price Stock' as one box each, other rows apart: refused as one column"),
+    (30, "'Name Date', 'Jamal Aug 12' merged in half the rows, the other half apart"),
+    (34, "centred 'Quiz 1 Quiz 2 Quiz 3' read as one box, its word spaces as wide as its column gaps"),
+    (33, "'Jan 24 10:30': two centred cells in one box in one row only"),
+    (19, "a caption, then 'Student Yes No' and 'Ben 90% 22%' a 6 px gap apart, left-aligned"),
+    (23, "'Jul1': a word and a number a space apart read without it"),
+    (35, "'5 3': the two digits of 53 at 9 px high, a pixel wider apart than others"),
 ])
 def test_a_browser_drawn_table_reads_exactly(browser, seed, failure):
     drawn = html_table(seed, "development")

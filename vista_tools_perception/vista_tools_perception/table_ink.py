@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import median
 
 import numpy as np
 from PIL import Image
@@ -21,6 +22,11 @@ INK_CONTRAST = 80
 # Two digits stand a space apart when their centres are further apart than this share of the digits' height:
 # one advance is about 0.75 of the height in common faces, an advance and a space about 1.15.
 DIGIT_SPACE_PITCH = 0.95
+# ... and the blank between them is this share of the height or more (two digits of one number leave under 0.35).
+DIGIT_SPACE_GAP = 0.35
+# A letter and a digit read together ('Jul1') stand a space apart when the blank between them is this share of the
+# text's height or more (a word space: 0.46-0.55 in 13-16 px faces; letters stand 0.1-0.2 apart).
+LETTER_DIGIT_SPACE = 0.35
 # Ink along this share of a box's width or height is a ruling line through the box, not text.
 RULE_IN_BOX = 0.85
 # A boundary line runs along at least this share of the table's width (or height) within a pixel or two.
@@ -116,11 +122,21 @@ def respace(text: str, ink: Glyphs | None) -> str:
         return text
     spaced_in_text = _spaces_before(text)
     centres = [(start + stop) / 2 for start, stop in ink.spans]
+    gaps = ink.gaps()
     result = characters[0]
     for index, character in enumerate(characters[1:], start=1):
         previous = characters[index - 1]
+        gap = gaps[index - 1]
         if previous.isdigit() and character.isdigit():
-            apart = centres[index] - centres[index - 1] > DIGIT_SPACE_PITCH * ink.height
+            # and a blank between them wider than two digits leave (at 9 px high '53' stands 1.0 apart, 3 px)
+            apart = centres[index] - centres[index - 1] > DIGIT_SPACE_PITCH * ink.height \
+                and gap >= DIGIT_SPACE_GAP * ink.height
+        elif previous.isalnum() and character.isalnum() and previous.isalpha() != character.isalpha() \
+                and not spaced_in_text[index]:
+            # a word and a number a space apart read as one ('Jul1', 'Mar8'): a blank a third of the text's height
+            # and twice the box's other letter gaps ('A1' or '5th' stand as close as letters do)
+            others = gaps[:index - 1] + gaps[index:]
+            apart = gap >= LETTER_DIGIT_SPACE * ink.height and bool(others) and gap >= 2 * median(others)
         else:
             apart = spaced_in_text[index]
         result += (" " if apart else "") + character

@@ -79,6 +79,8 @@ ALIGNED_ONE_ROW_GAP = 0.8
 # share of the rows.
 ALIGNED_WITHIN = 0.3
 ALIGNED_ROWS = 0.75
+# A range of x where this share of the rows (two at least) hold two boxes apart is a boundary between columns.
+SPANNING_ROWS = 0.4
 _NUMBER = re.compile(r"[-+−$€£]?\d[\d,.]*%?")
 
 Reread = Callable[[Image.Image], str]
@@ -294,6 +296,87 @@ def _spaces_at(line: TextLine, gaps: Sequence[float], pixels: np.ndarray) -> boo
     return all(any(a - 0.5 * height <= x <= b + 0.5 * height for a, b in spaces) for x in gaps)
 
 
+def spanning_cuts(rows: Sequence[Sequence[TextLine]], pixels: np.ndarray) -> dict[int, list[float]]:
+    """Where to cut boxes that run across a boundary between columns which other rows draw: x ranges where at least
+    SPANNING_ROWS of the rows (and two) hold two boxes apart. A box of another row that runs across such a range is
+    two cells read as one line ('Pencil case $29.40' where 'Notebook' and '$52.16' stand apart; a header
+    'Quiz 1 Quiz 2 Quiz 3' over numbers read one by one; 'Jan 24 10:30'). It is cut at one of its spaces within the
+    range (widened by a third of a text height): the one whose pieces line up best (left, right or centred) with the
+    cells either side in the rows that part there ('Quiz 1 | Quiz 2' over centred numbers, not 'Quiz | 1 Quiz 2',
+    whose word space is as wide), and only where each piece lies over those cells: a wide header's word space over
+    the gap before a column of right-aligned numbers ('Number of | balloons') has no cell of the next column under
+    its second word. Returns the cuts by the box's id."""
+    if len(rows) < 3:
+        return {}
+    lines = [line for row in rows for line in row]
+    height = median(text_height(line) for line in lines)
+    left, right = min(line.bbox[0] for line in lines), max(line.bbox[2] for line in lines)
+    parted = np.zeros(right - left + 1, dtype=int)
+    for row in rows:
+        for a, b in zip(row, row[1:]):
+            if b.bbox[0] > a.bbox[2]:
+                parted[a.bbox[2] - left:b.bbox[0] - left] += 1
+    ranges = [(start + left, stop + left) for start, stop in runs(parted >= max(2, SPANNING_ROWS * len(rows)))]
+    cuts: dict[int, list[float]] = {}
+    for k, (start, stop) in enumerate(ranges):
+        # the boxes either side of the range in the rows that part there
+        before, after = [], []
+        for row in rows:
+            for a, b in zip(row, row[1:]):
+                if a.bbox[2] <= start and b.bbox[0] >= stop:
+                    before.append(a.bbox)
+                    after.append(b.bbox)
+        if not before:
+            continue
+        for line in lines:
+            x0, _, x1, _ = line.bbox
+            if not (x0 < start and x1 > stop):
+                continue
+            ink = glyphs(pixels, line.bbox)
+            if ink is None:
+                continue
+            spans = [(x0 + a, x0 + b) for a, b in ink.spans]
+            # a piece ends where the box crosses the next range (or the one before), if it does
+            low = max([b for a, b in ranges[:k] if x0 < a and b < start] or [spans[0][0]])
+            high = min([a for a, b in ranges[k + 1:] if a > stop and b < x1] or [spans[-1][1]])
+            reach = (start - height / 3, stop + height / 3)
+            spaces = [(a[1], b[0]) for a, b in zip(spans, spans[1:])
+                      if b[0] - a[1] >= max(2, 0.15 * height) and a[1] < reach[1] and b[0] > reach[0]]
+            # a space between words, not between letters: half the widest in reach or more
+            widest = max((b - a for a, b in spaces), default=0)
+            best = None
+            for gap in [g for g in spaces if g[1] - g[0] >= 0.5 * widest]:
+                piece_left = _ink_extent(spans, low, gap[0])
+                piece_right = _ink_extent(spans, gap[1], high)
+                if piece_left is None or piece_right is None \
+                        or sum(_overlaps(piece_left, box) for box in before) < 0.5 * len(before) \
+                        or sum(_overlaps(piece_right, box) for box in after) < 0.5 * len(after):
+                    continue
+                misfit = _misalignment(piece_left, before) + _misalignment(piece_right, after) - 0.1 * (gap[1] - gap[0])
+                if best is None or misfit < best[0]:
+                    best = (misfit, (gap[0] + gap[1]) / 2)
+            if best is not None:
+                cuts.setdefault(id(line), []).append(best[1])
+    return cuts
+
+
+def _ink_extent(spans: Sequence[tuple[int, int]], low: float, high: float) -> tuple[int, int] | None:
+    """The extent of the ink spans that lie between `low` and `high`."""
+    inside = [(a, b) for a, b in spans if a >= low - 1 and b <= high + 1]
+    return (inside[0][0], inside[-1][1]) if inside else None
+
+
+def _misalignment(piece: tuple[int, int], boxes: Sequence[tuple[int, int, int, int]]) -> float:
+    """How far a piece of text stands from lining up with a column's cells: left edges, right edges or middles,
+    whichever line up best (a column is aligned one of the three ways)."""
+    lefts, rights = median(box[0] for box in boxes), median(box[2] for box in boxes)
+    return min(abs(piece[0] - lefts), abs(piece[1] - rights), abs((piece[0] + piece[1]) / 2 - (lefts + rights) / 2))
+
+
+def _overlaps(piece: tuple[float, float], box: tuple[int, int, int, int]) -> bool:
+    return min(piece[1], box[2]) > max(piece[0], box[0])
+
+
 def table_from_lines(lines: Iterable[TextLine], image: Image.Image, header: HeaderMode = "auto",
                      name: str = "image", reread: Reread | None = None) -> Table:
     lines = list(lines)
@@ -331,6 +414,14 @@ def table_from_lines(lines: Iterable[TextLine], image: Image.Image, header: Head
         if crossing:
             pieces = split_at_rules(crossing, gaps, image, reread, drawn=False)
             mended = [line for line in mended if line not in crossing] + mend_lines(pieces, image, reread, rules)
+        # boxes that hold two columns' cells where other rows hold them apart: cut where those rows part them
+        rows = group_rows(mended)
+        cuts = spanning_cuts(rows[titled:], pixels)
+        if cuts:
+            spanning = [line for line in mended if id(line) in cuts]
+            pieces = [piece for line in spanning
+                      for piece in split_at_rules([line], cuts[id(line)], image, reread, drawn=False)]
+            mended = [line for line in mended if id(line) not in cuts] + mend_lines(pieces, image, reread, rules)
     table = reconstruct_table(mended, header=header, rules=drawn_rules(mended, image))
     grid = [row for row in table.grid() if row]
     if not grid:
