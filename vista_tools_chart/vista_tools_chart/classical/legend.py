@@ -28,6 +28,7 @@ def find_legend(texts: list[Text], labels: np.ndarray, text_mask: np.ndarray | N
             continue
         window = labels[y0:y1, x0:x1]
         counts = np.bincount(window[window >= 0].ravel(), minlength=1)
+        found: list[LegendEntry] = []
         for colour in np.argsort(-counts):
             if counts[colour] < 6:
                 break
@@ -43,11 +44,14 @@ def find_legend(texts: list[Text], labels: np.ndarray, text_mask: np.ndarray | N
             pieces.sort(key=lambda p: -(stats[p, 0] + stats[p, 2]))
             entry = next((e for e in (_swatch(t, size, int(colour), stats[p, :4], everything, labels, components)
                                       for p in pieces) if e is not None), None)
-            if entry is None:
-                continue
-            if not any(e.color_index == colour for e in entries):
+            if entry is not None:
+                found.append(entry)
+        # of the swatch-shaped pieces beside the text, the solid one: a small square's anti-aliased rim is a ring
+        # of a lighter colour (another series' pink around a plum square) with more pixels than the square
+        if found:
+            entry = max(found, key=lambda e: _fill(e, labels))
+            if not any(e.color_index == entry.color_index for e in entries):
                 entries.append(entry)
-            break
     # a number beside a mark is a value label, unless it lines up with other entries in a column or a row (series
     # named '2020') whose swatches are the same size (the ends of short bars beside their value labels line up too)
 
@@ -59,16 +63,23 @@ def find_legend(texts: list[Text], labels: np.ndarray, text_mask: np.ndarray | N
                                             and abs(f.swatch[3] - e.swatch[3]) <= 2) for f in entries)]
 
 
+def _fill(entry: LegendEntry, labels: np.ndarray) -> float:
+    """The share of a swatch's box its colour covers (a solid patch about 1, a disk 0.8, a ring far less)."""
+    x0, y0, x1, y1 = (int(v) for v in entry.swatch)
+    return float(np.mean(labels[y0:y1, x0:x1] == entry.color_index)) if x1 > x0 and y1 > y0 else 0.0
+
+
 def _swatch(t: Text, size: float, colour: int, box: np.ndarray, everything: np.ndarray, labels: np.ndarray,
             components: dict) -> LegendEntry | None:
     """The legend entry naming `colour` if the piece of it at `box` (x, y, w, h) is the swatch of text `t`."""
     cx0, cy0, cw, ch = (int(v) for v in box)
     # a swatch is a short wide patch or line (2 x 0.7 em), or a round or square symbol under a text's height
-    # (Vega-Lite's), ending right before its text; a bar end next to a value label is long. A symbol may be a
-    # fifth of the text box's height: Vega-Lite's 8 px square beside 'Omega', 17 px high with its descender, or a
-    # 5 px circle of a grey ramp whose anti-aliased rim reads as a lighter grey, beside a 22 px box. A line swatch
+    # (Vega-Lite's), ending right before its text; a bar end next to a value label is long. A symbol may be
+    # under a fifth of the text box's height: Vega-Lite's 8 px square beside 'Omega', 17 px high with its
+    # descender, a 5 px circle of a grey ramp whose anti-aliased rim reads as a lighter grey, beside a 22 px box,
+    # or the 4 px core of a 6 px square beside a 21 px box. A line swatch
     # may be short too: Vega-Lite's is 7 px long and 1 px thick beside a 16 px box
-    symbol = 0.8 * ch <= cw <= 1.25 * ch and max(4.0, 0.2 * size) <= ch <= size
+    symbol = 0.8 * ch <= cw <= 1.25 * ch and max(3.0, 0.15 * size) <= ch <= size
     short_line = ch <= max(3.0, 0.2 * size) and cw >= max(5.0, 0.3 * size)
     if cw > 3.5 * size or ch > 1.6 * size or cw < max(5.0, 0.5 * size) and not (symbol or short_line) \
             or cw < 1.2 * ch and not symbol \
@@ -95,6 +106,36 @@ def _swatch(t: Text, size: float, colour: int, box: np.ndarray, everything: np.n
         return None
     return LegendEntry(label=t.text, color_index=colour, text=t,
                        swatch=(float(cx0), float(cy0), float(cx0 + cw), float(cy0 + ch)))
+
+
+def unlabelled_swatches(labels: np.ndarray, entries: list[LegendEntry]) -> list[tuple[int, tuple[int, int, int, int]]]:
+    """Swatches in the legend's column whose label OCR did not read: a piece of a colour no entry names, the size
+    of the entries' swatches, at their x and within a few rows' steps of them. Each as (colour, box x0, y0, x1,
+    y1); the caller reads the text right of it again."""
+    if len(entries) < 2:
+        return []
+    x0 = float(np.median([e.swatch[0] for e in entries]))
+    if any(abs(e.swatch[0] - x0) > 3 for e in entries):
+        return []
+    width = float(np.median([e.swatch[2] - e.swatch[0] for e in entries]))
+    height = float(np.median([e.swatch[3] - e.swatch[1] for e in entries]))
+    rows = sorted((e.swatch[1] + e.swatch[3]) / 2 for e in entries)
+    step = float(np.median(np.diff(rows)))
+    named = {e.color_index for e in entries}
+    found = []
+    for colour in range(int(labels.max()) + 1):
+        if colour in named:
+            continue
+        n, _, stats, _ = cv2.connectedComponentsWithStats((labels == colour).astype(np.uint8), connectivity=8)
+        for k in range(1, n):
+            cx, cy, cw, ch = (int(v) for v in stats[k, :4])
+            middle = cy + ch / 2
+            if abs(cx - x0) <= 3 and abs(cw - width) <= 3 and abs(ch - height) <= 3 \
+                    and rows[0] - 3.5 * step <= middle <= rows[-1] + 3.5 * step \
+                    and min(abs(middle - r) for r in rows) >= 0.6 * step:
+                found.append((colour, (cx, cy, cx + cw, cy + ch)))
+                break
+    return found
 
 
 def colours_only_the_legend_shows(rgb: np.ndarray, texts: list[Text], entries: list[LegendEntry],

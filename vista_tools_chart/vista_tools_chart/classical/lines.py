@@ -49,9 +49,11 @@ def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend
         tick_row = parser.reread_row(tick_row, bottom, plot_left)
     if not tick_row:
         raise ChartParseError("found lines but no category labels under the x axis")
-    # tick marks in black, or in a mid grey (Vega-Lite's), or else the labels' middles
-    positions = tick_marks(parser.strong_ink, bottom, plot_left) or tick_marks(parser.ink, bottom, plot_left) \
-        or [t.cx for t in tick_row]
+    # tick marks in black, or in a mid grey (Vega-Lite's), or else the labels' middles; marks only where every
+    # label has one near its middle (a grey gridline's dashes under the axis are no tick marks)
+    positions = next((marks for marks in (tick_marks(parser.strong_ink, bottom, plot_left),
+                                          tick_marks(parser.ink, bottom, plot_left)) if _under_labels(marks, tick_row)),
+                     [t.cx for t in tick_row])
     categories = dedupe(assign_labels(parser.rgb, parser.ink, positions, tick_row, "x"))
     digits = precision(scale)
     spacing = float(np.median(np.diff(positions))) if len(positions) > 1 else 0.2 * parser.width
@@ -115,6 +117,15 @@ def _hidden_height(colour: int, profiles: dict[int, np.ndarray], heights: dict[i
                 and abs(profile[beyond] - own) <= 4:
             return heights[c][k]
     return None
+
+
+def _under_labels(marks: list[float], labels: list) -> bool:
+    """Whether tick marks stand at the category labels: one within half a label's width (or half the marks'
+    spacing) of every label's middle."""
+    if len(marks) < 2:
+        return False
+    spacing = float(np.median(np.diff(marks)))
+    return all(min(abs(m - t.cx) for m in marks) <= max(0.5 * t.width, 0.5 * spacing) for t in labels)
 
 
 def _same_points(markers: list[float | None], line: list[float | None]) -> bool:

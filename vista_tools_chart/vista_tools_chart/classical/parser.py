@@ -3,6 +3,8 @@ marks and the reader of that type run."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from PIL import Image
 
@@ -11,10 +13,10 @@ from .axes import find_scales, right_y_axis, snap_to_tick_marks
 from .bars import on_baseline, read_bars, rectangles, short_bars_checked, spread
 from .colours import Pixels, as_rgb, find_backgrounds, find_colours, label_pixels
 from .labels import rows_below
-from .legend import colours_only_the_legend_shows, find_legend
+from .legend import colours_only_the_legend_shows, find_legend, unlabelled_swatches
 from .lines import read_lines
 from .pie import is_disk, read_pie
-from .results import ChartParse, ChartParseError, Series
+from .results import ChartParse, ChartParseError, LegendEntry, Series
 
 
 class ChartParser:
@@ -41,6 +43,7 @@ class ChartParser:
         self.ink = (neutral & (contrast > 105))[pixels.inverse]
         self.strong_ink = (neutral & (contrast > 145))[pixels.inverse]
         legend = find_legend(texts, labels, text_mask)
+        legend += self.unread_legend_labels(texts, legend, np.where(text_mask, -1, labels))
         missed = colours_only_the_legend_shows(self.rgb, texts, legend, backgrounds, colours)
         if missed:
             colours = colours + [colour for colour, _ in missed]
@@ -112,6 +115,24 @@ class ChartParser:
         x_label = " ".join(t.text for t in rest if bottom is not None and t.box[1] > bottom)
         return title, x_label, y_label
 
+    def unread_legend_labels(self, texts: list[Text], legend: list[LegendEntry],
+                             labels: np.ndarray) -> list[LegendEntry]:
+        """Legend entries whose label OCR passed over (a dark theme's 'Japan' under two swatches read as 'o o'):
+        a swatch in the legend's column of a colour no entry names, its label read again right of it."""
+        added = []
+        height = float(np.median([e.text.height for e in legend])) if legend else 0.0
+        reach = max((e.text.width for e in legend), default=0.0)
+        for colour, (x0, y0, x1, y1) in unlabelled_swatches(labels, legend):
+            middle = (y0 + y1) / 2
+            read = [t for t in self.reread((x1 + 1, middle - 0.8 * height, x1 + 2 + 2 * reach, middle + 0.8 * height))
+                    if t.number is None or len(t.text) > 2]
+            if read:
+                t = min(read, key=lambda t: t.box[0])
+                texts.append(t)
+                added.append(LegendEntry(label=t.text, color_index=colour, text=t,
+                                         swatch=(float(x0), float(y0), float(x1), float(y1))))
+        return added
+
     def reread(self, box: tuple[float, float, float, float]) -> list[Text]:
         """Text lines in one region, read again at twice the size: detection over the whole chart misses small
         labels now and then (a 72 dpi chart's tick labels are 8 pixels high)."""
@@ -130,10 +151,15 @@ class ChartParser:
         return reread if len(reread) > len(row) else row
 
 
+# round legend symbols read as letters ('o o': two swatches one above the other), not text
+_CIRCLES = re.compile(r"[oO○◦●•°\s]+")
+
+
 def _without_marks(texts: list[Text]) -> list[Text]:
     """The texts less the marks that OCR read as text: a bar read as '_' (no letter or digit), or as '1' or 'I'
-    (one or two characters in a box more than twice as thick as the chart's lines of text)."""
-    texts = [t for t in texts if any(c.isalnum() for c in t.text)]
+    (one or two characters in a box more than twice as thick as the chart's lines of text), round legend symbols
+    read as 'o o'."""
+    texts = [t for t in texts if any(c.isalnum() for c in t.text) and not _CIRCLES.fullmatch(t.text)]
     if not texts:
         return texts
     thickness = float(np.median([min(t.width, t.height) for t in texts]))
@@ -146,8 +172,9 @@ SYMBOLS = "■□▪▫●○•◆◇▲△▼▽★☆♦◼◻"
 def _without_symbol(rgb: np.ndarray, t: Text) -> Text:
     """A text less a legend swatch that OCR took into its line, its box starting where the label's own ink starts
     after the gap that follows the swatch: read as a character of its own ('• Cherry', '- West' beside a short
-    line), glued to the word ('■West'), or not read at all but inside the box (a solid square or disk, or a short
-    thin line, first in the box and clear of the letters). Without this the swatch lies inside the text's box and
+    line), glued to the word ('■West'), or not read at all but inside the box (a solid square or disk, a short thin
+    line, or ink of another colour than the letters', a sliver of a swatch the box's edge cuts included, first in
+    the box and clear of the letters). Without this the swatch lies inside the text's box and
     no swatch is found for the label. A sign before a number stays ('- 5': closer to its digits than a third of
     the line's height; '- 2022' beside a line swatch is a series named 2022)."""
     x0, y0, x1, y1 = (int(round(v)) for v in t.box)
@@ -181,7 +208,12 @@ def _without_symbol(rgb: np.ndarray, t: Text) -> Text:
         blob = 4 <= width <= 1.2 * t.height and 0.7 * height <= width <= 1.4 * height and fill >= 0.72 \
             and gap >= max(2.0, 0.15 * t.height)
         line = height <= max(2.0, 0.2 * t.height) and width >= 0.3 * t.height and gap >= 0.3 * t.height
-        if not (blob or line):
+        # or ink of another colour than the letters' (a coloured swatch, or the sliver of one the box's edge cuts)
+        first_ink = patch[:, first:first_end + 1][inked[:, first:first_end + 1]]
+        rest_ink = patch[:, after[0]:][inked[:, after[0]:]]
+        coloured = len(rest_ink) > 0 and gap >= 2 and width <= 1.2 * t.height \
+            and float(np.abs(first_ink.mean(axis=0) - rest_ink.mean(axis=0)).max()) > 60
+        if not (blob or line or coloured):
             return t
         text = t.text
     return Text(text, (float(max(0, x0) + after[0] - 1), t.box[1], t.box[2], t.box[3]), t.score)
