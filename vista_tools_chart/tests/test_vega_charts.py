@@ -86,3 +86,8 @@ def test_line_values_are_read_at_the_points_not_at_tick_marks_drawn_off_them():
 def test_a_grouped_bar_legend_symbol_glued_to_its_label_is_a_swatch():
     truth, table = _read("grouped_bar", 9, "ggplot2")  # '■West', and 'North' whose box covers its swatch
     assert table["header"][1:] == ["West", "North", "East"] and read_right(truth, table, bars=True), table
+
+
+def test_a_black_swatch_sliver_inside_its_label_box_is_cut_off():
+    truth, table = _read("grouped_bar", 9, "ggplot2", seed=2)  # the box of 'Online' takes in 3 px of a black square
+    assert table["header"][1:] == ["Online", "South"] and read_right(truth, table, bars=True), table

@@ -173,10 +173,10 @@ def _without_symbol(rgb: np.ndarray, t: Text) -> Text:
     """A text less a legend swatch that OCR took into its line, its box starting where the label's own ink starts
     after the gap that follows the swatch: read as a character of its own ('• Cherry', '- West' beside a short
     line), glued to the word ('■West'), or not read at all but inside the box (a solid square or disk, a short thin
-    line, or ink of another colour than the letters', a sliver of a swatch the box's edge cuts included, first in
-    the box and clear of the letters). Without this the swatch lies inside the text's box and
-    no swatch is found for the label. A sign before a number stays ('- 5': closer to its digits than a third of
-    the line's height; '- 2022' beside a line swatch is a series named 2022)."""
+    line, ink of another colour than the letters', or a solid sliver of a swatch that the box's left edge cuts,
+    shorter than the letters; first in the box and clear of them). Without this the swatch lies inside the text's
+    box and no swatch is found for the label. A sign before a number stays ('- 5': closer to its digits than a
+    third of the line's height; '- 2022' beside a line swatch is a series named 2022)."""
     x0, y0, x1, y1 = (int(round(v)) for v in t.box)
     patch = rgb[max(0, y0):y1 + 1, max(0, x0):x1 + 1].astype(int)
     if patch.shape[0] < 3 or patch.shape[1] < 3:
@@ -213,7 +213,11 @@ def _without_symbol(rgb: np.ndarray, t: Text) -> Text:
         rest_ink = patch[:, after[0]:][inked[:, after[0]:]]
         coloured = len(rest_ink) > 0 and gap >= 2 and width <= 1.2 * t.height \
             and float(np.abs(first_ink.mean(axis=0) - rest_ink.mean(axis=0)).max()) > 60
-        if not (blob or line or coloured):
+        # or a solid sliver of a swatch that the box's left edge cuts, shorter than the letters
+        rest_rows = np.nonzero(inked[:, after[0]:].any(axis=1))[0]
+        sliver = first == 0 and fill >= 0.72 and width <= 0.5 * t.height and gap >= max(2.0, 0.15 * t.height) \
+            and len(rest_rows) > 0 and height <= 0.85 * (rest_rows[-1] - rest_rows[0] + 1)
+        if not (blob or line or coloured or sliver):
             return t
         text = t.text
     return Text(text, (float(max(0, x0) + after[0] - 1), t.box[1], t.box[2], t.box[3]), t.score)
