@@ -44,14 +44,15 @@ def test_a_trained_policy_is_evaluated_compared_and_browsed_through_the_cli(tmp_
 
     run = tmp_path / "run"
     config = VistaTrainConfig(run_dir=str(run), tasks="shape_scene", expert_episodes=4, sft_epochs=1,
-                              eval_episodes=3, max_new_tokens=24, hidden_size=64, num_layers=1, num_heads=2,
-                              vision_hidden_size=32, vocab_size=400, max_length=1024, copy_warmup_steps=2)
+                              eval_episodes=3, eval_seed=7, max_new_tokens=24, hidden_size=64, num_layers=1,
+                              num_heads=2, vision_hidden_size=32, vocab_size=400, max_length=1024, copy_warmup_steps=2)
     Pipeline(config, registry=vista.load_plugins("all"), progress=False).run(("synthesize", "init", "sft", "evaluate"))
     for label in ("untrained", "bc"):
         assert {"results.json", "results.md", "report.html"} <= {p.name for p in (run / "eval" / label).iterdir()}
     trainer_results = json.loads((run / "eval" / "bc" / "results.json").read_text())
     command = trainer_results["config"]["same_as"]
     assert command in (run / "results.md").read_text()
+    assert trainer_results["config"]["seed"] == 7 and " --seed 7 " in command  # test seeds 7, 8, 9
     capsys.readouterr()
 
     assert vista_main(["--plugins", "all", *shlex.split(command)[1:], "--quiet"]) == 0

@@ -193,6 +193,9 @@ class VistaTrainConfig:
                             "YAML file, a mapping). The fields above are set by their own flags.")
     # ---- evaluation -----------------------------------------------------------------------------------------
     eval_episodes: int = _f(96, "Held-out episodes per evaluated policy (test split seeds, never trained on).")
+    eval_seed: int = _f(0, "First test-split seed of the held-out evaluation (seeds eval_seed, eval_seed + 1, ... of "
+                           "each task): choose settings on runs evaluated away from the seeds a reported table "
+                           "uses (e.g. --eval_seed 1000), then report at 0.")
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -309,6 +312,8 @@ class VistaTrainConfig:
             raise ValueError(f"copy_warmup_steps must be >= 0 (0 skips the copy warm-up), got {self.copy_warmup_steps}")
         if not 0 <= self.lora_dropout < 1:
             raise ValueError(f"lora_dropout must lie in [0, 1), got {self.lora_dropout}")
+        if self.eval_seed < 0:
+            raise ValueError(f"eval_seed must be >= 0 (the first test-split seed evaluated), got {self.eval_seed}")
         for name in ("expert_episodes", "eval_episodes", "grpo_steps", "save_steps", "sft_batch_size", "lora_r",
                      "lora_alpha", "grpo_batch_size", "grpo_gradient_accumulation", "num_iterations",
                      "logging_steps"):

@@ -43,7 +43,7 @@ class Evaluation:
         import torch
 
         which = which or self.evaluations
-        examples = self.mix.examples("test", self.cfg.eval_episodes, seed=0)
+        examples = self.mix.examples("test", self.cfg.eval_episodes, seed=self.cfg.eval_seed)
         results = dict(self.files.stages.get("evaluate", {}))
         for label, policy_name, tools in which:
             if label in results or not self.files.has_policy(policy_name):
@@ -88,9 +88,10 @@ class Evaluation:
         <run_dir>/cli-eval/<label>)."""
         run_dir = self.files.path / "cli-eval" / self.files.eval_dir(label).name
         return (f"vista eval --policy hf:{self.files.policy_dir(policy_name)} --tasks {','.join(self.mix.names)} "
-                f"--limit {-(-examples // len(self.mix.tasks))} --seed 0 --difficulty {self.cfg.difficulty} "
-                f"--mode {self.mode(tools)} --system-prompt {self.cfg.system_prompt} "
-                f"--max-turns {self.cfg.max_turns} --max-new-tokens {self.cfg.max_new_tokens} --run-dir {run_dir}")
+                f"--limit {-(-examples // len(self.mix.tasks))} --seed {self.cfg.eval_seed} "
+                f"--difficulty {self.cfg.difficulty} --mode {self.mode(tools)} "
+                f"--system-prompt {self.cfg.system_prompt} --max-turns {self.cfg.max_turns} "
+                f"--max-new-tokens {self.cfg.max_new_tokens} --run-dir {run_dir}")
 
     def write_reports(self, where: Path, trajectories: list, label: str, policy_name: str, tools: bool,
                       examples: int) -> None:
@@ -100,7 +101,7 @@ class Evaluation:
         results["episodes"] = episode_rows(trajectories)
         stage = [lab for lab, _, _ in self.evaluations].index(label)  # `vista compare` orders the runs by it
         results["config"] = {"policy": label, "stage": stage, "tasks": self.mix.names, "split": "test",
-                             "seed": 0, "difficulty": self.cfg.difficulty,
+                             "seed": self.cfg.eval_seed, "difficulty": self.cfg.difficulty,
                              "mode": self.mode(tools), "system_prompt": self.cfg.system_prompt,
                              "max_turns": self.cfg.max_turns, "concurrency": BATCH,
                              "same_as": self.command(label, policy_name, tools, examples)}
