@@ -8,7 +8,6 @@ import logging
 import shutil
 import time
 from pathlib import Path
-from typing import Any
 
 from vista.evaluation import episode_rows, summarize
 from vista.execution import ToolExecutor
@@ -39,7 +38,9 @@ class Evaluation:
         self.cfg, self.files, self.mix, self.registry = ctx.cfg, ctx.files, ctx.mix, ctx.registry
         self.evaluations = EVALUATIONS[ctx.ablation]
 
-    def run(self, which: tuple | None = None) -> dict[str, Any]:
+    def run(self, which: tuple | None = None) -> str:
+        """Evaluate each policy not evaluated yet; returns the report it writes to results.md (the table, then the
+        commands that go on from it)."""
         import torch
 
         which = which or self.evaluations
@@ -72,9 +73,10 @@ class Evaluation:
             self.files.metric({"stage": "evaluate", "policy": label, "episodes": len(episodes), **metrics})
             log.info("%s: accuracy %.3f format %.3f", label, metrics["accuracy"], metrics["format_rate"])
         self.files.record("evaluate", results)
-        table = results_table(results, len(examples), self.mix.names, self.evaluations)
-        (self.files.path / "results.md").write_text(table + "\n\n" + self.next_steps(len(examples)) + "\n")
-        return results
+        report = results_table(results, len(examples), self.mix.names, self.evaluations) + "\n\n" + \
+            self.next_steps(len(examples))
+        (self.files.path / "results.md").write_text(report + "\n")
+        return report
 
     def mode(self, tools: bool) -> str:
         """The `vista eval --mode` that offers what this run's evaluation offered: the tasks' recommended tools,

@@ -24,7 +24,7 @@ from vista.locks import RunLock
 from .checkpoints import check_model_source
 from .config import VistaTrainConfig
 from .context import StageContext
-from .evaluate import EVALUATIONS, Evaluation, results_table
+from .evaluate import Evaluation
 from .run_dir import RunDir
 from .stages import grpo_stage, init_stage, sft_stage, synthesize_stage
 from .task_mix import TaskMix
@@ -106,11 +106,7 @@ class Pipeline:
             self._share_stages()
         if "evaluate" in stages and main:
             print("== evaluate", flush=True)
-            evaluation = Evaluation(self.ctx)
-            results = evaluation.run()
-            print(results_table(results, self.cfg.eval_episodes, self.mix.names, EVALUATIONS[self.ablation]),
-                  flush=True)
-            print("\n" + evaluation.next_steps(self.cfg.eval_episodes), flush=True)
+            print(Evaluation(self.ctx).run(), flush=True)  # the table and what to run next, as in results.md
         self.state.wait_for_everyone()
 
     def _share_stages(self) -> None:

@@ -40,7 +40,7 @@ class RunDir:
         return stage in self.stages
 
     def record(self, stage: str, summary: dict) -> None:
-        """``stage``'s summary into stages.json (an evaluation records each policy's as it ends)."""
+        """``stage``'s summary into stages.json (the evaluate stage's: every policy's metrics, once they are all in)."""
         self.stages[stage] = summary
         if self.main_process:
             self.stages_path.write_text(json.dumps(self.stages, indent=2))
