@@ -91,3 +91,169 @@ def test_a_grouped_bar_legend_symbol_glued_to_its_label_is_a_swatch():
 def test_a_black_swatch_sliver_inside_its_label_box_is_cut_off():
     truth, table = _read("grouped_bar", 9, "ggplot2", seed=2)  # the box of 'Online' takes in 3 px of a black square
     assert table["header"][1:] == ["Online", "South"] and read_right(truth, table, bars=True), table
+
+
+def test_a_bar_end_beside_a_tick_label_is_no_tick_mark():
+    # quartz's gridlines are faint: beside '200' the only stripe is the first bar's top, a step from the plot's
+    # grey to the bar's blue; snapped onto it the scale read every bar 1-5% high
+    truth, table = _read("bar", 2, "quartz", seed=5)
+    assert read_right(truth, table, bars=True), table
+
+
+def test_a_flat_stretch_of_a_line_is_no_gridline():
+    truth, table = _read("line", 0, "vox", seed=5)  # 7, 7, 7 over the last three categories: read as 0
+    assert read_right(truth, table), table
+
+
+def test_a_category_label_whose_box_reaches_above_the_others_is_in_the_row():
+    truth, table = _read("line", 0, "default", seed=4)  # 'Zeta' (its box 3 px higher) left out: 'Delta (2)'
+    assert table["rows"][3][0] == "Zeta" and read_right(truth, table), table
+
+
+def _read_styled(kind: str, index: int, theme: str, seed: int, axis: dict | None = None, config: dict | None = None,
+                 encoding: dict | None = None, size: tuple[int, int] | None = None) -> tuple[dict, dict]:
+    """A development chart drawn with settings a user's Vega-Lite (or Altair) chart plausibly has and the bench's
+    generator leaves at their defaults: `axis` and `config` merged into the spec's config, `encoding` ({channel:
+    axis settings}) into its axes, `size` (width, height) its plot's size."""
+    spec, truth = vega_chart(kind, "dev", random.Random(f"vega-{seed}-dev-{kind}-{index}"))
+    assert spec["config"]["_theme"] == theme
+    spec["config"]["axis"] |= axis or {}
+    spec["config"] |= config or {}
+    for channel, settings in (encoding or {}).items():
+        spec["encoding"][channel]["axis"] = (spec["encoding"][channel].get("axis") or {}) | settings
+    if size:
+        spec["width"], spec["height"] = size
+    return truth, parse_chart(render_vega(spec)).table()
+
+
+@pytest.mark.parametrize(("kind", "index", "theme", "seed", "axis", "size"), [
+    # labels on end, each box taking in its tick mark ('Feb-'), and 'Apr' not found by detection at all
+    ("bar", 1, "default", 3, {"labelFontSize": 13, "domain": False, "labelPadding": 0}, None),
+    # short labels on end whose boxes are hardly taller than wide: 'Apr' passed over, read turned both ways
+    ("grouped_bar", 6, "carbong10", 3, {"labelFontSize": 9, "labelPadding": 0}, (200, 380)),
+    # 9 px labels on end with no tick marks: 'Jan' and 'Apr' passed over, 'Feb' read flat as 'b' (score 0.62)
+    ("bar", 3, "carbong10", 5, {"labelFontSize": 9, "ticks": False, "domain": False}, (420, 260)),
+])
+def test_a_category_label_detection_passed_over_is_read_where_it_must_stand(kind, index, theme, seed, axis, size):
+    truth, table = _read_styled(kind, index, theme, seed, axis=axis, encoding={"x": {"labelAngle": -90}}, size=size)
+    assert [row[0] for row in table["rows"]] == [row[0] for row in truth["rows"]], table
+    assert read_right(truth, table, bars=True), table
+
+
+@pytest.mark.parametrize(("index", "theme", "seed", "padding", "axis", "size"), [
+    (4, "default", 3, 0.05, {}, None),  # bars a pixel apart: closing the gaps joined them into one shape
+    (3, "dark", 4, 0.05, {"grid": False, "ticks": False, "domain": False}, None),  # a dark seam between them
+    (7, "ggplot2", 3, 0.02, {"domain": False, "labelFontSize": 14}, (600, 150)),  # a pale seam, given the bars' hue
+])
+def test_bars_drawn_with_next_to_no_padding_are_bars_each(index, theme, seed, padding, axis, size):
+    truth, table = _read_styled("horizontal_bar", index, theme, seed, axis=axis,
+                                config={"scale": {"bandPaddingInner": padding}}, size=size)
+    assert read_right(truth, table, bars=True), table
+
+
+def test_light_grey_tick_marks_place_labels_set_at_an_angle():
+    # no axis line; the labels at -45 degrees end at their ticks, far from their middles
+    truth, table = _read_styled("line", 0, "default", 3, axis={"labelFontSize": 14, "domain": False},
+                                encoding={"x": {"labelAngle": -45}})
+    assert read_right(truth, table), table
+
+
+def test_large_points_at_few_categories_are_the_lines_points():
+    # at twice the scale, 5 points cover more than a tenth of the columns: still points, not a series of their own
+    truth, table = _read_styled("line", 6, "quartz", 3, axis={"labelFontSize": 9}, config={"_scale": 2.0},
+                                encoding={"x": {"labelAngle": -90}}, size=(200, 150))
+    assert len(table["header"]) == 2 and read_right(truth, table), table
+
+
+@pytest.mark.parametrize(("index", "theme", "seed", "number_format"), [
+    (3, "dark", 4, "~s"),     # '0.2k', '1k'
+    (5, "default", 4, "~g"),  # '3e+1'
+])
+def test_tick_labels_in_short_number_formats_make_an_axis(index, theme, seed, number_format):
+    truth, table = _read_styled("line", index, theme, seed, encoding={"y": {"format": number_format}})
+    assert read_right(truth, table), table
+
+
+def test_a_year_misread_by_a_digit_is_mended_from_the_sequence():
+    # small monospace years on end: '2014' read '2814' between '2013' and '2015'
+    truth, table = _read_styled("bar", 0, "ggplot2", 4, axis={"labelFontSize": 8, "ticks": False,
+                                                              "labelFont": "Liberation Mono"},
+                                encoding={"x": {"labelAngle": -90}, "y": {"format": ",.1f"}})
+    assert [row[0] for row in table["rows"]] == [row[0] for row in truth["rows"]], table
+
+
+def test_only_one_digit_off_an_even_sequence_is_mended():
+    from vista_tools_chart.classical.labels import mend_sequence
+
+    assert mend_sequence(["2012", "2013", "2814", "2015"], [0, 1, 2, 3]) == ["2012", "2013", "2014", "2015"]
+    assert mend_sequence(["2015", "2814", "2013", "2012"], [3, 2, 1, 0]) == ["2015", "2014", "2013", "2012"]
+    assert mend_sequence(["2000", "2005", "2010", "2020"], [0, 1, 2, 3]) == ["2000", "2005", "2010", "2020"]
+    assert mend_sequence(["2012", "2013", "2814"], [0, 1, 2]) == ["2012", "2013", "2814"]
+    assert mend_sequence(["Jan", "Feb", "Mar", "Apr"], [0, 1, 2, 3]) == ["Jan", "Feb", "Mar", "Apr"]
+
+
+def test_a_white_plot_whose_left_corners_are_bars_is_the_plot_background():
+    # a white plot on a grey page: horizontal bars fill its two left corners, and the white was taken for a series
+    truth, table = _read_styled("horizontal_bar", 3, "carbong10", 6, axis={"labelFontSize": 13, "grid": False,
+                                                                          "labelPadding": 10, "gridDash": [2, 2]},
+                                config={"background": "#f0f0f0", "view": {"stroke": None}}, size=(360, 240))
+    assert read_right(truth, table, bars=True), table
+
+
+def test_tick_labels_set_close_that_detection_read_as_one_line_are_an_axis():
+    # '0.00.2 0.4 0.6 ... 3.4': one line of text, each number given the box of its own ink
+    truth, table = _read_styled("horizontal_bar", 0, "carbong10", 5,
+                                axis={"labelFontSize": 14, "ticks": False, "domain": False,
+                                      "labelFont": "DejaVu Serif"},
+                                config={"scale": {"bandPaddingInner": 0.15}}, size=(600, 200))
+    assert read_right(truth, table, bars=True), table
+
+
+def test_a_legend_in_a_row_read_as_one_word_is_cut_at_its_symbols():
+    truth, table = _read_styled("pie", 0, "quartz", 5, axis={"labelFontSize": 14},  # 'OmegaAlphaDeltaBravo'
+                                config={"legend": {"orient": "top"}}, size=(300, 300))
+    assert read_right(truth, table), table
+
+
+def test_a_black_line_climbing_steeply_is_a_stroke_not_a_filled_area():
+    # no hue in the chart; the line's pixels outnumber eight times its width (it climbs 470 px over 90)
+    truth, table = _read_styled("line", 0, "ggplot2", 6, axis={"labelFontSize": 13, "ticks": False, "domain": False,
+                                                               "labelPadding": 6}, size=(300, 380))
+    assert read_right(truth, table), table
+
+
+def test_a_coloured_texts_decimal_points_are_no_legend_symbols():
+    # navy tick labels in a monospace font: '$2.0' is one number, not '$2' and '0' parted at a symbol
+    truth, table = _read_styled("horizontal_bar", 5, "quartz", 6,
+                                axis={"labelFontSize": 10, "grid": False, "domain": False, "labelColor": "#333366",
+                                      "labelPadding": 0, "labelFont": "DejaVu Sans Mono", "tickSize": 3},
+                                config={"_scale": 2.0, "scale": {"bandPaddingInner": 0.4},
+                                        "legend": {"orient": "bottom"}, "view": {"stroke": None}},
+                                encoding={"x": {"format": "$,.1f"}}, size=(360, 240))
+    assert read_right(truth, table, bars=True), table
+
+
+def test_a_rectangle_inside_a_label_is_no_bar():
+    # a purple bar's foot blended into the grey axis line, closed onto the top of the 'F' of 'France' under it: a
+    # 5 x 5 'bar' of a third colour hanging below zero, which made a third series and cut France's group in two
+    truth, table = _read_styled("grouped_bar", 0, "carbong10", 7, axis={"labelFontSize": 10, "grid": False,
+                                                                        "ticks": False},
+                                config={"scale": {"bandPaddingInner": 0.4}}, size=(600, 200))
+    assert len(table["header"]) == 3 and read_right(truth, table, bars=True), table
+
+
+def test_a_label_box_cut_short_of_a_flush_column_is_read_to_its_edge():
+    truth, table = _read_styled("horizontal_bar", 4, "default", 7, axis={"labelFontSize": 9},  # 'Frai' for 'France'
+                                config={"_scale": 2.0, "title": {"anchor": "start", "fontSize": 20},
+                                        "view": {"stroke": "#000000"}},
+                                encoding={"x": {"format": "~s"}}, size=(480, 300))
+    assert [row[0] for row in table["rows"]] == [row[0] for row in truth["rows"]], table
+
+
+def test_light_grey_frame_edges_under_the_axis_are_no_tick_marks():
+    # light grey ticks and dark grey gridlines: the frame's edges reach under the axis half a spacing beyond the
+    # first and last ticks, and were read as two more categories
+    truth, table = _read_styled("line", 0, "ggplot2", 9, axis={"labelFontSize": 8, "domainColor": "#333333",
+                                                               "tickColor": "#cccccc", "gridColor": "#999999",
+                                                               "gridWidth": 1}, size=(360, 240))
+    assert [row[0] for row in table["rows"]] == [row[0] for row in truth["rows"]] and read_right(truth, table), table

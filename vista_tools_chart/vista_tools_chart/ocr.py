@@ -13,7 +13,9 @@ import numpy as np
 from vista import ToolUnavailableError
 from vista.weights import load_once
 
-_NUMBER = re.compile(r"^[(\[]?([-−–+]?)[$€£¥]?([0-9][0-9,.]*|\.[0-9]+)(%?)[)\]]?$")
+_NUMBER = re.compile(r"^[(\[]?([-−–+]?)[$€£¥]?([0-9][0-9,.]*|\.[0-9]+)(?:[eE]([+-]?[0-9]{1,2}))?([kKMGBT]?)(%?)[)\]]?$")
+# the SI and money suffixes of a short number format (Vega-Lite's and d3's '~s': '0.2k', '1.5M'; 'B' for billions)
+_SUFFIX = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9, "T": 1e12}
 
 
 # RapidOCR keeps the switches of its last call (use_det...) as state: one call at a time, each setting all of them
@@ -75,17 +77,18 @@ def _on_end(width: float, height: float) -> bool:
 
 
 def parse_number(text: str) -> float | None:
-    """The number a tick or value label shows ('1,200', '−5', '$30', '45%', '2.5'), or None."""
+    """The number a tick or value label shows ('1,200', '−5', '$30', '45%', '2.5', '0.2k', '1.5M', '3e+1'), or
+    None."""
     match = _NUMBER.match(text.strip().replace(" ", ""))
     if match is None:
         return None
-    sign, digits, _ = match.groups()
+    sign, digits, exponent, suffix, _ = match.groups()
     if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?", digits):
         digits = digits.replace(",", "")
     elif re.fullmatch(r"[0-9]+,[0-9]{1,2}", digits):  # a decimal comma ('2,5')
         digits = digits.replace(",", ".")
     try:
-        value = float(digits)
+        value = float(digits) * 10.0 ** int(exponent or 0) * _SUFFIX[suffix]
     except ValueError:
         return None
     return -value if sign in ("-", "−", "–") else value
@@ -135,15 +138,48 @@ def read_text(rgb: np.ndarray, magnify: float | None = None) -> list[Text]:
         x0, y0 = quad.min(axis=0)
         x1, y1 = quad.max(axis=0)
         text = text.strip()
-        if _on_end(x1 - x0, y1 - y0):
-            # a y-axis title reads bottom to top: recognise it turned upright, keep the surer reading
+        if _on_end(x1 - x0, y1 - y0) or len(text) >= 3 and y1 - y0 > 1.1 * (x1 - x0):
+            # a y-axis title reads bottom to top: recognise it turned upright, keep the surer reading (a short
+            # word on end, 'Jun', is a box hardly taller than wide; three letters side by side are wider than tall)
             upright, upright_score = _recognise(np.rot90(rgb[int(y0):int(y1) + 1, int(x0):int(x1) + 1], k=-1))
             if upright and upright_score > score:
-                text, score = upright, upright_score
+                text, score = _tick_dash(upright), upright_score
         if text:
-            texts += _split_numbers(Text(text=text, box=(float(x0), float(y0), float(x1), float(y1)),
-                                         score=float(score)))
+            line = Text(text=text, box=(float(x0), float(y0), float(x1), float(y1)), score=float(score))
+            texts += _split_number_row(rgb, line) or _split_numbers(line)
     return sorted(texts, key=lambda t: (round(t.cy / 8), t.cx))
+
+
+def _split_number_row(rgb: np.ndarray, text: Text) -> list[Text]:
+    """'0.0 0.2 0.4 0.6' -> '0.0', '0.2', ...: a row of tick labels set close together that detection took for one
+    line, each word given the box of its own ink (the runs of inked columns the spaces part), where the words
+    read and the runs drawn are as many and three or more of them are numbers. Empty otherwise (or on end)."""
+    words = text.text.split()
+    if len(words) < 3 or sum(parse_number(w) is not None for w in words) < 3 or text.on_end:
+        return []
+    x0, y0, x1, y1 = (int(round(v)) for v in text.box)
+    patch = rgb[max(0, y0):y1 + 1, max(0, x0):x1 + 1].astype(int)
+    if patch.shape[0] < 3 or patch.shape[1] < 3:
+        return []
+    paper = np.median(np.concatenate([patch[0], patch[-1], patch[:, 0], patch[:, -1]]), axis=0)
+    columns = np.nonzero((np.abs(patch - paper).max(axis=2) > 60).any(axis=0))[0]
+    if not len(columns):
+        return []
+    # the spaces between the words are the widest gaps, clearly wider than any inside a word
+    gaps = np.diff(columns)
+    order = np.argsort(-gaps, kind="stable")
+    cuts = len(words) - 1
+    if cuts > len(gaps):
+        return []
+    narrower = gaps[order[cuts]] if cuts < len(gaps) else 1
+    if gaps[order[cuts - 1]] < max(4, 1.5 * narrower, narrower + 3):
+        return []
+    ends = sorted(order[:cuts])
+    starts = [columns[0], *(columns[e + 1] for e in ends)]
+    stops = [*(columns[e] for e in ends), columns[-1]]
+    left = max(0, x0)
+    return [Text(word, (float(left + a), text.box[1], float(left + b + 1), text.box[3]), text.score)
+            for word, a, b in zip(words, starts, stops)]
 
 
 def _split_numbers(text: Text) -> list[Text]:
@@ -165,6 +201,18 @@ def read_line(rgb: np.ndarray, box: tuple[float, float, float, float]) -> str:
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     h, w = rgb.shape[:2]
     return _recognise(rgb[max(0, y0):min(h, y1), max(0, x0):min(w, x1)])[0]
+
+
+def recognise_box(rgb: np.ndarray, box: tuple[float, float, float, float], on_end: bool = False) -> tuple[str, float]:
+    """Recognise the one line of text inside `box` (no detection), standing on end or not: text and score, any
+    tick mark read as a dash at its end left off."""
+    if on_end:
+        text, score = read_on_end(rgb, box)
+    else:
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        h, w = rgb.shape[:2]
+        text, score = _recognise(rgb[max(0, y0):min(h, y1), max(0, x0):min(w, x1)])
+    return _tick_dash(text), score
 
 
 def read_on_end(rgb: np.ndarray, box: tuple[float, float, float, float]) -> tuple[str, float]:

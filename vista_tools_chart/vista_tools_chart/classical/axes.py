@@ -126,6 +126,13 @@ def snap_to_tick_marks(rgb: np.ndarray, scale: Scale | None) -> Scale | None:
             continue
         run = np.arange(max(0, peak - 2), min(len(window), peak + 3))
         run = run[contrast[run] >= 0.4 * contrast[peak]]
+        # a tick, gridline or axis line is a stripe: the same colour on both sides of it. A step (a bar's end
+        # reaching into the band: background on one side, the bar's colour on the other) is no tick, however it
+        # stands out; in a theme whose gridlines are faint it is all that stands out beside some labels
+        before, after = int(run[0]) - 2, int(run[-1]) + 2
+        if before >= 0 and after < len(window) \
+                and np.linalg.norm(window[before] - window[after]) > 0.5 * contrast[peak]:
+            continue
         snapped.append((lo + float(np.average(run, weights=contrast[run])) + 0.5, t.number))
     if len(snapped) < 2 or len({round(p) for p, _ in snapped}) < 2:
         return scale

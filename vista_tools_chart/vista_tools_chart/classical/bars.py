@@ -10,7 +10,7 @@ import numpy as np
 from ..ocr import Text
 from .axes import precision
 from .colours import as_rgb
-from .labels import assign_labels, column_left_of, dedupe, join_stacked, rows_below
+from .labels import assign_labels, column_left_of, dedupe, join_stacked, mend_sequence, rows_below, unread_labels
 from .results import ChartParse, Mark, Scale
 
 
@@ -31,25 +31,68 @@ class Rect:
         return (self.y0 + self.y1) / 2
 
 
-def rectangles(labels: np.ndarray, n_colours: int) -> list[Rect]:
+def rectangles(labels: np.ndarray, n_colours: int, rgb: np.ndarray | None = None) -> list[Rect]:
     """Filled axis-aligned rectangles of one colour: bar candidates. Strokes of the same colour class touching a
     bar (a gridline of a colour close to the bars', an anti-aliased edge) would join it into one shape that is not
     a rectangle: shapes are taken from the mask opened by 5 x 5, which strokes do not survive; bars thinner than
-    that (a bar a pixel or two short) come from the mask as drawn."""
+    that (a bar a pixel or two short) come from the mask as drawn. Gridlines drawn over bars in the background's
+    colour cut them in two, so thin gaps are closed first; bars drawn with next to no padding touch, or are a
+    pixel or two apart, which closing joins: a shape that is no rectangle is cut into the bars it is made of (see
+    `_bars_in`)."""
     rects: list[Rect] = []
     square = np.ones((5, 5), np.uint8)
     for c in range(n_colours):
-        # gridlines drawn over bars in the background's colour cut them in two: close the thin gaps
         mask = cv2.morphologyEx((labels == c).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
         for source, thin in ((cv2.morphologyEx(mask, cv2.MORPH_OPEN, square), False), (mask, True)):
-            n, _, stats, _ = cv2.connectedComponentsWithStats(source, connectivity=4)
+            n, components, stats, _ = cv2.connectedComponentsWithStats(source, connectivity=4)
             for i in range(1, n):
                 x, y, w, h, area = stats[i]
                 if thin and min(w, h) >= 5:
                     continue  # found in the opened mask already
                 if max(w, h) >= 4 and area >= 4 and area >= 0.85 * w * h:
                     rects.append(Rect(c, int(x), int(y), int(x + w), int(y + h)))
+                elif not thin and rgb is not None and min(w, h) >= 5:
+                    shape = components[y:y + h, x:x + w] == i
+                    drawn = (labels[y:y + h, x:x + w] == c) & shape
+                    rects += [Rect(c, int(x + a), int(y + b), int(x + e), int(y + f))
+                              for a, b, e, f in _bars_in(drawn, rgb[y:y + h, x:x + w])]
     return rects
+
+
+def _bars_in(shape: np.ndarray, rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """The rectangles (x0, y0, x1, y1, ends exclusive) that a shape of one colour class is made of: bars side by
+    side with no gap, or one of a pixel or two, or a seam of the colour blended with the background between them
+    (which is given the bar's colour). Seam rows and columns (across the shape, off its core colour) are cut out;
+    then the shape's rows (or columns) are grouped into runs of the same extent, each run a bar; the direction whose
+    bars cover more of the shape wins. A shape that cuts into no such runs gives none."""
+    core = np.median(rgb[shape], axis=0)
+    off = (np.abs(rgb.astype(int) - core).max(axis=2) > 25) & shape
+    counts = shape.sum(axis=1), shape.sum(axis=0)
+    seam_rows = (off.sum(axis=1) >= 0.8 * np.maximum(counts[0], 1)) & (counts[0] > 0)
+    seam_columns = (off.sum(axis=0) >= 0.8 * np.maximum(counts[1], 1)) & (counts[1] > 0)
+    cut = shape & ~seam_rows[:, None] & ~seam_columns[None, :]
+    best: list[tuple[int, int, int, int]] = []
+    best_area = 0
+    for transposed in (False, True):
+        grid = cut.T if transposed else cut
+        found, run_start, extent = [], None, None
+        for k in range(grid.shape[0] + 1):
+            filled = np.nonzero(grid[k])[0] if k < grid.shape[0] else np.array([], int)
+            here = (int(filled[0]), int(filled[-1]) + 1) if len(filled) else None
+            if here is not None and len(filled) < here[1] - here[0] - 1:
+                here = None  # a row with holes (a seam across it): no bar's
+            if extent is not None and (here is None or abs(here[0] - extent[0]) > 1 or abs(here[1] - extent[1]) > 1):
+                if k - run_start >= 3:
+                    found.append((extent[0], run_start, extent[1], k))
+                run_start, extent = None, None
+            if here is not None and extent is None:
+                run_start, extent = k, here
+        if transposed:
+            found = [(b, a, f, e) for a, b, e, f in found]
+        area = sum((e - a) * (f - b) for a, b, e, f in found)
+        if area > best_area:
+            best, best_area = found, area
+    return best if best_area >= 0.7 * shape.sum() else []
 
 
 def on_baseline(rects: list[Rect], scale: Scale | None, vertical: bool) -> list[Rect]:
@@ -151,6 +194,7 @@ def read_bars(parser, texts, body, rects, scale: Scale, vertical: bool, colours,
         # (reading the strip again at twice the size took a fifth of a vertical bar chart's time, mostly for them)
         if len(tick_row) < len(groups) and _unlabelled(positions, tick_row):
             tick_row = parser.reread_row(tick_row, bottom, min(t.box[0] for t in scale.ticks))
+        tick_row = unread_labels(parser.rgb, positions, tick_row, "x")
         groups, positions = _empty_categories(rects, groups, positions, tick_row, vertical)
         group_labels = assign_labels(parser.rgb, parser.ink, positions, tick_row, "x")
         top = min(min(r.y0 for r in rects), min(t.box[1] for t in scale.ticks))
@@ -168,6 +212,7 @@ def read_bars(parser, texts, body, rects, scale: Scale, vertical: bool, colours,
                                      bottom_px)
             tick_column = reread if len(reread) > len(tick_column) else tick_column
         positions = [float(np.mean([rects[i].cy for i in g])) for g in groups]
+        tick_column = unread_labels(parser.rgb, positions, tick_column, "y")
         groups, positions = _empty_categories(rects, groups, positions, tick_column, vertical)
         group_labels = assign_labels(parser.rgb, parser.ink, positions, tick_column, "y")
         top = min(top_px, min(t.box[1] for t in scale.ticks)) - 4
@@ -175,7 +220,7 @@ def read_bars(parser, texts, body, rects, scale: Scale, vertical: bool, colours,
             body, top, {id(t) for t in tick_column} | used_texts | value_label_texts,
             left=min((t.box[0] for t in tick_column), default=left),
             bottom=max(t.box[3] for t in scale.ticks))
-    group_labels = dedupe(group_labels)
+    group_labels = dedupe(mend_sequence(group_labels, positions))
     # series in drawing order: by where their bars sit inside the groups (left to right, top down)
     rank = {c: float(np.mean([g.index(i) for g in groups for i in g if rects[i].colour == c]))
             for c in {r.colour for r in rects}}

@@ -65,10 +65,14 @@ def _fills_a_frame(mask: np.ndarray, w: int, h: int) -> bool:
     across = max(box[:3].mean(axis=1).max(), box[-3:].mean(axis=1).max())
     down = max(box[:, :3].mean(axis=0).max(), box[:, -3:].mean(axis=0).max())
     # a background fills the plot up to its frame; black spines and black bars (a grayscale style) frame the plot
-    # too, but leave its corners inside the frame empty: three of the four inner corners must be this colour
+    # too, but leave its corners inside the frame empty: three of the four inner corners must be this colour, or
+    # the two at the right or at the top (bars standing on the left or bottom edge of the plot take the others)
     inner = mask[y0:y0 + bh, x0:x0 + bw]
     corners = [inner[6:16, 6:16], inner[6:16, -16:-6], inner[-16:-6, 6:16], inner[-16:-6, -16:-6]]
-    return across >= 0.6 and down >= 0.6 and sum(c.size > 0 and c.mean() >= 0.5 for c in corners) >= 3
+    top_left, top_right, bottom_left, bottom_right = (c.size > 0 and c.mean() >= 0.5 for c in corners)
+    filled = sum((top_left, top_right, bottom_left, bottom_right)) >= 3 or top_right and bottom_right \
+        and not (top_left or bottom_left) or top_left and top_right and not (bottom_left or bottom_right)
+    return across >= 0.6 and down >= 0.6 and filled
 
 
 def _blend_score(pixels: np.ndarray, color: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -155,7 +159,9 @@ def polyline(mask: np.ndarray, across: float = 0.25, single: float = 0.7) -> np.
     area = np.bincount(components[rest], minlength=n)  # the stroke's own pixels, not the joined ones
     keep = [k for k in range(1, n) if stats[k, cv2.CC_STAT_WIDTH] >= across * w
             and stats[k, cv2.CC_STAT_HEIGHT] >= 0.03 * h
-            and area[k] <= 8 * stats[k, cv2.CC_STAT_WIDTH]  # a stroke, not a filled area
+            # a stroke, not a filled area: a line's length is at most its width and height together, far more than
+            # its width where it climbs steeply
+            and area[k] <= 8 * (stats[k, cv2.CC_STAT_WIDTH] + stats[k, cv2.CC_STAT_HEIGHT])
             and _one_run_per_column(rest & (components == k)) >= single]
     return np.isin(components, keep) & mask.astype(bool) if keep else np.zeros(mask.shape, bool)
 
@@ -198,14 +204,35 @@ def label_pixels(pixels: Pixels, colours: list[np.ndarray], backgrounds: list[np
     return best[pixels.inverse]
 
 
-def gridlines(mask: np.ndarray) -> np.ndarray:
-    """The thin (under 5 px) horizontal and vertical strokes of a mask that run a quarter of the image or more."""
+def gridlines(mask: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+    """The thin (under 5 px) horizontal and vertical strokes of a mask that run a quarter of the image or more.
+    With the colour `labels` of the pixels: less the horizontal ones that are a line's flat stretch (a series
+    holding one value over two or three categories), which run on, at one end or both, into a stroke of their own
+    colour off their rows across three columns or more (a gridline ends at the plot's edge, or at a spine: a long
+    straight stroke, or an anti-aliased column or two)."""
     h, w = mask.shape
     mask = mask.astype(np.uint8)
     found = np.zeros_like(mask)
     for run, across in (((1, max(3, w // 4)), (5, 1)), ((max(3, h // 4), 1), (1, 5))):
         long = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones(run, np.uint8))
         found |= long & ~cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones(across, np.uint8))
+    if labels is None or not found.any():
+        return found.astype(bool)
+    horizontal = cv2.morphologyEx(found, cv2.MORPH_OPEN, np.ones((1, max(3, w // 4)), np.uint8))
+    rest = mask.astype(bool) & ~found.astype(bool)
+    n, components, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
+    for k in range(1, n):
+        x, y, width, height = stats[k, :4]
+        stroke = components == k
+        colour = np.bincount(labels[stroke][labels[stroke] >= 0]).argmax() if (labels[stroke] >= 0).any() else -1
+        off_rows = np.ones(h, bool)
+        off_rows[max(0, y - 1):y + height + 1] = False
+        for lo, hi in ((max(0, x - 12), x), (x + width, min(w, x + width + 12))):
+            beyond = (rest[:, lo:hi] & (labels[:, lo:hi] == colour) & off_rows[:, None])[max(0, y - 12):y + height + 12]
+            # across three columns or more: a line leaving it, not a spine standing at its end (two columns at most)
+            if hi > lo and beyond.any(axis=0).sum() >= 3:
+                found[stroke] = 0
+                break
     return found.astype(bool)
 
 

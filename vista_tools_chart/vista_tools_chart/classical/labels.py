@@ -3,9 +3,11 @@ stands at (a merged line of labels cut and read again)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from ..ocr import Text, read_line, read_on_end
+from ..ocr import Text, read_line, read_on_end, recognise_box
 
 TICK_STROKES = {"1", "I", "l", "|", "!", "i", "'"}
 
@@ -13,7 +15,10 @@ TICK_STROKES = {"1", "I", "l", "|", "!", "i", "'"}
 def rows_below(texts: list[Text], y: float, left: float) -> list[Text]:
     """The first row of texts under pixel row `y` (the category tick labels of a vertical chart). Tick marks read as
     text ('1', 'I': a row of lone strokes, some ticks read and others not) are no row of labels."""
-    below = [t for t in texts if t.box[1] >= y - 2 and t.cx > left]
+    # a box may reach a few pixels above its letters (a tall capital, a tick mark taken in): a text whose middle
+    # stands clearly under the row is under it
+    below = [t for t in texts if t.cx > left and (t.box[1] >= y - 2 or t.cy >= y + 0.25 * t.height
+                                                   and t.box[1] >= y - 0.4 * t.height)]
     while below:
         first = min(t.cy for t in below)
         tolerance = max(6.0, 0.6 * np.median([t.height for t in below]))
@@ -59,6 +64,76 @@ def column_left_of(texts: list[Text], x: float, top: float, bottom: float) -> li
         return []
     nearest = max(t.box[2] for t in left)
     return sorted([t for t in left if nearest - t.box[2] <= 0.3 * max(t.width, 1) + 25], key=lambda t: t.cy)
+
+
+def unread_labels(rgb: np.ndarray, positions: list[float], row: list[Text],
+                  along: str) -> list[Text]:
+    """The row (or column) of category labels with those that detection passed over read where they must stand:
+    at a position no label stands at, placed as the labels read stand at theirs (centred on it, or ending at it),
+    recognised in that box without detection. Only where the labels read stand alike at their positions, and
+    where the box holds ink. A label read unsurely (a short word on end read flat: 'b' for 'Feb') is read again in
+    its box turned both ways, the surer reading kept; one that ends short of a flush column's edge, up to it."""
+    if len(row) < 2:
+        return row
+    lo, hi = (0, 2) if along == "x" else (1, 3)
+    # short words turned on end are boxes hardly taller than wide: read both ways, keep the surer
+    turned = sum(t.on_end or t.height > t.width for t in row) > len(row) / 2
+    ways = {turned, False} if along == "x" else {False}
+
+    def read(box: tuple[float, float, float, float]) -> tuple[str, float]:
+        return max((recognise_box(rgb, box, way) for way in ways), key=lambda r: r[1])
+
+    # a column of labels set flush against the axis: a box that ends short of the others' common edge was cut short
+    # by detection ('Frai' for 'France'): read again up to the edge
+    edge = float(np.median([t.box[2] for t in row]))
+    flush = along == "y" and sum(abs(t.box[2] - edge) <= 3 for t in row) >= max(2, 0.6 * len(row))
+    mended = []
+    for t in row:
+        if flush and edge - t.box[2] > max(4.0, 0.3 * t.height):
+            text, score = recognise_box(rgb, (t.box[0] - 2, t.box[1] - 2, edge + 2, t.box[3] + 2))
+            if len(text) > len(t.text) and score >= 0.8:
+                t = Text(text, (t.box[0], t.box[1], edge, t.box[3]), score)
+        if t.score < 0.8:
+            text, score = read((t.box[0] - 2, t.box[1] - 2, t.box[2] + 2, t.box[3] + 2))
+            if score > t.score and any(c.isalnum() for c in text):
+                t = Text(text, t.box, score)
+        mended.append(t)
+    row = mended
+    if len(positions) <= len(row):
+        return row
+    ordered = sorted(positions)
+    spacing = float(np.median(np.diff(ordered)))
+    if spacing <= 4:
+        return row
+    offsets = []
+    for t in row:
+        middle = (t.box[lo] + t.box[hi]) / 2
+        offsets.append(middle - min(ordered, key=lambda p: abs(middle - p)))
+    offset = float(np.median(offsets))
+    if any(abs(o - offset) > 0.25 * spacing for o in offsets):
+        return row
+    extent = max(t.box[hi] - t.box[lo] for t in row)
+    half = extent / 2 + 3 if turned or along == "y" else min(0.5 * spacing - 1, 0.65 * extent + 4)
+    added = []
+    for p in ordered:
+        middle = p + offset
+        if any(abs((t.box[lo] + t.box[hi]) / 2 - middle) < 0.5 * spacing or t.box[lo] - 3 <= middle <= t.box[hi] + 3
+               for t in row):
+            continue  # a label stands there (or a line of labels merged into one, which assign_labels cuts)
+        if along == "x":
+            box = (middle - half, min(t.box[1] for t in row) - 2, middle + half, max(t.box[3] for t in row) + 2)
+        else:
+            widest = max(t.width for t in row)
+            box = (min(t.box[0] for t in row) - 0.25 * widest, middle - half, max(t.box[2] for t in row) + 2,
+                   middle + half)
+        x0, y0, x1, y1 = (max(0, int(round(v))) for v in box)
+        patch = rgb[y0:y1, x0:x1].astype(int)
+        if patch.size == 0 or not (np.abs(patch - np.median(patch, axis=(0, 1))).max(axis=2) > 60).any():
+            continue  # nothing drawn there (labels of any colour: light grey ones are no 'ink')
+        text, score = read(box)
+        if score >= 0.6 and any(c.isalnum() for c in text) and text.strip() not in TICK_STROKES:
+            added.append(Text(text, tuple(float(v) for v in box), score))
+    return sorted(row + added, key=lambda t: (t.box[lo] + t.box[hi]) / 2)
 
 
 def assign_labels(rgb: np.ndarray, ink: np.ndarray, positions: list[float], texts: list[Text],
@@ -128,6 +203,32 @@ def _blank_near(ink: np.ndarray, box: tuple[float, float, float, float], middle:
     return float(origin + widest.mean())
 
 
+
+
+def mend_sequence(labels: list[str], positions: list[float]) -> list[str]:
+    """Category labels that count up evenly along the axis (years: 2012, 2013, ...), one of them misread by a
+    single digit ('2814' between '2013' and '2015'): that one is read as the sequence's. Four labels or more, all
+    whole numbers of up to four digits, all but one on one step; a label off by more than one digit is left as read
+    (a sequence with a real gap: 2000, 2005, 2010, 2020)."""
+    if len(labels) < 4 or not all(re.fullmatch(r"[0-9]{1,4}", t) for t in labels):
+        return labels
+    order = sorted(range(len(labels)), key=lambda k: positions[k])
+    values = [int(labels[k]) for k in order]
+    steps = [b - a for a, b in zip(values, values[1:])]
+    step = max(set(steps), key=steps.count)
+    if step == 0:
+        return labels
+    bases = [v - i * step for i, v in enumerate(values)]
+    base = max(set(bases), key=bases.count)
+    off = [i for i, b in enumerate(bases) if b != base]
+    if len(off) != 1:
+        return labels
+    expected, read = str(base + off[0] * step), labels[order[off[0]]]
+    if len(expected) != len(read) or sum(a != b for a, b in zip(expected, read)) != 1:
+        return labels
+    mended = list(labels)
+    mended[order[off[0]]] = expected
+    return mended
 
 
 def dedupe(labels: list[str]) -> list[str]:

@@ -7,7 +7,7 @@ import numpy as np
 
 from .axes import precision, tick_marks
 from .colours import CHROMA, as_rgb, gridlines, polyline
-from .labels import assign_labels, dedupe, rows_below
+from .labels import assign_labels, dedupe, mend_sequence, rows_below, unread_labels
 from .results import ChartParse, ChartParseError, Mark, Scale
 
 
@@ -15,7 +15,7 @@ def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend
     # text is no part of a line: anti-aliased light text on a dark background passes for a pale series colour;
     # nor are gridlines of a colour close to a series' (long straight strokes along the axes)
     unmasked = labels
-    labels = np.where(parser.text_mask | gridlines(labels >= 0), -1, labels)
+    labels = np.where(parser.text_mask | gridlines((labels >= 0) & ~parser.text_mask, labels), -1, labels)
     tick_x = min(t.box[0] for t in scale.ticks)
     plot_left = max(t.box[2] for t in scale.ticks)
     # a grey there is a gridline or anti-aliased text unless it draws a line across the plot; of a grey series,
@@ -32,8 +32,8 @@ def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend
     columns = {c: _column_profile(labels == c) for c in used_colours}
     # a series is a stroke across the plot, or markers alone in a colour of their own (Vega-Lite's ggplot2 theme
     # draws a black line through blue points; the black is passed over beside a hue, the points are the series)
-    markers = {c for c, p in columns.items() if np.isfinite(p).sum() < 0.1 * parser.width
-               and _markers_only(labels == c, parser.width - plot_left)}
+    # (large points at few categories cover a tenth of the columns or more: the blobs tell, not their extent)
+    markers = {c for c in columns if _markers_only(labels == c, parser.width - plot_left)}
     columns = {c: p for c, p in columns.items() if np.isfinite(p).sum() >= 0.1 * parser.width or c in markers}
     if not columns:
         raise ChartParseError("found a numeric axis but no coloured bars, lines or markers")
@@ -49,17 +49,20 @@ def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend
         tick_row = parser.reread_row(tick_row, bottom, plot_left)
     if not tick_row:
         raise ChartParseError("found lines but no category labels under the x axis")
-    # tick marks in black, or in a mid grey (Vega-Lite's), or else the labels' middles; marks only where every
-    # label has one near its middle (a grey gridline's dashes under the axis are no tick marks)
+    # tick marks in black, or in a mid grey (Vega-Lite's), or a light grey under a light grey axis line, or else
+    # the labels' middles; marks only where every label has one near its middle (a grey gridline's dashes under
+    # the axis are no tick marks)
     positions = next((marks for marks in (tick_marks(parser.strong_ink, bottom, plot_left),
-                                          tick_marks(parser.ink, bottom, plot_left)) if _under_labels(marks, tick_row)),
-                     [t.cx for t in tick_row])
-    categories = dedupe(assign_labels(parser.rgb, parser.ink, positions, tick_row, "x"))
+                                          tick_marks(parser.ink, bottom, plot_left),
+                                          _within_labels(tick_marks(parser.faint_ink, bottom, plot_left), tick_row))
+                      if _under_labels(marks, tick_row)), [t.cx for t in tick_row])
+    tick_row = unread_labels(parser.rgb, positions, tick_row, "x")
+    categories = dedupe(mend_sequence(assign_labels(parser.rgb, parser.ink, positions, tick_row, "x"), positions))
     digits = precision(scale)
     spacing = float(np.median(np.diff(positions))) if len(positions) > 1 else 0.2 * parser.width
     # a marker that OCR read as a letter ('9', 'R') is still a marker: markers are looked up before the text is cut
-    shift = vertex_offset([p for c, p in columns.items() if c not in markers], positions, spacing)
-    heights = {c: [_height_at((unmasked if c in markers else labels) == c, profile, x + shift, spacing,
+    positions = vertex_positions([p for c, p in columns.items() if c not in markers], positions, spacing)
+    heights = {c: [_height_at((unmasked if c in markers else labels) == c, profile, x, spacing,
                               reach=0.25 * spacing if c in markers else 3)
                    for x in positions] for c, profile in columns.items()}
     for c, row in heights.items():
@@ -128,6 +131,20 @@ def _under_labels(marks: list[float], labels: list) -> bool:
     return all(min(abs(m - t.cx) for m in marks) <= max(0.5 * t.width, 0.5 * spacing) for t in labels)
 
 
+def _within_labels(marks: list[float], labels: list) -> list[float]:
+    """Light grey marks under the axis less those at its ends that stand off the marks' even spacing: the plot's
+    frame and gridlines in that grey reach under the axis at its ends too, half a spacing beyond the first and last
+    category."""
+    if len(marks) < 4 or not labels:
+        return marks
+    spacing = float(np.median(np.diff(marks)))
+    while len(marks) > 2 and abs(marks[1] - marks[0] - spacing) > 0.25 * spacing:
+        marks = marks[1:]
+    while len(marks) > 2 and abs(marks[-1] - marks[-2] - spacing) > 0.25 * spacing:
+        marks = marks[:-1]
+    return marks
+
+
 def _same_points(markers: list[float | None], line: list[float | None]) -> bool:
     """Whether markers sit on a line: within 3 px of it at four fifths or more of the categories both hold."""
     both = [(a, b) for a, b in zip(markers, line) if a is not None and b is not None]
@@ -167,20 +184,34 @@ def _side_fits(profile: np.ndarray, x: float, spacing: float) -> list[np.ndarray
     return fits
 
 
-def vertex_offset(profiles: list[np.ndarray], positions: list[float], spacing: float) -> float:
-    """How far the lines' vertices stand from the tick positions, in columns: where two segments of clearly
-    different slopes meet, their crossing is the vertex whatever the ticks say. A renderer may draw its tick marks
-    a pixel off the points (Vega-Lite shifts them half a pixel onto the pixel grid, 0.75 px at 1.5x), and a steep
-    segment read a pixel off is read 3 px high or low. The median over the vertices, 0 where fewer than two show."""
-    offsets = []
+def vertex_positions(profiles: list[np.ndarray], positions: list[float], spacing: float) -> list[float]:
+    """The categories' columns, where the lines' vertices stand: where two segments of clearly different slopes
+    meet, their crossing is the vertex whatever the ticks (or the labels' middles) say. A renderer may draw its
+    tick marks a pixel off the points (Vega-Lite shifts them half a pixel onto the pixel grid, 0.75 px at 1.5x),
+    a label's middle can stand a pixel or two off its point where no tick marks are drawn, and a steep segment read
+    a pixel off is read 3-5 px high or low. Categories stand evenly spaced: where vertices show at three categories
+    or more, the evenly spaced columns fitted through them (which place the first and last points too, ends of a
+    single segment); else the positions moved by the vertices' median offset (at two or more), else as given."""
+    crossings: dict[int, list[float]] = {}
     for profile in profiles:
-        for x in positions:
+        for k, x in enumerate(positions):
             fits = _side_fits(profile, x, spacing)
             if len(fits) == 2 and abs(fits[0][0] - fits[1][0]) >= 0.5:
                 crossing = (fits[1][1] - fits[0][1]) / (fits[0][0] - fits[1][0])
                 if abs(crossing - x) <= max(2.0, 0.05 * spacing):
-                    offsets.append(crossing - x)
-    return float(np.median(offsets)) if len(offsets) >= 2 else 0.0
+                    crossings.setdefault(k, []).append(float(crossing))
+    even = len(positions) >= 3 and float(np.ptp(np.diff(positions))) <= 0.1 * spacing
+    if even and len(crossings) >= 3:
+        ks = sorted(crossings)
+        seen = [float(np.median(crossings[k])) for k in ks]
+        slope, intercept = np.polyfit(ks, seen, 1)
+        fitted = [float(intercept + slope * k) for k in range(len(positions))]
+        if max(abs(fitted[k] - x) for k, x in zip(ks, seen)) <= 1.0 \
+                and max(abs(f - p) for f, p in zip(fitted, positions)) <= max(3.0, 0.1 * spacing):
+            return fitted
+    offsets = [c - positions[k] for k, found in crossings.items() for c in found]
+    shift = float(np.median(offsets)) if len(offsets) >= 2 else 0.0
+    return [p + shift for p in positions]
 
 
 def _height_at(mask: np.ndarray, profile: np.ndarray, x: float, spacing: float, reach: float = 3) -> float | None:

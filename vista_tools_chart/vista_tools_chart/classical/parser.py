@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 
+import cv2
 import numpy as np
 from PIL import Image
 
-from ..ocr import Text, parse_number, read_text
+from ..ocr import Text, parse_number, read_line, read_text
 from .axes import find_scales, right_y_axis, snap_to_tick_marks
 from .bars import on_baseline, read_bars, rectangles, short_bars_checked, spread
 from .colours import Pixels, as_rgb, find_backgrounds, find_colours, label_pixels
@@ -27,7 +28,8 @@ class ChartParser:
         self.height, self.width = self.rgb.shape[:2]
 
     def parse(self) -> ChartParse:
-        texts = [_without_symbol(self.rgb, t) for t in _without_marks(read_text(self.rgb))]
+        texts = [_without_symbol(self.rgb, t) for t in _without_marks(read_text(self.rgb))
+                 for t in _split_at_swatches(self.rgb, t)]
         pixels = Pixels.of(self.rgb)
         backgrounds = find_backgrounds(self.rgb, pixels)
         self.text_mask = text_mask = np.zeros(self.rgb.shape[:2], bool)
@@ -42,6 +44,7 @@ class ChartParser:
         # text, spines and tick marks: far from every background, whatever its lightness (dark styles draw white)
         self.ink = (neutral & (contrast > 105))[pixels.inverse]
         self.strong_ink = (neutral & (contrast > 145))[pixels.inverse]
+        self.faint_ink = (neutral & (contrast > 25))[pixels.inverse]  # light grey tick marks and axis lines too
         legend = find_legend(texts, labels, text_mask)
         legend += self.unread_legend_labels(texts, legend, np.where(text_mask, -1, labels))
         missed = colours_only_the_legend_shows(self.rgb, texts, legend, backgrounds, colours)
@@ -73,7 +76,10 @@ class ChartParser:
                 f"{min(t.number for t in y_scale.ticks):g} to {max(t.number for t in y_scale.ticks):g}, right of it "
                 f"from {min(t.number for t in twin.ticks):g} to {max(t.number for t in twin.ticks):g}); the "
                 "classical parser reads charts with one, and cannot tell which series each axis measures")
-        rects = rectangles(labels, len(colours))
+        # a rectangle inside a text's box is a piece of its letters (a bar's colour blended into a grey axis line
+        # closed onto the top of an 'F' under it), not a bar; a value label printed on a bar covers little of it
+        rects = [r for r in rectangles(labels, len(colours), self.rgb)
+                 if text_mask[r.y0:r.y1, r.x0:r.x1].mean() < 0.6]
         names = {e.color_index: e.label for e in legend}
         if y_scale is None and x_scale is None:
             return read_pie(self, texts, body, labels, colours, names, legend)
@@ -221,6 +227,48 @@ def _without_symbol(rgb: np.ndarray, t: Text) -> Text:
             return t
         text = t.text
     return Text(text, (float(max(0, x0) + after[0] - 1), t.box[1], t.box[2], t.box[3]), t.score)
+
+
+def _split_at_swatches(rgb: np.ndarray, t: Text) -> list[Text]:
+    """A legend laid out in a row that detection read as one line ('OmegaAlphaDeltaBravo', the round symbols
+    between the names dropped): cut at the coloured symbols inside the box (solid, round or square, no taller than
+    the line, of another colour than the letters: a navy text's decimal points are no symbols; letters are thin or
+    hollow), each name read again in its own stretch. The text as it is when no symbol stands between two
+    stretches of letters."""
+    if len(t.text) < 4 or t.on_end:
+        return [t]
+    x0, y0, x1, y1 = (int(round(v)) for v in t.box)
+    patch = rgb[max(0, y0):y1 + 1, max(0, x0):x1 + 1].astype(int)
+    if patch.shape[0] < 6 or patch.shape[1] < 12:
+        return [t]
+    paper = np.median(np.concatenate([patch[0], patch[-1]]), axis=0)
+    inked = np.abs(patch - paper).max(axis=2) > 40
+    coloured = inked & (np.ptp(patch, axis=2) > 40)
+    n, components, stats, _ = cv2.connectedComponentsWithStats(coloured.astype(np.uint8), connectivity=8)
+    shapes = [k for k in range(1, n) if max(3.0, 0.15 * patch.shape[0]) <= stats[k, 3] <= 0.9 * patch.shape[0]
+              and 0.6 <= stats[k, 2] / stats[k, 3] <= 1.6 and stats[k, 4] >= 0.7 * stats[k, 2] * stats[k, 3]]
+    if not shapes:
+        return [t]
+    # of another colour than the letters (a coloured text's dots and 'o's are no symbols)
+    others = inked & ~np.isin(components, shapes)
+    ink = np.median(patch[others], axis=0) if others.any() else paper
+    symbols = sorted((int(stats[k, 0]), int(stats[k, 0] + stats[k, 2])) for k in shapes
+                     if np.abs(np.median(patch[components == k], axis=0) - ink).max() > 40)
+    letters = inked.any(axis=0) & ~coloured.any(axis=0)
+    for a, b in symbols:  # nor the symbol's anti-aliased rim
+        letters[max(0, a - 2):b + 2] = False
+    edges = [0, *(v for a, b in symbols for v in (a, b)), patch.shape[1]]
+    stretches = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b > a and letters[a:b].any()]
+    if len(symbols) < 1 or len(stretches) < 2:
+        return [t]
+    parts = []
+    for a, b in stretches:
+        columns = np.nonzero(letters[a:b])[0] + a
+        box = (float(max(0, x0) + columns[0]), t.box[1], float(max(0, x0) + columns[-1] + 1), t.box[3])
+        text = read_line(rgb, (box[0] - 2, box[1], box[2] + 2, box[3]))
+        if text:
+            parts.append(Text(text, box, t.score))
+    return parts if len(parts) >= 2 else [t]
 
 
 def _overlap(a: Text, b: Text) -> float:
