@@ -77,9 +77,11 @@ class ChartParser:
                 f"from {min(t.number for t in twin.ticks):g} to {max(t.number for t in twin.ticks):g}); the "
                 "classical parser reads charts with one, and cannot tell which series each axis measures")
         # a rectangle inside a text's box is a piece of its letters (a bar's colour blended into a grey axis line
-        # closed onto the top of an 'F' under it), not a bar; a value label printed on a bar covers little of it
+        # closed onto the top of an 'F' under it), of a colour the legend does not name where it names series, is
+        # not a bar (a legend or value label drawn over short bars of the named colours covers them)
+        named = {e.color_index for e in legend}
         rects = [r for r in rectangles(labels, len(colours), self.rgb)
-                 if text_mask[r.y0:r.y1, r.x0:r.x1].mean() < 0.6]
+                 if len(named) < 2 or r.colour in named or text_mask[r.y0:r.y1, r.x0:r.x1].mean() < 0.6]
         names = {e.color_index: e.label for e in legend}
         if y_scale is None and x_scale is None:
             return read_pie(self, texts, body, labels, colours, names, legend)
