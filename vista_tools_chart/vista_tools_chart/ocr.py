@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -104,8 +105,10 @@ def _engine():
     logging.getLogger("RapidOCR").setLevel(logging.WARNING)
     try:
         engine = RapidOCR(params={"Global.log_level": "warning", **ENGINE})
-        for model in (engine._load_det_model(), engine._load_rec_model()):
-            _without_spinning(model.session)
+        # RapidOCR's own loaders (private: a RapidOCR without them keeps the sessions it made)
+        for load in (getattr(engine, "_load_det_model", None), getattr(engine, "_load_rec_model", None)):
+            if load is not None:
+                _without_spinning(getattr(load(), "session", None))
         return engine
     except ImportError as exc:  # rapidocr raises ImportError when its inference engine is absent
         raise ToolUnavailableError(f"RapidOCR cannot start: {exc}; install onnxruntime") from exc
@@ -123,11 +126,11 @@ def _without_spinning(model) -> None:
     path = getattr(session, "_model_path", None)
     if not isinstance(session, ort.InferenceSession) or not isinstance(path, str):
         return
-    options = ort.SessionOptions()
+    options = session.get_session_options()  # RapidOCR's (threads, optimisation level), with two changes
     options.log_severity_level = 4
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.enable_cpu_mem_arena = True
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    with contextlib.suppress(RuntimeError):  # already set by RapidOCR: theirs stands
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     providers = session.get_providers()
     given = session.get_provider_options()
     model.session = ort.InferenceSession(path, sess_options=options, providers=providers,
