@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,6 +154,11 @@ def main() -> None:
                         help="evaluation style sheets: development, measure-only, or both")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every chart not read right")
     args = parser.parse_args()
+    if args.source in ("all", "figureqa") and not (args.figureqa / "qa_pairs.json").is_file():
+        parser.error(f"--figureqa {args.figureqa} holds no qa_pairs.json: give an extracted FigureQA split's folder "
+                     f"(e.g. {FIGUREQA}), or leave out FigureQA with --source evaluation|vega|procedural")
+    if args.figures and not re.fullmatch(r"\d+-\d+", args.figures):
+        parser.error(f"--figures {args.figures!r} is not FIRST-END (e.g. 0-20)")
     criterion = "every category found, every value within 5% (a bar: or within 1% of the largest)"
     if args.source == "procedural":
         report(f"vista_tasks procedural charts, {args.n} per type; {criterion}",
