@@ -1,0 +1,174 @@
+"""Draw a chart of known data with Plotly (plotly.js in headless Chromium, offline): a third, independent source of
+charts for measuring chart readers, with its own ground truth.
+
+Plotly lays out axes, ticks, legends, value labels and pie text by its own rules (automatic margins, legends beside
+or above the plot, percentages printed inside wedges, labels inside or above bars), and the browser draws its text.
+Its templates are split like matplotlib's style sheets in `render` and Vega-Lite's themes in `render_vega`:
+development templates (`TEMPLATES_DEV`) may be looked at while improving a reader; measure-only templates
+(`TEMPLATES_MEASURE`) are only ever measured on. Both halves hold light templates with and without gridlines; the
+development half holds the one dark template.
+
+    figure, truth = plotly_chart("bar", "dev", random.Random(0))
+    with PlotlyBrowser() as browser:
+        image = browser.render(figure)
+
+Needs `plotly` (its wheel carries plotly.js), `playwright` and a Chromium on the machine (Debian's `chromium`;
+Playwright drives it and downloads nothing): the `plotly` extra of vista-tools-chart.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import random
+import shutil
+
+from PIL import Image
+
+from .render import SERIES_NAMES, TITLES, WORDS
+
+KINDS = ("bar", "horizontal_bar", "grouped_bar", "line", "pie")
+TEMPLATES_DEV = ("plotly", "plotly_dark", "ggplot2", "simple_white", "xgridoff")
+TEMPLATES_MEASURE = ("plotly_white", "seaborn", "plotly_white+presentation", "gridon", "ygridoff", "none")
+SPLITS = {"dev": TEMPLATES_DEV, "measure": TEMPLATES_MEASURE}
+# families Chromium finds on the machine, and Plotly's own default, which falls back to the browser's sans-serif
+FONTS = ('"Open Sans", verdana, arial, sans-serif', "DejaVu Sans", "Liberation Sans", "Liberation Serif",
+         "DejaVu Serif")
+# beside the plot (Plotly's default), above it in a row, or below the x axis in a row
+LEGEND_PLACES = {"right": {}, "top": {"orientation": "h", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom"},
+                 "bottom": {"orientation": "h", "x": 0, "y": -0.18, "xanchor": "left", "yanchor": "top"}}
+
+
+def plotly_chart(kind: str, split: str, rng: random.Random) -> tuple[dict, dict]:
+    """A Plotly figure (plain JSON: data, layout, and the image's width, height and scale under "image") of `kind`
+    with random data, in a template of `split`, and its ground truth in the shared table shape (pie values as
+    percentages of the whole). Font, size, scale, legend place, value labels on bars, bar colours, markers and pie
+    text are drawn from `rng` too."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown chart kind '{kind}'; choose one of {', '.join(KINDS)}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split '{split}'; choose one of {', '.join(SPLITS)}")
+    import plotly.graph_objects as go
+
+    vocabulary = WORDS[rng.choice(sorted(WORDS))]
+    n = rng.randint(4, 7) if kind == "line" else rng.randint(3, 6)
+    ordered = vocabulary is WORDS["year"] or vocabulary is WORDS["month"]
+    categories = list(vocabulary[:n] if ordered else rng.sample(vocabulary, n))
+    n_series = rng.randint(2, 3) if kind == "grouped_bar" else (rng.choice([1, 1, 2]) if kind == "line" else 1)
+    names = rng.sample(SERIES_NAMES, n_series)
+    magnitude = rng.choice([5, 10, 50, 100, 1000])
+    decimals = 0 if magnitude >= 50 else 1
+    low = 0.15 * magnitude if kind != "line" else 0.1 * magnitude
+    series = {name: [round(rng.uniform(low, magnitude), decimals) for _ in categories] for name in names}
+    template = rng.choice(SPLITS[split])
+    # years as strings would still be read by Plotly as numbers on a date-like axis: make every category axis one
+    category_axis = {"type": "category", "tickangle": 0, "title": {"text": rng.choice(["", "Category", "Item"])}}
+    value_axis = {"title": {"text": rng.choice(["", "Value", "Units"])}}
+    text = kind in ("bar", "horizontal_bar", "grouped_bar") and rng.random() < 0.4
+    text_place = rng.choice(["outside", "inside", "auto"])
+    traces = []
+    for name in names:
+        values = series[name]
+        if kind in ("bar", "horizontal_bar", "grouped_bar"):
+            horizontal = kind == "horizontal_bar"
+            trace = go.Bar(name=name, x=values if horizontal else categories, y=categories if horizontal else values,
+                           orientation="h" if horizontal else "v")
+            if text:
+                trace.update(text=values, textposition=text_place)
+            if kind != "grouped_bar" and rng.random() < 0.3:
+                trace.update(marker_color=[_colour(template, i) for i in range(len(categories))])
+            traces.append(trace)
+        elif kind == "line":
+            traces.append(go.Scatter(name=name, x=categories, y=values,
+                                     mode=rng.choice(["lines", "lines+markers"]), line_width=rng.choice([2, 2, 3])))
+        else:
+            traces.append(go.Pie(labels=categories, values=values, sort=rng.random() < 0.5,
+                                 direction=rng.choice(["clockwise", "counterclockwise"]),
+                                 textinfo=rng.choice(["percent", "percent", "none", "label+percent"]),
+                                 marker_line_width=rng.choice([0, 1, 2])))
+    width, height = rng.choice([(480, 340), (560, 380), (640, 420), (700, 460)])
+    legend_place = rng.choice(sorted(LEGEND_PLACES))
+    if legend_place == "bottom" and (kind == "pie" or n_series > 1):
+        # Plotly sets a legend below the plot by the plot's height, not under the x axis's title: it would overprint
+        # the title, so a chart with its legend there has none
+        (value_axis if kind == "horizontal_bar" else category_axis)["title"] = {"text": ""}
+    layout = go.Layout(
+        template=template, title={"text": rng.choice(TITLES)},
+        font={"family": rng.choice(FONTS), "size": rng.choice([11, 12, 13, 14])},
+        showlegend=kind == "pie" or n_series > 1, legend=LEGEND_PLACES[legend_place],
+        xaxis=value_axis if kind == "horizontal_bar" else category_axis,
+        yaxis=category_axis if kind == "horizontal_bar" else value_axis,
+        barmode="group", bargap=rng.choice([0.15, 0.2, 0.3]))
+    if kind == "pie":
+        width = height = min(width, height) + 60
+    figure = json.loads(go.Figure(data=traces, layout=layout).to_json())
+    figure["image"] = {"width": width, "height": height, "scale": rng.choice([1.0, 1.25, 1.5]),
+                       "template": template}
+    if kind == "pie":
+        values = series[names[0]]
+        total = sum(values)
+        truth = {"header": ["label", "share (%)"], "rows": [[c, 100.0 * v / total] for c, v in zip(categories, values)]}
+    else:
+        truth = {"header": ["label", *names], "rows": [[c, *(series[s][i] for s in names)]
+                                                       for i, c in enumerate(categories)]}
+    return figure, truth
+
+
+def _colour(template: str, index: int) -> str:
+    import plotly.io as pio
+
+    colourway = pio.templates[template].layout.colorway or ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a",
+                                                            "#19d3f3", "#ff6692")
+    return colourway[index % len(colourway)]
+
+
+def plotly_charts(split: str, n: int, seed: int = 0, kinds: tuple[str, ...] = KINDS):
+    """`n` charts of each kind in `split`'s templates: (kind, template, figure, truth), the same for the same seed."""
+    for kind in kinds:
+        for i in range(n):
+            figure, truth = plotly_chart(kind, split, random.Random(f"plotly-{seed}-{split}-{kind}-{i}"))
+            yield kind, figure["image"]["template"], figure, truth
+
+
+class PlotlyBrowser:
+    """Headless Chromium holding one page with plotly.js loaded, started once, that draws Plotly figures to RGB
+    images with plotly.js's own `toImage` (the figure at its width and height, times its scale). A context manager."""
+
+    def __init__(self, executable: str | None = None):
+        self.executable = executable or shutil.which("chromium") or "/usr/bin/chromium"
+
+    def __enter__(self) -> PlotlyBrowser:
+        try:
+            from playwright.sync_api import sync_playwright
+            from plotly.offline import get_plotlyjs
+        except ImportError as exc:
+            raise ImportError("drawing Plotly charts needs plotly and playwright (and a chromium on the machine): "
+                              "pip install 'vista-tools-chart[plotly]'") from exc
+        self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(executable_path=self.executable, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"])
+        except Exception:
+            self._playwright.stop()
+            raise
+        self._page = self._browser.new_page()
+        self._page.set_content("<html><body><div id='chart'></div></body></html>")
+        self._page.add_script_tag(content=get_plotlyjs())
+        return self
+
+    def render(self, figure: dict) -> Image.Image:
+        """`figure` (from `plotly_chart`) drawn to an RGB image on its template's page colour."""
+        image = figure["image"]
+        url = self._page.evaluate(
+            "([figure, options]) => Plotly.toImage({data: figure.data, layout: figure.layout},"
+            " {format: 'png', ...options})",
+            [{"data": figure["data"], "layout": figure["layout"]},
+             {"width": image["width"], "height": image["height"], "scale": image["scale"]}])
+        png = base64.b64decode(url.split(",", 1)[1])
+        return Image.open(io.BytesIO(png)).convert("RGB")
+
+    def __exit__(self, *exc) -> None:
+        self._browser.close()
+        self._playwright.stop()
