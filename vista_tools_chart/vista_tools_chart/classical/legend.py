@@ -53,14 +53,22 @@ def find_legend(texts: list[Text], labels: np.ndarray, text_mask: np.ndarray | N
             if not any(e.color_index == entry.color_index for e in entries):
                 entries.append(entry)
     # a number beside a mark is a value label, unless it lines up with other entries in a column or a row (series
-    # named '2020') whose swatches are the same size (the ends of short bars beside their value labels line up too)
+    # named '2020') whose swatches are the same size (the ends of short bars beside their value labels line up too);
+    # in a row, lines of the same length centred on one row are swatches too, one drawn with its marker and one
+    # without (a marker makes a line's swatch taller)
 
     def same_size(e: LegendEntry, f: LegendEntry) -> bool:
         return all(abs((f.swatch[k + 2] - f.swatch[k]) - (e.swatch[k + 2] - e.swatch[k])) <= 3 for k in (0, 1))
 
+    def lines_in_a_row(e: LegendEntry, f: LegendEntry) -> bool:
+        return min(f.swatch[3] - f.swatch[1], e.swatch[3] - e.swatch[1]) <= 0.2 * e.text.height \
+            and abs(f.swatch[1] + f.swatch[3] - e.swatch[1] - e.swatch[3]) <= 3 \
+            and abs((f.swatch[2] - f.swatch[0]) - (e.swatch[2] - e.swatch[0])) <= 3
+
     return [e for e in entries if e.text.number is None or any(
-        f is not e and same_size(e, f) and (abs(f.swatch[0] - e.swatch[0]) <= 3 or abs(f.swatch[1] - e.swatch[1]) <= 2
-                                            and abs(f.swatch[3] - e.swatch[3]) <= 2) for f in entries)]
+        f is not e and (same_size(e, f) and (abs(f.swatch[0] - e.swatch[0]) <= 3 or abs(f.swatch[1] - e.swatch[1]) <= 2
+                                             and abs(f.swatch[3] - e.swatch[3]) <= 2) or lines_in_a_row(e, f))
+        for f in entries)]
 
 
 def _fill(entry: LegendEntry, labels: np.ndarray) -> float:

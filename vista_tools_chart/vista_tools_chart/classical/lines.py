@@ -43,8 +43,10 @@ def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend
     spine = np.nonzero(parser.strong_ink[int(bottom):, int(plot_left):].mean(axis=1) >= 0.5)[0]
     if len(spine):
         bottom += int(spine[0])
-    candidates = [t for t in body if id(t) not in {id(s) for s in scale.ticks}]
-    tick_row = rows_below(candidates, bottom, left=plot_left)
+    # the first category may stand on the plot's left edge (Plotly and Excel put the first point on the y axis), its
+    # label centred there, half of it under the y tick labels: a label is one that reaches right of their column
+    candidates = [t for t in body if id(t) not in {id(s) for s in scale.ticks} and t.box[2] > plot_left + 2]
+    tick_row = rows_below(candidates, bottom, left=tick_x)
     if len(tick_row) < 2:
         tick_row = parser.reread_row(tick_row, bottom, plot_left)
     if not tick_row:
@@ -124,11 +126,15 @@ def _hidden_height(colour: int, profiles: dict[int, np.ndarray], heights: dict[i
 
 def _under_labels(marks: list[float], labels: list) -> bool:
     """Whether tick marks stand at the category labels: one within half a label's width (or half the marks'
-    spacing) of every label's middle."""
+    spacing) of every label's middle, each label's its own. Marks found at every other label (the ticks between
+    drawn anti-aliased over two pixel columns, too faint to pass) are half of them, twice as far apart: every
+    label is within half of that spacing of one, but two labels share it."""
     if len(marks) < 2:
         return False
     spacing = float(np.median(np.diff(marks)))
-    return all(min(abs(m - t.cx) for m in marks) <= max(0.5 * t.width, 0.5 * spacing) for t in labels)
+    nearest = [int(np.argmin([abs(m - t.cx) for m in marks])) for t in labels]
+    return len(set(nearest)) == len(nearest) and all(
+        abs(marks[k] - t.cx) <= max(0.5 * t.width, 0.5 * spacing) for k, t in zip(nearest, labels))
 
 
 def _within_labels(marks: list[float], labels: list) -> list[float]:

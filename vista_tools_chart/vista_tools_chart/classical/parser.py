@@ -216,6 +216,15 @@ def _without_symbol(rgb: np.ndarray, t: Text) -> Text:
         blob = 4 <= width <= 1.2 * t.height and 0.7 * height <= width <= 1.4 * height and fill >= 0.72 \
             and gap >= max(2.0, 0.15 * t.height)
         line = height <= max(2.0, 0.2 * t.height) and width >= 0.3 * t.height and gap >= 0.3 * t.height
+        # or a line swatch with a marker on it (a legend of lines drawn with their points): long, a thin stroke
+        # across it (a row of ink through its whole width, within its height, not at its top or bottom as a
+        # letter's bar or serif is), the marker's bulge alone taller. The recogniser may have read it as a letter
+        # or digit glued to the label ('12021' for '-•- 2021'): the label is read again without it
+        stroke = inked[rows[0]:rows[-1] + 1, first:first_end + 1]
+        across = np.nonzero(stroke.mean(axis=1) >= 0.9)[0]
+        marked = width >= 0.8 * t.height and height <= 0.7 * t.height and len(across) > 0 \
+            and 0 < across[0] and across[-1] < height - 1 and np.median(stroke.sum(axis=0)) <= 0.2 * t.height \
+            and gap >= max(2.0, 0.15 * t.height)
         # or ink of another colour than the letters' (a coloured swatch, or the sliver of one the box's edge cuts)
         first_ink = patch[:, first:first_end + 1][inked[:, first:first_end + 1]]
         rest_ink = patch[:, after[0]:][inked[:, after[0]:]]
@@ -225,9 +234,11 @@ def _without_symbol(rgb: np.ndarray, t: Text) -> Text:
         rest_rows = np.nonzero(inked[:, after[0]:].any(axis=1))[0]
         sliver = first == 0 and fill >= 0.72 and width <= 0.5 * t.height and gap >= max(2.0, 0.15 * t.height) \
             and len(rest_rows) > 0 and height <= 0.85 * (rest_rows[-1] - rest_rows[0] + 1)
-        if not (blob or line or coloured or sliver):
+        if not (blob or line or coloured or sliver or marked):
             return t
         text = t.text
+        if marked and not (blob or line or coloured or sliver):
+            text = read_line(rgb, (max(0, x0) + after[0] - 2, t.box[1], t.box[2] + 1, t.box[3])) or t.text
     return Text(text, (float(max(0, x0) + after[0] - 1), t.box[1], t.box[2], t.box[3]), t.score)
 
 

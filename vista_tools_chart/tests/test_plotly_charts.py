@@ -1,0 +1,80 @@
+"""The classical parser on charts drawn by Plotly (plotly.js in headless Chromium), one development chart per failure
+kind seen on its templates: a line's first category on the plot's left edge, its label half under the y tick
+labels; tick marks found at every other category only (those between drawn over two pixel columns, too faint);
+a y tick label read with the tick mark drawn after it ('0−'); a legend of lines with and without markers in a row,
+named by numbers."""
+
+from __future__ import annotations
+
+import random
+import shutil
+
+import pytest
+from vista_tools_chart.classical import parse_chart
+from vista_tools_chart.tables import read_right
+
+pytest.importorskip("plotly")
+pytest.importorskip("playwright")
+
+from vista_tools_chart.render_plotly import PlotlyBrowser, plotly_chart, plotly_charts  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("/usr/bin/chromium") is None,
+                                reason="drawing Plotly charts needs a chromium on the machine")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with PlotlyBrowser() as b:
+        yield b
+
+
+def _read(browser, kind: str, index: int, template: str, seed: int = 0) -> tuple[dict, dict]:
+    """The development chart `index` of `kind` (as the bench draws it with `--seed`), read; its template checked so
+    that a change to the generator shows here rather than as a test that quietly tests something else."""
+    figure, truth = plotly_chart(kind, "dev", random.Random(f"plotly-{seed}-dev-{kind}-{index}"))
+    assert figure["image"]["template"] == template
+    return truth, parse_chart(browser.render(figure)).table()
+
+
+def test_the_generator_is_seeded_and_splits_its_templates():
+    first = list(plotly_charts("dev", 1, seed=3, kinds=("bar", "pie")))
+    again = list(plotly_charts("dev", 1, seed=3, kinds=("bar", "pie")))
+    assert [(k, t, truth) for k, t, _, truth in first] == [(k, t, truth) for k, t, _, truth in again]
+    measure = {t for _, t, _, _ in plotly_charts("measure", 4, seed=0)}
+    assert measure and not measure & {t for _, t, _, _ in plotly_charts("dev", 4, seed=0)}
+    with pytest.raises(ValueError, match="unknown chart kind"):
+        plotly_chart("scatter", "dev", random.Random(0))
+
+
+def test_a_plotly_bar_chart_is_read(browser):
+    truth, table = _read(browser, "bar", 0, "plotly")
+    assert read_right(truth, table, bars=True), table
+
+
+@pytest.mark.parametrize(("index", "template"), [
+    (4, "xgridoff"),  # '2012' centred on the plot's left edge, under the y axis's '200'
+    (5, "ggplot2"),   # 'Jan' likewise, beside '25'
+])
+def test_a_line_s_first_category_on_the_y_axis_is_read(browser, index, template):
+    truth, table = _read(browser, "line", index, template)
+    assert read_right(truth, table), table
+
+
+def test_tick_marks_found_at_every_other_category_are_not_the_categories(browser):
+    # simple_white: ticks at France, Kenya and Spain pass as dark, those at Japan and Canada straddle two columns
+    truth, table = _read(browser, "line", 6, "simple_white")
+    assert read_right(truth, table), table
+
+
+def test_a_tick_label_read_with_its_tick_mark_is_a_number(browser):
+    # ggplot2: ticks drawn outside the y axis, read into the labels as '0−'; two numbers alone make no axis
+    truth, table = _read(browser, "grouped_bar", 4, "ggplot2")
+    assert read_right(truth, table, bars=True), table
+
+
+def test_a_row_of_line_swatches_names_series_named_by_numbers(browser):
+    # a legend under the plot: '2022' beside a plain line, '2021' beside a line with its marker, which the
+    # recogniser read into the label as '12021'; swatches of two heights, one length, centred on one row
+    truth, table = _read(browser, "line", 3, "xgridoff")
+    assert read_right(truth, table), table
+    assert table["header"][1:] == ["2021", "2022"] or table["header"][1:] == ["2022", "2021"]
