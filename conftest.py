@@ -4,9 +4,17 @@ pytest's importlib import mode names a test file after its path (`vista_tasks/te
 `vista_tasks.tests.test_x`) and, to hold it, creates an empty namespace package `vista_tasks` over the distribution
 folder, hiding the installed package of the same name. Importing the installed packages first makes pytest reuse
 them as the parents instead. `vista.testing` serves its fixtures (the fake chat server, `chat_server`) to every test.
+
+A shell without job control starts a background command (`make test &`, `nohup ... &`) with SIGINT ignored, and a
+child inherits that: the tests that press Ctrl-C on a CLI they start would then test nothing. The suite puts the
+default back, so those children start as a terminal would start them.
 """
 
 import importlib
+import signal
+
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 pytest_plugins = ["vista.testing"]
 
