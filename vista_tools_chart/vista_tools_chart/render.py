@@ -66,14 +66,35 @@ class ChartSpec:
 
     def table(self) -> dict:
         """The ground truth in the shared table shape; pie values are percentages of the whole."""
-        names = list(self.series)
-        if self.kind == "pie":
-            values = self.series[names[0]]
-            total = sum(values)
-            return {"header": ["label", "share (%)"],
-                    "rows": [[c, 100.0 * v / total] for c, v in zip(self.categories, values)]}
-        return {"header": ["label", *names],
-                "rows": [[c, *(self.series[n][i] for n in names)] for i, c in enumerate(self.categories)]}
+        return truth_table(self.kind, self.categories, self.series)
+
+
+def truth_table(kind: str, categories: list[str], series: dict[str, list[float]]) -> dict:
+    """A chart's ground truth in the shared table shape (a row per category, a column per series); a pie's values as
+    percentages of the whole."""
+    names = list(series)
+    if kind == "pie":
+        values = series[names[0]]
+        total = sum(values)
+        return {"header": ["label", "share (%)"], "rows": [[c, 100.0 * v / total] for c, v in zip(categories, values)]}
+    return {"header": ["label", *names],
+            "rows": [[c, *(series[n][i] for n in names)] for i, c in enumerate(categories)]}
+
+
+def other_library_data(kind: str, rng: random.Random) -> tuple[list[str], dict[str, list[float]]]:
+    """The categories and series (name -> values) of a chart the other plotting libraries draw (`render_vega`,
+    `render_plotly`), from `rng`: 3-6 categories (lines 4-7; years and months in order), one series (grouped bars
+    2-3, lines 1-2), values between a share of a random magnitude and it."""
+    vocabulary = WORDS[rng.choice(sorted(WORDS))]
+    n = rng.randint(4, 7) if kind == "line" else rng.randint(3, 6)
+    ordered = vocabulary is WORDS["year"] or vocabulary is WORDS["month"]
+    categories = list(vocabulary[:n] if ordered else rng.sample(vocabulary, n))
+    n_series = rng.randint(2, 3) if kind == "grouped_bar" else (rng.choice([1, 1, 2]) if kind == "line" else 1)
+    names = rng.sample(SERIES_NAMES, n_series)
+    magnitude = rng.choice([5, 10, 50, 100, 1000])
+    decimals = 0 if magnitude >= 50 else 1
+    low = 0.15 * magnitude if kind != "line" else 0.1 * magnitude
+    return categories, {name: [round(rng.uniform(low, magnitude), decimals) for _ in categories] for name in names}
 
 
 def random_chart(kind: str, rng: random.Random) -> ChartSpec:

@@ -26,7 +26,7 @@ import shutil
 
 from PIL import Image
 
-from .render import SERIES_NAMES, TITLES, WORDS
+from .render import TITLES, other_library_data, truth_table
 
 KINDS = ("bar", "horizontal_bar", "grouped_bar", "line", "pie")
 TEMPLATES_DEV = ("plotly", "plotly_dark", "ggplot2", "simple_white", "xgridoff")
@@ -51,16 +51,9 @@ def plotly_chart(kind: str, split: str, rng: random.Random) -> tuple[dict, dict]
         raise ValueError(f"unknown split '{split}'; choose one of {', '.join(SPLITS)}")
     import plotly.graph_objects as go
 
-    vocabulary = WORDS[rng.choice(sorted(WORDS))]
-    n = rng.randint(4, 7) if kind == "line" else rng.randint(3, 6)
-    ordered = vocabulary is WORDS["year"] or vocabulary is WORDS["month"]
-    categories = list(vocabulary[:n] if ordered else rng.sample(vocabulary, n))
-    n_series = rng.randint(2, 3) if kind == "grouped_bar" else (rng.choice([1, 1, 2]) if kind == "line" else 1)
-    names = rng.sample(SERIES_NAMES, n_series)
-    magnitude = rng.choice([5, 10, 50, 100, 1000])
-    decimals = 0 if magnitude >= 50 else 1
-    low = 0.15 * magnitude if kind != "line" else 0.1 * magnitude
-    series = {name: [round(rng.uniform(low, magnitude), decimals) for _ in categories] for name in names}
+    categories, series = other_library_data(kind, rng)
+    names = list(series)
+    n_series = len(names)
     template = rng.choice(SPLITS[split])
     # years as strings would still be read by Plotly as numbers on a date-like axis: make every category axis one
     category_axis = {"type": "category", "tickangle": 0, "title": {"text": rng.choice(["", "Category", "Item"])}}
@@ -105,13 +98,7 @@ def plotly_chart(kind: str, split: str, rng: random.Random) -> tuple[dict, dict]
     figure = json.loads(go.Figure(data=traces, layout=layout).to_json())
     figure["image"] = {"width": width, "height": height, "scale": rng.choice([1.0, 1.25, 1.5]),
                        "template": template}
-    if kind == "pie":
-        values = series[names[0]]
-        total = sum(values)
-        truth = {"header": ["label", "share (%)"], "rows": [[c, 100.0 * v / total] for c, v in zip(categories, values)]}
-    else:
-        truth = {"header": ["label", *names], "rows": [[c, *(series[s][i] for s in names)]
-                                                       for i, c in enumerate(categories)]}
+    truth = truth_table(kind, categories, series)
     return figure, truth
 
 

@@ -20,7 +20,7 @@ import random
 
 from PIL import Image
 
-from .render import SERIES_NAMES, TITLES, WORDS
+from .render import TITLES, other_library_data, truth_table
 
 KINDS = ("bar", "horizontal_bar", "grouped_bar", "line", "pie")
 THEMES_DEV = ("default", "dark", "ggplot2", "quartz", "vox", "carbong10")
@@ -35,16 +35,8 @@ def vega_chart(kind: str, split: str, rng: random.Random) -> tuple[dict, dict]:
         raise ValueError(f"unknown chart kind '{kind}'; choose one of {', '.join(KINDS)}")
     if split not in SPLITS:
         raise ValueError(f"unknown split '{split}'; choose one of {', '.join(SPLITS)}")
-    vocabulary = WORDS[rng.choice(sorted(WORDS))]
-    n = rng.randint(4, 7) if kind == "line" else rng.randint(3, 6)
-    ordered = vocabulary is WORDS["year"] or vocabulary is WORDS["month"]
-    categories = list(vocabulary[:n] if ordered else rng.sample(vocabulary, n))
-    n_series = rng.randint(2, 3) if kind == "grouped_bar" else (rng.choice([1, 1, 2]) if kind == "line" else 1)
-    names = rng.sample(SERIES_NAMES, n_series)
-    magnitude = rng.choice([5, 10, 50, 100, 1000])
-    decimals = 0 if magnitude >= 50 else 1
-    low = 0.15 * magnitude if kind != "line" else 0.1 * magnitude
-    series = {name: [round(rng.uniform(low, magnitude), decimals) for _ in categories] for name in names}
+    categories, series = other_library_data(kind, rng)
+    names = list(series)
     rows = [{"label": c, "series": name, "value": series[name][i]} for name in names for i, c in enumerate(categories)]
     width, height = rng.choice([(360, 240), (420, 260), (480, 300)])
     spec: dict = {
@@ -68,20 +60,14 @@ def vega_chart(kind: str, split: str, rng: random.Random) -> tuple[dict, dict]:
     elif kind == "line":
         spec |= {"mark": {"type": "line", "point": rng.random() < 0.5},
                  "encoding": {"x": label | {"axis": {"labelAngle": 0}}, "y": value}}
-        if n_series > 1:
+        if len(names) > 1:
             spec["encoding"]["color"] = colour
     else:
         spec |= {"mark": {"type": "arc", "stroke": rng.choice([None, "white"])},
                  "encoding": {"theta": {"field": "value", "type": "quantitative"},
                               "color": {"field": "label", "type": "nominal", "sort": None, "title": None}}}
         spec["width"] = spec["height"] = min(width, height)
-    if kind == "pie":
-        values = series[names[0]]
-        total = sum(values)
-        truth = {"header": ["label", "share (%)"], "rows": [[c, 100.0 * v / total] for c, v in zip(categories, values)]}
-    else:
-        truth = {"header": ["label", *names], "rows": [[c, *(series[s][i] for s in names)]
-                                                       for i, c in enumerate(categories)]}
+    truth = truth_table(kind, categories, series)
     return spec, truth
 
 
