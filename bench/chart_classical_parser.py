@@ -13,8 +13,10 @@ generator instead.
 library with its own layout, fonts and themes, split into development and measure-only themes the same way and
 reported apart. `--source plotly` measures on charts drawn by Plotly (plotly.js in headless Chromium, offline;
 `vista_tools_chart.render_plotly`), a third library with its own layout and templates, split into development and
-measure-only templates the same way. `--source all` (the default) runs the matplotlib sheets, the Vega-Lite themes,
-the Plotly templates and FigureQA.
+measure-only templates the same way. `--source bokeh` measures on charts drawn by Bokeh (BokehJS in headless
+Chromium, offline; `vista_tools_chart.render_bokeh`), a fourth library with its own layout, themes, fonts, label
+angles, legend places and toolbars, split into development and measure-only styles the same way. `--source all` (the
+default) runs the matplotlib sheets, the Vega-Lite themes, the Plotly templates, the Bokeh styles and FigureQA.
 
 `--source figureqa` answers FigureQA's own questions about its bar charts and pies (minimum, maximum, less/greater
 than, low/high median; `vista_tools_chart.chart_questions`) from the table the parser reads, on the figures of an
@@ -27,6 +29,7 @@ from the table counts as wrong), the figures whose table holds every colour a qu
     python bench/chart_classical_parser.py --source evaluation  # matplotlib's sheets only
     python bench/chart_classical_parser.py --source vega -n 10
     python bench/chart_classical_parser.py --source plotly -n 10 --split dev -v
+    python bench/chart_classical_parser.py --source bokeh -n 10
     python bench/chart_classical_parser.py -n 5 --split dev -v
     python bench/chart_classical_parser.py --source procedural
     python bench/chart_classical_parser.py --source figureqa
@@ -73,6 +76,15 @@ def plotly_charts(split: str, n: int, seed: int) -> Iterator[tuple[str, str, Ima
     with PlotlyBrowser() as browser:
         for kind, template, figure, truth in charts(split, n, seed):
             yield kind, template, browser.render(figure), truth
+
+
+def bokeh_charts(split: str, n: int, seed: int) -> Iterator[tuple[str, str, Image.Image, dict]]:
+    from vista_tools_chart.render_bokeh import BokehBrowser
+    from vista_tools_chart.render_bokeh import bokeh_charts as charts
+
+    with BokehBrowser() as browser:
+        for kind, theme, chart, truth in charts(split, n, seed):
+            yield kind, theme, browser.render(chart), truth
 
 
 def procedural_charts(n: int, seed: int) -> Iterator[tuple[str, str, Image.Image, dict]]:
@@ -161,16 +173,16 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=20, help="charts per type (and per split)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--source", default="all",
-                        choices=("all", "evaluation", "vega", "plotly", "procedural", "figureqa"))
+                        choices=("all", "evaluation", "vega", "plotly", "bokeh", "procedural", "figureqa"))
     parser.add_argument("--figureqa", type=Path, default=FIGUREQA, help="an extracted FigureQA split's folder")
     parser.add_argument("--figures", help="FigureQA figures by index, FIRST-END (end excluded); default all")
     parser.add_argument("--split", choices=("dev", "measure", "both"), default="both",
-                        help="style sheets, themes or templates: development, measure-only, or both")
+                        help="style sheets, themes, templates or styles: development, measure-only, or both")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every chart not read right")
     args = parser.parse_args()
     if args.source in ("all", "figureqa") and not (args.figureqa / "qa_pairs.json").is_file():
         parser.error(f"--figureqa {args.figureqa} holds no qa_pairs.json: give an extracted FigureQA split's folder "
-                     f"(e.g. {FIGUREQA}), or leave out FigureQA with --source evaluation|vega|plotly|procedural")
+                     f"(e.g. {FIGUREQA}), or leave out FigureQA with --source evaluation|vega|plotly|bokeh|procedural")
     if args.figures and not re.fullmatch(r"\d+-\d+", args.figures):
         parser.error(f"--figures {args.figures!r} is not FIRST-END (e.g. 0-20)")
     criterion = "every category found, every value within 5% (a bar: or within 1% of the largest)"
@@ -193,6 +205,10 @@ def main() -> None:
             stats = measure(plotly_charts(split, args.n, args.seed), args.verbose)
             report(f"Plotly (plotly.js in Chromium), {names[split]} templates, {args.n} charts per type; {criterion}",
                    stats)
+    if args.source in ("all", "bokeh"):
+        for split in splits:
+            stats = measure(bokeh_charts(split, args.n, args.seed), args.verbose)
+            report(f"Bokeh (BokehJS in Chromium), {names[split]} styles, {args.n} charts per type; {criterion}", stats)
     if args.source in ("all", "figureqa"):
         first, _, end = (args.figures or "").partition("-")
         figureqa(args.figureqa, range(int(first), int(end)) if args.figures else None, args.verbose)

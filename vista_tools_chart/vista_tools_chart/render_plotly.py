@@ -22,10 +22,10 @@ import base64
 import io
 import json
 import random
-import shutil
 
 from PIL import Image
 
+from .browser import HeadlessChromium
 from .render import TITLES, other_library_data, truth_table
 
 KINDS = ("bar", "horizontal_bar", "grouped_bar", "line", "pie")
@@ -119,30 +119,22 @@ def plotly_charts(split: str, n: int, seed: int = 0, kinds: tuple[str, ...] = KI
 
 
 class PlotlyBrowser:
-    """Headless Chromium holding one page with plotly.js loaded, started once, that draws Plotly figures to RGB
-    images with plotly.js's own `toImage` (the figure at its width and height, times its scale). A context manager."""
+    """Headless Chromium (`browser.HeadlessChromium`) holding one page with plotly.js loaded, started once, that
+    draws Plotly figures to RGB images with plotly.js's own `toImage` (the figure at its width and height, times its
+    scale). A context manager."""
 
     def __init__(self, executable: str | None = None):
-        self.executable = executable or shutil.which("chromium") or "/usr/bin/chromium"
+        self._chromium = HeadlessChromium(executable, needs="pip install 'vista-tools-chart[plotly]'")
+        self.executable = self._chromium.executable
 
     def __enter__(self) -> PlotlyBrowser:
         try:
-            from playwright.sync_api import sync_playwright
             from plotly.offline import get_plotlyjs
         except ImportError as exc:
             raise ImportError("drawing Plotly charts needs plotly and playwright (and a chromium on the machine): "
                               "pip install 'vista-tools-chart[plotly]'") from exc
-        self._playwright = sync_playwright().start()
-        try:
-            self._browser = self._playwright.chromium.launch(executable_path=self.executable, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"])
-        except Exception:
-            self._playwright.stop()
-            raise
-        self._page = self._browser.new_page()
-        self._page.set_content("<html><body><div id='chart'></div></body></html>")
-        self._page.add_script_tag(content=get_plotlyjs())
+        self._chromium.__enter__()
+        self._page = self._chromium.page(1.0, scripts=[get_plotlyjs()], body="<div id='chart'></div>")
         return self
 
     def render(self, figure: dict) -> Image.Image:
@@ -157,5 +149,4 @@ class PlotlyBrowser:
         return Image.open(io.BytesIO(png)).convert("RGB")
 
     def __exit__(self, *exc) -> None:
-        self._browser.close()
-        self._playwright.stop()
+        self._chromium.__exit__(*exc)
