@@ -171,6 +171,10 @@ def bokeh_chart(kind: str, split: str, rng: random.Random) -> tuple[dict, dict]:
         else:
             legend.orientation = "horizontal" if legend_place in ("above", "below") else "vertical"
             p.add_layout(legend, legend_place)
+    # value labels in the colour of the theme's tick labels (Bokeh's themes leave labels dark on dark plots)
+    axis_style = built_in_themes[theme]._json.get("attrs", {}).get("Axis", {}) if theme != "default" else {}
+    for label in p.select(type=LabelSet):
+        label.text_color = axis_style.get("major_label_text_color", "#444444")
     if font != "theme":
         p.title.text_font = font
         p.axis.major_label_text_font = font

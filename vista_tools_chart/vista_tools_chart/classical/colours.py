@@ -33,7 +33,12 @@ def find_backgrounds(rgb: np.ndarray, pixels: Pixels) -> list[np.ndarray]:
     colour without much hue covering a large share of the image and framing at least half of it. Light, tinted or
     dark alike."""
     h, w = rgb.shape[:2]
-    border = np.concatenate([pixels.inverse[0], pixels.inverse[-1], pixels.inverse[:, 0], pixels.inverse[:, -1]])
+    # the image's outer band, 8 pixels deep: a thin line framing the image (a screenshot's edge, a canvas's first
+    # row and column blended with the page under it) is not the figure's background
+    depth = max(1, min(8, h // 8, w // 8))
+    inverse = pixels.inverse
+    border = np.concatenate([inverse[:depth].ravel(), inverse[-depth:].ravel(), inverse[:, :depth].ravel(),
+                             inverse[:, -depth:].ravel()])
     figure = int(np.bincount(border).argmax())
     found = [pixels.colours[figure]]
     spread = np.ptp(pixels.colours, axis=1)

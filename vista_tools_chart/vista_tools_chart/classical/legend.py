@@ -87,10 +87,13 @@ def _swatch(t: Text, size: float, colour: int, box: np.ndarray, everything: np.n
     # descender, a 5 px circle of a grey ramp whose anti-aliased rim reads as a lighter grey, beside a 22 px box,
     # or the 4 px core of a 6 px square beside a 21 px box. A line swatch
     # may be short too: Vega-Lite's is 7 px long and 1 px thick beside a 16 px box
+    # A patch may stand upright too, a little taller than wide but no taller than the text's line (Bokeh's
+    # 13 x 17 px swatch beside a 16 px line)
     symbol = 0.8 * ch <= cw <= 1.25 * ch and max(3.0, 0.15 * size) <= ch <= size
+    upright = 0.6 * ch <= cw < 1.2 * ch and 0.5 * size <= ch <= 1.25 * size
     short_line = ch <= max(3.0, 0.2 * size) and cw >= max(5.0, 0.3 * size)
     if cw > 3.5 * size or ch > 1.6 * size or cw < max(5.0, 0.5 * size) and not (symbol or short_line) \
-            or cw < 1.2 * ch and not symbol \
+            or cw < 1.2 * ch and not (symbol or upright) \
             or cx0 + cw < t.box[0] - 1.5 * size or abs(cy0 + ch / 2 - t.cy) > 0.35 * size:
         return None
     # and it stands alone: the tip of a pie's wedge beside its label touches the other wedges (looked for 3-5 px
