@@ -60,3 +60,19 @@ def test_upright_legend_swatches_name_a_pie_s_wedges(browser):
     chart, truth = _chart("pie", 7, "caliber")
     table = parse_chart(browser.render(chart)).table()
     assert read_right(truth, table), table
+
+
+def test_slanted_category_labels_mark_their_upper_end(browser):
+    # dark_minimal: years at 45 degrees, no tick marks; their middles stand 15 px left of the points, a steep
+    # segment (2015 to 2016) read there 0.4 low
+    chart, truth = _chart("line", 0, "dark_minimal")
+    table = parse_chart(browser.render(chart)).table()
+    assert read_right(truth, table), table
+
+
+def test_a_legend_on_a_grey_box_names_its_series(browser):
+    # contrast: white labels and line-with-marker swatches on a grey legend box; the box round each swatch was
+    # taken for another colour touching it, and a swatch's square marker read as a CJK glyph ('中') covered it
+    chart, truth = _chart("line", 9, "contrast")
+    table = parse_chart(browser.render(chart)).table()
+    assert table["header"] == ["label", "North", "West"], table

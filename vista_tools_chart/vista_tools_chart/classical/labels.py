@@ -37,6 +37,26 @@ def rows_below(texts: list[Text], y: float, left: float) -> list[Text]:
     return sorted(row, key=lambda t: t.cx)
 
 
+def anchor(ink: np.ndarray, t: Text) -> float:
+    """The column a category label marks: its middle, or for a slanted label (its letters' ink runs at 15-75
+    degrees) its upper end, which hangs from the axis at its tick (Bokeh's, Vega-Lite's and Plotly's rotated labels
+    end there, whichever way they lean: the middle stands half the label's width to the side)."""
+    x0, y0, x1, y1 = (int(round(v)) for v in t.box)
+    ys, xs = np.nonzero(ink[max(0, y0):y1 + 1, max(0, x0):x1 + 1])
+    if t.on_end or len(xs) < 20:
+        return t.cx
+    values, vectors = np.linalg.eigh(np.cov(np.stack([xs, ys]).astype(float)))
+    dx, dy = vectors[:, int(np.argmax(values))]
+    slant = np.degrees(np.arctan2(abs(dy), abs(dx)))
+    if not 15 <= slant <= 75 or values.min() > 0.25 * values.max():
+        return t.cx
+    if dy > 0:  # point the axis upwards, to the end nearer the plot
+        dx, dy = -dx, -dy
+    along = (xs - xs.mean()) * dx + (ys - ys.mean()) * dy
+    end = along >= np.percentile(along, 97)
+    return float(max(0, x0) + xs[end].mean())
+
+
 def join_stacked(rgb: np.ndarray, texts: list[Text]) -> list[Text]:
     """Texts with any label standing on end that detection cut in two (one word above the other in the same
     column) read again as one line."""

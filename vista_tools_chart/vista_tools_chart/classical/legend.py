@@ -113,10 +113,21 @@ def _swatch(t: Text, size: float, colour: int, box: np.ndarray, everything: np.n
         if all(p > 0 and kstats[p, 2] <= 1.5 * max(cw, ch) and kstats[p, 3] <= 1.5 * max(cw, ch)
                for p in pieces):
             other &= outer != k
+        elif _legend_fill(kstats, pieces, t, np.mean(outer[ring] == k)):
+            other &= outer != k
     if np.mean(other[ring]) > 0.05:
         return None
     return LegendEntry(label=t.text, color_index=colour, text=t,
                        swatch=(float(cx0), float(cy0), float(cx0 + cw), float(cy0 + ch)))
+
+
+def _legend_fill(stats: np.ndarray, pieces: np.ndarray, t: Text, share: float) -> bool:
+    """Whether a colour around a swatch is the legend's own fill (a grey box under swatches and labels): it
+    surrounds the swatch (most of the ring round it) in one piece that holds the label's box too."""
+    if share < 0.8 or len(pieces) != 1 or pieces[0] <= 0:
+        return False
+    x, y, w, h = (int(v) for v in stats[pieces[0], :4])
+    return x <= t.box[0] and y <= t.box[1] and x + w >= t.box[2] and y + h >= t.box[3]
 
 
 def unlabelled_swatches(labels: np.ndarray, entries: list[LegendEntry]) -> list[tuple[int, tuple[int, int, int, int]]]:

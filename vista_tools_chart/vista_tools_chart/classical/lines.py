@@ -7,7 +7,7 @@ import numpy as np
 
 from .axes import precision, tick_marks
 from .colours import CHROMA, as_rgb, gridlines, polyline
-from .labels import assign_labels, dedupe, mend_sequence, rows_below, unread_labels
+from .labels import anchor, assign_labels, dedupe, mend_sequence, rows_below, unread_labels
 from .results import ChartParse, ChartParseError, Mark, Scale
 
 
@@ -57,7 +57,7 @@ def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend
     positions = next((marks for marks in (tick_marks(parser.strong_ink, bottom, plot_left),
                                           tick_marks(parser.ink, bottom, plot_left),
                                           _within_labels(tick_marks(parser.faint_ink, bottom, plot_left), tick_row))
-                      if _under_labels(marks, tick_row)), [t.cx for t in tick_row])
+                      if _under_labels(marks, tick_row)), [anchor(parser.ink, t) for t in tick_row])
     tick_row = unread_labels(parser.rgb, positions, tick_row, "x")
     categories = dedupe(mend_sequence(assign_labels(parser.rgb, parser.ink, positions, tick_row, "x"), positions))
     digits = precision(scale)

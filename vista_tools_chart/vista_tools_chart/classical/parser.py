@@ -166,10 +166,14 @@ _CIRCLES = re.compile(r"[oO○◦●•°\s]+")
 def _without_marks(texts: list[Text]) -> list[Text]:
     """The texts less the marks that OCR read as text: a bar read as '_' (no letter or digit), or as '1' or 'I'
     (one or two characters in a box more than twice as thick as the chart's lines of text), round legend symbols
-    read as 'o o'."""
+    read as 'o o', or a marker read as a glyph of a script the chart's other texts do not use (a square with a line
+    through it read as '中' beside Latin labels)."""
     texts = [t for t in texts if any(c.isalnum() for c in t.text) and not _CIRCLES.fullmatch(t.text)]
     if not texts:
         return texts
+    ascii_texts = sum(t.text.isascii() for t in texts)
+    texts = [t for t in texts if t.text.isascii() or len(t.text.replace(" ", "")) > 2
+             or ascii_texts < 0.5 * len(texts) or any(c.isascii() and c.isalnum() for c in t.text)]
     thickness = float(np.median([min(t.width, t.height) for t in texts]))
     return [t for t in texts if len(t.text.replace(" ", "")) > 2 or min(t.width, t.height) <= 2 * thickness]
 
