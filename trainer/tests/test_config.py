@@ -70,6 +70,21 @@ def test_a_field_set_to_its_default_is_not_overridden_by_the_preset(tmp_path):
     assert VistaTrainConfig(preset="internvl3-2b", teacher_base_url="http://x/v1", teacher_model="m").use_vllm
 
 
+@pytest.mark.parametrize(("fields", "expected"), [
+    (dict(), False),                                                          # the tiny model
+    (dict(model_name_or_path="Qwen/Qwen2.5-VL-7B-Instruct"), True),           # a checkpoint
+    (dict(model_name_or_path="Qwen/Qwen2.5-VL-7B-Instruct", gradient_checkpointing=False), False),
+    (dict(gradient_checkpointing=True), True),
+    (dict(preset="smollm2-135m"), False),                                     # 135M: its activations fit
+])
+def test_one_checkpointing_switch_reaches_sft_and_grpo(tmp_path, fields, expected):
+    """SFT and GRPO recompute activations alike, as the one flag says (SFT used to decide on its own)."""
+    config = VistaTrainConfig(**fields)
+    assert config.gradient_checkpointing is expected
+    assert getattr(sft_args(config, str(tmp_path)), checkpointing_field()) is expected
+    assert getattr(grpo_args(config, str(tmp_path)), checkpointing_field()) is expected
+
+
 def test_cli_reports_a_bad_configuration_without_a_traceback(capsys):
     assert main(["grpo", "--num_generations", "1"]) == 2
     assert "num_generations must be >= 2" in capsys.readouterr().err

