@@ -15,6 +15,7 @@ Printed: seconds per repetition of each, and the ratios new / old (the medians).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 
@@ -63,7 +64,7 @@ def main() -> None:
     def sample(folded: bool) -> float:
         model.eval()
         started = time.perf_counter()
-        with torch.no_grad(), lora_folded(model, sharded=not folded):
+        with torch.no_grad(), lora_folded(model, sharded=False) if folded else contextlib.nullcontext():
             model.generate(input_ids=prompts, attention_mask=torch.ones_like(prompts), do_sample=True,
                            max_new_tokens=args.tokens, min_new_tokens=args.tokens,
                            pad_token_id=tokenizer.pad_token_id)

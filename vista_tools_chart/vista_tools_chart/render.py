@@ -69,6 +69,12 @@ class ChartSpec:
         return truth_table(self.kind, self.categories, self.series)
 
 
+def check_choice(what: str, value: str, choices) -> None:
+    """A one-line error for a `value` that is none of `choices` (a chart kind, a style split), naming them."""
+    if value not in choices:
+        raise ValueError(f"unknown {what} '{value}'; choose one of {', '.join(choices)}")
+
+
 def truth_table(kind: str, categories: list[str], series: dict[str, list[float]]) -> dict:
     """A chart's ground truth in the shared table shape (a row per category, a column per series); a pie's values as
     percentages of the whole."""
@@ -99,8 +105,7 @@ def other_library_data(kind: str, rng: random.Random) -> tuple[list[str], dict[s
 
 def random_chart(kind: str, rng: random.Random) -> ChartSpec:
     """A chart of `kind` with random data and a random style, all drawn from `rng` (same seed, same chart)."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown chart kind '{kind}'; choose one of {', '.join(KINDS)}")
+    check_choice("chart kind", kind, KINDS)
     vocabulary = WORDS[rng.choice(list(WORDS))]
     n = rng.randint(3, 6) if kind in ("bar", "horizontal_bar", "pie") else rng.randint(3, 5)
     if kind.startswith("line"):
@@ -153,8 +158,7 @@ def evaluation_chart(kind: str, split: str, rng: random.Random) -> ChartSpec:
     20 times smaller than another, a line series up to 2 times, its values from 0.3 of its largest: a line's small
     values must stay readable to 5%);
     pies have 4-7 wedges, one or two of them small (2-5%), labelled outside."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown chart kind '{kind}'; choose one of {', '.join(KINDS)}")
+    check_choice("chart kind", kind, KINDS)
     if split not in SPLITS:
         raise ValueError(f"unknown style split '{split}'; choose 'dev' (tune on it) or 'measure' (measure only)")
     sheet = rng.choice(SPLITS[split])

@@ -26,7 +26,7 @@ import random
 from PIL import Image
 
 from .browser import HeadlessChromium
-from .render import TITLES, other_library_data, truth_table
+from .render import TITLES, check_choice, other_library_data, truth_table
 
 KINDS = ("bar", "horizontal_bar", "grouped_bar", "line", "pie")
 THEMES_DEV = ("default", "caliber", "dark_minimal", "contrast")
@@ -49,10 +49,8 @@ def bokeh_chart(kind: str, split: str, rng: random.Random) -> tuple[dict, dict]:
     data, in a style of `split`, and its ground truth in the shared table shape (pie values as percentages of the
     whole). Theme, font, size, scale, label angle, gridlines, legend place, bar width, value labels, colours,
     markers, pie direction and donut hole are drawn from `rng` too."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown chart kind '{kind}'; choose one of {', '.join(KINDS)}")
-    if split not in SPLITS:
-        raise ValueError(f"unknown split '{split}'; choose one of {', '.join(SPLITS)}")
+    check_choice("chart kind", kind, KINDS)
+    check_choice("split", split, SPLITS)
     from bokeh import palettes
     from bokeh.embed import json_item
     from bokeh.models import ColumnDataSource, FactorRange, LabelSet, Range1d

@@ -26,7 +26,7 @@ import random
 from PIL import Image
 
 from .browser import HeadlessChromium
-from .render import TITLES, other_library_data, truth_table
+from .render import TITLES, check_choice, other_library_data, truth_table
 
 KINDS = ("bar", "horizontal_bar", "grouped_bar", "line", "pie")
 TEMPLATES_DEV = ("plotly", "plotly_dark", "ggplot2", "simple_white", "xgridoff")
@@ -45,10 +45,8 @@ def plotly_chart(kind: str, split: str, rng: random.Random) -> tuple[dict, dict]
     with random data, in a template of `split`, and its ground truth in the shared table shape (pie values as
     percentages of the whole). Font, size, scale, legend place, value labels on bars, bar colours, markers and pie
     text are drawn from `rng` too."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown chart kind '{kind}'; choose one of {', '.join(KINDS)}")
-    if split not in SPLITS:
-        raise ValueError(f"unknown split '{split}'; choose one of {', '.join(SPLITS)}")
+    check_choice("chart kind", kind, KINDS)
+    check_choice("split", split, SPLITS)
     import plotly.graph_objects as go
 
     categories, series = other_library_data(kind, rng)
@@ -125,7 +123,6 @@ class PlotlyBrowser:
 
     def __init__(self, executable: str | None = None):
         self._chromium = HeadlessChromium(executable, needs="pip install 'vista-tools-chart[plotly]'")
-        self.executable = self._chromium.executable
 
     def __enter__(self) -> PlotlyBrowser:
         try:

@@ -20,7 +20,7 @@ import random
 
 from PIL import Image
 
-from .render import TITLES, other_library_data, truth_table
+from .render import TITLES, check_choice, other_library_data, truth_table
 
 KINDS = ("bar", "horizontal_bar", "grouped_bar", "line", "pie")
 THEMES_DEV = ("default", "dark", "ggplot2", "quartz", "vox", "carbong10")
@@ -31,10 +31,8 @@ SPLITS = {"dev": THEMES_DEV, "measure": THEMES_MEASURE}
 def vega_chart(kind: str, split: str, rng: random.Random) -> tuple[dict, dict]:
     """A Vega-Lite spec of `kind` with random data, in a theme of `split`, and its ground truth in the shared table
     shape (pie values as percentages of the whole)."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown chart kind '{kind}'; choose one of {', '.join(KINDS)}")
-    if split not in SPLITS:
-        raise ValueError(f"unknown split '{split}'; choose one of {', '.join(SPLITS)}")
+    check_choice("chart kind", kind, KINDS)
+    check_choice("split", split, SPLITS)
     categories, series = other_library_data(kind, rng)
     names = list(series)
     rows = [{"label": c, "series": name, "value": series[name][i]} for name in names for i, c in enumerate(categories)]
