@@ -61,11 +61,11 @@ def evaluation_charts(split: str, n: int, seed: int) -> Iterator[tuple[str, str,
         yield kind, spec.style_sheet, render(spec), spec.table()
 
 
-def vega_charts(split: str, n: int, seed: int) -> Iterator[tuple[str, str, Image.Image, dict]]:
+def vega_charts(split: str, n: int, seed: int, variety: bool = False) -> Iterator[tuple[str, str, Image.Image, dict]]:
     from vista_tools_chart.render_vega import render_vega
     from vista_tools_chart.render_vega import vega_charts as charts
 
-    for kind, theme, spec, truth in charts(split, n, seed):
+    for kind, theme, spec, truth in charts(split, n, seed, variety=variety):
         yield kind, theme, render_vega(spec), truth
 
 
@@ -179,7 +179,12 @@ def main() -> None:
     parser.add_argument("--split", choices=("dev", "measure", "both"), default="both",
                         help="style sheets, themes, templates or styles: development, measure-only, or both")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every chart not read right")
+    parser.add_argument("--variety", action="store_true",
+                        help="development charts restyled with settings the plain ones leave at their defaults "
+                             "(fonts, angles, formats, legends, schemes, sizes...): --split dev only")
     args = parser.parse_args()
+    if args.variety and args.split != "dev":
+        parser.error("--variety widens the development split only: give --split dev")
     if args.source in ("all", "figureqa") and not (args.figureqa / "qa_pairs.json").is_file():
         parser.error(f"--figureqa {args.figureqa} holds no qa_pairs.json: give an extracted FigureQA split's folder "
                      f"(e.g. {FIGUREQA}), or leave out FigureQA with --source evaluation|vega|plotly|bokeh|procedural")
@@ -198,8 +203,10 @@ def main() -> None:
             report(f"matplotlib, {names[split]} style sheets, {args.n} charts per type; {criterion}", stats)
     if args.source in ("all", "vega"):
         for split in splits:
-            stats = measure(vega_charts(split, args.n, args.seed), args.verbose)
-            report(f"Vega-Lite (vl-convert), {names[split]} themes, {args.n} charts per type; {criterion}", stats)
+            stats = measure(vega_charts(split, args.n, args.seed, args.variety), args.verbose)
+            restyled = ", restyled" if args.variety else ""
+            report(f"Vega-Lite (vl-convert), {names[split]} themes{restyled}, {args.n} charts per type; {criterion}",
+                   stats)
     if args.source in ("all", "plotly"):
         for split in splits:
             stats = measure(plotly_charts(split, args.n, args.seed), args.verbose)

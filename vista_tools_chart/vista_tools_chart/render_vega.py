@@ -69,11 +69,75 @@ def vega_chart(kind: str, split: str, rng: random.Random) -> tuple[dict, dict]:
     return spec, truth
 
 
-def vega_charts(split: str, n: int, seed: int = 0, kinds: tuple[str, ...] = KINDS):
-    """`n` charts of each kind in `split`'s themes: (kind, theme, spec, truth), the same for the same seed."""
+def vega_variety(spec: dict, kind: str, rng: random.Random) -> dict:
+    """`spec` restyled with settings a user's Vega-Lite (or Altair) chart plausibly has and `vega_chart` leaves at the
+    theme's defaults, drawn from `rng`: fonts, sizes and colours of the labels, label angles and padding, axis lines,
+    tick marks and gridlines on or off, number formats, a value axis on the far side, band padding, colour schemes,
+    legend places and symbols, page tints, corner radii, line widths, donuts and plot sizes. For development themes
+    only (`vega_charts(..., variety=True)`): a wider development split, since the plain one reads in full and no
+    longer shows what a reader misses. None of these settings copies a measure-only theme's."""
+    spec = {**spec, "config": dict(spec["config"]), "encoding": {k: dict(v) for k, v in spec["encoding"].items()}}
+    config = spec["config"]
+    config["axis"] = dict(config["axis"]) | {
+        "labelFontSize": rng.choice([8, 9, 10, 12, 13, 14]),
+        "labelFont": rng.choice(["DejaVu Sans Mono", "Liberation Mono", "Liberation Sans Narrow", "DejaVu Sans",
+                                 "Liberation Serif"]),
+        "labelPadding": rng.choice([0, 2, 4, 8]), "domain": rng.random() < 0.6, "ticks": rng.random() < 0.6,
+        "tickSize": rng.choice([3, 5, 8]), "grid": rng.random() < 0.6}
+    if rng.random() < 0.3:
+        config["axis"] |= {"gridDash": rng.choice([[2, 2], [4, 2], [1, 3]])}
+    dark = config["_theme"] == "dark"  # its white text stays on its own dark page
+    if rng.random() < 0.3 and not dark:
+        config["axis"] |= {"labelColor": rng.choice(["#555555", "#333366", "#7a3b00", "#888888"])}
+    config["scale"] = {"bandPaddingInner": rng.choice([0.05, 0.1, 0.25, 0.4, 0.55])}
+    config["range"] = {"category": {"scheme": rng.choice(["category10", "tableau10", "set1", "set2", "dark2",
+                                                          "accent", "paired", "tableau20"])}}
+    # outside the plot: a legend drawn over the marks may hide a swatch on a wedge of its own colour
+    config["legend"] = {"orient": rng.choice(["right", "left", "top", "bottom"]),
+                        "symbolType": rng.choice(["circle", "square", "diamond", "triangle-up"]),
+                        "symbolSize": rng.choice([40, 80, 150]), "labelFontSize": rng.choice([9, 11, 13])}
+    config["title"] = {"anchor": rng.choice(["start", "middle", "end"]), "fontSize": rng.choice([12, 14, 18])}
+    if rng.random() < 0.3 and not dark:
+        config["background"] = rng.choice(["#fbf7ee", "#eef3f8", "#f2f2f2"])
+    if rng.random() < 0.3:
+        config["view"] = {"stroke": rng.choice([None, "#000000", "#999999"])}
+    config["_scale"] = rng.choice([1.0, 1.25, 1.5, 2.0])
+    mark = spec["mark"] if isinstance(spec["mark"], dict) else {"type": spec["mark"]}
+    if kind in ("bar", "horizontal_bar", "grouped_bar"):
+        mark = mark | {"cornerRadiusEnd": rng.choice([0, 0, 2, 4])}
+    elif kind == "line":
+        mark = mark | {"strokeWidth": rng.choice([1, 2, 3, 4])}
+    else:
+        spec["width"] = spec["height"] = rng.choice([160, 220, 300, 380])
+        if rng.random() < 0.4:
+            mark = mark | {"innerRadius": round(spec["width"] * rng.uniform(0.15, 0.3))}
+        mark = mark | {"padAngle": rng.choice([0, 0, 0.01, 0.03])}
+    spec["mark"] = mark
+    category, value = ("y", "x") if kind == "horizontal_bar" else ("x", "y")
+    if kind != "pie":
+        axis = dict(spec["encoding"][category].get("axis") or {})
+        if kind != "horizontal_bar":
+            axis["labelAngle"] = rng.choice([0, 0, -30, -45, 45, -90])
+        spec["encoding"][category]["axis"] = axis
+        spec["encoding"][value]["axis"] = {
+            "format": rng.choice([None, ",", "~s", ".1f", "~g", "$,"]),
+            "orient": rng.choice(["left", "left", "right"] if value == "y" else ["bottom", "bottom", "top"])}
+        spec["encoding"][value]["axis"] = {k: v for k, v in spec["encoding"][value]["axis"].items() if v is not None}
+        spec["width"], spec["height"] = rng.choice([(240, 200), (300, 300), (420, 260), (560, 240), (640, 360)])
+    return spec
+
+
+def vega_charts(split: str, n: int, seed: int = 0, kinds: tuple[str, ...] = KINDS, variety: bool = False):
+    """`n` charts of each kind in `split`'s themes: (kind, theme, spec, truth), the same for the same seed. With
+    `variety` (development themes only), each restyled by `vega_variety` from a draw of its own (the plain charts'
+    draws stay as they are)."""
+    if variety and split != "dev":
+        raise ValueError("variety widens the development split only: measure-only charts stay as drawn")
     for kind in kinds:
         for i in range(n):
             spec, truth = vega_chart(kind, split, random.Random(f"vega-{seed}-{split}-{kind}-{i}"))
+            if variety:
+                spec = vega_variety(spec, kind, random.Random(f"vega-variety-{seed}-{kind}-{i}"))
             yield kind, spec["config"]["_theme"], spec, truth
 
 
