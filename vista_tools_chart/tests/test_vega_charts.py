@@ -257,3 +257,81 @@ def test_light_grey_frame_edges_under_the_axis_are_no_tick_marks():
                                                                "tickColor": "#cccccc", "gridColor": "#999999",
                                                                "gridWidth": 1}, size=(360, 240))
     assert [row[0] for row in table["rows"]] == [row[0] for row in truth["rows"]] and read_right(truth, table), table
+
+
+@pytest.mark.parametrize(("kind", "index", "theme", "encoding"), [
+    ("bar", 2, "carbong10", {"y": {"orient": "right"}}),               # the value axis right of the plot
+    ("grouped_bar", 6, "default", {"y": {"orient": "right", "format": "~s"}}),
+    ("line", 3, "dark", {"y": {"orient": "right"}}),
+    ("horizontal_bar", 1, "carbong10", {"x": {"orient": "top"}}),      # the value axis above the plot
+])
+def test_a_value_axis_on_the_far_side_of_the_plot_is_read(kind, index, theme, encoding):
+    truth, table = _read_styled(kind, index, theme, 0, encoding=encoding)
+    assert [row[0] for row in table["rows"]] == [row[0] for row in truth["rows"]], table
+    assert read_right(truth, table, bars=kind != "line"), table
+
+
+def _read_restyled(kind: str, index: int, theme: str, seed: int, config: dict, mark: dict | None = None,
+                   encoding: dict | None = None, size: tuple[int, int] | None = None) -> tuple[dict, dict]:
+    """A development chart restyled as `render_vega.vega_variety` may draw it: `config` merged into the spec's config
+    (its "axis" into the axis config), `mark` into the mark, `encoding` ({channel: axis settings}) into the axes."""
+    spec, truth = vega_chart(kind, "dev", random.Random(f"vega-{seed}-dev-{kind}-{index}"))
+    assert spec["config"]["_theme"] == theme
+    spec["config"]["axis"] |= config.pop("axis", {})
+    spec["config"] |= config
+    spec["mark"] = (spec["mark"] if isinstance(spec["mark"], dict) else {"type": spec["mark"]}) | (mark or {})
+    for channel, settings in (encoding or {}).items():
+        spec["encoding"][channel]["axis"] = (spec["encoding"][channel].get("axis") or {}) | settings
+    if size:
+        spec["width"], spec["height"] = size
+    return truth, parse_chart(render_vega(spec)).table()
+
+
+@pytest.mark.parametrize(("index", "theme", "config", "mark", "size"), [
+    # the legend over the pie: 'Sigma''s square lies on the blue wedge, part of it
+    (4, "carbong10", {"legend": {"orient": "bottom-right", "symbolType": "square", "symbolSize": 40,
+                                 "labelFontSize": 9}, "range": {"category": {"scheme": "tableau10"}}},
+     {"stroke": None}, (380, 380)),
+    # 'Delta''s ring on the green wedge, read into its label as 'o Delta'
+    (7, "vox", {"_scale": 1.5, "legend": {"orient": "top-right", "symbolType": "circle", "symbolSize": 40,
+                                          "labelFontSize": 13}, "range": {"category": {"scheme": "accent"}},
+                "title": {"anchor": "start", "fontSize": 14}},
+     {"stroke": "white", "padAngle": 0.03}, (160, 160)),
+])
+def test_a_legend_swatch_on_a_wedge_of_its_own_colour_names_it(index, theme, config, mark, size):
+    truth, table = _read_restyled("pie", index, theme, 0, config, mark=mark, size=size)
+    assert sorted(row[0] for row in table["rows"]) == sorted(row[0] for row in truth["rows"]), table
+    assert read_right(truth, table), table
+
+
+def test_a_donut_whose_wedges_stand_apart_is_a_pie():
+    # a hole in the middle and white gaps 3% of a turn wide between the wedges: no one piece after a 5 px closing
+    truth, table = _read_restyled("pie", 6, "ggplot2", 0,
+                                  {"_scale": 2.0, "legend": {"orient": "left", "symbolType": "square",
+                                                             "symbolSize": 150, "labelFontSize": 9},
+                                   "range": {"category": {"scheme": "paired"}}},
+                                  mark={"stroke": "white", "innerRadius": 50, "padAngle": 0.03}, size=(220, 220))
+    assert read_right(truth, table), table
+
+
+def test_light_grey_slanted_labels_under_an_axis_line_mark_their_upper_ends():
+    # no tick marks; the labels at -45 degrees in a light grey monospace, the axis line crossing the top of their
+    # boxes: read as the labels' middles, 9 px left of the points, every value off by up to 20%
+    truth, table = _read_restyled("line", 5, "quartz", 0,
+                                  {"_scale": 1.25, "axis": {"labelFontSize": 10, "labelFont": "DejaVu Sans Mono",
+                                                            "labelPadding": 2, "ticks": False, "grid": False},
+                                   "legend": {"orient": "right", "symbolType": "diamond"}},
+                                  mark={"point": True, "strokeWidth": 2},
+                                  encoding={"x": {"labelAngle": -45}, "y": {"format": "~s"}}, size=(420, 260))
+    assert read_right(truth, table), table
+
+
+def test_the_restyled_charts_widen_the_development_split_only():
+    from vista_tools_chart.render_vega import vega_charts
+
+    plain = list(vega_charts("dev", 2, seed=3))
+    restyled = list(vega_charts("dev", 2, seed=3, variety=True))
+    assert [truth for *_, truth in plain] == [truth for *_, truth in restyled]  # the same data, restyled
+    assert [spec for *_, spec, _ in plain] != [spec for *_, spec, _ in restyled]
+    with pytest.raises(ValueError, match="development split only"):
+        list(vega_charts("measure", 1, variety=True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import numpy as np
 
@@ -50,29 +51,55 @@ def _aligned_groups(texts: list[Text], key, tolerance: float) -> list[list[Text]
     return [g for g in groups if len(g) >= 2]
 
 
+_DASH = re.compile(r"^[-−–—]\s*(?=\d)")
+
+
+def _undashed(t: Text) -> Text:
+    return Text(_DASH.sub("", t.text), t.box, t.score) if _DASH.match(t.text) else t
+
+
 def find_scales(texts: list[Text], marks: np.ndarray | None = None) -> tuple[Scale | None, Scale | None]:
     """The best vertical (y) and horizontal (x) numeric axis, each from labels aligned like tick labels. With the
     mask of the chart's marks, a column of numbers standing among the marks (a line's value labels above its points
-    line up too, and are linear in their height) is not an axis: tick labels stand left of or under the marks."""
+    line up too, and are linear in their height) is not an axis: tick labels stand left of or under the marks, or,
+    where no axis stands there, on the far side: right of them (left-aligned) or above them (`Scale.far`)."""
     numeric = [t for t in texts if t.number is not None]
-    left, low = -np.inf, np.inf
+    left, low, right, high = -np.inf, np.inf, np.inf, -np.inf
     if marks is not None and marks.any():
         ys, xs = np.nonzero(marks)
         left, low = float(np.percentile(xs, 2)), float(np.percentile(ys, 98))
+        right, high = float(np.percentile(xs, 98)), float(np.percentile(ys, 2))
     result = []
-    for direction, keys in (("y", (lambda t: t.box[2], lambda t: t.cx)), ("x", (lambda t: t.cy,))):
-        best, best_quality, best_where = None, 0.0, 0.0
-        for key in keys:
+    # tick labels left of the plot line up at their right ends or middles, those right of it at their left ends
+    for direction, keys in (("y", ((lambda t: t.box[2], True), (lambda t: t.cx, True), (lambda t: t.box[0], False))),
+                            ("x", ((lambda t: t.cy, True),))):
+        best, best_quality, best_where, best_far = None, 0.0, 0.0, True
+        for key, near_side in keys:
             for group in _aligned_groups(numeric, key, 7.0):
                 scale, quality = fit_scale(group, direction)
-                if scale is None or direction == "y" and np.mean([t.cx for t in scale.ticks]) > left + 5 \
-                        or direction == "x" and np.mean([t.cy for t in scale.ticks]) < low - 5:
+                if not near_side and any(_DASH.match(t.text) for t in group):
+                    # right of the plot, a tick mark left of its label may be read as a minus sign ('-10')
+                    undashed, undashed_quality = fit_scale([_undashed(t) for t in group], direction)
+                    if undashed is not None and undashed_quality > quality:
+                        scale, quality = undashed, undashed_quality
+                if scale is None or quality < 2.5:
                     continue
-                # the y axis sits on the left, the x axis at the bottom: prefer them to stray aligned labels
+                if direction == "y":
+                    near = near_side and np.mean([t.cx for t in scale.ticks]) <= left + 5
+                    far = np.mean([t.box[0] for t in scale.ticks]) >= right - 5
+                else:
+                    near = np.mean([t.cy for t in scale.ticks]) >= low - 5
+                    far = np.mean([t.box[3] for t in scale.ticks]) <= high + 5
+                if not near and not far:
+                    continue
+                # the y axis sits on the left, the x axis at the bottom: prefer them to stray aligned labels, and
+                # to an axis on the far side (a second one there is a twin axis)
                 where = -scale.ticks[0].cx if direction == "y" else scale.ticks[0].cy
-                if best is None or (quality, where) > (best_quality, best_where):
-                    best, best_quality, best_where = scale, quality, where
-        result.append(best if best is not None and best_quality >= 2.5 else None)
+                if near and best_far or (near or best_far) and (quality, where) > (best_quality, best_where):
+                    best, best_quality, best_where, best_far = scale, quality, where, not near
+        if best is not None:
+            best.far = best_far
+        result.append(best)
     return result[0], result[1]
 
 
@@ -83,8 +110,8 @@ def right_y_axis(texts: list[Text], marks: np.ndarray, left_axis: Scale) -> Scal
     if not marks.any():
         return None
     right = float(np.percentile(np.nonzero(marks)[1], 98))
-    numeric = [t for t in texts if t.number is not None and t.box[0] > right - 2 and id(t) not in
-               {id(u) for u in left_axis.ticks}]
+    numeric = [t for t in texts if t.number is not None and t.box[0] > right - 2 and t.box not in
+               {u.box for u in left_axis.ticks}]
     for group in _aligned_groups(numeric, lambda t: t.box[0], 7.0):
         scale, quality = fit_scale(group, "y")
         if scale is not None and len(scale.ticks) >= 3 and quality >= 4.5 \
@@ -106,10 +133,18 @@ def snap_to_tick_marks(rgb: np.ndarray, scale: Scale | None) -> Scale | None:
     h, w = rgb.shape[:2]
     snapped = []
     for t in scale.ticks:
-        if scale.direction == "y":
+        if scale.direction == "y" and scale.far:
+            x1 = int(max(1, t.box[0] - 1))
+            band = image[:, max(0, x1 - 12):x1]
+            centre, stripes = t.cy, band.mean(axis=1)
+        elif scale.direction == "y":
             x0 = int(min(w - 1, t.box[2] + 1))
             band = image[:, x0:min(w, x0 + 12)]
             centre, stripes = t.cy, band.mean(axis=1)
+        elif scale.far:
+            y0 = int(min(h - 1, t.box[3] + 1))
+            band = image[y0:min(h, y0 + 12)]
+            centre, stripes = t.cx, band.mean(axis=0)
         else:
             y1 = int(max(1, t.box[1] - 1))
             band = image[max(0, y1 - 12):y1]
@@ -137,7 +172,7 @@ def snap_to_tick_marks(rgb: np.ndarray, scale: Scale | None) -> Scale | None:
     if len(snapped) < 2 or len({round(p) for p, _ in snapped}) < 2:
         return scale
     slope, intercept = np.polyfit([p for p, _ in snapped], [v for _, v in snapped], 1)
-    refitted = Scale(scale.direction, float(slope), float(intercept), scale.ticks)
+    refitted = Scale(scale.direction, float(slope), float(intercept), scale.ticks, scale.far)
     # a stray stripe (a bar's edge, a line crossing the band) must not bend the scale the labels gave
     if any(abs(refitted.pixel(v) - p) > 1.5 for p, v in snapped) or abs(slope / scale.slope - 1) > 0.03:
         return scale

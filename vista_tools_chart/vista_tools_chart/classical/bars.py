@@ -187,20 +187,23 @@ def read_bars(parser, texts, body, rects, scale: Scale, vertical: bool, colours,
     if vertical:
         bottom = max(max(r.y1 for r in rects), max(t.cy for t in scale.ticks))
         candidates = join_stacked(parser.rgb, candidates)
-        tick_row = rows_below(candidates, bottom, left=min(t.box[0] for t in scale.ticks))
+        # category labels stand right of the value axis's tick labels, or anywhere under the bars when those stand
+        # on the right
+        label_left = 0.0 if scale.far else min(t.box[0] for t in scale.ticks)
+        tick_row = rows_below(candidates, bottom, left=label_left)
         groups = _groups(rects, vertical, series_named=len(names) >= 2)
         positions = [float(np.mean([rects[i].cx for i in g])) for g in groups]
         # read again only where a bar has no label over it: labels merged into one line are cut by assign_labels
         # (reading the strip again at twice the size took a fifth of a vertical bar chart's time, mostly for them)
         if len(tick_row) < len(groups) and _unlabelled(positions, tick_row):
-            tick_row = parser.reread_row(tick_row, bottom, min(t.box[0] for t in scale.ticks))
+            tick_row = parser.reread_row(tick_row, bottom, label_left)
         tick_row = unread_labels(parser.rgb, positions, tick_row, "x")
         groups, positions = _empty_categories(rects, groups, positions, tick_row, vertical)
         group_labels = assign_labels(parser.rgb, parser.ink, positions, tick_row, "x")
         top = min(min(r.y0 for r in rects), min(t.box[1] for t in scale.ticks))
         title, x_label, y_label = parser.title_and_axis_labels(
             body, top, {id(t) for t in tick_row} | used_texts | value_label_texts,
-            left=min(t.box[0] for t in scale.ticks),
+            left=None if scale.far else label_left, right=max(t.box[2] for t in scale.ticks) if scale.far else None,
             bottom=max((t.box[3] for t in tick_row), default=bottom))
     else:
         left = min(min(r.x0 for r in rects), min(t.cx for t in scale.ticks))
@@ -219,7 +222,7 @@ def read_bars(parser, texts, body, rects, scale: Scale, vertical: bool, colours,
         title, x_label, y_label = parser.title_and_axis_labels(
             body, top, {id(t) for t in tick_column} | used_texts | value_label_texts,
             left=min((t.box[0] for t in tick_column), default=left),
-            bottom=max(t.box[3] for t in scale.ticks))
+            bottom=bottom_px if scale.far else max(t.box[3] for t in scale.ticks))
     group_labels = dedupe(mend_sequence(group_labels, positions))
     # series in drawing order: by where their bars sit inside the groups (left to right, top down)
     rank = {c: float(np.mean([g.index(i) for g in groups for i in g if rects[i].colour == c]))

@@ -37,12 +37,17 @@ def rows_below(texts: list[Text], y: float, left: float) -> list[Text]:
     return sorted(row, key=lambda t: t.cx)
 
 
-def anchor(ink: np.ndarray, t: Text) -> float:
+def anchor(ink: np.ndarray, t: Text, faint: np.ndarray | None = None) -> float:
     """The column a category label marks: its middle, or for a slanted label (its letters' ink runs at 15-75
     degrees) its upper end, which hangs from the axis at its tick (Bokeh's, Vega-Lite's and Plotly's rotated labels
-    end there, whichever way they lean: the middle stands half the label's width to the side)."""
+    end there, whichever way they lean: the middle stands half the label's width to the side). The letters are
+    `ink`, or `faint` (light grey ink) where `ink` holds next to none of them: a light grey label is slanted too."""
     x0, y0, x1, y1 = (int(round(v)) for v in t.box)
-    ys, xs = np.nonzero(ink[max(0, y0):y1 + 1, max(0, x0):x1 + 1])
+    letters = ink[max(0, y0):y1 + 1, max(0, x0):x1 + 1]
+    if letters.sum() < 20 and faint is not None:
+        letters = faint[max(0, y0):y1 + 1, max(0, x0):x1 + 1]
+    # less an axis line crossing the box (a row of ink across it)
+    ys, xs = np.nonzero(letters & (letters.mean(axis=1, keepdims=True) < 0.8))
     if t.on_end or len(xs) < 20:
         return t.cx
     values, vectors = np.linalg.eigh(np.cov(np.stack([xs, ys]).astype(float)))

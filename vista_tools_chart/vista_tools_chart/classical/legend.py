@@ -201,3 +201,48 @@ def colours_only_the_legend_shows(rgb: np.ndarray, texts: list[Text], entries: l
             rows.append(t.cy)
             taken.add(id(t))
     return added
+
+
+def swatches_on_their_own_colour(labels: np.ndarray, texts: list[Text],
+                                 entries: list[LegendEntry]) -> list[LegendEntry]:
+    """Legend entries whose swatch lies on a mark of its own colour (a legend drawn over a pie: the swatch is part
+    of the wedge under it, no piece of its own): a text in the legend's column, a row step from an entry, with no
+    entry of its own, and where the entries' swatches stand left of their texts, most of the pixels of one colour
+    no entry names."""
+    if len(entries) < 2:
+        return []
+    column = float(np.median([e.text.box[0] for e in entries]))
+    if any(abs(e.text.box[0] - column) > 4 for e in entries):
+        return []
+    near = float(np.median([e.text.box[0] - e.swatch[2] for e in entries]))
+    far = float(np.median([e.text.box[0] - e.swatch[0] for e in entries]))
+    rows = sorted(e.text.cy for e in entries)
+    step = float(np.median(np.diff(rows)))
+    named = {e.color_index for e in entries}
+    taken = {id(e.text) for e in entries}
+    h, w = labels.shape
+    added: list[LegendEntry] = []
+    for t in sorted(texts, key=lambda t: abs(t.cy - np.mean(rows))):
+        if id(t) in taken or min(abs(t.cy - r) for r in rows) > 1.3 * step \
+                or min(abs(t.cy - r) for r in rows) < 0.6 * step:
+            continue
+        head, _, rest = t.text.partition(" ")
+        if abs(t.box[0] - (column - far)) <= 4 and len(head) == 1 and rest.strip():
+            # the symbol read into the text as a letter ('o Delta' for a ring on a wedge): the label is the rest
+            t = Text(rest.strip(), (column, t.box[1], t.box[2], t.box[3]), t.score)
+        elif abs(t.box[0] - column) > 4:
+            continue
+        y0, y1 = int(max(0, t.cy - 0.3 * t.height)), int(min(h, t.cy + 0.3 * t.height + 1))
+        x0, x1 = int(max(0, t.box[0] - far)), int(min(w, t.box[0] - near + 1))
+        core = labels[y0:y1, x0:x1]
+        if core.size < 6:
+            continue
+        counts = np.bincount(core[core >= 0].ravel(), minlength=1)
+        colour = int(np.argmax(counts))
+        if counts[colour] < 0.6 * core.size or colour in named:
+            continue
+        added.append(LegendEntry(label=t.text, color_index=colour, text=t,
+                                 swatch=(float(x0), float(y0), float(x1), float(y1))))
+        named.add(colour)
+        rows.append(t.cy)
+    return added

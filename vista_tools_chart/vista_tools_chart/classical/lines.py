@@ -18,6 +18,11 @@ def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend
     labels = np.where(parser.text_mask | gridlines((labels >= 0) & ~parser.text_mask, labels), -1, labels)
     tick_x = min(t.box[0] for t in scale.ticks)
     plot_left = max(t.box[2] for t in scale.ticks)
+    plot_right = float(parser.width)
+    if scale.far:  # tick labels on the right: the plot spans the marks (the y axis's line is no category's tick)
+        marked = np.nonzero((labels >= 0).any(axis=0))[0]
+        if len(marked):
+            tick_x, plot_left, plot_right = 0.0, float(marked[0]) - 2, float(marked[-1]) + 2
     # a grey there is a gridline or anti-aliased text unless it draws a line across the plot; of a grey series,
     # only that line: not the tick marks and spines of its colour, nor the grey fringe of a darker line
     for c in range(len(colours)):
@@ -54,16 +59,24 @@ def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend
     # tick marks in black, or in a mid grey (Vega-Lite's), or a light grey under a light grey axis line, or else
     # the labels' middles; marks only where every label has one near its middle (a grey gridline's dashes under
     # the axis are no tick marks)
-    positions = next((marks for marks in (tick_marks(parser.strong_ink, bottom, plot_left),
-                                          tick_marks(parser.ink, bottom, plot_left),
-                                          _within_labels(tick_marks(parser.faint_ink, bottom, plot_left), tick_row))
-                      if _under_labels(marks, tick_row)), [anchor(parser.ink, t) for t in tick_row])
+    def marks_under(ink: np.ndarray) -> list[float]:
+        return [m for m in tick_marks(ink, bottom, plot_left) if m <= plot_right]
+
+    positions = next((marks for marks in (marks_under(parser.strong_ink), marks_under(parser.ink),
+                                          _within_labels(marks_under(parser.faint_ink), tick_row))
+                      if _under_labels(marks, tick_row)), None)
+    # or else where the labels stand: less surely than tick marks (a slanted label's end stands a few pixels off
+    # its point), so the lines' vertices may move them further
+    anchored = positions is None
+    if positions is None:
+        positions = [anchor(parser.ink, t, parser.faint_ink) for t in tick_row]
     tick_row = unread_labels(parser.rgb, positions, tick_row, "x")
     categories = dedupe(mend_sequence(assign_labels(parser.rgb, parser.ink, positions, tick_row, "x"), positions))
     digits = precision(scale)
     spacing = float(np.median(np.diff(positions))) if len(positions) > 1 else 0.2 * parser.width
     # a marker that OCR read as a letter ('9', 'R') is still a marker: markers are looked up before the text is cut
-    positions = vertex_positions([p for c, p in columns.items() if c not in markers], positions, spacing)
+    positions = vertex_positions([p for c, p in columns.items() if c not in markers], positions, spacing,
+                                 reach=0.12 if anchored else 0.05)
     heights = {c: [_height_at((unmasked if c in markers else labels) == c, profile, x, spacing,
                               reach=0.25 * spacing if c in markers else 3)
                    for x in positions] for c, profile in columns.items()}
@@ -89,8 +102,8 @@ def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend
     top = min(min(t.box[1] for t in scale.ticks),
               min(int(np.min(np.nonzero(np.any(labels == c, axis=1))[0])) for c in columns))
     title, x_label, y_label = parser.title_and_axis_labels(
-        body, top, {id(t) for t in tick_row} | {id(t) for t in scale.ticks}, left=tick_x,
-        bottom=max(t.box[3] for t in tick_row))
+        body, top, {id(t) for t in tick_row} | {id(t) for t in scale.ticks}, left=None if scale.far else tick_x,
+        right=max(t.box[2] for t in scale.ticks) if scale.far else None, bottom=max(t.box[3] for t in tick_row))
     if len(series) == 1 and series[0].name == "value" and y_label:
         series[0].name = y_label
     return ChartParse(parser.width, parser.height, "line", title, x_label, y_label, texts, series, marks, categories,
@@ -190,21 +203,24 @@ def _side_fits(profile: np.ndarray, x: float, spacing: float) -> list[np.ndarray
     return fits
 
 
-def vertex_positions(profiles: list[np.ndarray], positions: list[float], spacing: float) -> list[float]:
+def vertex_positions(profiles: list[np.ndarray], positions: list[float], spacing: float,
+                     reach: float = 0.05) -> list[float]:
     """The categories' columns, where the lines' vertices stand: where two segments of clearly different slopes
     meet, their crossing is the vertex whatever the ticks (or the labels' middles) say. A renderer may draw its
     tick marks a pixel off the points (Vega-Lite shifts them half a pixel onto the pixel grid, 0.75 px at 1.5x),
     a label's middle can stand a pixel or two off its point where no tick marks are drawn, and a steep segment read
     a pixel off is read 3-5 px high or low. Categories stand evenly spaced: where vertices show at three categories
     or more, the evenly spaced columns fitted through them (which place the first and last points too, ends of a
-    single segment); else the positions moved by the vertices' median offset (at two or more), else as given."""
+    single segment); else the positions moved by the vertices' median offset (at two or more), else as given.
+    A vertex counts within `reach` of the spacing of its position (more where the labels, not tick marks, placed
+    the positions)."""
     crossings: dict[int, list[float]] = {}
     for profile in profiles:
         for k, x in enumerate(positions):
             fits = _side_fits(profile, x, spacing)
             if len(fits) == 2 and abs(fits[0][0] - fits[1][0]) >= 0.5:
                 crossing = (fits[1][1] - fits[0][1]) / (fits[0][0] - fits[1][0])
-                if abs(crossing - x) <= max(2.0, 0.05 * spacing):
+                if abs(crossing - x) <= max(2.0, reach * spacing):
                     crossings.setdefault(k, []).append(float(crossing))
     even = len(positions) >= 3 and float(np.ptp(np.diff(positions))) <= 0.1 * spacing
     if even and len(crossings) >= 3:
@@ -213,7 +229,7 @@ def vertex_positions(profiles: list[np.ndarray], positions: list[float], spacing
         slope, intercept = np.polyfit(ks, seen, 1)
         fitted = [float(intercept + slope * k) for k in range(len(positions))]
         if max(abs(fitted[k] - x) for k, x in zip(ks, seen)) <= 1.0 \
-                and max(abs(f - p) for f, p in zip(fitted, positions)) <= max(3.0, 0.1 * spacing):
+                and max(abs(f - p) for f, p in zip(fitted, positions)) <= max(3.0, (reach + 0.05) * spacing):
             return fitted
     offsets = [c - positions[k] for k, found in crossings.items() for c in found]
     shift = float(np.median(offsets)) if len(offsets) >= 2 else 0.0

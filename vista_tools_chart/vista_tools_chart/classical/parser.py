@@ -14,7 +14,7 @@ from .axes import find_scales, right_y_axis, snap_to_tick_marks
 from .bars import on_baseline, read_bars, rectangles, short_bars_checked, spread
 from .colours import Pixels, as_rgb, find_backgrounds, find_colours, label_pixels
 from .labels import rows_below
-from .legend import colours_only_the_legend_shows, find_legend, unlabelled_swatches
+from .legend import colours_only_the_legend_shows, find_legend, swatches_on_their_own_colour, unlabelled_swatches
 from .lines import read_lines
 from .pie import is_disk, read_pie
 from .results import ChartParse, ChartParseError, LegendEntry, Series
@@ -47,6 +47,7 @@ class ChartParser:
         self.faint_ink = (neutral & (contrast > 25))[pixels.inverse]  # light grey tick marks and axis lines too
         legend = find_legend(texts, labels, text_mask)
         legend += self.unread_legend_labels(texts, legend, np.where(text_mask, -1, labels))
+        legend += swatches_on_their_own_colour(labels, texts, legend)
         missed = colours_only_the_legend_shows(self.rgb, texts, legend, backgrounds, colours)
         if missed:
             colours = colours + [colour for colour, _ in missed]
@@ -114,12 +115,15 @@ class ChartParser:
         return series, index
 
     def title_and_axis_labels(self, body: list[Text], top: float, used: set[int],
-                              left: float | None = None, bottom: float | None = None) -> tuple[str, str, str]:
+                              left: float | None = None, bottom: float | None = None,
+                              right: float | None = None) -> tuple[str, str, str]:
         rest = [t for t in body if id(t) not in used and t.number is None]
         # a title sits above the plot: its middle above the top of the highest tick label or mark (its box may reach
         # a pixel or two below it)
         title = " ".join(t.text for t in sorted([t for t in rest if t.cy < top], key=lambda t: (t.cy, t.cx)))
-        y_label = " ".join(t.text for t in rest if left is not None and t.box[2] < left and t.cy >= top)
+        # the y axis's title left of its tick labels, or right of them for an axis on the right (`right`)
+        y_label = " ".join(t.text for t in rest if t.cy >= top and (left is not None and t.box[2] < left
+                                                                     or right is not None and t.box[0] > right))
         x_label = " ".join(t.text for t in rest if bottom is not None and t.box[1] > bottom)
         return title, x_label, y_label
 

@@ -18,26 +18,39 @@ from .results import ChartParse, ChartParseError, Mark, Series
 def is_disk(labels: np.ndarray) -> bool:
     """Whether the coloured marks are mostly one round blob (a pie; wedge edges closed over, as `_pie` does)."""
     coloured = cv2.morphologyEx((labels >= 0).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(coloured, connectivity=8)
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(coloured, connectivity=8)
     if n < 2:
         return False
-    x, y, w, h, area = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]
-    return min(w, h) >= 0.8 * max(w, h) and area >= 0.6 * math.pi * (max(w, h) / 2) ** 2
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, w, h, _ = stats[biggest]
+    return min(w, h) >= 0.8 * max(w, h) and _filled_area(comp, biggest) >= 0.6 * math.pi * (max(w, h) / 2) ** 2
+
+
+def _filled_area(components: np.ndarray, k: int) -> float:
+    """The area inside piece `k`'s outline, its holes filled: a donut's hole is part of its disk."""
+    contours, _ = cv2.findContours((components == k).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return max((cv2.contourArea(c) for c in contours), default=0.0)
 
 
 def read_pie(parser, texts, body, labels, colours, names, legend) -> ChartParse:
     # the disk's extent without the text: a black title closed onto a black wedge below it moved the centre up by
     # half the title's height, and every wedge's angle with it
     coloured = ((labels >= 0) & ~parser.text_mask).astype(np.uint8)
-    n, comp, stats, _ = cv2.connectedComponentsWithStats(
-        cv2.morphologyEx(coloured, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)), connectivity=8)
-    if n <= 1:
-        raise ChartParseError("found no numeric axis and no pie: no tick labels were read and no coloured "
-                              "disk was found")
-    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    x, y, w, h, area = stats[biggest]
-    radius = max(w, h) / 2
-    if area < 0.6 * math.pi * radius * radius or min(w, h) < 0.8 * max(w, h) or radius < 15:
+    # wedges drawn apart (a gap of the background between them, wider than a stroke) are closed over by a wider
+    # closing, tried only where the narrow one finds no disk (the rays below still check that it is a pie)
+    for size in (5, max(9, int(0.04 * min(parser.width, parser.height)) | 1)):
+        n, comp, stats, _ = cv2.connectedComponentsWithStats(
+            cv2.morphologyEx(coloured, cv2.MORPH_CLOSE, np.ones((size, size), np.uint8)), connectivity=8)
+        if n <= 1:
+            raise ChartParseError("found no numeric axis and no pie: no tick labels were read and no coloured "
+                                  "disk was found")
+        biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        x, y, w, h, _ = stats[biggest]
+        radius = max(w, h) / 2
+        disk = _filled_area(comp, biggest) >= 0.6 * math.pi * radius * radius and min(w, h) >= 0.8 * max(w, h)
+        if disk:
+            break
+    if not disk or radius < 15:
         raise ChartParseError("found no numeric axis and the coloured marks do not form a pie")
     cx, cy = x + w / 2, y + h / 2
     steps = 1440

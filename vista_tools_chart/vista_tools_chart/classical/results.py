@@ -12,12 +12,14 @@ CHART_TYPES = ("bar", "horizontal_bar", "line", "pie", "unknown")
 
 @dataclass
 class Scale:
-    """A linear map value = slope * pixel + intercept along one image direction ('x' or 'y')."""
+    """A linear map value = slope * pixel + intercept along one image direction ('x' or 'y'); `far` when its tick
+    labels stand on the plot's far side (a y axis on the right, an x axis on top)."""
 
     direction: str
     slope: float
     intercept: float
     ticks: list[Text]
+    far: bool = False
 
     def value(self, pixel: float) -> float:
         return self.slope * pixel + self.intercept
