@@ -17,13 +17,21 @@ from .results import ChartParse, ChartParseError, Mark, Series
 
 def is_disk(labels: np.ndarray) -> bool:
     """Whether the coloured marks are mostly one round blob (a pie; wedge edges closed over, as `_pie` does)."""
-    coloured = cv2.morphologyEx((labels >= 0).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    n, comp, stats, _ = cv2.connectedComponentsWithStats(coloured, connectivity=8)
+    blob = _biggest_piece(labels >= 0, 5)
+    return blob is not None and blob[1]
+
+
+def _biggest_piece(mask: np.ndarray, size: int) -> tuple[tuple[int, int, int, int], bool] | None:
+    """The biggest piece of `mask` once gaps narrower than `size` pixels are closed: its box (x, y, w, h) and whether
+    it is a disk (round within 0.8, its outline filling 0.6 of the circle). None where the mask is empty."""
+    closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((size, size), np.uint8))
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     if n < 2:
-        return False
+        return None
     biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    x, y, w, h, _ = stats[biggest]
-    return min(w, h) >= 0.8 * max(w, h) and _filled_area(comp, biggest) >= 0.6 * math.pi * (max(w, h) / 2) ** 2
+    x, y, w, h = (int(v) for v in stats[biggest][:4])
+    disk = min(w, h) >= 0.8 * max(w, h) and _filled_area(comp, biggest) >= 0.6 * math.pi * (max(w, h) / 2) ** 2
+    return (x, y, w, h), disk
 
 
 def _filled_area(components: np.ndarray, k: int) -> float:
@@ -35,21 +43,18 @@ def _filled_area(components: np.ndarray, k: int) -> float:
 def read_pie(parser, texts, body, labels, colours, names, legend) -> ChartParse:
     # the disk's extent without the text: a black title closed onto a black wedge below it moved the centre up by
     # half the title's height, and every wedge's angle with it
-    coloured = ((labels >= 0) & ~parser.text_mask).astype(np.uint8)
+    coloured = (labels >= 0) & ~parser.text_mask
     # wedges drawn apart (a gap of the background between them, wider than a stroke) are closed over by a wider
     # closing, tried only where the narrow one finds no disk (the rays below still check that it is a pie)
     for size in (5, max(9, int(0.04 * min(parser.width, parser.height)) | 1)):
-        n, comp, stats, _ = cv2.connectedComponentsWithStats(
-            cv2.morphologyEx(coloured, cv2.MORPH_CLOSE, np.ones((size, size), np.uint8)), connectivity=8)
-        if n <= 1:
+        blob = _biggest_piece(coloured, size)
+        if blob is None:
             raise ChartParseError("found no numeric axis and no pie: no tick labels were read and no coloured "
                                   "disk was found")
-        biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        x, y, w, h, _ = stats[biggest]
-        radius = max(w, h) / 2
-        disk = _filled_area(comp, biggest) >= 0.6 * math.pi * radius * radius and min(w, h) >= 0.8 * max(w, h)
+        (x, y, w, h), disk = blob
         if disk:
             break
+    radius = max(w, h) / 2
     if not disk or radius < 15:
         raise ChartParseError("found no numeric axis and the coloured marks do not form a pie")
     cx, cy = x + w / 2, y + h / 2
