@@ -348,3 +348,27 @@ def test_unscored_episodes_stay_out_of_the_training_metrics():
     assert rewards == [1.0, None, None, 0.0]
     assert logged["accuracy"] == 0.5 and logged["unscored_rate"] == 0.5
 
+
+
+def test_steps_without_a_learning_signal_are_named_once_with_what_to_change(policy_dir, registry, tmp_path, caplog):
+    trainer, _, records = trainer_for(policy_dir, registry, tmp_path, grpo_steps=1)
+    trainer.train()
+    steps = [r for r in records if "reward" in r]
+    assert steps and "frac_reward_zero_std" in steps[0]  # the entry the watch reads is in TRL's real log
+
+    def log(step, frac):
+        trainer.state.global_step = step
+        trainer.callback_handler.on_log(trainer.args, trainer.state, trainer.control, {
+            "frac_reward_zero_std": frac, "reward": -0.25, "tool_calls_per_episode": 0.0})
+
+    with caplog.at_level("WARNING", logger="vista_trainer.grpo"):
+        for step in range(2, 6):
+            log(step, 1.0)
+        assert "no learning signal" not in caplog.text  # four silent steps: patience is five
+        log(6, 1.0)
+        log(7, 1.0)
+        warned = [r.getMessage() for r in caplog.records if "no learning signal" in r.getMessage()]
+        assert len(warned) == 1 and "steps 2-6" in warned[0] and "mean -0.25" in warned[0]
+        assert "call a tool 0.00 times" in warned[0] and "--temperature" in warned[0]
+        log(8, 0.5)
+        assert "step 8: a learning signal again (50% of groups had equal rewards) after 6 steps" in caplog.text

@@ -231,6 +231,43 @@ def metrics_callback(on_metrics: Callable[[dict], None]):
     return Forward()
 
 
+def signal_watch(patience: int = 5):
+    """A `TrainerCallback` saying, once, when GRPO has had no learning signal for ``patience`` steps in a row: in every
+    group all the episodes earned the same reward (TRL's ``frac_reward_zero_std`` at 1.0), so every advantage and the
+    loss are 0 and the policy does not move; and saying when the signal comes back. Typical after BC of a teacher
+    that rarely uses the tools: the policy never samples them, and GRPO has nothing to tell apart."""
+    from transformers import TrainerCallback
+
+    class SignalWatch(TrainerCallback):
+        def __init__(self):
+            self.silent = 0  # steps in a row, as far as the logs tell, whose groups all had equal rewards
+            self.warned = False
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not logs or "frac_reward_zero_std" not in logs or not state.is_world_process_zero:
+                return
+            if logs["frac_reward_zero_std"] is None or logs["frac_reward_zero_std"] < 1.0:
+                if self.warned:
+                    log.warning("GRPO step %d: a learning signal again (%.0f%% of groups had equal rewards) after "
+                                "%d steps without", state.global_step, 100 * (logs["frac_reward_zero_std"] or 0.0),
+                                self.silent)
+                self.silent, self.warned = 0, False
+                return
+            self.silent += max(1, args.logging_steps)
+            if self.silent >= patience and not self.warned:
+                self.warned = True
+                calls = logs.get("tool_calls_per_episode")
+                log.warning("GRPO steps %d-%d had no learning signal: in every group all %d episodes earned the same "
+                            "reward (mean %s), so the advantages and the loss are 0 and the policy does not change; "
+                            "the sampled episodes call a tool %s times on average. Varied samples are what GRPO "
+                            "learns from: raise --temperature or --num_generations, or give BC more tool episodes "
+                            "(--expert_tool_share)", state.global_step - self.silent + 1, state.global_step,
+                            args.num_generations, "n/a" if logs.get("reward") is None else f"{logs['reward']:.2f}",
+                            "n/a" if calls is None else f"{calls:.2f}")
+
+    return SignalWatch()
+
+
 def check_trl_version() -> None:
     import trl
 
@@ -247,7 +284,8 @@ def build_trainer(model, codec, args, rollout, *, reward_name: str, tool_names: 
     (TRL builds the KL reference from its path, or switches the LoRA adapters off)."""
     check_trl_version()
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is TRL-experimental, used deliberately
-    callbacks = [complete_checkpoints()] + ([metrics_callback(on_metrics)] if on_metrics is not None else [])
+    callbacks = [complete_checkpoints(), signal_watch()]
+    callbacks += [metrics_callback(on_metrics)] if on_metrics is not None else []
     placeholders = sorted(placeholder_ids(codec.processor))
     if placeholders and not args.use_vllm:
         # TRL suppresses the image token; a sampled video token would as surely break the forward pass (video
