@@ -335,3 +335,31 @@ def test_the_restyled_charts_widen_the_development_split_only():
     assert [spec for *_, spec, _ in plain] != [spec for *_, spec, _ in restyled]
     with pytest.raises(ValueError, match="development split only"):
         list(vega_charts("measure", 1, variety=True))
+
+
+def test_a_legend_of_tiny_triangles_read_as_one_word_is_cut_at_them():
+    # a row of 4 px triangles (half their box filled) between the names, read as 'EchoSigma'
+    truth, table = _read_restyled("pie", 9, "vox", 0,
+                                  {"_scale": 1.25, "legend": {"orient": "top", "symbolType": "triangle-up",
+                                                              "symbolSize": 40, "labelFontSize": 13},
+                                   "range": {"category": {"scheme": "paired"}},
+                                   "title": {"anchor": "end", "fontSize": 14}},
+                                  mark={"stroke": "white", "innerRadius": 72, "padAngle": 0.03}, size=(300, 300))
+    assert sorted(row[0] for row in table["rows"]) == sorted(row[0] for row in truth["rows"]), table
+    assert read_right(truth, table), table
+
+
+def test_a_right_value_axis_of_labels_detection_passed_over_is_read_again():
+    # 9 px tick labels right of the plot, no axis line, 1 px lines: two of six labels detected, and the years under
+    # the plot (on end) a row of numbers of their own
+    truth, table = _read_restyled("line", 7, "ggplot2", 0,
+                                  {"axis": {"labelFontSize": 9, "labelFont": "DejaVu Sans", "labelPadding": 8,
+                                            "domain": False, "tickSize": 5, "grid": False},
+                                   "legend": {"orient": "right", "symbolType": "circle", "symbolSize": 80,
+                                              "labelFontSize": 11},
+                                   "range": {"category": {"scheme": "set2"}}, "view": {"stroke": None},
+                                   "title": {"anchor": "start", "fontSize": 18}},
+                                  mark={"strokeWidth": 1}, encoding={"x": {"labelAngle": -90},
+                                                                     "y": {"format": "~s", "orient": "right"}},
+                                  size=(420, 260))
+    assert table["header"][1:] == ["West", "2022"] and read_right(truth, table), table

@@ -58,6 +58,13 @@ def _undashed(t: Text) -> Text:
     return Text(_DASH.sub("", t.text), t.box, t.score) if _DASH.match(t.text) else t
 
 
+def _digits_left(t: Text) -> float:
+    """Where a label's digits start: a tick mark read into it as a minus sign ('- 3') takes its share of the box
+    (so that it lines up with the labels read without their marks, '5', '0')."""
+    dash = _DASH.match(t.text)
+    return t.box[0] + t.width * len(dash[0]) / len(t.text) if dash else t.box[0]
+
+
 def find_scales(texts: list[Text], marks: np.ndarray | None = None) -> tuple[Scale | None, Scale | None]:
     """The best vertical (y) and horizontal (x) numeric axis, each from labels aligned like tick labels. With the
     mask of the chart's marks, a column of numbers standing among the marks (a line's value labels above its points
@@ -71,7 +78,7 @@ def find_scales(texts: list[Text], marks: np.ndarray | None = None) -> tuple[Sca
         right, high = float(np.percentile(xs, 98)), float(np.percentile(ys, 2))
     result = []
     # tick labels left of the plot line up at their right ends or middles, those right of it at their left ends
-    for direction, keys in (("y", ((lambda t: t.box[2], True), (lambda t: t.cx, True), (lambda t: t.box[0], False))),
+    for direction, keys in (("y", ((lambda t: t.box[2], True), (lambda t: t.cx, True), (_digits_left, False))),
                             ("x", ((lambda t: t.cy, True),))):
         best, best_quality, best_where, best_far = None, 0.0, 0.0, True
         for key, near_side in keys:

@@ -128,6 +128,7 @@ def find_colours(pixels: Pixels, backgrounds: list[np.ndarray], text_mask: np.nd
                                                   & (True if text_mask is None else ~text_mask)).any()):
                 continue
         found.append(centre)
+    found = _without_fringes(found, pixels, backgrounds, text_mask, minimum)
     # a grey or black line series: a neutral colour that draws one long stroke across the plot which is neither a
     # gridline nor a spine. A grey is also a blend of black and white: its stroke must run clear of the found
     # colours' own strokes (the anti-aliased fringe of a black line is a grey next to it). Looked for in charts
@@ -149,6 +150,31 @@ def find_colours(pixels: Pixels, backgrounds: list[np.ndarray], text_mask: np.nd
         if polyline(members[pixels.inverse] & clear & (True if text_mask is None else ~text_mask)).any():
             found.append(centre)
     return found
+
+
+def _without_fringes(found: list[np.ndarray], pixels: Pixels, backgrounds: list[np.ndarray],
+                     text_mask: np.ndarray | None, minimum: int) -> list[np.ndarray]:
+    """The found colours less those that are the anti-aliased fringe of a stronger one also found (a line
+    1 px wide has more pixels of its pale blends than of its own colour): a blend of it with a background, not
+    solid, whose pixels lie next to stronger shades of it (a pale line series of the same hue runs on its own)."""
+    kept = []
+    for colour in found:
+        members = np.abs(pixels.colours - colour).max(axis=1) <= 12
+        own = members[pixels.inverse] if text_mask is None else members[pixels.inverse] & ~text_mask
+        stronger = np.zeros(len(pixels.colours), bool)
+        for c in found:
+            for bg in backgrounds:
+                if c is not colour and is_blend_of(colour, c, bg):
+                    d = c - bg
+                    t = (pixels.colours - bg) @ d / max(float(d @ d), 1.0)
+                    off = np.linalg.norm(pixels.colours - bg - t[:, None] * d, axis=1)
+                    stronger |= (off < 22) & (t > float((colour - bg) @ d) / max(float(d @ d), 1.0) + 0.1)
+        if stronger.any() and own.any():
+            beside = cv2.dilate(stronger[pixels.inverse].astype(np.uint8), np.ones((3, 3), np.uint8))
+            if beside[own].mean() >= 0.8 and not _solid(pixels, members, text_mask, minimum):
+                continue
+        kept.append(colour)
+    return kept
 
 
 def polyline(mask: np.ndarray, across: float = 0.25, single: float = 0.7) -> np.ndarray:

@@ -162,11 +162,13 @@ def unlabelled_swatches(labels: np.ndarray, entries: list[LegendEntry]) -> list[
 
 def colours_only_the_legend_shows(rgb: np.ndarray, texts: list[Text], entries: list[LegendEntry],
                                   backgrounds: list[np.ndarray], known: list[np.ndarray]
-                                  ) -> list[tuple[np.ndarray, LegendEntry]]:
+                                  ) -> list[tuple[np.ndarray | None, LegendEntry]]:
     """Series colours the colour finder passed over that the legend shows (a grey series beside coloured ones:
     beside hues, greys are far more often frames, gridlines and fringes): a text in the legend's column, a line
     step from an entry, with a swatch at the entries' offset left of it in a colour far from the backgrounds and
-    from the colours known. Each with its legend entry, numbered on from the colours known."""
+    from the colours known. Each with its legend entry, numbered on from the colours known. A swatch drawn in
+    shades of a known colour no entry names (a 1 px ring, paler than the colour found, or stronger where the
+    colour found is a thin line's blend with the background) names that colour: its entry comes with None."""
     if not entries:
         return []
     column = float(np.median([e.text.box[0] for e in entries]))
@@ -177,7 +179,7 @@ def colours_only_the_legend_shows(rgb: np.ndarray, texts: list[Text], entries: l
                                                                                         for e in entries]))
     taken = {id(e.text) for e in entries}
     found: list[np.ndarray] = []
-    added: list[tuple[np.ndarray, LegendEntry]] = []
+    added: list[tuple[np.ndarray | None, LegendEntry]] = []
     image = rgb.astype(float)
     h, w = rgb.shape[:2]
     for t in sorted(texts, key=lambda t: abs(t.cy - np.mean(rows))):
@@ -189,6 +191,14 @@ def colours_only_the_legend_shows(rgb: np.ndarray, texts: list[Text], entries: l
         if not len(pixels):
             continue
         keep = np.all([np.abs(pixels - bg).max(axis=1) > 30 for bg in backgrounds], axis=0)
+        shade = _shade_of(pixels[keep], known, backgrounds, {e.color_index for e in entries}
+                          | {e.color_index for _, e in added})
+        if shade is not None:
+            added.append((None, LegendEntry(label=t.text, color_index=shade, text=t,
+                                            swatch=(float(x0), float(y0), float(x1), float(y1)))))
+            rows.append(t.cy)
+            taken.add(id(t))
+            continue
         for colour in [*known, *found]:
             keep &= np.linalg.norm(pixels - colour, axis=1) >= 40
         if keep.sum() >= 6:
@@ -196,11 +206,30 @@ def colours_only_the_legend_shows(rgb: np.ndarray, texts: list[Text], entries: l
             # core ones (a grey series read as the light grey of its rim took the grey line for the black one's)
             away = np.min([np.abs(pixels[keep] - bg).max(axis=1) for bg in backgrounds], axis=0)
             found.append(np.median(pixels[keep][away >= 0.7 * away.max()], axis=0))
-            added.append((found[-1], LegendEntry(label=t.text, color_index=len(known) + len(added), text=t,
+            added.append((found[-1], LegendEntry(label=t.text, color_index=len(known) + len(found) - 1, text=t,
                                                  swatch=(float(x0), float(y0), float(x1), float(y1)))))
             rows.append(t.cy)
             taken.add(id(t))
     return added
+
+
+def _shade_of(pixels: np.ndarray, known: list[np.ndarray], backgrounds: list[np.ndarray],
+              named: set[int]) -> int | None:
+    """The one known colour, named by no entry, that nearly all of these (non-background) pixels are shades of:
+    that colour blended with a background, from a third as strong to half as strong again. None otherwise."""
+    if len(pixels) < 6:
+        return None
+    for k, colour in enumerate(known):
+        if k in named:
+            continue
+        shades = np.zeros(len(pixels), bool)
+        for bg in backgrounds:
+            d = colour - bg
+            t = (pixels - bg) @ d / max(float(d @ d), 1.0)
+            shades |= (np.linalg.norm(pixels - bg - t[:, None] * d, axis=1) < 18) & (t >= 0.3) & (t <= 1.5)
+        if shades.mean() >= 0.8:
+            return k
+    return None
 
 
 def swatches_on_their_own_colour(labels: np.ndarray, texts: list[Text],

@@ -49,10 +49,10 @@ class ChartParser:
         legend += self.unread_legend_labels(texts, legend, np.where(text_mask, -1, labels))
         legend += swatches_on_their_own_colour(labels, texts, legend)
         missed = colours_only_the_legend_shows(self.rgb, texts, legend, backgrounds, colours)
-        if missed:
-            colours = colours + [colour for colour, _ in missed]
+        if any(colour is not None for colour, _ in missed):
+            colours = colours + [colour for colour, _ in missed if colour is not None]
             labels = label_pixels(pixels, colours, backgrounds)
-            legend = legend + [entry for _, entry in missed]
+        legend = legend + [entry for _, entry in missed]
         for entry in legend:  # swatches are not data; what the legend frame covers is faded out of reach anyway
             x0, y0, x1, y1 = (int(v) for v in entry.swatch)
             labels[max(0, y0 - 2):y1 + 3, max(0, x0 - 2):x1 + 3] = -1
@@ -60,12 +60,27 @@ class ChartParser:
         body = [t for t in texts if id(t) not in legend_texts]
         marks = (labels >= 0) & ~text_mask
         y_scale, x_scale = find_scales(body, marks)
-        if y_scale is None and x_scale is None and labels.max() >= 0 and not is_disk(np.where(text_mask, -1, labels)):
-            # marks but no axis read: the tick labels were missed; read the strips left of and under the marks again
+        # a rectangle inside a text's box is a piece of its letters (a bar's colour blended into a grey axis line
+        # closed onto the top of an 'F' under it), of a colour the legend does not name where it names series, is
+        # not a bar (a legend or value label drawn over short bars of the named colours covers them)
+        named = {e.color_index for e in legend}
+        rects = [r for r in rectangles(labels, len(colours), self.rgb)
+                 if len(named) < 2 or r.colour in named or text_mask[r.y0:r.y1, r.x0:r.x1].mean() < 0.6]
+        # no value axis for the marks (none at all, or only a row of numbers under them that no bar stands on: years
+        # naming a line chart's categories) and no pie
+        if y_scale is None and (x_scale is None or not on_baseline(rects, x_scale, vertical=False)) \
+                and labels.max() >= 0 and not is_disk(np.where(text_mask, -1, labels)):
+            # marks but no axis read: the tick labels were missed; read the strips around the marks again (left and
+            # under; right and above, where a value axis stands on the far side)
             ys, xs = np.nonzero(labels >= 0)
-            left = self.reread((0, 0, int(np.percentile(xs, 1)) + 2, self.height))
-            under = self.reread((0, int(np.percentile(ys, 99)) - 2, self.width, self.height))
-            extra = [t for t in left + under if not any(_overlap(t, u) > 0.3 for u in texts)]
+            x0, x1 = int(np.percentile(xs, 1)), int(np.percentile(xs, 99))
+            y0, y1 = int(np.percentile(ys, 1)), int(np.percentile(ys, 99))
+            strips = [(0, 0, x0 + 2, self.height), (0, y1 - 2, self.width, self.height),
+                      (x1 - 2, 0, self.width, self.height), (0, 0, self.width, y0 + 2)]
+            extra: list[Text] = []
+            for t in (t for strip in strips for t in self.reread(strip)):  # the strips overlap at the corners
+                if not any(_overlap(t, u) > 0.3 for u in texts + extra):
+                    extra.append(t)
             texts = sorted(texts + extra, key=lambda t: (round(t.cy / 8), t.cx))
             body = body + extra
             y_scale, x_scale = find_scales(body, marks)
@@ -77,12 +92,6 @@ class ChartParser:
                 f"{min(t.number for t in y_scale.ticks):g} to {max(t.number for t in y_scale.ticks):g}, right of it "
                 f"from {min(t.number for t in twin.ticks):g} to {max(t.number for t in twin.ticks):g}); the "
                 "classical parser reads charts with one, and cannot tell which series each axis measures")
-        # a rectangle inside a text's box is a piece of its letters (a bar's colour blended into a grey axis line
-        # closed onto the top of an 'F' under it), of a colour the legend does not name where it names series, is
-        # not a bar (a legend or value label drawn over short bars of the named colours covers them)
-        named = {e.color_index for e in legend}
-        rects = [r for r in rectangles(labels, len(colours), self.rgb)
-                 if len(named) < 2 or r.colour in named or text_mask[r.y0:r.y1, r.x0:r.x1].mean() < 0.6]
         names = {e.color_index: e.label for e in legend}
         if y_scale is None and x_scale is None:
             return read_pie(self, texts, body, labels, colours, names, legend)
@@ -267,7 +276,7 @@ def _split_at_swatches(rgb: np.ndarray, t: Text) -> list[Text]:
     coloured = inked & (np.ptp(patch, axis=2) > 40)
     n, components, stats, _ = cv2.connectedComponentsWithStats(coloured.astype(np.uint8), connectivity=8)
     shapes = [k for k in range(1, n) if max(3.0, 0.15 * patch.shape[0]) <= stats[k, 3] <= 0.9 * patch.shape[0]
-              and 0.6 <= stats[k, 2] / stats[k, 3] <= 1.6 and stats[k, 4] >= 0.7 * stats[k, 2] * stats[k, 3]]
+              and 0.6 <= stats[k, 2] / stats[k, 3] <= 1.6 and _solid(components, k, stats[k])]
     if not shapes:
         return [t]
     # of another colour than the letters (a coloured text's dots and 'o's are no symbols)
@@ -290,6 +299,18 @@ def _split_at_swatches(rgb: np.ndarray, t: Text) -> list[Text]:
         if text:
             parts.append(Text(text, box, t.score))
     return parts if len(parts) >= 2 else [t]
+
+
+def _solid(components: np.ndarray, k: int, stat: np.ndarray) -> bool:
+    """Whether piece `k` is a solid symbol: it fills most of its box (a disk, a square), or it is a triangle or a
+    diamond (half its box) that every row and column crosses in one run: no hole, no notch ('o', 'e', 'c', 'n')."""
+    x, y, w, h, area = (int(v) for v in stat)
+    if area >= 0.7 * w * h:
+        return True
+    if area < 0.45 * w * h:
+        return False
+    piece = components[y:y + h, x:x + w] == k
+    return all(np.count_nonzero(np.diff(line.astype(np.int8)) == 1) + line[0] == 1 for line in (*piece, *piece.T))
 
 
 def _overlap(a: Text, b: Text) -> float:
