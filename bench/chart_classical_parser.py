@@ -69,12 +69,12 @@ def vega_charts(split: str, n: int, seed: int, variety: bool = False) -> Iterato
         yield kind, theme, render_vega(spec), truth
 
 
-def plotly_charts(split: str, n: int, seed: int) -> Iterator[tuple[str, str, Image.Image, dict]]:
+def plotly_charts(split: str, n: int, seed: int, variety: bool = False) -> Iterator[tuple[str, str, Image.Image, dict]]:
     from vista_tools_chart.render_plotly import PlotlyBrowser
     from vista_tools_chart.render_plotly import plotly_charts as charts
 
     with PlotlyBrowser() as browser:
-        for kind, template, figure, truth in charts(split, n, seed):
+        for kind, template, figure, truth in charts(split, n, seed, variety=variety):
             yield kind, template, browser.render(figure), truth
 
 
@@ -181,10 +181,13 @@ def main() -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="print every chart not read right")
     parser.add_argument("--variety", action="store_true",
                         help="development charts restyled with settings the plain ones leave at their defaults "
-                             "(fonts, angles, formats, legends, schemes, sizes...): --split dev only")
+                             "(fonts, angles, formats, legends, schemes, sizes...): Vega-Lite and Plotly, "
+                             "--split dev only")
     args = parser.parse_args()
     if args.variety and args.split != "dev":
         parser.error("--variety widens the development split only: give --split dev")
+    if args.variety and args.source not in ("vega", "plotly"):
+        parser.error("--variety restyles Vega-Lite's and Plotly's charts: give --source vega or --source plotly")
     if args.source in ("all", "figureqa") and not (args.figureqa / "qa_pairs.json").is_file():
         parser.error(f"--figureqa {args.figureqa} holds no qa_pairs.json: give an extracted FigureQA split's folder "
                      f"(e.g. {FIGUREQA}), or leave out FigureQA with --source evaluation|vega|plotly|bokeh|procedural")
@@ -209,9 +212,10 @@ def main() -> None:
                    stats)
     if args.source in ("all", "plotly"):
         for split in splits:
-            stats = measure(plotly_charts(split, args.n, args.seed), args.verbose)
-            report(f"Plotly (plotly.js in Chromium), {names[split]} templates, {args.n} charts per type; {criterion}",
-                   stats)
+            stats = measure(plotly_charts(split, args.n, args.seed, args.variety), args.verbose)
+            restyled = ", restyled" if args.variety else ""
+            report(f"Plotly (plotly.js in Chromium), {names[split]} templates{restyled}, {args.n} charts per type; "
+                   f"{criterion}", stats)
     if args.source in ("all", "bokeh"):
         for split in splits:
             stats = measure(bokeh_charts(split, args.n, args.seed), args.verbose)

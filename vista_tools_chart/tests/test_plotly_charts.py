@@ -78,3 +78,13 @@ def test_a_row_of_line_swatches_names_series_named_by_numbers(browser):
     truth, table = _read(browser, "line", 3, "xgridoff")
     assert read_right(truth, table), table
     assert table["header"][1:] == ["2021", "2022"] or table["header"][1:] == ["2022", "2021"]
+
+
+def test_the_restyled_charts_widen_the_development_split_only(browser):
+    plain = list(plotly_charts("dev", 1, seed=3))
+    restyled = list(plotly_charts("dev", 1, seed=3, variety=True))
+    assert [truth for *_, truth in plain] == [truth for *_, truth in restyled]  # the same data, restyled
+    assert [figure["layout"] for *_, figure, _ in plain] != [figure["layout"] for *_, figure, _ in restyled]
+    assert browser.render(restyled[-1][2]).size[0] > 0  # plotly.js accepts every setting drawn
+    with pytest.raises(ValueError, match="development split only"):
+        list(plotly_charts("measure", 1, variety=True))

@@ -100,6 +100,74 @@ def plotly_chart(kind: str, split: str, rng: random.Random) -> tuple[dict, dict]
     return figure, truth
 
 
+def plotly_variety(figure: dict, kind: str, rng: random.Random) -> dict:
+    """`figure` restyled with settings a user's Plotly chart plausibly has and `plotly_chart` leaves at the
+    template's defaults, drawn from `rng`: fonts and sizes of the tick labels, their colour and angle, tick marks,
+    axis lines, gridlines and zero lines on or off, number formats, a value axis on the far side, bar gaps, corner
+    radii and edges, colour sequences, legend places, fonts and frames, page tints, line widths and marker symbols,
+    donuts, pulled wedges and pie text places, plot sizes and scales. For development templates only
+    (`plotly_charts(..., variety=True)`): a wider development split, since the plain one reads in full and no longer
+    shows what a reader misses. None of these settings copies a measure-only template's."""
+    import plotly.colors
+
+    figure = json.loads(json.dumps(figure))
+    layout, image = figure["layout"], figure["image"]
+    dark = image["template"] == "plotly_dark"  # its light text stays on its own dark page
+    layout["font"] = {"family": rng.choice([*FONTS, "DejaVu Sans Mono", "Liberation Mono", "Liberation Sans Narrow"]),
+                      "size": rng.choice([10, 12, 14, 16])}
+    layout["title"] = layout.get("title", {}) | {"x": rng.choice([0.02, 0.5, 0.95]),
+                                                 "xanchor": rng.choice(["left", "center", "right"])}
+    category, value = ("yaxis", "xaxis") if kind == "horizontal_bar" else ("xaxis", "yaxis")
+    for name in ("xaxis", "yaxis"):
+        axis = layout.setdefault(name, {})
+        axis |= {"tickfont": {"size": rng.choice([8, 9, 10, 12, 14])}, "ticks": rng.choice(["", "outside", "inside"]),
+                 "ticklen": rng.choice([3, 5, 8]), "showline": rng.random() < 0.5, "showgrid": rng.random() < 0.6,
+                 "zeroline": rng.random() < 0.5}
+        if axis["showline"]:
+            axis["linecolor"] = rng.choice(["#444444", "#999999"] if not dark else ["#dddddd", "#888888"])
+        if rng.random() < 0.3:
+            axis["griddash"] = rng.choice(["dot", "dash"])
+        if rng.random() < 0.3 and not dark:
+            axis["tickfont"]["color"] = rng.choice(["#555555", "#333366", "#7a3b00", "#888888"])
+    if kind != "pie":
+        layout[category]["tickangle"] = 0 if kind == "horizontal_bar" else rng.choice([0, 0, -30, -45, 45, -90])
+        layout[value]["tickformat"] = rng.choice(["", ",", "~s", ".1f", "$,"])
+        if rng.random() < 0.33:
+            layout[value]["side"] = "top" if kind == "horizontal_bar" else "right"
+    layout["colorway"] = list(getattr(plotly.colors.qualitative, rng.choice(
+        ["D3", "G10", "T10", "Set1", "Dark2", "Bold", "Vivid", "Safe", "Pastel1", "Antique"])))
+    place = rng.choice(sorted(LEGEND_PLACES))
+    layout["legend"] = LEGEND_PLACES[place] | {"font": {"size": rng.choice([9, 11, 13])},
+                                               "itemsizing": rng.choice(["trace", "constant"])}
+    if place == "bottom":  # under the x axis: no axis title for it to overprint (as in `plotly_chart`)
+        for name in ("xaxis", "yaxis"):
+            layout[name]["title"] = {"text": ""}
+    if rng.random() < 0.3:
+        layout["legend"] |= {"bordercolor": "#888888", "borderwidth": 1}
+    if rng.random() < 0.3 and not dark:
+        layout["paper_bgcolor"] = rng.choice(["#fbf7ee", "#eef3f8", "#f2f2f2"])
+    if kind in ("bar", "horizontal_bar", "grouped_bar"):
+        layout["bargap"] = rng.choice([0.05, 0.1, 0.3, 0.5])
+        layout["barcornerradius"] = rng.choice([0, 0, 3, 6])
+        edge = rng.choice([0, 0, 1, 2])
+        for trace in figure["data"]:
+            trace.setdefault("marker", {})["line"] = {"width": edge, "color": rng.choice(["#ffffff", "#333333"])}
+    elif kind == "line":
+        width, symbol, size = rng.choice([1, 2, 3, 4]), rng.choice(["circle", "square", "diamond"]), rng.choice([5, 8])
+        for trace in figure["data"]:
+            trace["line"] = trace.get("line", {}) | {"width": width}
+            trace["marker"] = trace.get("marker", {}) | {"symbol": symbol, "size": size}
+    else:
+        for trace in figure["data"]:
+            trace["hole"] = rng.choice([0, 0, 0.3, 0.5])
+            trace["textposition"] = rng.choice(["inside", "outside", "auto"])
+            if rng.random() < 0.3:
+                trace["pull"] = [rng.choice([0, 0, 0.05, 0.1]) for _ in trace["labels"]]
+    width, height = rng.choice([(360, 300), (480, 340), (640, 420), (800, 400)])
+    image |= {"width": width, "height": width if kind == "pie" else height, "scale": rng.choice([1.0, 1.25, 1.5, 2.0])}
+    return figure
+
+
 def _colour(template: str, index: int) -> str:
     import plotly.io as pio
 
@@ -108,11 +176,17 @@ def _colour(template: str, index: int) -> str:
     return colourway[index % len(colourway)]
 
 
-def plotly_charts(split: str, n: int, seed: int = 0, kinds: tuple[str, ...] = KINDS):
-    """`n` charts of each kind in `split`'s templates: (kind, template, figure, truth), the same for the same seed."""
+def plotly_charts(split: str, n: int, seed: int = 0, kinds: tuple[str, ...] = KINDS, variety: bool = False):
+    """`n` charts of each kind in `split`'s templates: (kind, template, figure, truth), the same for the same seed.
+    With `variety` (development templates only), each restyled by `plotly_variety` from a draw of its own (the plain
+    charts' draws stay as they are)."""
+    if variety and split != "dev":
+        raise ValueError("variety widens the development split only: measure-only charts stay as drawn")
     for kind in kinds:
         for i in range(n):
             figure, truth = plotly_chart(kind, split, random.Random(f"plotly-{seed}-{split}-{kind}-{i}"))
+            if variety:
+                figure = plotly_variety(figure, kind, random.Random(f"plotly-variety-{seed}-{kind}-{i}"))
             yield kind, figure["image"]["template"], figure, truth
 
 
