@@ -356,10 +356,10 @@ def test_steps_without_a_learning_signal_are_named_once_with_what_to_change(poli
     steps = [r for r in records if "reward" in r]
     assert steps and "frac_reward_zero_std" in steps[0]  # the entry the watch reads is in TRL's real log
 
-    def log(step, frac):
+    def log(step, frac, accuracy=0.0):
         trainer.state.global_step = step
         trainer.callback_handler.on_log(trainer.args, trainer.state, trainer.control, {
-            "frac_reward_zero_std": frac, "reward": -0.25, "tool_calls_per_episode": 0.0})
+            "frac_reward_zero_std": frac, "reward": -0.25, "tool_calls_per_episode": 0.0, "accuracy": accuracy})
 
     with caplog.at_level("WARNING", logger="vista_trainer.grpo"):
         for step in range(2, 6):
@@ -372,3 +372,7 @@ def test_steps_without_a_learning_signal_are_named_once_with_what_to_change(poli
         assert "call a tool 0.00 times" in warned[0] and "--temperature" in warned[0]
         log(8, 0.5)
         assert "step 8: a learning signal again (50% of groups had equal rewards) after 6 steps" in caplog.text
+        for step in range(9, 14):  # a learnt task: every group right
+            log(step, 1.0, accuracy=1.0)
+        warned = [r.getMessage() for r in caplog.records if "no learning signal" in r.getMessage()]
+        assert len(warned) == 2 and "steps 9-13" in warned[1] and "--difficulty" in warned[1]

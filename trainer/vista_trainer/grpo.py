@@ -257,13 +257,16 @@ def signal_watch(patience: int = 5):
             if self.silent >= patience and not self.warned:
                 self.warned = True
                 calls = logs.get("tool_calls_per_episode")
+                advice = ("every sampled episode was right: the tasks are learnt at this difficulty, and harder ones "
+                          "(--difficulty) give GRPO more to learn" if logs.get("accuracy") == 1.0 else
+                          "varied samples are what GRPO learns from: raise --temperature or --num_generations, or "
+                          "give BC more tool episodes (--expert_tool_share)")
                 log.warning("GRPO steps %d-%d had no learning signal: in every group all %d episodes earned the same "
                             "reward (mean %s), so the advantages and the loss are 0 and the policy does not change; "
-                            "the sampled episodes call a tool %s times on average. Varied samples are what GRPO "
-                            "learns from: raise --temperature or --num_generations, or give BC more tool episodes "
-                            "(--expert_tool_share)", state.global_step - self.silent + 1, state.global_step,
-                            args.num_generations, "n/a" if logs.get("reward") is None else f"{logs['reward']:.2f}",
-                            "n/a" if calls is None else f"{calls:.2f}")
+                            "the sampled episodes call a tool %s times on average; %s", state.global_step - self.silent
+                            + 1, state.global_step, args.num_generations,
+                            "n/a" if logs.get("reward") is None else f"{logs['reward']:.2f}",
+                            "n/a" if calls is None else f"{calls:.2f}", advice)
 
     return SignalWatch()
 
