@@ -17,10 +17,12 @@ def test_the_whole_recipe_runs_and_a_rerun_resumes(registry, tmp_path, capsys):
     assert set(stages) == {"synthesize", "init", "sft", "grpo", "evaluate"}
     assert stages["synthesize"]["kept"] == 8 and stages["grpo"]["steps"] == 1
     assert set(stages["evaluate"]) == {"untrained", "bc", "bc+grpo"}
+    assert all(0.05 < stages[name]["peak_rss_gib"] < 24 for name in ("synthesize", "init", "sft", "grpo"))
     table = (run / "results.md").read_text()
     assert table.count("\n| ") == 4  # header and three policies
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert {r["stage"] for r in records} == {"synthesize", "copy_warmup", "init", "sft", "grpo", "evaluate"}
+    assert [r["peak_rss_gib"] > 0.05 for r in records if r["stage"] == "evaluate" and r.get("event")] == [True]
     assert 0 <= stages["init"]["copy_warmup_copy_accuracy"] <= 1  # the tiny model's copy warm-up ran (2 steps)
     assert "preset: tiny-cpu" in (run / "config.yaml").read_text()
     assert len(list((run / "eval").iterdir())) == 3
@@ -72,3 +74,17 @@ def test_a_trained_policy_is_evaluated_compared_and_browsed_through_the_cli(tmp_
     # the viewer shows every log below the run: the evaluations and the expert demonstrations (played and kept)
     assert [name for name, _, _ in load_runs(run)] == ["cli-eval/bc", "eval/bc", "eval/untrained", "experts/kept",
                                                       "experts/played"]
+
+
+def test_a_stage_s_peak_memory_is_its_own():
+    """The peak resident set is reset when a stage begins: a later stage that allocates less reports less."""
+    from vista_trainer.memory import PeakMemory
+
+    with PeakMemory() as big:
+        block = bytearray(512 * 2 ** 20)
+        block[::4096] = b"x" * len(block[::4096])  # touch every page: resident, not just reserved
+        del block
+    with PeakMemory() as small:
+        sum(range(1000))
+    assert big.record()["peak_rss_gib"] >= small.record()["peak_rss_gib"] + 0.45
+    assert "peak_rss_since_start" not in small.record()  # Linux: reset, not the process's lifetime peak

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +26,7 @@ from .checkpoints import check_model_source
 from .config import VistaTrainConfig
 from .context import StageContext
 from .evaluate import Evaluation
+from .memory import PeakMemory
 from .run_dir import RunDir
 from .stages import grpo_stage, init_stage, sft_stage, synthesize_stage
 from .task_mix import TaskMix
@@ -96,7 +98,9 @@ class Pipeline:
             if stage.name in stages and not self.files.done(stage.name) and (main or stage.every_process):
                 if main:
                     print(f"== {stage.name}", flush=True)
-                summary = stage.body(self.ctx)
+                with PeakMemory() as peak:
+                    summary = stage.body(self.ctx)
+                summary = {**summary, **peak.record()}
                 self.files.finish(stage.name, summary)
                 if main:
                     print(json.dumps(summary, indent=None), flush=True)
@@ -106,7 +110,15 @@ class Pipeline:
             self._share_stages()
         if "evaluate" in stages and main:
             print("== evaluate", flush=True)
-            print(Evaluation(self.ctx).run(), flush=True)  # the table and what to run next, as in results.md
+            started, before = time.perf_counter(), set(self.files.stages.get("evaluate", {}))
+            with PeakMemory() as peak:
+                report = Evaluation(self.ctx).run()
+            # stages.json's evaluate record holds one entry per policy: the stage's own figures go to metrics.jsonl,
+            # once per run that evaluated a policy (a resumed run with every evaluation done writes none)
+            if set(self.files.stages.get("evaluate", {})) - before:
+                self.files.metric({"stage": "evaluate", "event": "finished", **peak.record(),
+                                   "seconds": time.perf_counter() - started})
+            print(report, flush=True)  # the table and what to run next, as in results.md
         self.state.wait_for_everyone()
 
     def _share_stages(self) -> None:
