@@ -2,7 +2,8 @@
 kind seen on its templates: a line's first category on the plot's left edge, its label half under the y tick
 labels; tick marks found at every other category only (those between drawn over two pixel columns, too faint);
 a y tick label read with the tick mark drawn after it ('0−'); a legend of lines with and without markers in a row,
-named by numbers."""
+named by numbers; and, restyled as `plotly_variety` draws them, a tick label read with the axis line after it ('100|')
+and tick marks right of the plot read as minus signs."""
 
 from __future__ import annotations
 
@@ -88,3 +89,41 @@ def test_the_restyled_charts_widen_the_development_split_only(browser):
     assert browser.render(restyled[-1][2]).size[0] > 0  # plotly.js accepts every setting drawn
     with pytest.raises(ValueError, match="development split only"):
         list(plotly_charts("measure", 1, variety=True))
+
+
+def _read_restyled(browser, kind: str, index: int, template: str, seed: int, layout: dict,
+                   image: dict | None = None) -> tuple[dict, dict]:
+    """A development chart restyled as `render_plotly.plotly_variety` may draw it: each of `layout`'s settings merged
+    into the figure's layout (a dict into the dict there), `image` (width, height, scale) into its image."""
+    figure, truth = plotly_chart(kind, "dev", random.Random(f"plotly-{seed}-dev-{kind}-{index}"))
+    assert figure["image"]["template"] == template
+    for key, value in layout.items():
+        figure["layout"][key] = figure["layout"].get(key, {}) | value if isinstance(value, dict) else value
+    figure["image"] |= image or {}
+    return truth, parse_chart(browser.render(figure)).table()
+
+
+def test_a_tick_label_read_with_the_axis_line_after_it_is_a_number(browser):
+    # '100|': the y axis's grey line drawn right after the label, no tick marks; the years under the plot on end
+    truth, table = _read_restyled(
+        browser, "grouped_bar", 0, "xgridoff", 0,
+        {"xaxis": {"tickangle": -90, "tickfont": {"size": 9, "color": "#888888"}, "ticks": "outside", "ticklen": 3},
+         "yaxis": {"tickfont": {"size": 12, "color": "#7a3b00"}, "ticks": "", "showline": True,
+                   "linecolor": "#999999", "griddash": "dash", "tickformat": "~s"},
+         "font": {"family": "Liberation Serif", "size": 12}, "paper_bgcolor": "#eef3f8", "bargap": 0.1},
+        {"width": 480, "height": 340, "scale": 1.5})
+    assert read_right(truth, table, bars=True), table
+
+
+def test_tick_marks_read_as_minus_signs_right_of_the_plot_make_an_axis(browser):
+    # the value axis on the right, 8 px tick marks drawn inside it read into its labels ('-20', '-10'), their boxes
+    # cut after the mark's ink
+    truth, table = _read_restyled(
+        browser, "bar", 5, "ggplot2", 0,
+        {"xaxis": {"tickfont": {"size": 9, "color": "#555555"}, "ticks": "inside", "ticklen": 8, "showline": True,
+                   "linecolor": "#444444", "griddash": "dash"},
+         "yaxis": {"title": {"text": ""}, "tickfont": {"size": 10, "color": "#555555"}, "ticks": "inside",
+                   "ticklen": 8, "tickformat": ",", "side": "right"},
+         "font": {"family": "DejaVu Sans Mono", "size": 14}, "bargap": 0.05, "colorway": ["rgb(251,180,174)"]},
+        {"width": 800, "height": 400, "scale": 1.25})
+    assert read_right(truth, table, bars=True), table

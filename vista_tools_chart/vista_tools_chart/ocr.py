@@ -264,9 +264,9 @@ def _recognise(crop: np.ndarray) -> tuple[str, float]:
 
 
 def _tick_dash(text: str) -> str:
-    """'800 -' -> '800', 'Spain -' -> 'Spain', '0−' -> '0': a tick mark beside its label is read as a trailing dash
-    (the recogniser reads a short one as a minus sign too)."""
-    return re.sub(r"(?<=\w)\s*[-−–—_]+$", "", text.strip())
+    """'800 -' -> '800', 'Spain -' -> 'Spain', '0−' -> '0', '100|' -> '100': a tick mark beside its label is read as
+    a trailing dash (the recogniser reads a short one as a minus sign too), the axis line right after it as a bar."""
+    return re.sub(r"(?<=\w)\s*[-−–—_|]+$", "", text.strip())
 
 
 def _letter_o(text: str) -> str:

@@ -59,8 +59,9 @@ def _undashed(t: Text) -> Text:
 
 
 def _digits_left(t: Text) -> float:
-    """Where a label's digits start: a tick mark read into it as a minus sign ('- 3') takes its share of the box
-    (so that it lines up with the labels read without their marks, '5', '0')."""
+    """Where a label's digits start if a tick mark read into it as a minus sign ('- 3', '-40') takes its share of
+    the box (so that it lines up with the labels read without their marks, '5', '0'; a box may also have been cut
+    after the mark's ink already, `parser._without_symbol`, so both this and the box's left end are tried)."""
     dash = _DASH.match(t.text)
     return t.box[0] + t.width * len(dash[0]) / len(t.text) if dash else t.box[0]
 
@@ -78,7 +79,8 @@ def find_scales(texts: list[Text], marks: np.ndarray | None = None) -> tuple[Sca
         right, high = float(np.percentile(xs, 98)), float(np.percentile(ys, 2))
     result = []
     # tick labels left of the plot line up at their right ends or middles, those right of it at their left ends
-    for direction, keys in (("y", ((lambda t: t.box[2], True), (lambda t: t.cx, True), (_digits_left, False))),
+    for direction, keys in (("y", ((lambda t: t.box[2], True), (lambda t: t.cx, True), (lambda t: t.box[0], False),
+                                   (_digits_left, False))),
                             ("x", ((lambda t: t.cy, True),))):
         best, best_quality, best_where, best_far = None, 0.0, 0.0, True
         for key, near_side in keys:
