@@ -24,6 +24,12 @@ def _hwm_kib() -> int | None:
     return None
 
 
+def _cuda_torch():
+    """torch where this process has put work on a GPU, else None (only a run that already imported torch can have)."""
+    torch = sys.modules.get("torch")
+    return torch if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized() else None
+
+
 class PeakMemory:
     """``with PeakMemory() as peak: ...``, then ``peak.record()``: ``peak_rss_gib`` (and ``peak_gpu_gib`` where
     CUDA is in use) over the block; ``peak_rss_since_start`` where the resident peak could not be reset."""
@@ -35,8 +41,7 @@ class PeakMemory:
             self.reset = _hwm_kib() is not None
         except OSError:
             pass
-        torch = sys.modules.get("torch")  # only a run that already imported torch can have used the GPU
-        if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        if (torch := _cuda_torch()) is not None:
             torch.cuda.reset_peak_memory_stats()
         return self
 
@@ -47,10 +52,8 @@ class PeakMemory:
         else:  # the lifetime peak: KiB on Linux, bytes on macOS
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             self.rss_gib = peak / (2 ** 30 if sys.platform == "darwin" else 2 ** 20)
-        self.gpu_gib = None
-        torch = sys.modules.get("torch")
-        if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
-            self.gpu_gib = torch.cuda.max_memory_allocated() / 2 ** 30
+        torch = _cuda_torch()
+        self.gpu_gib = None if torch is None else torch.cuda.max_memory_allocated() / 2 ** 30
 
     def record(self) -> dict:
         out = {"peak_rss_gib": round(self.rss_gib, 3)}
