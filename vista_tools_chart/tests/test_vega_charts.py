@@ -363,3 +363,15 @@ def test_a_right_value_axis_of_labels_detection_passed_over_is_read_again():
                                                                      "y": {"format": "~s", "orient": "right"}},
                                   size=(420, 260))
     assert table["header"][1:] == ["West", "2022"] and read_right(truth, table), table
+
+
+def test_a_legend_triangles_lighter_edge_is_not_a_swatch_of_its_own():
+    # dark and light blue triangles in a row on a grey page: the dark one's base, blended into the page, reads as a
+    # 1 px line of the light blue, which named the light series 'South' and left the dark one 'series 2'
+    truth, table = _read_restyled("grouped_bar", 5, "carbong10", 1,
+                                  {"_scale": 2.0, "legend": {"orient": "top", "symbolType": "triangle-up",
+                                                             "symbolSize": 80, "labelFontSize": 13},
+                                   "range": {"category": {"scheme": "tableau20"}}},
+                                  encoding={"y": {"orient": "right"}}, size=(640, 360))
+    assert table["header"][1:] == ["South", "Online"] and read_right(truth, table, bars=True), table
+

@@ -48,6 +48,10 @@ def find_legend(texts: list[Text], labels: np.ndarray, text_mask: np.ndarray | N
                 found.append(entry)
         # of the swatch-shaped pieces beside the text, the solid one: a small square's anti-aliased rim is a ring
         # of a lighter colour (another series' pink around a plum square) with more pixels than the square
+        # A thin line along a symbol's side, inside its box widened by a pixel, is that symbol's anti-aliased edge
+        # read as a lighter colour (a dark blue triangle's base blended into the grey page reads as the light blue
+        # series): it fills its own 1 px box, so it would beat the triangle on fill and take the other's colour
+        found = [e for e in found if not any(f is not e and _edge_of(e, f) for f in found)]
         if found:
             entry = max(found, key=lambda e: _fill(e, labels))
             if not any(e.color_index == entry.color_index for e in entries):
@@ -69,6 +73,15 @@ def find_legend(texts: list[Text], labels: np.ndarray, text_mask: np.ndarray | N
         f is not e and (same_size(e, f) and (abs(f.swatch[0] - e.swatch[0]) <= 3 or abs(f.swatch[1] - e.swatch[1]) <= 2
                                              and abs(f.swatch[3] - e.swatch[3]) <= 2) or lines_in_a_row(e, f))
         for f in entries)]
+
+
+def _edge_of(e: LegendEntry, f: LegendEntry) -> bool:
+    """Whether swatch `e` is a line at most 2 px thick lying along the side of the larger swatch `f` (inside its box
+    widened by a pixel)."""
+    (ex0, ey0, ex1, ey1), (fx0, fy0, fx1, fy1) = e.swatch, f.swatch
+    thin = min(ex1 - ex0, ey1 - ey0) <= 2
+    return thin and (fx1 - fx0) * (fy1 - fy0) > (ex1 - ex0) * (ey1 - ey0) \
+        and ex0 >= fx0 - 1 and ey0 >= fy0 - 1 and ex1 <= fx1 + 1 and ey1 <= fy1 + 1
 
 
 def _fill(entry: LegendEntry, labels: np.ndarray) -> float:
