@@ -14,7 +14,7 @@ from vista_tools_chart.tables import read_right
 
 pytest.importorskip("vl_convert")
 
-from vista_tools_chart.render_vega import render_vega, vega_chart  # noqa: E402
+from vista_tools_chart.render_vega import render_vega, vega_chart, vega_variety  # noqa: E402
 
 
 def _read(kind: str, index: int, theme: str, seed: int = 0) -> tuple[dict, dict]:
@@ -375,3 +375,20 @@ def test_a_legend_triangles_lighter_edge_is_not_a_swatch_of_its_own():
                                   encoding={"y": {"orient": "right"}}, size=(640, 360))
     assert table["header"][1:] == ["South", "Online"] and read_right(truth, table, bars=True), table
 
+
+
+def _read_variety(kind: str, index: int, theme: str, seed: int) -> tuple[dict, dict]:
+    """The restyled development chart `index` of `kind` exactly as `bench/chart_classical_parser.py --variety --seed`
+    draws it (every setting `vega_variety` drew for it), read; its theme checked."""
+    spec, truth = vega_chart(kind, "dev", random.Random(f"vega-{seed}-dev-{kind}-{index}"))
+    spec = vega_variety(spec, kind, random.Random(f"vega-variety-{seed}-{kind}-{index}"))
+    assert spec["config"]["_theme"] == theme
+    return truth, parse_chart(render_vega(spec)).table()
+
+
+def test_labels_set_flush_against_horizontal_bars_are_the_categories():
+    # no tick marks, no padding, 9 px monospace labels: each label's box reaches 2 px past the bars' start, and two
+    # of three were dropped (the column read again up to the bars cut 'Japan' to 'Japar')
+    truth, table = _read_variety("horizontal_bar", 2, "carbong10", 2)
+    assert [row[0] for row in table["rows"]] == [row[0] for row in truth["rows"]], table
+    assert read_right(truth, table, bars=True), table

@@ -211,7 +211,8 @@ def read_bars(parser, texts, body, rects, scale: Scale, vertical: bool, colours,
         tick_column = column_left_of(candidates, left, top_px, bottom_px)
         groups = _groups(rects, vertical, series_named=len(names) >= 2)
         if len(tick_column) < len(groups):
-            reread = column_left_of(parser.reread((0, top_px - 10, left - 1, bottom_px + 10)), left, top_px,
+            # up to the bars' start and a little past it: a label set flush against them ends there ('Japar')
+            reread = column_left_of(parser.reread((0, top_px - 10, left + 2, bottom_px + 10)), left, top_px,
                                      bottom_px)
             tick_column = reread if len(reread) > len(tick_column) else tick_column
         positions = [float(np.mean([rects[i].cy for i in g])) for g in groups]

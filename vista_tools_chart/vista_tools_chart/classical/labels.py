@@ -82,8 +82,9 @@ def join_stacked(rgb: np.ndarray, texts: list[Text]) -> list[Text]:
 
 def column_left_of(texts: list[Text], x: float, top: float, bottom: float) -> list[Text]:
     """The column of texts right-aligned nearest to the left of pixel column `x` (horizontal-bar categories)."""
-    # a y-axis title standing on its end is not a category label
-    left = [t for t in texts if t.box[2] <= x + 2 and top - 4 <= t.cy <= bottom + 4
+    # a y-axis title standing on its end is not a category label. A label set flush against the bars (no tick, no
+    # padding) may have a box that reaches a few pixels past their start: its letters end at it
+    left = [t for t in texts if t.box[2] <= x + max(2.0, 0.3 * t.height) and t.cx < x and top - 4 <= t.cy <= bottom + 4
             and not t.on_end]
     if not left:
         return []
