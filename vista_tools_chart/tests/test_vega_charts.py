@@ -392,3 +392,10 @@ def test_labels_set_flush_against_horizontal_bars_are_the_categories():
     truth, table = _read_variety("horizontal_bar", 2, "carbong10", 2)
     assert [row[0] for row in table["rows"]] == [row[0] for row in truth["rows"]], table
     assert read_right(truth, table, bars=True), table
+
+
+def test_a_coloured_symbol_half_inside_a_grey_labels_box_is_cut_off():
+    # a row legend of 6 px diamonds: detection's box for 'South' starts mid-diamond, its blue half (anti-aliased,
+    # 53 from the mid-grey letters in mean colour) was kept in the text, masked out, and no swatch bound the blue
+    truth, table = _read_variety("grouped_bar", 0, "default", 3)
+    assert table["header"][1] == "South" and read_right(truth, table, bars=True), table
