@@ -399,3 +399,19 @@ def test_a_coloured_symbol_half_inside_a_grey_labels_box_is_cut_off():
     # 53 from the mid-grey letters in mean colour) was kept in the text, masked out, and no swatch bound the blue
     truth, table = _read_variety("grouped_bar", 0, "default", 3)
     assert table["header"][1] == "South" and read_right(truth, table, bars=True), table
+
+
+def test_small_triangle_symbols_wider_than_tall_bind_as_swatches():
+    # a column of 8 x 6 px triangles beside 36 px text boxes: wider than a square or disk, so three of five wedges
+    # were left unnamed and the title named a fourth
+    truth, table = _read_variety("pie", 7, "default", 4)
+    assert sorted(row[0] for row in table["rows"]) == sorted(row[0] for row in truth["rows"]), table
+    assert read_right(truth, table), table
+
+
+def test_a_legend_symbol_too_small_beside_its_text_binds_at_the_others_offset():
+    # a row of 5 px triangles beside 28 px boxes; 'Bravo''s is 4 px high, under the smallest a symbol may be beside
+    # such a text, and its wedge took the title ('Exports') for its label
+    truth, table = _read_variety("pie", 0, "ggplot2", 3)
+    assert sorted(row[0] for row in table["rows"]) == sorted(row[0] for row in truth["rows"]), table
+    assert read_right(truth, table), table

@@ -102,7 +102,8 @@ def _swatch(t: Text, size: float, colour: int, box: np.ndarray, everything: np.n
     # may be short too: Vega-Lite's is 7 px long and 1 px thick beside a 16 px box
     # A patch may stand upright too, a little taller than wide but no taller than the text's line (Bokeh's
     # 13 x 17 px swatch beside a 16 px line)
-    symbol = 0.8 * ch <= cw <= 1.25 * ch and max(3.0, 0.15 * size) <= ch <= size
+    # A small triangle is wider than tall (Vega-Lite's, 8 x 6 px: its base drawn across whole pixels)
+    symbol = 0.8 * ch <= cw <= 1.4 * ch and max(3.0, 0.15 * size) <= ch <= size
     upright = 0.6 * ch <= cw < 1.2 * ch and 0.5 * size <= ch <= 1.25 * size
     short_line = ch <= max(3.0, 0.2 * size) and cw >= max(5.0, 0.3 * size)
     if cw > 3.5 * size or ch > 1.6 * size or cw < max(5.0, 0.5 * size) and not (symbol or short_line) \
@@ -287,4 +288,59 @@ def swatches_on_their_own_colour(labels: np.ndarray, texts: list[Text],
                                  swatch=(float(x0), float(y0), float(x1), float(y1))))
         named.add(colour)
         rows.append(t.cy)
+    return added
+
+
+def swatches_at_the_entries_offset(labels: np.ndarray, texts: list[Text],
+                                   entries: list[LegendEntry]) -> list[LegendEntry]:
+    """Legend entries whose symbol was too small for `find_legend` beside a tall text box (a 4 px triangle beside a
+    28 px box, in a row of 5 px ones it bound): a text in the entries' row (or column) with no entry of its own,
+    and at the entries' offset left of it, where their swatches stand, a piece of a colour no entry names, about
+    their size (a piece of a wedge or bar is far larger)."""
+    if len(entries) < 2:
+        return []
+    in_row = max(e.text.cy for e in entries) - min(e.text.cy for e in entries) <= 4
+    column = float(np.median([e.text.box[0] for e in entries]))
+    in_column = all(abs(e.text.box[0] - column) <= 4 for e in entries)
+    if not (in_row or in_column):
+        return []
+    gap = float(np.median([e.text.box[0] - e.swatch[2] for e in entries]))
+    width = float(np.median([e.swatch[2] - e.swatch[0] for e in entries]))
+    height = float(np.median([e.swatch[3] - e.swatch[1] for e in entries]))
+    rise = float(np.median([(e.swatch[1] + e.swatch[3]) / 2 - e.text.cy for e in entries]))
+    heights = float(np.median([e.text.height for e in entries]))
+    if in_row:
+        row = float(np.median([e.text.cy for e in entries]))
+        alike = [t for t in texts if abs(t.cy - row) <= 4]
+    else:
+        rows = sorted(e.text.cy for e in entries)
+        step = float(np.median(np.diff(rows)))
+        alike = [t for t in texts if abs(t.box[0] - column) <= 4 and min(abs(t.cy - r) for r in rows) <= 1.3 * step]
+    named = {e.color_index for e in entries}
+    taken = {id(e.text) for e in entries}
+    h, w = labels.shape
+    reach = 0.3 * heights + 2
+    added: list[LegendEntry] = []
+    for t in alike:
+        if id(t) in taken or t.number is not None or abs(t.height - heights) > 0.3 * heights:
+            continue
+        x1, middle = t.box[0] - gap, t.cy + rise
+        box = (int(max(0, x1 - width - reach)), int(max(0, middle - height / 2 - 2)),
+               int(min(w, x1 + reach + 1)), int(min(h, middle + height / 2 + 3)))
+        window = labels[box[1]:box[3], box[0]:box[2]]
+        counts = np.bincount(window[window >= 0].ravel(), minlength=1)
+        for colour in np.argsort(-counts):
+            if counts[colour] < max(6, 0.3 * width * height) or colour in named:
+                continue
+            n, comp, stats, _ = cv2.connectedComponentsWithStats((labels == colour).astype(np.uint8),
+                                                                 connectivity=8)
+            ys, xs = np.nonzero(window == colour)
+            piece = np.bincount(comp[box[1] + ys, box[0] + xs]).argmax()
+            px, py, pw, ph = (int(v) for v in stats[piece, :4])
+            if piece == 0 or pw > width + 3 or ph > height + 3 or pw < 0.5 * width or ph < 0.5 * height:
+                continue
+            added.append(LegendEntry(label=t.text, color_index=int(colour), text=t,
+                                     swatch=(float(px), float(py), float(px + pw), float(py + ph))))
+            named.add(int(colour))
+            break
     return added

@@ -14,7 +14,8 @@ from .axes import find_scales, right_y_axis, snap_to_tick_marks
 from .bars import on_baseline, read_bars, rectangles, short_bars_checked, spread
 from .colours import Pixels, as_rgb, find_backgrounds, find_colours, label_pixels
 from .labels import rows_below
-from .legend import colours_only_the_legend_shows, find_legend, swatches_on_their_own_colour, unlabelled_swatches
+from .legend import (colours_only_the_legend_shows, find_legend, swatches_at_the_entries_offset,
+                     swatches_on_their_own_colour, unlabelled_swatches)
 from .lines import read_lines
 from .pie import is_disk, read_pie
 from .results import ChartParse, ChartParseError, LegendEntry, Series
@@ -46,6 +47,7 @@ class ChartParser:
         self.strong_ink = (neutral & (contrast > 145))[pixels.inverse]
         self.faint_ink = (neutral & (contrast > 25))[pixels.inverse]  # light grey tick marks and axis lines too
         legend = find_legend(texts, labels, text_mask)
+        legend += swatches_at_the_entries_offset(np.where(text_mask, -1, labels), texts, legend)
         legend += self.unread_legend_labels(texts, legend, np.where(text_mask, -1, labels))
         legend += swatches_on_their_own_colour(labels, texts, legend)
         missed = colours_only_the_legend_shows(self.rgb, texts, legend, backgrounds, colours)
