@@ -415,3 +415,10 @@ def test_a_legend_symbol_too_small_beside_its_text_binds_at_the_others_offset():
     truth, table = _read_variety("pie", 0, "ggplot2", 3)
     assert sorted(row[0] for row in table["rows"]) == sorted(row[0] for row in truth["rows"]), table
     assert read_right(truth, table), table
+
+
+def test_tick_labels_missed_beside_grouped_bars_over_years_are_read_again():
+    # 8 px value labels, two of six detected, and years under the groups: an x scale whose zero lies far off the
+    # image, taken for the bars' axis since bars side by side share an edge; the strips were never read again
+    truth, table = _read_variety("grouped_bar", 3, "vox", 4)
+    assert read_right(truth, table, bars=True), table

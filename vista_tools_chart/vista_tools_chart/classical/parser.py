@@ -70,7 +70,10 @@ class ChartParser:
                  if len(named) < 2 or r.colour in named or text_mask[r.y0:r.y1, r.x0:r.x1].mean() < 0.6]
         # no value axis for the marks (none at all, or only a row of numbers under them that no bar stands on: years
         # naming a line chart's categories) and no pie
-        if y_scale is None and (x_scale is None or not on_baseline(rects, x_scale, vertical=False)) \
+        # (a row of years under grouped bars is an x scale whose zero lies far off the image: bars standing side by
+        # side share an edge, but none stands on that zero)
+        if y_scale is None and (x_scale is None or not 0 <= x_scale.pixel(0.0) <= self.width
+                                or not on_baseline(rects, x_scale, vertical=False)) \
                 and labels.max() >= 0 and not is_disk(np.where(text_mask, -1, labels)):
             # marks but no axis read: the tick labels were missed; read the strips around the marks again (left and
             # under; right and above, where a value axis stands on the far side)
