@@ -422,3 +422,9 @@ def test_tick_labels_missed_beside_grouped_bars_over_years_are_read_again():
     # image, taken for the bars' axis since bars side by side share an edge; the strips were never read again
     truth, table = _read_variety("grouped_bar", 3, "vox", 4)
     assert read_right(truth, table, bars=True), table
+
+
+def test_a_dollar_sign_read_as_an_s_is_a_dollar_sign():
+    # '$' format on a dark theme: '$0' read, every other tick label read 'S1e+2', 'S8e+1', ...: no value axis
+    truth, table = _read_variety("line", 2, "dark", 1)
+    assert read_right(truth, table), table

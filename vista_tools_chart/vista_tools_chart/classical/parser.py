@@ -29,8 +29,8 @@ class ChartParser:
         self.height, self.width = self.rgb.shape[:2]
 
     def parse(self) -> ChartParse:
-        texts = [_without_symbol(self.rgb, t) for t in _without_marks(read_text(self.rgb))
-                 for t in _split_at_swatches(self.rgb, t)]
+        texts = _dollar_signs([_without_symbol(self.rgb, t) for t in _without_marks(read_text(self.rgb))
+                               for t in _split_at_swatches(self.rgb, t)])
         pixels = Pixels.of(self.rgb)
         backgrounds = find_backgrounds(self.rgb, pixels)
         self.text_mask = text_mask = np.zeros(self.rgb.shape[:2], bool)
@@ -86,6 +86,7 @@ class ChartParser:
             for t in (t for strip in strips for t in self.reread(strip)):  # the strips overlap at the corners
                 if not any(_overlap(t, u) > 0.3 for u in texts + extra):
                     extra.append(t)
+            extra = _dollar_signs(extra, texts)
             texts = sorted(texts + extra, key=lambda t: (round(t.cy / 8), t.cx))
             body = body + extra
             y_scale, x_scale = find_scales(body, marks)
@@ -175,6 +176,16 @@ class ChartParser:
         reread = rows_below(self.reread((left - 10, bottom - 2, self.width, bottom + 4 * height + 10)), bottom,
                              left)
         return reread if len(reread) > len(row) else row
+
+
+def _dollar_signs(texts: list[Text], others: list[Text] = ()) -> list[Text]:
+    """The texts with a dollar sign read as an 'S' before a number ('S1e+2', 'S3') given back, where another text of
+    the chart shows a dollar amount ('$0', '$4'): tick labels in a '$' format whose glyph the recogniser takes for
+    the letter now and then."""
+    if not any(re.fullmatch(r"\$[0-9]", t.text[:2]) and t.number is not None for t in [*texts, *others]):
+        return texts
+    return [Text("$" + t.text[1:], t.box, t.score) if t.text[:1] == "S" and t.number is None
+            and parse_number("$" + t.text[1:]) is not None else t for t in texts]
 
 
 # round legend symbols read as letters ('o o': two swatches one above the other), not text
