@@ -428,3 +428,10 @@ def test_a_dollar_sign_read_as_an_s_is_a_dollar_sign():
     # '$' format on a dark theme: '$0' read, every other tick label read 'S1e+2', 'S8e+1', ...: no value axis
     truth, table = _read_variety("line", 2, "dark", 1)
     assert read_right(truth, table), table
+
+
+def test_years_under_vertical_bars_do_not_turn_them_sideways():
+    # years name the groups: an x scale whose zero lies far off the image; the bars' shared left edges, taken for
+    # bars standing on it, outnumbered those on the y axis's zero, and the chart was read as lines
+    truth, table = _read_variety("grouped_bar", 5, "dark", 4)
+    assert table["header"][1:] == ["North", "2021"] and read_right(truth, table, bars=True), table

@@ -102,7 +102,11 @@ class ChartParser:
         if y_scale is None and x_scale is None:
             return read_pie(self, texts, body, labels, colours, names, legend)
         upright = on_baseline(rects, y_scale, vertical=True)
-        sideways = on_baseline(rects, x_scale, vertical=False)
+        # a row of years under vertical bars is an x scale whose zero lies far off the image: no bar stands on it,
+        # though bars side by side (and the 1 px seams between them) share left edges, which had outnumbered the
+        # bars on the y axis's zero and turned the chart into horizontal bars, then lines
+        sideways = on_baseline(rects, x_scale, vertical=False) \
+            if x_scale is None or 0 <= x_scale.pixel(0.0) <= self.width else []
         if len(upright) != len(sideways):
             vertical = len(upright) > len(sideways)
         else:  # bars of a vertical chart share their width, those of a horizontal one their height
