@@ -435,3 +435,10 @@ def test_years_under_vertical_bars_do_not_turn_them_sideways():
     # bars standing on it, outnumbered those on the y axis's zero, and the chart was read as lines
     truth, table = _read_variety("grouped_bar", 5, "dark", 4)
     assert table["header"][1:] == ["North", "2021"] and read_right(truth, table, bars=True), table
+
+
+def test_two_labels_merged_under_a_line_without_tick_marks_are_two_categories():
+    # no tick marks: the categories stand where the labels do, and 'Canada France', read as one line, was one
+    # category placed between the two points
+    truth, table = _read_variety("line", 6, "default", 5)
+    assert [row[0] for row in table["rows"]] == [row[0] for row in truth["rows"]] and read_right(truth, table), table

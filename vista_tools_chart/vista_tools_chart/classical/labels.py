@@ -201,6 +201,44 @@ def assign_labels(rgb: np.ndarray, ink: np.ndarray, positions: list[float], text
     return labels
 
 
+def split_merged(rgb: np.ndarray, ink: np.ndarray, row: list[Text]) -> list[Text]:
+    """A row of category labels (flat, under the x axis) with any that detection merged into one line ('Canada
+    France') cut into its words' labels where nothing else places the categories: a text of two words or more, at
+    least 1.6 times as wide as the row's other labels (three or more) and standing a step and a half or more from its
+    neighbours (the others' steps apart: a label of two words, 'New York', stands a step from them), is cut at the
+    blank between its words nearest where its characters put the space, each part read again. Without this the two
+    categories are one, placed between their points."""
+    if len(row) < 3:
+        return row
+    row = sorted(row, key=lambda t: t.cx)
+    centres = [t.cx for t in row]
+    out: list[Text] = []
+    for i, t in enumerate(row):
+        words = t.text.split()
+        others = [u.width for u in row if u is not t]
+        if len(words) < 2 or t.on_end or t.width < 1.6 * float(np.median(others)):
+            out.append(t)
+            continue
+        near = [abs(centres[j] - t.cx) for j in (i - 1, i + 1) if 0 <= j < len(row)]
+        steps = [b - a for k, (a, b) in enumerate(zip(centres, centres[1:])) if k not in (i - 1, i)]
+        if not steps or min(near) < 1.3 * float(np.median(steps)):
+            out.append(t)
+            continue
+        start, parts = t.box[0], []
+        for k in range(1, len(words)):
+            guess = t.box[0] + t.width * len(" ".join(words[:k])) / len(t.text)
+            cut = _blank_near(ink, t.box, guess, "x", max(4.0, 0.1 * t.width))
+            parts.append((start, cut))
+            start = cut
+        parts.append((start, t.box[2]))
+        pieces = []
+        for (a, b), word in zip(parts, words):
+            read = read_line(rgb, (a - 1, t.box[1] - 1, b + 1, t.box[3] + 1)) or word
+            pieces.append(Text(read, (float(a), t.box[1], float(b), t.box[3]), t.score))
+        out += pieces
+    return out
+
+
 def _ink(ink: np.ndarray, box: tuple[float, float, float, float], along: str) -> np.ndarray:
     """Image coordinates (along the line of text) of the columns (or rows) in `box` that hold text pixels."""
     x0, y0, x1, y1 = (int(round(v)) for v in box)

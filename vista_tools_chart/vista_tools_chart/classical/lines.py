@@ -7,7 +7,7 @@ import numpy as np
 
 from .axes import precision, tick_marks
 from .colours import CHROMA, as_rgb, gridlines, polyline
-from .labels import anchor, assign_labels, dedupe, mend_sequence, rows_below, unread_labels
+from .labels import anchor, assign_labels, dedupe, mend_sequence, rows_below, split_merged, unread_labels
 from .results import ChartParse, ChartParseError, Mark, Scale
 
 
@@ -69,6 +69,7 @@ def read_lines(parser, texts, body, labels, scale: Scale, colours, names, legend
     # its point), so the lines' vertices may move them further
     anchored = positions is None
     if positions is None:
+        tick_row = split_merged(parser.rgb, parser.ink, tick_row)
         positions = [anchor(parser.ink, t, parser.faint_ink) for t in tick_row]
     tick_row = unread_labels(parser.rgb, positions, tick_row, "x")
     categories = dedupe(mend_sequence(assign_labels(parser.rgb, parser.ink, positions, tick_row, "x"), positions))
