@@ -4,6 +4,9 @@ for a real `VistaEnv` observation (the image reaches it as a text placeholder, n
 GRPO step on CPU through the project's trainer, on-policy as the tiny model's (test_grpo.py)."""
 
 import json
+import re
+import shlex
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,6 +23,8 @@ from vista_trainer.trl_setup import grpo_args, lora_config
 # about 40 s (one GGUF load, one save, three loads, generation, one step); the cut-down study 200 s at load 6-8
 pytestmark = pytest.mark.slow
 
+README = Path(__file__).resolve().parents[2] / "README.md"
+README_SECTION = "\n## A real pretrained model: SmolLM2-135M"
 PIXELS = {"min_pixels": 4 * 28 * 28, "max_pixels": 16 * 28 * 28}
 
 
@@ -126,19 +131,35 @@ def test_one_real_grpo_step_on_cpu_with_lora(preset, saved, registry, tmp_path):
     assert changed and all("lora_" in n for n in changed)
 
 
+def readme_study_command() -> list[str]:
+    """The arguments of the README's study command for this preset, as written there."""
+    text = README.read_text()
+    section = text[text.index(README_SECTION):]
+    [command] = re.findall(r"```bash\n(.*?)```", section, re.S)[:1]
+    words = shlex.split(command.replace("\\\n", " "))
+    assert words[0].endswith("vista-train"), command
+    return words[1:]
+
+
 def test_the_study_command_runs_end_to_end_cut_down(tmp_path, capsys):
-    """The README's study command for this preset (both ablations, the table with standard errors), cut down to a
-    few episodes, steps and tokens: every stage of both recipes runs on the real GGUF policy."""
+    """The README's study command for this preset as written (both ablations, the table with standard errors), on
+    one of its seeds, in a temporary folder, cut down to a few episodes, steps and tokens: every stage of both recipes
+    runs on the real GGUF policy."""
     from vista_trainer.cli import main
 
+    args = readme_study_command()
+    assert args[args.index("--preset") + 1] == "smollm2-135m"
+    assert args[args.index("--ablation") + 1] == "full,no_tools"
+    seed = args[args.index("--seeds") + 1].split(",")[0]
     run = tmp_path / "study"
-    assert main(["--preset", "smollm2-135m", "--seeds", "0", "--ablation", "full,no_tools", "--run_dir", str(run),
-                 "--expert_episodes", "4", "--sft_epochs", "1", "--grpo_steps", "1", "--grpo_batch_size", "2",
+    args[args.index("--seeds") + 1] = seed
+    args[args.index("--run_dir") + 1] = str(run)
+    assert main([*args, "--expert_episodes", "4", "--sft_epochs", "1", "--grpo_steps", "1", "--grpo_batch_size", "2",
                  "--grpo_gradient_accumulation", "1", "--num_generations", "2", "--save_steps", "1",
                  "--eval_episodes", "2", "--max_new_tokens", "8", "--max_turns", "1", "--cpu_threads", "1"]) == 0
     for ablation, rows in (("full", {"untrained", "bc", "bc+grpo"}),
                            ("no_tools", {"untrained, no tools", "bc, no tools", "bc+grpo, no tools"})):
-        stages = json.loads((run / "seed-0" / ablation / "stages.json").read_text())
+        stages = json.loads((run / f"seed-{seed}" / ablation / "stages.json").read_text())
         assert set(stages["evaluate"]) == rows and stages["grpo"]["steps"] == 1
     table = (run / "results.md").read_text()
     for row in ("untrained", "bc (w/o RL)", "bc+grpo (full)", "bc+grpo w/o tools"):
