@@ -1,7 +1,9 @@
 """Peak memory of one stage of a run, for its record in stages.json: the process's resident set (Linux's high-water
 mark, reset when the stage begins by writing 5 to /proc/self/clear_refs) and, on a GPU, torch's peak allocation
 (reset the same way). Where the high-water mark cannot be reset (no /proc, as on macOS), the figure is the
-process's peak since it started, and says so."""
+process's peak since it started, and says so. The reset is the kernel's own mark, so `/usr/bin/time -v` (or a
+parent's ``wait4``) around a run sees the peak since the last stage began, not the run's: the run's peak is the
+largest of its stages' figures."""
 
 from __future__ import annotations
 
