@@ -14,8 +14,13 @@ from .axes import find_scales, right_y_axis, snap_to_tick_marks
 from .bars import on_baseline, read_bars, rectangles, short_bars_checked, spread
 from .colours import Pixels, as_rgb, find_backgrounds, find_colours, label_pixels
 from .labels import rows_below
-from .legend import (colours_only_the_legend_shows, find_legend, swatches_at_the_entries_offset,
-                     swatches_on_their_own_colour, unlabelled_swatches)
+from .legend import (
+    colours_only_the_legend_shows,
+    find_legend,
+    swatches_at_the_entries_offset,
+    swatches_on_their_own_colour,
+    unlabelled_swatches,
+)
 from .lines import read_lines
 from .pie import is_disk, read_pie
 from .results import ChartParse, ChartParseError, LegendEntry, Series
