@@ -75,10 +75,7 @@ class ChartParser:
                  if len(named) < 2 or r.colour in named or text_mask[r.y0:r.y1, r.x0:r.x1].mean() < 0.6]
         # no value axis for the marks (none at all, or only a row of numbers under them that no bar stands on: years
         # naming a line chart's categories) and no pie
-        # (a row of years under grouped bars is an x scale whose zero lies far off the image: bars standing side by
-        # side share an edge, but none stands on that zero)
-        if y_scale is None and (x_scale is None or not 0 <= x_scale.pixel(0.0) <= self.width
-                                or not on_baseline(rects, x_scale, vertical=False)) \
+        if y_scale is None and not self.sideways_bars(rects, x_scale) \
                 and labels.max() >= 0 and not is_disk(np.where(text_mask, -1, labels)):
             # marks but no axis read: the tick labels were missed; read the strips around the marks again (left and
             # under; right and above, where a value axis stands on the far side)
@@ -107,11 +104,7 @@ class ChartParser:
         if y_scale is None and x_scale is None:
             return read_pie(self, texts, body, labels, colours, names, legend)
         upright = on_baseline(rects, y_scale, vertical=True)
-        # a row of years under vertical bars is an x scale whose zero lies far off the image: no bar stands on it,
-        # though bars side by side (and the 1 px seams between them) share left edges, which had outnumbered the
-        # bars on the y axis's zero and turned the chart into horizontal bars, then lines
-        sideways = on_baseline(rects, x_scale, vertical=False) \
-            if x_scale is None or 0 <= x_scale.pixel(0.0) <= self.width else []
+        sideways = self.sideways_bars(rects, x_scale)
         if len(upright) != len(sideways):
             vertical = len(upright) > len(sideways)
         else:  # bars of a vertical chart share their width, those of a horizontal one their height
@@ -168,6 +161,15 @@ class ChartParser:
                 added.append(LegendEntry(label=t.text, color_index=colour, text=t,
                                          swatch=(float(x0), float(y0), float(x1), float(y1))))
         return added
+
+    def sideways_bars(self, rects, x_scale):
+        """The bars standing on the x scale's zero (horizontal bars). A row of years under vertical bars is an x
+        scale whose zero lies far off the image: no bar stands on it, though bars side by side (and the 1 px seams
+        between them) share left edges, which had outnumbered the bars on the y axis's zero and turned the chart
+        into horizontal bars, then lines."""
+        if x_scale is not None and not 0 <= x_scale.pixel(0.0) <= self.width:
+            return []
+        return on_baseline(rects, x_scale, vertical=False)
 
     def reread(self, box: tuple[float, float, float, float]) -> list[Text]:
         """Text lines in one region, read again at twice the size: detection over the whole chart misses small
